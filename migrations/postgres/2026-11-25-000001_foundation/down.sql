@@ -1,0 +1,4 @@
+DROP TABLE signing_log;
+DROP TABLE api_clients;
+DROP TABLE signers;
+DROP TABLE communes;

@@ -1,0 +1,145 @@
+//! Assembles the service from settings: database, keys, trust data, TSA, then the HTTP server
+//! bound to its port (port 0 picks a free one, which tests use).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+
+use crate::config::Settings;
+use crate::db::{self, Pool};
+use crate::error::{Error, Result};
+use crate::http;
+use crate::pki::dev::{self, Manifest};
+use crate::pki::keystore::{KeyStore, Pkcs12Files};
+use crate::pki::revocation::RevocationLists;
+use crate::pki::tsa::{HttpTimestamper, TimestampAuthority, Timestamper};
+use crate::signers;
+use crate::signing::Signing;
+
+/// Everything a request handler may use; shared read-only between workers.
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: Pool,
+    pub keys: Pkcs12Files,
+    pub revocation: RevocationLists,
+    /// kyso's own RFC 3161 authority behind `POST /tsa`, when it has a key.
+    pub tsa: Option<Arc<TimestampAuthority>>,
+    /// The authority PAdES B-T asks: `tsa.url` when set, else kyso's own, in process.
+    pub timestamper: Option<Arc<dyn Timestamper>>,
+}
+
+impl AppState {
+    pub fn signing(&self) -> Signing<'_> {
+        Signing {
+            pool: &self.pool,
+            keys: &self.keys,
+            revocation: &self.revocation,
+            timestamper: self.timestamper.as_deref(),
+            max_failed_pins: self.settings.keys.max_failed_pins,
+            lock: chrono::Duration::minutes(self.settings.keys.lock_minutes),
+        }
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Opens storage, loads keys and trust data (generating the dev PKI in dev mode), and binds.
+pub fn build(settings: Settings) -> Result<Application> {
+    let listener = TcpListener::bind(&settings.bind)
+        .map_err(|e| Error::Config(format!("cannot bind {}: {e}", settings.bind)))?;
+    let port = listener.local_addr().map_err(Error::internal)?.port();
+    let state = Arc::new(prepare(settings)?);
+    let data = web::Data::from(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms"))
+            .configure(http::routes)
+    })
+    .listen(listener)
+    .map_err(Error::internal)?
+    .run();
+    Ok(Application { port, server })
+}
+
+/// The state behind the server; public so the CLI's offline commands share it.
+pub fn prepare(settings: Settings) -> Result<AppState> {
+    let pool = db::connect(&settings.database_url)?;
+    let mut conn = db::get(&pool)?;
+    let mut crl_dirs = vec![settings.pki.crl_dir.clone()];
+    let tsa_key = if settings.dev_mode {
+        tracing::warn!(
+            "DEV MODE: no config file given. Using the dev-only PKI in {} — never for real documents",
+            settings.pki.dev_dir.display()
+        );
+        let dir = settings.pki.dev_dir.clone();
+        let manifest = dev::ensure(&dir)?;
+        signers::register_dev_pki(&mut conn, &dir, &manifest)?;
+        if let Some(crl_dir) = manifest.path(&dir, &manifest.crl).parent() {
+            crl_dirs.push(crl_dir.to_path_buf());
+        }
+        Some(dev_tsa_key(&dir, &manifest)?)
+    } else {
+        let dev = signers::count_dev(&mut conn)?;
+        if dev > 0 {
+            return Err(Error::Config(format!(
+                "production mode refuses the dev PKI: {dev} dev signers are registered in this database"
+            )));
+        }
+        match (&settings.tsa.pkcs12, &settings.tsa.pin) {
+            (Some(path), Some(pin)) => Some(
+                Pkcs12Files {
+                    base_dir: settings.pki.key_dir.clone(),
+                }
+                .unlock(&Pkcs12Files::key_ref(path), pin)
+                .map_err(|e| Error::Config(format!("TSA key: {e}")))?,
+            ),
+            _ => None,
+        }
+    };
+    drop(conn);
+    let crl_dirs: Vec<&std::path::Path> = crl_dirs.iter().map(|d| d.as_path()).collect();
+    let tsa = tsa_key.map(|key| Arc::new(TimestampAuthority::new(key)));
+    let timestamper: Option<Arc<dyn Timestamper>> = match &settings.tsa.url {
+        Some(url) => Some(Arc::new(HttpTimestamper {
+            url: url.clone(),
+            timeout: Duration::from_secs(settings.tsa.timeout_secs),
+        })),
+        None => tsa.clone().map(|tsa| tsa as Arc<dyn Timestamper>),
+    };
+    Ok(AppState {
+        revocation: RevocationLists::load(&crl_dirs)?,
+        keys: Pkcs12Files {
+            base_dir: settings.pki.key_dir.clone(),
+        },
+        tsa,
+        timestamper,
+        pool,
+        settings,
+    })
+}
+
+fn dev_tsa_key(dir: &std::path::Path, manifest: &Manifest) -> Result<crate::pki::cms::SigningKey> {
+    let pin = secrecy::SecretString::from(manifest.tsa.pin.clone());
+    let key_ref = Pkcs12Files::key_ref(&manifest.path(dir, &manifest.tsa.pkcs12));
+    Pkcs12Files {
+        base_dir: ".".into(),
+    }
+    .unlock(&key_ref, &pin)
+}

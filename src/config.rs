@@ -1,0 +1,150 @@
+//! Typed settings: defaults in code, an optional TOML file, then `KYSO_*` environment
+//! overrides (`KYSO_TSA__URL` for `tsa.url`). Unknown keys are errors. Without a file the
+//! service runs in dev mode: it generates and trusts the dev PKI and says so loudly.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Dev mode: no config file was given. Set by `load`, not by the file.
+    #[serde(skip)]
+    pub dev_mode: bool,
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    /// Base of the links printed on documents (`{public_base_url}/d/{code}`).
+    pub public_base_url: String,
+    pub max_upload_bytes: usize,
+    pub pki: PkiSettings,
+    pub tsa: TsaSettings,
+    pub keys: KeySettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PkiSettings {
+    /// Where `kyso pki dev-init` writes the development PKI.
+    pub dev_dir: PathBuf,
+    /// Trust anchors (`*.pem`).
+    pub trust_dir: PathBuf,
+    /// Certificate revocation lists (DER or PEM).
+    pub crl_dir: PathBuf,
+    /// Where relative `pkcs12:` key references are resolved.
+    pub key_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsaSettings {
+    /// RFC 3161 service used for PAdES B-T. In dev mode it defaults to kyso's own `/tsa`.
+    pub url: Option<String>,
+    pub timeout_secs: u64,
+    /// Serve `POST /tsa` with this PKCS#12 key (in dev mode: the dev TSA).
+    pub pkcs12: Option<PathBuf>,
+    #[serde(skip_serializing)]
+    pub pin: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySettings {
+    /// Wrong PINs in a row that lock a key.
+    pub max_failed_pins: i32,
+    pub lock_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            dev_mode: true,
+            bind: "127.0.0.1:8080".into(),
+            data_dir: "data".into(),
+            database_url: "sqlite://data/kyso.db".into(),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            max_upload_bytes: 64 * 1024 * 1024,
+            pki: PkiSettings {
+                dev_dir: "certs/dev".into(),
+                trust_dir: "certs/trust".into(),
+                crl_dir: "certs/crl".into(),
+                key_dir: ".".into(),
+            },
+            tsa: TsaSettings {
+                url: None,
+                timeout_secs: 10,
+                pkcs12: None,
+                pin: None,
+            },
+            keys: KeySettings {
+                max_failed_pins: 5,
+                lock_minutes: 15,
+            },
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then the file (if any: it also switches to production mode), then the
+    /// environment.
+    pub fn load(file: Option<&Path>) -> Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(Error::Config(format!("{} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let env = Env::prefixed("KYSO_")
+            .split("__")
+            // Not settings: the config file's path and the test suite's database server.
+            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
+        let mut settings: Settings = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        settings.dev_mode = file.is_none();
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_dev_mode_on_sqlite() {
+        let s = Settings::default();
+        assert!(s.dev_mode);
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.database_url, "sqlite://data/kyso.db");
+        assert_eq!(s.max_upload_bytes, 64 << 20);
+    }
+
+    #[test]
+    fn file_switches_to_production_and_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(
+            &good,
+            "bind = \"0.0.0.0:9000\"\n[tsa]\nurl = \"http://tsa\"\npin = \"1234\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&good)).unwrap();
+        assert!(!s.dev_mode);
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert_eq!(s.tsa.url.as_deref(), Some("http://tsa"));
+        // The PIN never prints.
+        assert!(!format!("{s:?}").contains("1234"));
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "bnid = \"x\"\n").unwrap();
+        assert!(matches!(Settings::load(Some(&bad)), Err(Error::Config(_))));
+    }
+}

@@ -1,0 +1,119 @@
+//! Storage: one diesel connection type over SQLite and PostgreSQL, chosen at run time by the
+//! URL scheme, with each backend's migrations embedded and applied at start.
+
+pub mod models;
+pub mod schema;
+
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{Error, Result};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// Opens connections by URL scheme (the derived `establish` would try each backend in turn).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        let conn = if let Some(path) = self.url.strip_prefix("sqlite://") {
+            let mut conn =
+                SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+            // WAL lets readers run beside the writer; the busy timeout makes concurrent
+            // writers queue instead of failing with SQLITE_BUSY.
+            diesel::sql_query(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .execute(&mut conn)
+            .map_err(r2d2::Error::QueryError)?;
+            DbConnection::Sqlite(conn)
+        } else {
+            DbConnection::Postgres(
+                PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?,
+            )
+        };
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map(|_| ())
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Connects, creating the SQLite file's folder when needed, and applies pending migrations.
+pub fn connect(url: &str) -> Result<Pool> {
+    let is_sqlite = if let Some(path) = url.strip_prefix("sqlite://") {
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Config(format!("database folder {}: {e}", dir.display())))?;
+        }
+        true
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        false
+    } else {
+        return Err(Error::Config(format!(
+            "database_url must start with sqlite:// or postgres://, not `{url}`"
+        )));
+    };
+    let pool = r2d2::Pool::builder()
+        // One SQLite writer at a time anyway; a few connections serve concurrent readers.
+        .max_size(if is_sqlite { 4 } else { 10 })
+        .build(Manager {
+            url: url.to_owned(),
+        })
+        .map_err(|e| Error::Config(format!("cannot open the database: {e}")))?;
+    let mut conn = get(&pool)?;
+    let applied = match &mut *conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgres(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    }
+    .map_err(|e| Error::Config(format!("migrations failed: {e}")))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(pool)
+}
+
+pub fn get(pool: &Pool) -> Result<PooledConnection> {
+    pool.get()
+        .map_err(|e| Error::internal(format!("database pool: {e}")))
+}
+
+/// Now, as stored: RFC 3339 UTC with seconds.
+pub fn now() -> String {
+    timestamp(chrono::Utc::now())
+}
+
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,119 @@
+//! One error type for the whole service. Each kind has a stable machine code that clients can
+//! rely on; the HTTP status and the JSON body `{"error": {"code", "message"}}` are derived from
+//! it in one place. Internal causes are logged, never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the file is not a PDF")]
+    NotPdf,
+    #[error("the PDF is damaged or truncated: {0}")]
+    PdfMalformed(String),
+    #[error("the PDF is encrypted; remove the password before signing")]
+    PdfEncrypted,
+    #[error("the upload exceeds the limit of {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("invalid request: {0}")]
+    BadRequest(String),
+    #[error("missing or invalid API key")]
+    Unauthorized,
+    #[error("this API key may not do that: {0}")]
+    Forbidden(String),
+    #[error("unknown signer `{0}`")]
+    UnknownSigner(String),
+    #[error("wrong PIN for this signer's key")]
+    WrongPin,
+    #[error("this signer's key is locked after repeated wrong PINs; try again after {until}")]
+    KeyLocked { until: String },
+    #[error("the signer's certificate is not valid now: {0}")]
+    CertificateNotValid(String),
+    #[error("the signer's certificate is revoked")]
+    CertificateRevoked,
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("the time-stamping authority failed: {0}")]
+    Timestamp(String),
+    #[error("configuration error: {0}")]
+    Config(String),
+    #[error("database error")]
+    Database(#[from] diesel::result::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable machine-readable code of this kind of error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotPdf => "pdf_not_pdf",
+            Error::PdfMalformed(_) => "pdf_malformed",
+            Error::PdfEncrypted => "pdf_encrypted",
+            Error::TooLarge { .. } => "payload_too_large",
+            Error::BadRequest(_) => "bad_request",
+            Error::Unauthorized => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
+            Error::UnknownSigner(_) => "signer_unknown",
+            Error::WrongPin => "pin_wrong",
+            Error::KeyLocked { .. } => "key_locked",
+            Error::CertificateNotValid(_) => "certificate_not_valid",
+            Error::CertificateRevoked => "certificate_revoked",
+            Error::NotFound(_) => "not_found",
+            Error::Timestamp(_) => "timestamp_failed",
+            Error::Config(_) => "config_invalid",
+            Error::Database(_) => "database_error",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Error::Internal(cause.to_string())
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::NotPdf | Error::PdfMalformed(_) | Error::PdfEncrypted | Error::BadRequest(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::UnknownSigner(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::WrongPin => StatusCode::FORBIDDEN,
+            Error::KeyLocked { .. } => StatusCode::LOCKED,
+            Error::CertificateNotValid(_) | Error::CertificateRevoked => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Error::Timestamp(_) => StatusCode::BAD_GATEWAY,
+            Error::Config(_) | Error::Database(_) | Error::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = if status.is_server_error() {
+            // The cause stays in the log; the client only learns that it was our fault.
+            tracing::error!(error = %self, "request failed");
+            "internal error; the incident was logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        HttpResponse::build(status)
+            .json(json!({"error": {"code": self.code(), "message": message}}))
+    }
+}
+
+/// Inside the PDF core a lopdf failure means the document's structure is not what it claims.
+impl From<lopdf::Error> for Error {
+    fn from(e: lopdf::Error) -> Self {
+        Error::PdfMalformed(e.to_string())
+    }
+}

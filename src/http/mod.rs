@@ -1,0 +1,38 @@
+//! HTTP routes by resource. Handlers translate between HTTP and the domain; the work itself
+//! runs on the blocking pool because signing and the database are synchronous.
+
+mod auth;
+mod form;
+mod health;
+mod sign;
+mod tsa;
+mod verify;
+
+use actix_web::web;
+
+use crate::error::Error;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .error_handler(|err, _| Error::BadRequest(format!("invalid JSON body: {err}")).into()),
+    )
+    .app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
+    )
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/tsa", web::post().to(tsa::timestamp))
+    .service(
+        web::scope("/api/v1")
+            .route("/sign", web::post().to(sign::sign))
+            .route("/verify", web::post().to(verify::verify)),
+    );
+}
+
+/// Runs blocking work off the async workers, flattening the two layers of errors.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> crate::Result<T> + Send + 'static,
+) -> crate::Result<T> {
+    web::block(work).await.map_err(Error::internal)?
+}

@@ -1,0 +1,47 @@
+//! `POST /api/v1/sign`: multipart `file`, `signer`, `pin`, optional `reason`, `location`,
+//! `level` (B-B | B-T) and `visible` (JSON `{page, rect}`); answers the signed PDF.
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpResponse};
+use secrecy::SecretString;
+
+use super::form::Form;
+use crate::app::AppState;
+use crate::clients::Client;
+use crate::error::{Error, Result};
+use crate::signing::{Level, Placement, SignRequest};
+
+pub async fn sign(
+    state: web::Data<AppState>,
+    client: Client,
+    multipart: Multipart,
+) -> Result<HttpResponse> {
+    let mut form = Form::read(multipart, state.settings.max_upload_bytes).await?;
+    let pdf = form.file("file")?;
+    let request = SignRequest {
+        signer_id: form.text("signer")?,
+        pin: SecretString::from(form.text("pin")?),
+        reason: form.optional("reason"),
+        location: form.optional("location"),
+        level: form
+            .optional("level")
+            .map(|l| Level::parse(&l))
+            .transpose()?
+            .unwrap_or_default(),
+        visible: form
+            .optional("visible")
+            .map(|v| {
+                serde_json::from_str::<Placement>(&v).map_err(|e| {
+                    Error::BadRequest(format!(
+                        "`visible` must be {{\"page\": n, \"rect\": [x1, y1, x2, y2]}}: {e}"
+                    ))
+                })
+            })
+            .transpose()?,
+    };
+    let signed =
+        super::blocking(move || state.signing().sign(Some(&client), &pdf, &request)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .body(signed))
+}

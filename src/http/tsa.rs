@@ -1,0 +1,27 @@
+//! `POST /tsa`: kyso's own RFC 3161 time-stamping authority (RFC 3161 §3.4, HTTP transport).
+
+use actix_web::{web, HttpResponse};
+
+use crate::app::AppState;
+use crate::error::{Error, Result};
+use crate::pki::tsa::CONTENT_TYPE_REPLY;
+
+/// Requests are a hash and a nonce; anything bigger is not a timestamp query.
+const MAX_QUERY: usize = 16 * 1024;
+
+pub async fn timestamp(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
+    if state.tsa.is_none() {
+        return Err(Error::NotFound(
+            "this instance serves no time-stamping authority".into(),
+        ));
+    }
+    let query = super::form::body(payload, MAX_QUERY).await?;
+    let reply = super::blocking(move || match &state.tsa {
+        Some(tsa) => tsa.respond(&query),
+        None => Err(Error::internal("TSA vanished")),
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(CONTENT_TYPE_REPLY)
+        .body(reply))
+}

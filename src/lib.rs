@@ -1,0 +1,18 @@
+//! kyso — "ký số": PAdES signing and verification of PDFs for Vietnamese commune governments,
+//! and tracking of their certificate roll-out.
+//!
+//! Data flows one way: `http` → domain (`signing`) → core (`pdf`, `pki`) → storage (`db`).
+
+pub mod app;
+pub mod clients;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod pdf;
+pub mod pki;
+pub mod signers;
+pub mod signing;
+pub mod telemetry;
+
+pub use error::{Error, Result};

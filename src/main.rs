@@ -1,0 +1,222 @@
+//! The `kyso` command: parse the CLI, load settings, dispatch.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use kyso::clients::{self, Role};
+use kyso::config::Settings;
+use kyso::pdf::verify;
+use kyso::signing::{Level, Placement, SignRequest};
+use kyso::{app, db, pki, Error, Result};
+
+#[derive(Parser)]
+#[command(
+    name = "kyso",
+    version,
+    about = "Ký số: PAdES signing and verification for commune governments"
+)]
+struct Cli {
+    /// Settings file (TOML). Without one kyso runs in dev mode with the dev PKI.
+    #[arg(long, global = true, env = "KYSO_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Certificates and keys.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+    /// API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// Sign a PDF offline with a registered signer. The PIN is read from the first line of
+    /// standard input (never from the command line, where other users could see it).
+    Sign {
+        input: PathBuf,
+        output: PathBuf,
+        #[arg(long)]
+        signer: String,
+        #[arg(long, default_value = "B-B")]
+        level: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        location: Option<String>,
+        /// Visible signature, JSON `{"page": 1, "rect": [x1, y1, x2, y2]}`.
+        #[arg(long)]
+        visible: Option<String>,
+    },
+    /// Check every signature of a PDF: exit 0 when all are intact, 1 otherwise, 2 when the
+    /// file cannot be read.
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// (Re)generate the development PKI (never for real documents).
+    DevInit {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create a key and print it once.
+    Create {
+        #[arg(long, value_enum)]
+        role: Role,
+        #[arg(long)]
+        commune: Option<String>,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+fn main() -> ExitCode {
+    kyso::telemetry::init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kyso: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => {
+            let application = app::build(settings)?;
+            tracing::info!(port = application.port(), "kyso is listening");
+            actix_web::rt::System::new()
+                .block_on(application.run_until_stopped())
+                .map_err(Error::internal)?;
+        }
+        Command::Migrate => {
+            db::connect(&settings.database_url)?;
+        }
+        Command::Pki {
+            command: PkiCommand::DevInit { dir },
+        } => {
+            let dir = dir.unwrap_or(settings.pki.dev_dir);
+            let manifest = pki::dev::dev_init(&dir)?;
+            println!(
+                "dev PKI written to {} ({} signers); see {}",
+                dir.display(),
+                manifest.signers.len(),
+                dir.join(pki::dev::MANIFEST).display()
+            );
+        }
+        Command::Apikey {
+            command:
+                ApikeyCommand::Create {
+                    role,
+                    commune,
+                    label,
+                },
+        } => {
+            // Dev mode registers the demo communes a portal key may name.
+            let state = app::prepare(settings)?;
+            let (client, key) = clients::create(
+                &mut *db::get(&state.pool)?,
+                role,
+                commune.as_deref(),
+                &label,
+            )?;
+            eprintln!(
+                "API key {} ({}) — shown once, store it now:",
+                client.id,
+                role.as_str()
+            );
+            println!("{key}");
+        }
+        Command::Sign {
+            input,
+            output,
+            signer,
+            level,
+            reason,
+            location,
+            visible,
+        } => {
+            let state = app::prepare(settings)?;
+            let pdf = std::fs::read(&input)
+                .map_err(|e| Error::BadRequest(format!("{}: {e}", input.display())))?;
+            let mut pin = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut pin)
+                .map_err(Error::internal)?;
+            let request = SignRequest {
+                signer_id: signer,
+                pin: SecretString::from(pin.trim_end().to_owned()),
+                reason,
+                location,
+                level: Level::parse(&level)?,
+                visible: visible
+                    .map(|v| serde_json::from_str::<Placement>(&v))
+                    .transpose()
+                    .map_err(|e| Error::BadRequest(format!("--visible: {e}")))?,
+            };
+            let signed = state.signing().sign(None, &pdf, &request)?;
+            std::fs::write(&output, signed)
+                .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
+        }
+        Command::Verify { file, json } => {
+            let pdf = std::fs::read(&file)
+                .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
+            let report = verify::verify(&pdf)?;
+            let intact =
+                !report.signatures.is_empty() && report.signatures.iter().all(|s| s.intact());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).map_err(Error::internal)?
+                );
+            } else {
+                for s in &report.signatures {
+                    println!(
+                        "{}: {} — {}{}",
+                        s.field,
+                        s.signer.as_deref().unwrap_or("?"),
+                        if s.intact() { "intact" } else { "BROKEN" },
+                        if s.covers_whole_file {
+                            ", covers the whole file"
+                        } else {
+                            ", later changes follow"
+                        }
+                    );
+                    for p in &s.problems {
+                        println!("  - {p}");
+                    }
+                }
+                if report.signatures.is_empty() {
+                    println!("no signatures");
+                }
+            }
+            return Ok(ExitCode::from(if intact { 0 } else { 1 }));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,6 @@
+//! The PDF core: bytes and certificates in, values out. No actix, no diesel.
+
+pub mod font;
+pub mod object;
+pub mod sign;
+pub mod verify;

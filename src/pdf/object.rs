@@ -1,0 +1,173 @@
+//! Parsing guarded against panics, and serialising lopdf objects into an incremental update.
+//!
+//! lopdf keeps its object writer private and can only save whole documents, while an
+//! incremental update must append a handful of objects after the untouched original bytes
+//! and know each one's offset; so the few lines of PDF syntax below are ours.
+
+use std::io::Write;
+
+use lopdf::{Dictionary, Document, Object, StringFormat};
+
+use crate::error::{Error, Result};
+
+/// Parses a PDF, turning every failure — including a panic inside the parser — into a 4xx
+/// error; encrypted files are refused because their strings could not be read or written.
+pub fn parse(pdf: &[u8]) -> Result<Document> {
+    if !pdf.starts_with(b"%PDF-") {
+        return Err(Error::NotPdf);
+    }
+    let doc = std::panic::catch_unwind(|| Document::load_mem(pdf))
+        .map_err(|_| Error::PdfMalformed("the parser could not read the file".into()))?
+        .map_err(|e| match e {
+            lopdf::Error::Decryption(_) | lopdf::Error::UnsupportedSecurityHandler(_) => {
+                Error::PdfEncrypted
+            }
+            other => Error::PdfMalformed(other.to_string()),
+        })?;
+    if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
+        return Err(Error::PdfEncrypted);
+    }
+    Ok(doc)
+}
+
+/// Writes `object` in PDF syntax.
+pub fn write(out: &mut Vec<u8>, object: &Object) {
+    match object {
+        Object::Null => out.extend_from_slice(b"null"),
+        Object::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Object::Integer(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Object::Real(r) => write_real(out, *r),
+        Object::Name(name) => write_name(out, name),
+        Object::String(bytes, StringFormat::Hexadecimal) => {
+            out.push(b'<');
+            out.extend_from_slice(hex::encode_upper(bytes).as_bytes());
+            out.push(b'>');
+        }
+        Object::String(bytes, StringFormat::Literal) => write_literal(out, bytes),
+        Object::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                write(out, item);
+            }
+            out.push(b']');
+        }
+        Object::Dictionary(dict) => write_dict(out, dict),
+        Object::Stream(stream) => {
+            let mut dict = stream.dict.clone();
+            dict.set("Length", stream.content.len() as i64);
+            write_dict(out, &dict);
+            out.extend_from_slice(b"\nstream\n");
+            out.extend_from_slice(&stream.content);
+            out.extend_from_slice(b"\nendstream");
+        }
+        Object::Reference((id, generation)) => {
+            let _ = write!(out, "{id} {generation} R");
+        }
+    }
+}
+
+pub fn write_dict(out: &mut Vec<u8>, dict: &Dictionary) {
+    out.extend_from_slice(b"<<");
+    for (key, value) in dict.iter() {
+        write_name(out, key);
+        out.push(b' ');
+        write(out, value);
+    }
+    out.extend_from_slice(b">>");
+}
+
+fn write_real(out: &mut Vec<u8>, r: f32) {
+    // PDF has no exponent notation; two decimals are plenty for coordinates.
+    let text = format!("{r:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    out.extend_from_slice(
+        if text.is_empty() || text == "-" {
+            "0"
+        } else {
+            text
+        }
+        .as_bytes(),
+    );
+}
+
+fn write_name(out: &mut Vec<u8>, name: &[u8]) {
+    out.push(b'/');
+    for &b in name {
+        if b.is_ascii_graphic() && !b"#()<>[]{}/%".contains(&b) {
+            out.push(b);
+        } else {
+            let _ = write!(out, "#{b:02X}");
+        }
+    }
+}
+
+fn write_literal(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'(');
+    for &b in bytes {
+        match b {
+            b'(' | b')' | b'\\' => out.extend_from_slice(&[b'\\', b]),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(b),
+        }
+    }
+    out.push(b')');
+}
+
+/// A PDF text string: PDFDocEncoding-compatible ASCII as is, anything else UTF-16BE with BOM.
+pub fn text_string(text: &str) -> Object {
+    if text.is_ascii() {
+        Object::String(text.as_bytes().to_vec(), StringFormat::Literal)
+    } else {
+        let mut bytes = vec![0xFE, 0xFF];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        Object::String(bytes, StringFormat::Hexadecimal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::dictionary;
+
+    fn serialise(object: &Object) -> String {
+        let mut out = Vec::new();
+        write(&mut out, object);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn writes_pdf_syntax() {
+        let dict = dictionary! {
+            "Type" => "Sig",
+            "Odd Name" => Object::Name(b"A#B".to_vec()),
+            "Rect" => vec![0.into(), 1.5.into(), Object::Real(-0.004)],
+            "P" => Object::Reference((12, 0)),
+            "T" => Object::string_literal("a(b)\\c"),
+        };
+        assert_eq!(
+            serialise(&Object::Dictionary(dict)),
+            "<</Type /Sig/Odd#20Name /A#23B/Rect [0 1.5 0]/P 12 0 R/T (a\\(b\\)\\\\c)>>"
+        );
+    }
+
+    #[test]
+    fn text_strings_use_utf16_for_vietnamese() {
+        assert_eq!(serialise(&text_string("Ha Noi")), "(Ha Noi)");
+        assert_eq!(serialise(&text_string("Đ")), "<FEFF0110>");
+    }
+
+    #[test]
+    fn refuses_non_pdf_and_garbage() {
+        assert!(matches!(parse(b"hello"), Err(Error::NotPdf)));
+        assert!(matches!(
+            parse(b"%PDF-1.7\n1 0 obj <<"),
+            Err(Error::PdfMalformed(_))
+        ));
+    }
+}

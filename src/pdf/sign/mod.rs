@@ -1,0 +1,323 @@
+//! PAdES signing (ETSI EN 319 142-1, B-B and B-T) as an incremental update: the original bytes
+//! stay untouched, a signature field and dictionary are appended, and the CMS signature over
+//! everything but its own `/Contents` fills the reserved placeholder.
+
+mod appearance;
+mod update;
+
+use chrono::{DateTime, FixedOffset};
+use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
+
+pub use appearance::Appearance;
+use update::Update;
+
+use crate::error::{Error, Result};
+use crate::pdf::object::{self, text_string};
+use crate::pki::cms::{self, Content, SigningKey};
+use crate::pki::tsa::Timestamper;
+
+/// What to sign with and how the signature should look.
+pub struct SignatureSpec<'a> {
+    /// Signing time, written to `/M` (PAdES forbids the CMS signingTime attribute).
+    pub time: DateTime<FixedOffset>,
+    pub reason: Option<&'a str>,
+    pub location: Option<&'a str>,
+    /// A visible widget; `None` signs invisibly.
+    pub appearance: Option<Appearance>,
+    /// PAdES B-T: a signature timestamp from this authority.
+    pub timestamper: Option<&'a dyn Timestamper>,
+}
+
+/// Room reserved for a signature timestamp token; a larger one triggers a second pass.
+const TIMESTAMP_RESERVE: usize = 6 * 1024;
+/// DER overhead of SignedData around certificates, attributes and the signature value.
+const CMS_OVERHEAD: usize = 1024;
+
+/// Signs `pdf` and returns the original bytes followed by the signing update.
+pub fn sign(pdf: &[u8], spec: &SignatureSpec<'_>, key: &SigningKey) -> Result<Vec<u8>> {
+    let doc = object::parse(pdf)?;
+    let certs_len: usize = std::iter::once(&key.certificate)
+        .chain(&key.chain)
+        .map(|c| c.to_der().map(|d| d.len()).unwrap_or(2048))
+        .sum();
+    let mut reserve = CMS_OVERHEAD + certs_len + key.max_signature_len();
+    if spec.timestamper.is_some() {
+        reserve += TIMESTAMP_RESERVE;
+    }
+    match sign_with_reserve(pdf, &doc, spec, key, reserve)? {
+        Signed::Done(bytes) => Ok(bytes),
+        // Only an unusually large timestamp token gets here; its size is now known.
+        Signed::NeedsRoom(needed) => match sign_with_reserve(pdf, &doc, spec, key, needed + 512)? {
+            Signed::Done(bytes) => Ok(bytes),
+            Signed::NeedsRoom(_) => Err(Error::Timestamp("the token keeps growing".into())),
+        },
+    }
+}
+
+enum Signed {
+    Done(Vec<u8>),
+    NeedsRoom(usize),
+}
+
+fn sign_with_reserve(
+    pdf: &[u8],
+    doc: &Document,
+    spec: &SignatureSpec<'_>,
+    key: &SigningKey,
+    reserve: usize,
+) -> Result<Signed> {
+    let mut update = Update::new(doc);
+    let sig_id = update.alloc();
+    let field_id = update.alloc();
+    let page_no = spec.appearance.as_ref().map_or(1, |a| a.page);
+    let page_id = *doc
+        .get_pages()
+        .get(&page_no)
+        .ok_or_else(|| Error::BadRequest(format!("the document has no page {page_no}")))?;
+
+    let (rect, ap_id) = match &spec.appearance {
+        Some(appearance) => (appearance.rect, appearance.write(&mut update)?),
+        None => ([0.0; 4], appearance::write_invisible(&mut update)),
+    };
+    let field_name = unused_field_name(doc);
+    update.put(
+        field_id,
+        dictionary! {
+            "Type" => "Annot",
+            "Subtype" => "Widget",
+            "FT" => "Sig",
+            "T" => text_string(&field_name),
+            "V" => sig_id,
+            // Print + Locked: the widget is part of the signed record.
+            "F" => 132,
+            "Rect" => rect.iter().map(|&v| Object::Real(v)).collect::<Vec<_>>(),
+            "P" => page_id,
+            "AP" => dictionary! { "N" => ap_id },
+        },
+    );
+    add_to_page(doc, &mut update, page_id, field_id)?;
+    add_to_acroform(doc, &mut update, field_id)?;
+
+    let placeholder = signature_dictionary(spec, reserve);
+    update.put_raw(sig_id, placeholder.bytes.clone());
+    let written = update.write(pdf, doc)?;
+    let sig_offset = written
+        .raw_offsets
+        .get(&sig_id.0)
+        .copied()
+        .ok_or_else(|| Error::internal("signature dictionary not written"))?;
+    let mut out = written.bytes;
+
+    // ByteRange: everything but the hex string `<...>` of /Contents.
+    let contents_start = sig_offset + placeholder.contents_at;
+    let contents_end = contents_start + placeholder.contents_len;
+    let byte_range = [0, contents_start, contents_end, out.len() - contents_end];
+    let range_text = format!(
+        "[{} {} {} {}]",
+        byte_range[0], byte_range[1], byte_range[2], byte_range[3]
+    );
+    let range_at = sig_offset + placeholder.byte_range_at;
+    let range_slot = &mut out[range_at..range_at + placeholder.byte_range_len];
+    range_slot.fill(b' ');
+    range_slot[..range_text.len()].copy_from_slice(range_text.as_bytes());
+
+    let mut hasher = openssl::hash::Hasher::new(openssl::hash::MessageDigest::sha256())
+        .map_err(Error::internal)?;
+    hasher
+        .update(&out[..contents_start])
+        .and_then(|()| hasher.update(&out[contents_end..]))
+        .map_err(Error::internal)?;
+    let digest = hasher.finish().map_err(Error::internal)?;
+
+    let mut signed_data = cms::sign(Content::Detached { digest: &digest }, key)?;
+    if let Some(tsa) = spec.timestamper {
+        let token = tsa.timestamp(&cms::signature_value(&signed_data)?)?;
+        signed_data = cms::add_signature_timestamp(signed_data, &token)?;
+    }
+    let der = cms::to_der(&signed_data)?;
+    let hex = hex::encode_upper(&der);
+    if hex.len() > placeholder.contents_len - 2 {
+        return Ok(Signed::NeedsRoom(der.len()));
+    }
+    out[contents_start + 1..contents_start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    Ok(Signed::Done(out))
+}
+
+/// The serialised signature dictionary and where its placeholders sit inside it.
+struct Placeholder {
+    bytes: Vec<u8>,
+    byte_range_at: usize,
+    byte_range_len: usize,
+    contents_at: usize,
+    contents_len: usize,
+}
+
+fn signature_dictionary(spec: &SignatureSpec<'_>, reserve: usize) -> Placeholder {
+    let mut dict = dictionary! {
+        "Type" => "Sig",
+        "Filter" => "Adobe.PPKLite",
+        "SubFilter" => "ETSI.CAdES.detached",
+        "M" => Object::string_literal(pdf_date(&spec.time)),
+    };
+    if let Some(reason) = spec.reason {
+        dict.set("Reason", text_string(reason));
+    }
+    if let Some(location) = spec.location {
+        dict.set("Location", text_string(location));
+    }
+    let mut bytes = Vec::new();
+    object::write_dict(&mut bytes, &dict);
+    bytes.truncate(bytes.len() - 2); // reopen the dictionary: drop ">>"
+    bytes.extend_from_slice(b"/ByteRange ");
+    let byte_range_at = bytes.len();
+    // Room for four offsets of up to ten digits each.
+    let slot = format!("[0 {z} {z} {z}]", z = "0".repeat(10));
+    bytes.extend_from_slice(slot.as_bytes());
+    bytes.extend_from_slice(b"/Contents ");
+    let contents_at = bytes.len();
+    bytes.push(b'<');
+    bytes.extend(std::iter::repeat_n(b'0', reserve * 2));
+    bytes.push(b'>');
+    bytes.extend_from_slice(b">>");
+    Placeholder {
+        bytes,
+        byte_range_at,
+        byte_range_len: slot.len(),
+        contents_at,
+        contents_len: reserve * 2 + 2,
+    }
+}
+
+/// `D:YYYYMMDDHHmmSS+07'00'` (ISO 32000-1 §7.9.4).
+pub fn pdf_date(time: &DateTime<FixedOffset>) -> String {
+    let offset = time.offset().local_minus_utc();
+    let sign = if offset < 0 { '-' } else { '+' };
+    let offset = offset.abs();
+    format!(
+        "D:{}{sign}{:02}'{:02}'",
+        time.format("%Y%m%d%H%M%S"),
+        offset / 3600,
+        offset % 3600 / 60
+    )
+}
+
+/// `Signature1`, `Signature2`, … — the first name no field of the form uses yet.
+fn unused_field_name(doc: &Document) -> String {
+    let mut taken = Vec::new();
+    if let Ok(fields) = acroform(doc).and_then(|form| Ok(form.get(b"Fields")?.clone())) {
+        collect_field_names(doc, &fields, &mut taken, 0);
+    }
+    (1..)
+        .map(|i| format!("Signature{i}"))
+        .find(|name| !taken.iter().any(|t| t == name.as_bytes()))
+        .unwrap_or_default()
+}
+
+fn collect_field_names(doc: &Document, fields: &Object, out: &mut Vec<Vec<u8>>, depth: usize) {
+    if depth > 32 {
+        return; // malformed, cyclic forms
+    }
+    let Ok((_, Object::Array(items))) = doc.dereference(fields) else {
+        return;
+    };
+    for item in items {
+        if let Ok((_, Object::Dictionary(field))) = doc.dereference(item) {
+            if let Ok(Object::String(name, _)) = field.get(b"T") {
+                out.push(name.clone());
+            }
+            if let Ok(kids) = field.get(b"Kids") {
+                collect_field_names(doc, kids, out, depth + 1);
+            }
+        }
+    }
+}
+
+fn catalog_id(doc: &Document) -> Result<ObjectId> {
+    doc.trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| Error::PdfMalformed("the trailer has no catalog".into()))
+}
+
+fn acroform(doc: &Document) -> Result<&Dictionary> {
+    let catalog = doc.get_dictionary(catalog_id(doc)?)?;
+    let form = catalog.get(b"AcroForm")?;
+    match doc.dereference(form) {
+        Ok((_, Object::Dictionary(dict))) => Ok(dict),
+        _ => Err(Error::PdfMalformed("/AcroForm is not a dictionary".into())),
+    }
+}
+
+/// Appends `item` to the array stored under `key` in `dict`; an indirect array is rewritten
+/// as its own object so the dictionary holding it stays unchanged.
+fn append_to_array(
+    doc: &Document,
+    update: &mut Update,
+    dict: &mut Dictionary,
+    key: &[u8],
+    item: ObjectId,
+) -> Result<()> {
+    match dict.get(key) {
+        Ok(Object::Reference(array_id)) => {
+            let mut items = doc
+                .get_object(*array_id)
+                .and_then(Object::as_array)
+                .map_err(|_| {
+                    Error::PdfMalformed(format!(
+                        "/{} is not an array",
+                        String::from_utf8_lossy(key)
+                    ))
+                })?
+                .clone();
+            items.push(item.into());
+            update.put(*array_id, items);
+        }
+        Ok(Object::Array(items)) => {
+            let mut items = items.clone();
+            items.push(item.into());
+            dict.set(key.to_vec(), items);
+        }
+        _ => dict.set(key.to_vec(), vec![Object::from(item)]),
+    }
+    Ok(())
+}
+
+fn add_to_page(
+    doc: &Document,
+    update: &mut Update,
+    page_id: ObjectId,
+    widget: ObjectId,
+) -> Result<()> {
+    let mut page = doc.get_dictionary(page_id)?.clone();
+    let indirect = matches!(page.get(b"Annots"), Ok(Object::Reference(_)));
+    append_to_array(doc, update, &mut page, b"Annots", widget)?;
+    if !indirect {
+        update.put(page_id, page);
+    }
+    Ok(())
+}
+
+fn add_to_acroform(doc: &Document, update: &mut Update, field: ObjectId) -> Result<()> {
+    let root_id = catalog_id(doc)?;
+    let mut catalog = doc.get_dictionary(root_id)?.clone();
+    match catalog.get(b"AcroForm") {
+        Ok(Object::Reference(form_id)) => {
+            let form_id = *form_id;
+            let mut form = acroform(doc)?.clone();
+            append_to_array(doc, update, &mut form, b"Fields", field)?;
+            form.set("SigFlags", 3);
+            update.put(form_id, form);
+        }
+        existing => {
+            let mut form = match existing {
+                Ok(Object::Dictionary(form)) => form.clone(),
+                _ => Dictionary::new(),
+            };
+            append_to_array(doc, update, &mut form, b"Fields", field)?;
+            form.set("SigFlags", 3);
+            catalog.set("AcroForm", form);
+            update.put(root_id, catalog);
+        }
+    }
+    Ok(())
+}

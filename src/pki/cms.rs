@@ -1,0 +1,243 @@
+//! CMS SignedData for PAdES and RFC 3161 tokens.
+//!
+//! The structures come from the RustCrypto `cms`/`der` crates; openssl only computes the raw
+//! signature. We assemble SignedData ourselves because PAdES needs an exact attribute profile
+//! (contentType, messageDigest, signingCertificateV2 and no signingTime) that neither the
+//! `openssl` crate nor `cms::builder` lets us state directly, and because the signature
+//! timestamp is an unsigned attribute added after signing.
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use const_oid::db::rfc5911::{
+    ID_AA_SIGNING_CERTIFICATE_V_2, ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA,
+};
+use const_oid::ObjectIdentifier;
+use der::asn1::{OctetString, SetOfVec};
+use der::{Any, Decode, Encode, Sequence};
+use openssl::hash::MessageDigest;
+use openssl::pkey::{Id, PKey, Private};
+use openssl::x509::X509;
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::serial_number::SerialNumber;
+use x509_cert::Certificate;
+
+use crate::error::{Error, Result};
+
+pub const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+pub const ID_RSA_ENCRYPTION: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+pub const ID_ECDSA_WITH_SHA256: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+/// id-aa-signatureTimeStampToken (RFC 3161 appendix A).
+pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
+/// id-ct-TSTInfo.
+pub const ID_CT_TST_INFO: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+
+/// A private key with its certificate and the chain above it (root excluded), unlocked for
+/// one signing operation.
+pub struct SigningKey {
+    pub key: PKey<Private>,
+    pub certificate: X509,
+    pub chain: Vec<X509>,
+}
+
+impl SigningKey {
+    /// SHA-256 signature: PKCS#1 v1.5 for RSA, DER-encoded ECDSA otherwise.
+    pub fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
+        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &self.key)
+            .map_err(Error::internal)?;
+        signer.update(data).map_err(Error::internal)?;
+        signer.sign_to_vec().map_err(Error::internal)
+    }
+
+    fn signature_algorithm(&self) -> Result<AlgorithmIdentifierOwned> {
+        match self.key.id() {
+            Id::RSA => Ok(AlgorithmIdentifierOwned {
+                oid: ID_RSA_ENCRYPTION,
+                parameters: Some(Any::null()),
+            }),
+            Id::EC => Ok(AlgorithmIdentifierOwned {
+                oid: ID_ECDSA_WITH_SHA256,
+                parameters: None,
+            }),
+            other => Err(Error::internal(format!("unsupported key type {other:?}"))),
+        }
+    }
+
+    /// Upper bound of the DER signature size, for sizing placeholders.
+    pub fn max_signature_len(&self) -> usize {
+        self.key.size()
+    }
+}
+
+/// What the signature is over.
+pub enum Content<'a> {
+    /// Detached `id-data` content given by its SHA-256 digest (PAdES: the PDF's byte ranges).
+    Detached { digest: &'a [u8] },
+    /// Encapsulated content of another type (RFC 3161: the DER TSTInfo).
+    Encapsulated {
+        content_type: ObjectIdentifier,
+        der: &'a [u8],
+    },
+}
+
+/// ESSCertIDv2 with the default hash algorithm (SHA-256), which DER requires us to omit.
+#[derive(Sequence)]
+struct EssCertIdV2 {
+    cert_hash: OctetString,
+    issuer_serial: IssuerSerial,
+}
+
+#[derive(Sequence)]
+struct IssuerSerial {
+    issuer: Vec<GeneralName>,
+    serial_number: SerialNumber,
+}
+
+#[derive(Sequence)]
+struct SigningCertificateV2 {
+    certs: Vec<EssCertIdV2>,
+}
+
+fn der_err(e: der::Error) -> Error {
+    Error::internal(format!("DER encoding: {e}"))
+}
+
+pub fn sha256(data: &[u8]) -> Result<Vec<u8>> {
+    Ok(openssl::hash::hash(MessageDigest::sha256(), data)
+        .map_err(Error::internal)?
+        .to_vec())
+}
+
+fn attribute(oid: ObjectIdentifier, value: impl Encode) -> Result<Attribute> {
+    let value = Any::from_der(&value.to_der().map_err(der_err)?).map_err(der_err)?;
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value]).map_err(der_err)?,
+    })
+}
+
+fn to_certificate(x509: &X509) -> Result<Certificate> {
+    Certificate::from_der(&x509.to_der().map_err(Error::internal)?).map_err(der_err)
+}
+
+/// Builds and signs a SignedData. The result can still take unsigned attributes (the
+/// signature timestamp) before it is encoded.
+pub fn sign(content: Content<'_>, key: &SigningKey) -> Result<SignedData> {
+    let sha256_alg = AlgorithmIdentifierOwned {
+        oid: ID_SHA256,
+        parameters: None,
+    };
+    let (content_type, digest, econtent) = match content {
+        Content::Detached { digest } => (ID_DATA, digest.to_vec(), None),
+        Content::Encapsulated { content_type, der } => {
+            let econtent =
+                Any::encode_from(&OctetString::new(der).map_err(der_err)?).map_err(der_err)?;
+            (content_type, sha256(der)?, Some(econtent))
+        }
+    };
+
+    let signer_cert = to_certificate(&key.certificate)?;
+    let cert_der = key.certificate.to_der().map_err(Error::internal)?;
+    let ess = SigningCertificateV2 {
+        certs: vec![EssCertIdV2 {
+            cert_hash: OctetString::new(sha256(&cert_der)?).map_err(der_err)?,
+            issuer_serial: IssuerSerial {
+                issuer: vec![GeneralName::DirectoryName(
+                    signer_cert.tbs_certificate.issuer.clone(),
+                )],
+                serial_number: signer_cert.tbs_certificate.serial_number.clone(),
+            },
+        }],
+    };
+    let signed_attrs = SetOfVec::try_from(vec![
+        attribute(ID_CONTENT_TYPE, content_type)?,
+        attribute(
+            ID_MESSAGE_DIGEST,
+            OctetString::new(digest).map_err(der_err)?,
+        )?,
+        attribute(ID_AA_SIGNING_CERTIFICATE_V_2, ess)?,
+    ])
+    .map_err(der_err)?;
+    // The signature covers the DER of the attributes as a SET OF (tag 0x31), not the
+    // [0] IMPLICIT form they take inside SignerInfo.
+    let signature = key.sign(&signed_attrs.to_der().map_err(der_err)?)?;
+
+    let mut certificates = vec![CertificateChoices::Certificate(signer_cert.clone())];
+    for ca in &key.chain {
+        certificates.push(CertificateChoices::Certificate(to_certificate(ca)?));
+    }
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: signer_cert.tbs_certificate.issuer.clone(),
+            serial_number: signer_cert.tbs_certificate.serial_number.clone(),
+        }),
+        digest_alg: sha256_alg.clone(),
+        signed_attrs: Some(signed_attrs),
+        signature_algorithm: key.signature_algorithm()?,
+        signature: OctetString::new(signature).map_err(der_err)?,
+        unsigned_attrs: None,
+    };
+    Ok(SignedData {
+        // RFC 5652 §5.1: version 3 whenever the encapsulated content is not id-data.
+        version: if content_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
+        digest_algorithms: SetOfVec::try_from(vec![sha256_alg]).map_err(der_err)?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: content_type,
+            econtent,
+        },
+        certificates: Some(CertificateSet::try_from(certificates).map_err(der_err)?),
+        crls: None,
+        signer_infos: SignerInfos::try_from(vec![signer_info]).map_err(der_err)?,
+    })
+}
+
+/// The signature value of the (single) signer, which a signature timestamp is computed over.
+pub fn signature_value(signed_data: &SignedData) -> Result<Vec<u8>> {
+    signed_data
+        .signer_infos
+        .0
+        .get(0)
+        .map(|si| si.signature.as_bytes().to_vec())
+        .ok_or_else(|| Error::internal("SignedData without signer"))
+}
+
+/// Adds an RFC 3161 token (a DER ContentInfo) as the signer's signature timestamp.
+pub fn add_signature_timestamp(signed_data: SignedData, token_der: &[u8]) -> Result<SignedData> {
+    let token = Any::from_der(token_der).map_err(der_err)?;
+    let attr = Attribute {
+        oid: ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+        values: SetOfVec::try_from(vec![token]).map_err(der_err)?,
+    };
+    let mut infos: Vec<SignerInfo> = signed_data.signer_infos.0.into_vec();
+    let info = infos
+        .first_mut()
+        .ok_or_else(|| Error::internal("SignedData without signer"))?;
+    info.unsigned_attrs = Some(SetOfVec::try_from(vec![attr]).map_err(der_err)?);
+    Ok(SignedData {
+        signer_infos: SignerInfos::try_from(infos).map_err(der_err)?,
+        ..signed_data
+    })
+}
+
+/// Wraps SignedData in a ContentInfo and encodes it.
+pub fn to_der(signed_data: &SignedData) -> Result<Vec<u8>> {
+    ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(signed_data).map_err(der_err)?,
+    }
+    .to_der()
+    .map_err(der_err)
+}

@@ -1,0 +1,7 @@
+//! Certificates and keys: the dev CA generator, key stores, CMS structures and the TSA.
+
+pub mod cms;
+pub mod dev;
+pub mod keystore;
+pub mod revocation;
+pub mod tsa;

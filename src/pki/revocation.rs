@@ -1,0 +1,56 @@
+//! Certificate revocation lists loaded from folders (`certs/crl/`, and the dev CA's in dev mode).
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use openssl::x509::{CrlStatus, X509Crl, X509};
+
+use crate::error::{Error, Result};
+
+#[derive(Default)]
+pub struct RevocationLists {
+    crls: Vec<X509Crl>,
+}
+
+impl RevocationLists {
+    /// Loads every `*.crl`/`*.pem` (DER or PEM) found in the folders that exist.
+    pub fn load(dirs: &[&Path]) -> Result<Self> {
+        let mut crls = Vec::new();
+        for dir in dirs.iter().filter(|d| d.is_dir()) {
+            let entries = std::fs::read_dir(dir)
+                .map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+            for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+                if !matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("crl" | "pem")
+                ) {
+                    continue;
+                }
+                let bytes = std::fs::read(&path)
+                    .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+                let crl = X509Crl::from_der(&bytes)
+                    .or_else(|_| X509Crl::from_pem(&bytes))
+                    .map_err(|_| Error::Config(format!("{} is not a CRL", path.display())))?;
+                crls.push(crl);
+            }
+        }
+        Ok(Self { crls })
+    }
+
+    /// When `cert` was revoked, if a loaded list of its issuer says so.
+    pub fn revocation_time(&self, cert: &X509) -> Option<DateTime<Utc>> {
+        self.crls
+            .iter()
+            .find_map(|crl| match crl.get_by_cert(cert) {
+                CrlStatus::Revoked(entry) => {
+                    let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
+                    let diff = epoch.diff(entry.revocation_date()).ok()?;
+                    DateTime::from_timestamp(
+                        i64::from(diff.days) * 86_400 + i64::from(diff.secs),
+                        0,
+                    )
+                }
+                _ => None,
+            })
+    }
+}

@@ -1,0 +1,195 @@
+//! The signers registry: officials and agencies (người ký, cơ quan), their certificates and key
+//! references, and the PIN lockout that protects each key.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use openssl::x509::X509;
+
+use crate::db::models::{Commune, Signer};
+use crate::db::schema::{communes, signers};
+use crate::db::{self, DbConnection};
+use crate::error::{Error, Result};
+use crate::pki::dev::{Manifest, SignerKind};
+use crate::pki::keystore::Pkcs12Files;
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Signer> {
+    signers::table
+        .find(id)
+        .select(Signer::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::UnknownSigner(id.to_owned()))
+}
+
+pub fn commune(conn: &mut DbConnection, code: &str) -> Result<Commune> {
+    communes::table
+        .find(code)
+        .select(Commune::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("commune `{code}`")))
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::internal(format!("stored time `{text}`: {e}")))
+}
+
+fn asn1_to_utc(time: &openssl::asn1::Asn1TimeRef) -> Result<DateTime<Utc>> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).map_err(Error::internal)?;
+    let diff = epoch.diff(time).map_err(Error::internal)?;
+    DateTime::from_timestamp(i64::from(diff.days) * 86_400 + i64::from(diff.secs), 0)
+        .ok_or_else(|| Error::internal("certificate time out of range"))
+}
+
+impl Signer {
+    pub fn certificate(&self) -> Result<X509> {
+        X509::from_pem(self.certificate_pem.as_bytes()).map_err(Error::internal)
+    }
+
+    /// Refuses a certificate outside its validity period at `now`.
+    pub fn check_validity(&self, now: DateTime<Utc>) -> Result<()> {
+        let (from, until) = (parse_time(&self.not_before)?, parse_time(&self.not_after)?);
+        if now > until {
+            return Err(Error::CertificateNotValid(format!(
+                "it expired on {}",
+                self.not_after
+            )));
+        }
+        if now < from {
+            return Err(Error::CertificateNotValid(format!(
+                "it is valid only from {}",
+                self.not_before
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn locked_until(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+        Ok(self
+            .locked_until
+            .as_deref()
+            .map(parse_time)
+            .transpose()?
+            .filter(|until| *until > now))
+    }
+}
+
+/// Counts a wrong PIN; the `max`-th in a row locks the key for `lock`.
+pub fn record_wrong_pin(conn: &mut DbConnection, id: &str, max: i32, lock: Duration) -> Result<()> {
+    conn.transaction(|conn| {
+        diesel::update(signers::table.find(id))
+            .set(signers::failed_pins.eq(signers::failed_pins + 1))
+            .execute(conn)?;
+        let failed: i32 = signers::table
+            .find(id)
+            .select(signers::failed_pins)
+            .first(conn)?;
+        if failed >= max {
+            diesel::update(signers::table.find(id))
+                .set((
+                    signers::failed_pins.eq(0),
+                    signers::locked_until.eq(Some(db::timestamp(Utc::now() + lock))),
+                ))
+                .execute(conn)?;
+            tracing::warn!(signer = id, "key locked after repeated wrong PINs");
+        }
+        Ok(())
+    })
+}
+
+pub fn record_right_pin(conn: &mut DbConnection, signer: &Signer) -> Result<()> {
+    if signer.failed_pins > 0 || signer.locked_until.is_some() {
+        diesel::update(signers::table.find(&signer.id))
+            .set((
+                signers::failed_pins.eq(0),
+                signers::locked_until.eq(None::<String>),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Inserts or refreshes the dev PKI's demo communes and signers (dev mode only).
+pub fn register_dev_pki(conn: &mut DbConnection, dir: &Path, manifest: &Manifest) -> Result<()> {
+    conn.transaction(|conn| {
+        for c in &manifest.communes {
+            let exists = communes::table
+                .find(&c.code)
+                .count()
+                .get_result::<i64>(conn)?
+                > 0;
+            if !exists {
+                diesel::insert_into(communes::table)
+                    .values(&Commune {
+                        code: c.code.clone(),
+                        name: c.name.clone(),
+                        kind: c.kind.clone(),
+                        province: c.province.clone(),
+                        demo: c.demo,
+                        created_at: db::now(),
+                    })
+                    .execute(conn)?;
+            }
+        }
+        for s in &manifest.signers {
+            let pem = std::fs::read(manifest.path(dir, &s.certificate)).map_err(|e| {
+                Error::Config(format!("dev certificate {}: {e}", s.certificate.display()))
+            })?;
+            let cert = X509::from_pem(&pem).map_err(Error::internal)?;
+            let row = Signer {
+                id: s.id.clone(),
+                kind: match s.kind {
+                    SignerKind::Official => "official",
+                    SignerKind::Agency => "agency",
+                }
+                .into(),
+                commune_code: s.commune.clone(),
+                name: s.name.clone(),
+                title: s.title.clone(),
+                certificate_pem: String::from_utf8_lossy(&pem).into_owned(),
+                cert_serial: cert
+                    .serial_number()
+                    .to_bn()
+                    .and_then(|bn| bn.to_hex_str().map(|h| h.to_string()))
+                    .map_err(Error::internal)?,
+                not_before: db::timestamp(asn1_to_utc(cert.not_before())?),
+                not_after: db::timestamp(asn1_to_utc(cert.not_after())?),
+                key_ref: Pkcs12Files::key_ref(&manifest.path(dir, &s.pkcs12)),
+                dev: true,
+                failed_pins: 0,
+                locked_until: None,
+                created_at: db::now(),
+            };
+            // A regenerated dev PKI replaces the old certificates and keys.
+            let updated = diesel::update(signers::table.find(&s.id))
+                .set((
+                    signers::certificate_pem.eq(&row.certificate_pem),
+                    signers::cert_serial.eq(&row.cert_serial),
+                    signers::not_before.eq(&row.not_before),
+                    signers::not_after.eq(&row.not_after),
+                    signers::key_ref.eq(&row.key_ref),
+                    signers::name.eq(&row.name),
+                    signers::title.eq(&row.title),
+                ))
+                .execute(conn)?;
+            if updated == 0 {
+                diesel::insert_into(signers::table)
+                    .values(&row)
+                    .execute(conn)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Number of signers registered from a dev PKI; production refuses to start with any.
+pub fn count_dev(conn: &mut DbConnection) -> Result<i64> {
+    Ok(signers::table
+        .filter(signers::dev.eq(true))
+        .count()
+        .get_result(conn)?)
+}

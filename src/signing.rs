@@ -1,0 +1,177 @@
+//! Signing a PDF on behalf of a registered signer: who may sign, with which key, is the
+//! certificate usable, then the PAdES signature and a line in the signing log. Nothing is
+//! written unless the whole signature succeeded.
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use diesel::prelude::*;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::clients::Client;
+use crate::db::models::{Signer, SigningLogEntry};
+use crate::db::schema::signing_log;
+use crate::db::{self, Pool};
+use crate::error::{Error, Result};
+use crate::pdf::sign::{self, Appearance, SignatureSpec};
+use crate::pki::cms::sha256;
+use crate::pki::keystore::KeyStore;
+use crate::pki::revocation::RevocationLists;
+use crate::pki::tsa::Timestamper;
+use crate::signers;
+
+/// UTC+07:00, in which every date kyso shows is written.
+const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+07:00 is a valid offset"),
+};
+
+pub fn vietnam_time(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&VIETNAM)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum Level {
+    #[default]
+    #[serde(rename = "B-B")]
+    BB,
+    #[serde(rename = "B-T")]
+    BT,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::BB => "B-B",
+            Level::BT => "B-T",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "B-B" => Ok(Level::BB),
+            "B-T" => Ok(Level::BT),
+            other => Err(Error::BadRequest(format!(
+                "level must be B-B or B-T, not `{other}`"
+            ))),
+        }
+    }
+}
+
+/// Where a visible signature goes: page (1-based) and [x1, y1, x2, y2] in points.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Placement {
+    pub page: u32,
+    pub rect: [f32; 4],
+}
+
+pub struct SignRequest {
+    pub signer_id: String,
+    pub pin: SecretString,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    pub level: Level,
+    pub visible: Option<Placement>,
+}
+
+/// What signing needs from the running service.
+pub struct Signing<'a> {
+    pub pool: &'a Pool,
+    pub keys: &'a dyn KeyStore,
+    pub revocation: &'a RevocationLists,
+    pub timestamper: Option<&'a dyn Timestamper>,
+    pub max_failed_pins: i32,
+    pub lock: Duration,
+}
+
+impl Signing<'_> {
+    /// Signs `pdf` for `client` (None: the local operator, e.g. `kyso sign`).
+    pub fn sign(&self, client: Option<&Client>, pdf: &[u8], req: &SignRequest) -> Result<Vec<u8>> {
+        let mut conn = db::get(self.pool)?;
+        let signer = signers::find(&mut conn, &req.signer_id)?;
+        if let Some(client) = client {
+            if !client.may_act_for(&signer.commune_code) {
+                return Err(Error::Forbidden(format!(
+                    "signer `{}` belongs to another commune",
+                    signer.id
+                )));
+            }
+        }
+        let now = Utc::now();
+        if let Some(until) = signer.locked_until(now)? {
+            return Err(Error::KeyLocked {
+                until: vietnam_time(until)
+                    .format("%H:%M:%S %d/%m/%Y %:z")
+                    .to_string(),
+            });
+        }
+        signer.check_validity(now)?;
+        if self
+            .revocation
+            .revocation_time(&signer.certificate()?)
+            .is_some()
+        {
+            return Err(Error::CertificateRevoked);
+        }
+        let timestamper = match req.level {
+            Level::BB => None,
+            Level::BT => Some(self.timestamper.ok_or_else(|| {
+                Error::BadRequest("B-T needs a time-stamping authority; none is configured".into())
+            })?),
+        };
+
+        let key = match self.keys.unlock(&signer.key_ref, &req.pin) {
+            Err(Error::WrongPin) => {
+                signers::record_wrong_pin(&mut conn, &signer.id, self.max_failed_pins, self.lock)?;
+                return Err(Error::WrongPin);
+            }
+            other => other?,
+        };
+        signers::record_right_pin(&mut conn, &signer)?;
+
+        let commune = signers::commune(&mut conn, &signer.commune_code)?;
+        let time = vietnam_time(now);
+        let spec = SignatureSpec {
+            time,
+            reason: req.reason.as_deref(),
+            location: req.location.as_deref(),
+            appearance: req.visible.map(|p| Appearance {
+                page: p.page,
+                rect: p.rect,
+                lines: appearance_lines(&signer, &commune.name, &time),
+            }),
+            timestamper,
+        };
+        let signed = sign::sign(pdf, &spec, &key)?;
+
+        diesel::insert_into(signing_log::table)
+            .values(&SigningLogEntry {
+                id: uuid::Uuid::new_v4().to_string(),
+                signer_id: signer.id.clone(),
+                client_id: client.map(|c| c.id.clone()),
+                commune_code: signer.commune_code.clone(),
+                level: req.level.as_str().into(),
+                input_sha256: hex::encode(sha256(pdf)?),
+                output_sha256: hex::encode(sha256(&signed)?),
+                created_at: db::timestamp(now),
+            })
+            .execute(&mut conn)?;
+        tracing::info!(signer = %signer.id, level = req.level.as_str(), "signed");
+        Ok(signed)
+    }
+}
+
+/// Signer, title, agency and time, as Decree 30/2020 shows a digital signature.
+fn appearance_lines(signer: &Signer, commune: &str, time: &DateTime<FixedOffset>) -> Vec<String> {
+    let agency = format!("UBND {}", commune.to_uppercase());
+    let mut lines = vec![format!("Ký bởi: {}", signer.name)];
+    if signer.kind == "official" {
+        lines.push(signer.title.clone());
+        lines.push(format!("Cơ quan: {agency}"));
+    }
+    lines.push(format!(
+        "Thời gian ký: {}",
+        time.format("%H:%M:%S %d/%m/%Y %:z")
+    ));
+    lines
+}
