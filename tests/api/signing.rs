@@ -1,0 +1,445 @@
+//! `POST /api/v1/sign` end to end, checked by pdfsig, pyHanko and qpdf.
+
+use kyso::clients::Role;
+
+use crate::fixtures::{sample_pdf, XrefStyle};
+use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams, TestApp};
+use crate::validators::{artifact_dir, pdfsig, pyhanko_sign, pyhanko_validate, qpdf_check};
+
+/// Every independent validator accepts every signature of `pdf` as intact and trusted, and
+/// the last one covers the whole file.
+fn assert_accepted(app: &TestApp, pdf: &[u8], signatures: usize) {
+    let root = app.pki.root();
+    qpdf_check(pdf).unwrap_or_else(|e| panic!("qpdf --check: {e}"));
+    let sigs = pdfsig(pdf, &root);
+    assert_eq!(sigs.len(), signatures, "pdfsig saw {sigs:?}");
+    for sig in &sigs {
+        assert!(sig.valid && sig.trusted, "pdfsig: {}", sig.raw);
+    }
+    assert!(sigs.last().is_some_and(|s| s.total_document_signed));
+    let lines = pyhanko_validate(pdf, &root).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lines.len(), signatures, "{lines:?}");
+    for line in &lines {
+        assert!(line.contains(":INTACT:TRUSTED"), "pyHanko: {line}");
+    }
+}
+
+fn save(name: &str, pdf: &[u8]) {
+    let _ = std::fs::write(artifact_dir("signing").join(name), pdf);
+}
+
+const VISIBLE: &str = r#"{"page": 1, "rect": [320, 40, 570, 120]}"#;
+
+#[tokio::test]
+async fn every_input_layout_signs_with_the_original_bytes_untouched() {
+    let app = spawn_app().await;
+    for style in XrefStyle::ALL {
+        let input = sample_pdf(style);
+        let signed = app
+            .signed(
+                &input,
+                SignParams {
+                    signer: "99001-chair",
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(
+            signed.starts_with(&input),
+            "{style:?}: original bytes changed"
+        );
+        save(&format!("{style:?}-b-b.pdf"), &signed);
+        assert_accepted(&app, &signed, 1);
+    }
+    assert_eq!(app.signing_log_count(), XrefStyle::ALL.len() as i64);
+}
+
+#[tokio::test]
+async fn rsa_and_ecdsa_visible_and_invisible_b_b_and_b_t() {
+    let app = spawn_app().await;
+    let input = sample_pdf(XrefStyle::Stream);
+    for (signer, level, visible) in [
+        ("99001-chair", "B-T", Some(VISIBLE)),
+        ("99001-vice-chair", "B-B", Some(VISIBLE)),
+        ("99001-vice-chair", "B-T", None),
+        ("99002-agency", "B-T", Some(VISIBLE)),
+    ] {
+        let signed = app
+            .signed(
+                &input,
+                SignParams {
+                    signer,
+                    level: Some(level),
+                    visible,
+                    ..Default::default()
+                },
+            )
+            .await;
+        save(
+            &format!("{signer}-{level}-{}.pdf", visible.is_some()),
+            &signed,
+        );
+        assert_accepted(&app, &signed, 1);
+        let line = &pyhanko_validate(&signed, &app.pki.root()).unwrap()[0];
+        assert_eq!(
+            line.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+            level == "B-T",
+            "{signer} {level}: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn visible_signature_shows_signer_and_time_in_vietnamese() {
+    let app = spawn_app().await;
+    let signed = app
+        .signed(
+            &sample_pdf(XrefStyle::Classic),
+            SignParams {
+                signer: "99001-civil-status",
+                visible: Some(VISIBLE),
+                ..Default::default()
+            },
+        )
+        .await;
+    let text = crate::validators::pdftotext(&signed);
+    let name = &app.pki.signer("99001-civil-status").name;
+    assert!(text.contains(&format!("Ký bởi: {name}")), "{text}");
+    assert!(text.contains("Công chức Tư pháp - Hộ tịch"), "{text}");
+    assert!(text.contains("UBND PHƯỜNG THÀNH ĐÔNG"), "{text}");
+    assert!(text.contains("+07:00"), "{text}");
+}
+
+#[tokio::test]
+async fn official_then_agency_both_stay_valid() {
+    let app = spawn_app().await;
+    let input = sample_pdf(XrefStyle::Classic);
+    let first = app
+        .signed(
+            &input,
+            SignParams {
+                signer: "99001-civil-status",
+                visible: Some(VISIBLE),
+                ..Default::default()
+            },
+        )
+        .await;
+    let second = app
+        .signed(
+            &first,
+            SignParams {
+                signer: "99001-agency",
+                level: Some("B-T"),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(second.starts_with(&first));
+    save("official-then-agency.pdf", &second);
+    assert_accepted(&app, &second, 2);
+    let lines = pyhanko_validate(&second, &app.pki.root()).unwrap();
+    assert!(
+        lines[0].contains("UNTOUCHED") || lines[0].contains("EXTENDED"),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_pdf_signed_by_pyhanko_keeps_its_signature() {
+    let app = spawn_app().await;
+    let theirs = pyhanko_sign(
+        &sample_pdf(XrefStyle::Classic),
+        "Sig1",
+        &app.pki.pkcs12("99002-chair"),
+        &app.pki.pin("99002-chair"),
+    );
+    let ours = app
+        .signed(
+            &theirs,
+            SignParams {
+                signer: "99001-agency",
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(ours.starts_with(&theirs));
+    save("pyhanko-then-kyso.pdf", &ours);
+    assert_accepted(&app, &ours, 2);
+}
+
+#[tokio::test]
+async fn b_t_through_a_tsa_over_http() {
+    // One instance serves /tsa; another is configured to use it by URL.
+    let tsa = spawn_app().await;
+    let url = format!("{}/tsa", tsa.address);
+    let app = spawn_app_with(|s| s.tsa.url = Some(url)).await;
+    let signed = app
+        .signed(
+            &sample_pdf(XrefStyle::Classic),
+            SignParams {
+                signer: "99001-chair",
+                level: Some("B-T"),
+                ..Default::default()
+            },
+        )
+        .await;
+    let lines = pyhanko_validate(&signed, &app.pki.root()).unwrap();
+    assert!(
+        lines[0].contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+        "{lines:?}"
+    );
+}
+
+#[tokio::test]
+async fn tsa_rejects_garbage_with_an_rfc3161_status() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .post(format!("{}/tsa", app.address))
+        .header("Content-Type", "application/timestamp-query")
+        .body(b"not a request".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/timestamp-reply"
+    );
+    let body = response.bytes().await.unwrap();
+    // TimeStampResp ::= SEQUENCE { status PKIStatusInfo ::= SEQUENCE { status INTEGER 2 ...
+    assert_eq!(&body[..2], &[0x30, body[1]]);
+    assert!(
+        body.windows(3).any(|w| w == [0x02, 0x01, 0x02]),
+        "rejection status: {body:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_stable_codes_and_write_nothing() {
+    let app = spawn_app_with(|s| s.max_upload_bytes = 200_000).await;
+    let pdf = sample_pdf(XrefStyle::Classic);
+    let chair = || SignParams {
+        signer: "99001-chair",
+        ..Default::default()
+    };
+
+    let cases: Vec<(&str, Vec<u8>, SignParams<'_>, u16, &str)> = vec![
+        (
+            "not a PDF",
+            b"hello world".to_vec(),
+            chair(),
+            400,
+            "pdf_not_pdf",
+        ),
+        (
+            "truncated",
+            pdf[..pdf.len() / 2].to_vec(),
+            chair(),
+            400,
+            "pdf_malformed",
+        ),
+        ("encrypted", encrypted(&pdf), chair(), 400, "pdf_encrypted"),
+        (
+            "too large",
+            vec![b'%'; 300_000],
+            chair(),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "unknown signer",
+            pdf.clone(),
+            SignParams {
+                signer: "nobody",
+                pin: Some("1".into()),
+                ..Default::default()
+            },
+            404,
+            "signer_unknown",
+        ),
+        (
+            "wrong PIN",
+            pdf.clone(),
+            SignParams {
+                pin: Some("000000x".into()),
+                ..chair()
+            },
+            403,
+            "pin_wrong",
+        ),
+        (
+            "expired",
+            pdf.clone(),
+            SignParams {
+                signer: "99001-expired",
+                ..Default::default()
+            },
+            422,
+            "certificate_not_valid",
+        ),
+        (
+            "revoked",
+            pdf.clone(),
+            SignParams {
+                signer: "99001-revoked",
+                ..Default::default()
+            },
+            422,
+            "certificate_revoked",
+        ),
+        (
+            "bad level",
+            pdf.clone(),
+            SignParams {
+                level: Some("B-LTA"),
+                ..chair()
+            },
+            400,
+            "bad_request",
+        ),
+        (
+            "bad placement",
+            pdf.clone(),
+            SignParams {
+                visible: Some("{\"page\": 9, \"rect\": [0,0,100,100]}"),
+                ..chair()
+            },
+            400,
+            "bad_request",
+        ),
+    ];
+    for (what, body, params, status, code) in cases {
+        let response = app.sign(&body, params).await;
+        assert_eq!(response.status(), status, "{what}");
+        assert_eq!(error_code(response, status).await, code, "{what}");
+    }
+
+    let no_key = app
+        .http
+        .post(format!("{}/api/v1/sign", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(no_key, 401).await, "unauthorized");
+
+    let other_commune = app.api_key(Role::Portal, Some("99002"));
+    let response = app.sign_as(&other_commune, &pdf, chair()).await;
+    assert_eq!(error_code(response, 403).await, "forbidden");
+    let own_commune = app.api_key(Role::Portal, Some("99001"));
+    assert_eq!(app.sign_as(&own_commune, &pdf, chair()).await.status(), 200);
+
+    // Only the one successful signature was logged.
+    assert_eq!(app.signing_log_count(), 1);
+}
+
+#[tokio::test]
+async fn five_wrong_pins_lock_the_key() {
+    let app = spawn_app().await;
+    let pdf = sample_pdf(XrefStyle::Classic);
+    let wrong = || SignParams {
+        signer: "99001-chair",
+        pin: Some("999999x".into()),
+        ..Default::default()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            error_code(app.sign(&pdf, wrong()).await, 403).await,
+            "pin_wrong"
+        );
+    }
+    let right = SignParams {
+        signer: "99001-chair",
+        ..Default::default()
+    };
+    assert_eq!(
+        error_code(app.sign(&pdf, right.clone()).await, 423).await,
+        "key_locked"
+    );
+    // Other keys are not affected.
+    let other = SignParams {
+        signer: "99001-agency",
+        ..Default::default()
+    };
+    assert_eq!(app.sign(&pdf, other).await.status(), 200);
+}
+
+#[tokio::test]
+async fn pins_never_appear_in_errors() {
+    let app = spawn_app().await;
+    let pin = "314159-secret";
+    let response = app
+        .sign(
+            &sample_pdf(XrefStyle::Classic),
+            SignParams {
+                signer: "99001-chair",
+                pin: Some(pin.into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    let body = response.text().await.unwrap();
+    assert!(!body.contains(pin), "{body}");
+}
+
+#[tokio::test]
+async fn verify_reports_our_signatures_intact() {
+    let app = spawn_app().await;
+    let signed = app
+        .signed(
+            &sample_pdf(XrefStyle::Classic),
+            SignParams {
+                signer: "99001-chair",
+                ..Default::default()
+            },
+        )
+        .await;
+    let report: serde_json::Value = app
+        .http
+        .post(format!("{}/api/v1/verify", app.address))
+        .header("Content-Type", "application/pdf")
+        .body(signed.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sig = &report["signatures"][0];
+    assert_eq!(sig["digest_ok"], true, "{report}");
+    assert_eq!(sig["signature_ok"], true, "{report}");
+    assert_eq!(sig["covers_whole_file"], true, "{report}");
+
+    // One flipped byte inside the signed range breaks the digest.
+    let mut tampered = signed;
+    let at = tampered
+        .windows(10)
+        .position(|w| w == b"kyso fixtu")
+        .unwrap();
+    tampered[at] = b'K';
+    let report: serde_json::Value = app
+        .http
+        .post(format!("{}/api/v1/verify", app.address))
+        .body(tampered)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["signatures"][0]["digest_ok"], false, "{report}");
+}
+
+fn encrypted(pdf: &[u8]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
+    std::fs::write(&input, pdf).unwrap();
+    let status = std::process::Command::new("qpdf")
+        .args(["--encrypt", "user", "owner", "256", "--"])
+        .arg(&input)
+        .arg(&output)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(output).unwrap()
+}

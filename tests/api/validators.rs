@@ -1,0 +1,416 @@
+//! Independent validators, run as external programs, for checking what kyso produces:
+//! poppler's `pdfsig`/`pdftotext`, `qpdf`, and pyHanko (see `/work/shared/TESTING.md`).
+//!
+//! Every helper is blocking (`std::process::Command`) and writes its inputs to a fresh
+//! [`tempfile::TempDir`]. A missing tool is a panic telling to run `.ci/setup`: tests never skip
+//! silently. pyHanko is taken from `<CARGO_MANIFEST_DIR>/.venv-validators/bin/pyhanko` unless
+//! the environment variable `KYSO_PYHANKO` names another executable.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+/// One signature as `pdfsig` reports it.
+#[derive(Debug, Clone)]
+pub struct PdfsigSignature {
+    /// "Signature is Valid." (the CMS signature verifies over the signed byte ranges).
+    pub valid: bool,
+    /// "Certificate is Trusted." (the chain ends at the `root_pem` given to [`pdfsig`]).
+    pub trusted: bool,
+    /// "Total document signed": the byte ranges cover the whole file (true only for the last
+    /// signature of a file, and only if nothing was appended after it).
+    pub total_document_signed: bool,
+    /// "Signer Certificate Common Name".
+    pub signer: String,
+    /// This signature's block of `pdfsig` output, for assertion messages.
+    pub raw: String,
+}
+
+/// Runs `pdfsig` with a fresh NSS database that trusts only `root_pem`, and returns the
+/// signatures in document order (empty when the file has none). Panics when `pdfsig` fails for
+/// any other reason (e.g. the file cannot be parsed).
+///
+/// Not `-no-ocsp`: with it, poppler 22.12 reports every chain as "Unknown issue with
+/// Certificate or corrupted data.". Without it pdfsig queries the OCSP responder named in a
+/// certificate's AIA extension, if any.
+pub fn pdfsig(pdf: &[u8], root_pem: &Path) -> Vec<PdfsigSignature> {
+    let dir = temp_dir();
+    let nss = dir.path().join("nssdb");
+    std::fs::create_dir(&nss).unwrap_or_else(|e| panic!("creating {}: {e}", nss.display()));
+    let nss_arg = format!("sql:{}", nss.display());
+    let root = std::fs::canonicalize(root_pem)
+        .unwrap_or_else(|e| panic!("trust anchor {}: {e}", root_pem.display()));
+    run_ok(
+        Command::new("certutil")
+            .args(["-N", "-d", &nss_arg, "--empty-password"])
+            .current_dir(dir.path()),
+        "certutil",
+    );
+    run_ok(
+        Command::new("certutil")
+            .args([
+                "-A",
+                "-d",
+                &nss_arg,
+                "-n",
+                "kyso test root",
+                "-t",
+                "CT,C,C",
+                "-i",
+            ])
+            .arg(&root)
+            .current_dir(dir.path()),
+        "certutil",
+    );
+    let input = write_input(&dir, "signed.pdf", pdf);
+    let output = run(
+        Command::new("pdfsig")
+            .args(["-nssdir", &nss_arg])
+            .arg(&input)
+            .current_dir(dir.path()),
+        "pdfsig",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if stdout.contains("does not contain any signatures") {
+        return Vec::new();
+    }
+    if !output.status.success() {
+        panic!("pdfsig failed ({}):\n{stdout}{stderr}", output.status);
+    }
+    parse_pdfsig(&stdout)
+}
+
+/// Splits `pdfsig` output into one block per "Signature #n:" header.
+fn parse_pdfsig(stdout: &str) -> Vec<PdfsigSignature> {
+    let mut blocks: Vec<String> = Vec::new();
+    for line in stdout.lines() {
+        if line.starts_with("Signature #") {
+            blocks.push(String::new());
+        }
+        if let Some(block) = blocks.last_mut() {
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    blocks
+        .into_iter()
+        .map(|raw| {
+            let field = |name: &str| {
+                raw.lines()
+                    .filter_map(|line| line.trim_start().strip_prefix("- "))
+                    .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+                    .map(|value| value.trim().to_owned())
+            };
+            PdfsigSignature {
+                valid: field("Signature Validation").as_deref() == Some("Signature is Valid."),
+                trusted: field("Certificate Validation").as_deref()
+                    == Some("Certificate is Trusted."),
+                total_document_signed: raw
+                    .lines()
+                    .any(|line| line.trim() == "- Total document signed"),
+                signer: field("Signer Certificate Common Name").unwrap_or_default(),
+                raw,
+            }
+        })
+        .collect()
+}
+
+/// Validates EVERY signature of the file with pyHanko:
+/// `pyhanko sign validate --trust <root> --trust-replace`, which checks each `/Sig` signature in
+/// signing order (integrity, chain to `root_pem`, and difference analysis of later revisions)
+/// and prints one `<field>:<signer cert sha256>:<status>` line per signature.
+///
+/// `Ok` holds those lines, e.g. `Sig1:<sha>:INTACT:TRUSTED,UNTOUCHED` for a last signature or
+/// `…:INTACT:TRUSTED,EXTENDED_WITH_FORM_FILLING,ACCEPTABLE_MODIFICATIONS` for an earlier one.
+/// `Err` holds the `--pretty-print` report when any signature fails, and is also returned when
+/// pyHanko finds no signature at all, or skips one (unsupported `/SubFilter`) — cases where
+/// its own exit status would be 0. Document timestamps (`/DocTimeStamp`) are not validated by
+/// this command.
+///
+/// pyHanko refuses to validate signatures in hybrid-reference files ("Settings do not permit
+/// validation of signatures in hybrid-reference files") unless `--no-strict-syntax` is given;
+/// it is given for files containing `/XRefStm`, and only for them.
+pub fn pyhanko_validate(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, String> {
+    let dir = temp_dir();
+    let input = write_input(&dir, "signed.pdf", pdf);
+    let root = std::fs::canonicalize(root_pem)
+        .unwrap_or_else(|e| panic!("trust anchor {}: {e}", root_pem.display()));
+    let validate = |pretty: bool| {
+        let mut command = pyhanko_command();
+        command
+            .args(["sign", "validate", "--trust"])
+            .arg(&root)
+            .arg("--trust-replace");
+        if is_hybrid(pdf) {
+            command.arg("--no-strict-syntax");
+        }
+        if pretty {
+            command.arg("--pretty-print");
+        }
+        command.arg(&input).current_dir(dir.path());
+        run(&mut command, "pyhanko")
+    };
+
+    let summary = validate(false);
+    let stdout = String::from_utf8_lossy(&summary.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&summary.stderr).into_owned();
+    let lines: Vec<String> = stdout
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let skipped = stderr.contains("unsupported SubFilter");
+    if summary.status.success() && !lines.is_empty() && !skipped {
+        return Ok(lines);
+    }
+
+    let pretty = validate(true);
+    let mut report = format!(
+        "pyhanko sign validate: exit {}, {} signature(s) reported{}\n--- summary ---\n{stdout}{stderr}",
+        summary.status,
+        lines.len(),
+        if skipped {
+            ", some signature skipped (unsupported /SubFilter)"
+        } else {
+            ""
+        },
+    );
+    report.push_str("--- --pretty-print ---\n");
+    report.push_str(&String::from_utf8_lossy(&pretty.stdout));
+    report.push_str(&String::from_utf8_lossy(&pretty.stderr));
+    Err(report)
+}
+
+/// `qpdf --check`; `Err` holds qpdf's output when it exits non-zero (3 means warnings only,
+/// which is also an error here).
+pub fn qpdf_check(pdf: &[u8]) -> Result<(), String> {
+    let dir = temp_dir();
+    let input = write_input(&dir, "input.pdf", pdf);
+    let output = run(
+        Command::new("qpdf")
+            .arg("--check")
+            .arg(&input)
+            .current_dir(dir.path()),
+        "qpdf",
+    );
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "qpdf --check: {}\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// The text of all pages (`pdftotext -layout`, UTF-8, pages separated by form feeds).
+/// Panics when pdftotext fails.
+pub fn pdftotext(pdf: &[u8]) -> String {
+    let dir = temp_dir();
+    let input = write_input(&dir, "input.pdf", pdf);
+    let output = run(
+        Command::new("pdftotext")
+            .args(["-layout", "-enc", "UTF-8"])
+            .arg(&input)
+            .arg("-")
+            .current_dir(dir.path()),
+        "pdftotext",
+    );
+    if !output.status.success() {
+        panic!(
+            "pdftotext failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    String::from_utf8(output.stdout).unwrap_or_else(|e| panic!("pdftotext output: {e}"))
+}
+
+/// Each signature value (the CMS `ContentInfo`, DER) in document order, from `pdfsig -dump`.
+/// pdfsig writes the whole `/Contents` string, zero padding included; it is cut here at the
+/// end of the outer DER element (the dump is returned whole if that length cannot be read).
+pub fn pdfsig_dump(pdf: &[u8]) -> Vec<Vec<u8>> {
+    let dir = temp_dir();
+    let input = write_input(&dir, "signed.pdf", pdf);
+    let output = run(
+        Command::new("pdfsig")
+            .args(["-nocert", "-no-ocsp", "-dump"])
+            .arg(&input)
+            .current_dir(dir.path()),
+        "pdfsig",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if stdout.contains("does not contain any signatures") {
+        return Vec::new();
+    }
+    if !output.status.success() {
+        panic!(
+            "pdfsig -dump failed ({}):\n{stdout}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // Files are named `<input file name>.sig<n>`, n from 0.
+    let mut dumps: Vec<(usize, PathBuf)> = std::fs::read_dir(dir.path())
+        .unwrap_or_else(|e| panic!("listing {}: {e}", dir.path().display()))
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let name = path.file_name()?.to_str()?;
+            let index = name.strip_prefix("signed.pdf.sig")?.parse().ok()?;
+            Some((index, path))
+        })
+        .collect();
+    dumps.sort();
+    dumps
+        .into_iter()
+        .map(|(_, path)| {
+            let mut blob =
+                std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            if let Some(len) = der_length(&blob) {
+                blob.truncate(len);
+            }
+            blob
+        })
+        .collect()
+}
+
+/// Total length (header + content) of the DER element at the start of `bytes`, if its header
+/// is a definite length that fits.
+fn der_length(bytes: &[u8]) -> Option<usize> {
+    let first = *bytes.get(1)?;
+    let (header, content) = if first < 0x80 {
+        (2, usize::from(first))
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 {
+            return None;
+        }
+        let content = bytes
+            .get(2..2 + count)?
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (2 + count, content)
+    };
+    let total = header + content;
+    (total <= bytes.len()).then_some(total)
+}
+
+/// Signs `pdf` with pyHanko as a third party would: a PAdES B-B signature in field `field`
+/// (created invisible if absent), key and chain from the PKCS#12 file `pkcs12` protected by
+/// `pin` (an empty `pin` means an unencrypted PKCS#12). Returns the signed file.
+///
+/// pyHanko refuses hybrid-reference files (a trailer with `/XRefStm`) in its default strict
+/// mode, so for those inputs `--no-strict-syntax` is passed.
+pub fn pyhanko_sign(pdf: &[u8], field: &str, pkcs12: &Path, pin: &str) -> Vec<u8> {
+    let dir = temp_dir();
+    let input = write_input(&dir, "input.pdf", pdf);
+    let output_path = dir.path().join("signed.pdf");
+    let pkcs12 = std::fs::canonicalize(pkcs12)
+        .unwrap_or_else(|e| panic!("PKCS#12 file {}: {e}", pkcs12.display()));
+    let mut command = pyhanko_command();
+    command
+        .args(["sign", "addsig", "--field", field, "--use-pades"])
+        .current_dir(dir.path());
+    if is_hybrid(pdf) {
+        command.arg("--no-strict-syntax");
+    }
+    command.arg("pkcs12");
+    if pin.is_empty() {
+        command.arg("--no-pass");
+    } else {
+        let passfile = write_input(&dir, "pin.txt", pin.as_bytes());
+        command.arg("--passfile").arg(passfile);
+    }
+    command.arg(&input).arg(&output_path).arg(&pkcs12);
+    let output = run(&mut command, "pyhanko");
+    if !output.status.success() {
+        panic!(
+            "pyhanko sign addsig failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    std::fs::read(&output_path).unwrap_or_else(|e| panic!("reading {}: {e}", output_path.display()))
+}
+
+/// `<CARGO_MANIFEST_DIR>/test-artifacts/<name>`, created if needed (git-ignored): a place to
+/// keep outputs worth looking at after a run.
+pub fn artifact_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test-artifacts")
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn pyhanko_command() -> Command {
+    let program = std::env::var_os("KYSO_PYHANKO").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(".venv-validators")
+                .join("bin")
+                .join("pyhanko")
+        },
+        PathBuf::from,
+    );
+    if !program.exists() && std::env::var_os("KYSO_PYHANKO").is_none() {
+        panic!(
+            "pyHanko not found at {}: run `.ci/setup` (or set KYSO_PYHANKO)",
+            program.display()
+        );
+    }
+    Command::new(program)
+}
+
+/// Whether any trailer of the file points to a cross-reference stream with `/XRefStm`
+/// (a hybrid-reference file, ISO 32000-1 §7.5.8.4).
+fn is_hybrid(pdf: &[u8]) -> bool {
+    pdf.windows(b"/XRefStm".len())
+        .any(|window| window == b"/XRefStm")
+}
+
+fn temp_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("kyso-validators-")
+        .tempdir()
+        .unwrap_or_else(|e| panic!("creating a temporary directory: {e}"))
+}
+
+fn write_input(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    path
+}
+
+/// Runs a tool with stdin closed (pyHanko would otherwise wait for a password); a tool that
+/// cannot be started is a setup problem, reported as such.
+fn run(command: &mut Command, tool: &str) -> Output {
+    command.stdin(Stdio::null()).output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run `{tool}` ({:?}): {e}. Install the independent validators with `.ci/setup`",
+            command.get_program()
+        )
+    })
+}
+
+fn run_ok(command: &mut Command, tool: &str) {
+    let output = run(command, tool);
+    if !output.status.success() {
+        panic!(
+            "{tool} {:?} failed ({}):\n{}{}",
+            command.get_args().collect::<Vec<_>>(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
