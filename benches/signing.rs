@@ -1,1 +1,88 @@
-fn main() {}
+//! Signing a ~100 KB PDF in process (PAdES B-B, RSA-2048), as a ratio to one raw OpenSSL
+//! RSA-2048 SHA-256 signature measured in the same run: the ratio is the cost of everything
+//! around the signature (parsing, incremental update, hashing, CMS).
+//!
+//! `cargo bench --bench signing`. Under `cargo test` it signs once as a smoke test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/fixtures.rs"]
+mod fixtures;
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use kyso::pdf::sign::{sign, SignatureSpec};
+use kyso::pki::cms::SigningKey;
+use kyso::pki::keystore::{KeyStore, Pkcs12Files};
+use secrecy::SecretString;
+
+/// Median time of one call, over batches run for about `budget`.
+fn median(budget: Duration, mut f: impl FnMut()) -> Duration {
+    for _ in 0..5 {
+        f(); // warm up
+    }
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || samples.len() < 20 {
+        let t = Instant::now();
+        f();
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn main() {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = kyso::pki::dev::dev_init(dir.path()).unwrap();
+    let chair = manifest
+        .signers
+        .iter()
+        .find(|s| s.id == "99001-chair")
+        .unwrap();
+    let key: SigningKey = Pkcs12Files {
+        base_dir: ".".into(),
+    }
+    .unlock(
+        &Pkcs12Files::key_ref(&manifest.path(dir.path(), &chair.pkcs12)),
+        &SecretString::from(chair.pin.clone()),
+    )
+    .unwrap();
+    let pdf = fixtures::sample_pdf_of_size(100 * 1024);
+    let spec = SignatureSpec {
+        time: kyso::signing::vietnam_time(Utc::now()),
+        reason: None,
+        location: None,
+        appearance: None,
+        timestamper: None,
+    };
+    let signed = sign(&pdf, &spec, &key).unwrap();
+    assert!(signed.starts_with(&pdf));
+    if !benchmarking {
+        return;
+    }
+
+    let budget = Duration::from_secs(3);
+    let digest = [7u8; 32];
+    let raw = median(budget, || {
+        key.sign(&digest).unwrap();
+    });
+    let kyso = median(budget, || {
+        sign(&pdf, &spec, &key).unwrap();
+    });
+    println!("input: {} bytes, RSA-2048, PAdES B-B, invisible", pdf.len());
+    println!(
+        "openssl RSA-2048 signature : {:>9.1} µs (median)",
+        raw.as_secs_f64() * 1e6
+    );
+    println!(
+        "kyso sign, whole PDF       : {:>9.1} µs (median)",
+        kyso.as_secs_f64() * 1e6
+    );
+    println!(
+        "ratio kyso / raw signature : {:>9.2}×",
+        kyso.as_secs_f64() / raw.as_secs_f64()
+    );
+}

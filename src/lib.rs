@@ -14,5 +14,6 @@ pub mod pki;
 pub mod signers;
 pub mod signing;
 pub mod telemetry;
+pub mod web;
 
 pub use error::{Error, Result};

@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default()
             .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
     )
+    .configure(crate::web::routes)
     .route("/healthz", web::get().to(health::healthz))
     .route("/tsa", web::post().to(tsa::timestamp))
     .service(

@@ -98,16 +98,18 @@ pub struct TestApp {
     pub admin_key: String,
     pub pool: kyso::db::Pool,
     pub pki: &'static DevPki,
-    pub db: TestDb,
+    _db: TestDb,
     _data: tempfile::TempDir,
 }
 
 pub fn test_settings(db: &TestDb, data: &Path) -> Settings {
     let pki = dev_pki();
-    let mut settings = Settings::default();
-    settings.bind = "127.0.0.1:0".into();
-    settings.database_url = db.url.clone();
-    settings.data_dir = data.to_path_buf();
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: db.url.clone(),
+        data_dir: data.to_path_buf(),
+        ..Settings::default()
+    };
     settings.pki.dev_dir = pki.dir.clone();
     settings.pki.trust_dir = data.join("trust");
     settings.pki.crl_dir = data.join("crl");
@@ -142,7 +144,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         admin_key,
         pool,
         pki: dev_pki(),
-        db,
+        _db: db,
         _data: data,
     }
 }

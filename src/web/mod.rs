@@ -1,0 +1,42 @@
+//! Server-rendered pages (maud: typed, auto-escaped HTML in Rust) sharing one layout and one
+//! stylesheet embedded in the binary, so the pages work offline.
+
+use actix_web::{web, HttpResponse};
+use maud::{html, Markup, DOCTYPE};
+
+const CSS: &str = include_str!("../../assets/web/kyso.css");
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/assets/kyso.css", web::get().to(css));
+}
+
+async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(CSS)
+}
+
+/// The page frame: Vietnamese first, every asset from kyso itself.
+pub fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="vi" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — kyso" }
+                link rel="stylesheet" href="/assets/kyso.css";
+            }
+            body {
+                header.site {
+                    a.brand href="/verify" { "kyso · Ký số" }
+                    a href="/verify" { "Kiểm tra chữ ký" }
+                    a href="/rollout" { "Tiến độ cấp chứng thư số" }
+                }
+                main { (body) }
+                footer { "kyso — dịch vụ ký số của UBND cấp xã" }
+            }
+        }
+    }
+}
