@@ -15,6 +15,7 @@ use crate::http;
 use crate::pki::dev::{self, Manifest};
 use crate::pki::keystore::{KeyStore, Pkcs12Files};
 use crate::pki::revocation::RevocationLists;
+use crate::pki::trust::TrustStore;
 use crate::pki::tsa::{HttpTimestamper, TimestampAuthority, Timestamper};
 use crate::signers;
 use crate::signing::Signing;
@@ -25,6 +26,7 @@ pub struct AppState {
     pub pool: Pool,
     pub keys: Pkcs12Files,
     pub revocation: RevocationLists,
+    pub trust: TrustStore,
     /// kyso's own RFC 3161 authority behind `POST /tsa`, when it has a key.
     pub tsa: Option<Arc<TimestampAuthority>>,
     /// The authority PAdES B-T asks: `tsa.url` when set, else kyso's own, in process.
@@ -32,6 +34,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Validation against this instance's trust anchors and CRLs, as of now.
+    pub fn verification(&self) -> crate::pdf::verify::Context<'_> {
+        crate::pdf::verify::Context {
+            trust: &self.trust,
+            crls: &self.revocation,
+            now: chrono::Utc::now(),
+        }
+    }
+
     pub fn signing(&self) -> Signing<'_> {
         Signing {
             pool: &self.pool,
@@ -83,6 +94,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     let pool = db::connect(&settings.database_url)?;
     let mut conn = db::get(&pool)?;
     let mut crl_dirs = vec![settings.pki.crl_dir.clone()];
+    let mut anchors = TrustStore::load_dir(&settings.pki.trust_dir)?;
     let tsa_key = if settings.dev_mode {
         tracing::warn!(
             "DEV MODE: no config file given. Using the dev-only PKI in {} — never for real documents",
@@ -91,6 +103,9 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         let dir = settings.pki.dev_dir.clone();
         let manifest = dev::ensure(&dir)?;
         signers::register_dev_pki(&mut conn, &dir, &manifest)?;
+        let root = std::fs::read(manifest.path(&dir, &manifest.root))
+            .map_err(|e| Error::Config(format!("dev root: {e}")))?;
+        anchors.push(openssl::x509::X509::from_pem(&root).map_err(Error::internal)?);
         if let Some(crl_dir) = manifest.path(&dir, &manifest.crl).parent() {
             crl_dirs.push(crl_dir.to_path_buf());
         }
@@ -125,6 +140,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     };
     Ok(AppState {
         revocation: RevocationLists::load(&crl_dirs)?,
+        trust: TrustStore::new(anchors),
         keys: Pkcs12Files {
             base_dir: settings.pki.key_dir.clone(),
         },

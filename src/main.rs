@@ -9,7 +9,7 @@ use secrecy::SecretString;
 
 use kyso::clients::{self, Role};
 use kyso::config::Settings;
-use kyso::pdf::verify;
+use kyso::pdf::verify::{self, report::Indication};
 use kyso::signing::{Level, Placement, SignRequest};
 use kyso::{app, db, pki, Error, Result};
 
@@ -186,9 +186,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { file, json } => {
             let pdf = std::fs::read(&file)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
-            let report = verify::verify(&pdf)?;
-            let intact =
-                !report.signatures.is_empty() && report.signatures.iter().all(|s| s.intact());
+            let state = app::prepare(settings)?;
+            let report = verify::verify(&pdf, &state.verification())?;
             if json {
                 println!(
                     "{}",
@@ -196,26 +195,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             } else {
                 for s in &report.signatures {
-                    println!(
-                        "{}: {} — {}{}",
-                        s.field,
-                        s.signer.as_deref().unwrap_or("?"),
-                        if s.intact() { "intact" } else { "BROKEN" },
-                        if s.covers_whole_file {
-                            ", covers the whole file"
-                        } else {
-                            ", later changes follow"
-                        }
-                    );
+                    let who = s
+                        .signer
+                        .as_ref()
+                        .and_then(|c| c.common_name.as_deref())
+                        .unwrap_or("?");
+                    let sub = s
+                        .sub_indication
+                        .map(|x| format!(" / {x:?}"))
+                        .unwrap_or_default();
+                    println!("{} ({who}): {:?}{sub}", s.field, s.indication);
+                    println!("  {}", s.explanation.vi);
                     for p in &s.problems {
                         println!("  - {p}");
                     }
                 }
-                if report.signatures.is_empty() {
-                    println!("no signatures");
-                }
+                println!("{}", report.summary.vi);
             }
-            return Ok(ExitCode::from(if intact { 0 } else { 1 }));
+            let passed = report.indication == Indication::TotalPassed;
+            return Ok(ExitCode::from(if passed { 0 } else { 1 }));
         }
     }
     Ok(ExitCode::SUCCESS)

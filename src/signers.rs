@@ -39,9 +39,7 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>> {
 }
 
 fn asn1_to_utc(time: &openssl::asn1::Asn1TimeRef) -> Result<DateTime<Utc>> {
-    let epoch = openssl::asn1::Asn1Time::from_unix(0).map_err(Error::internal)?;
-    let diff = epoch.diff(time).map_err(Error::internal)?;
-    DateTime::from_timestamp(i64::from(diff.days) * 86_400 + i64::from(diff.secs), 0)
+    crate::pki::revocation::to_utc(time)
         .ok_or_else(|| Error::internal("certificate time out of range"))
 }
 

@@ -26,6 +26,6 @@ pub async fn verify(
     } else {
         form::body(payload, limit).await?
     };
-    let report = super::blocking(move || verify::verify(&pdf)).await?;
+    let report = super::blocking(move || verify::verify(&pdf, &state.verification())).await?;
     Ok(HttpResponse::Ok().json(report))
 }

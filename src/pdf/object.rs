@@ -85,14 +85,12 @@ fn write_real(out: &mut Vec<u8>, r: f32) {
     // PDF has no exponent notation; two decimals are plenty for coordinates.
     let text = format!("{r:.2}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
-    out.extend_from_slice(
-        if text.is_empty() || text == "-" {
-            "0"
-        } else {
-            text
-        }
-        .as_bytes(),
-    );
+    let text = if matches!(text, "" | "-" | "-0") {
+        "0"
+    } else {
+        text
+    };
+    out.extend_from_slice(text.as_bytes());
 }
 
 fn write_name(out: &mut Vec<u8>, name: &[u8]) {

@@ -4,4 +4,5 @@ pub mod cms;
 pub mod dev;
 pub mod keystore;
 pub mod revocation;
+pub mod trust;
 pub mod tsa;

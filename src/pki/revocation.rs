@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use openssl::asn1::{Asn1Time, Asn1TimeRef};
 use openssl::x509::{CrlStatus, X509Crl, X509};
 
 use crate::error::{Error, Result};
@@ -37,20 +38,22 @@ impl RevocationLists {
         Ok(Self { crls })
     }
 
+    pub fn all(&self) -> &[X509Crl] {
+        &self.crls
+    }
+
     /// When `cert` was revoked, if a loaded list of its issuer says so.
     pub fn revocation_time(&self, cert: &X509) -> Option<DateTime<Utc>> {
         self.crls
             .iter()
             .find_map(|crl| match crl.get_by_cert(cert) {
-                CrlStatus::Revoked(entry) => {
-                    let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
-                    let diff = epoch.diff(entry.revocation_date()).ok()?;
-                    DateTime::from_timestamp(
-                        i64::from(diff.days) * 86_400 + i64::from(diff.secs),
-                        0,
-                    )
-                }
+                CrlStatus::Revoked(entry) => to_utc(entry.revocation_date()),
                 _ => None,
             })
     }
+}
+
+pub fn to_utc(time: &Asn1TimeRef) -> Option<DateTime<Utc>> {
+    let diff = Asn1Time::from_unix(0).ok()?.diff(time).ok()?;
+    DateTime::from_timestamp(i64::from(diff.days) * 86_400 + i64::from(diff.secs), 0)
 }

@@ -5,3 +5,4 @@ mod fixtures;
 mod helpers;
 mod signing;
 mod validators;
+mod verify;

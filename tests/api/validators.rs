@@ -301,13 +301,20 @@ fn der_length(bytes: &[u8]) -> Option<usize> {
     (total <= bytes.len()).then_some(total)
 }
 
-/// Signs `pdf` with pyHanko as a third party would: a PAdES B-B signature in field `field`
-/// (created invisible if absent), key and chain from the PKCS#12 file `pkcs12` protected by
-/// `pin` (an empty `pin` means an unencrypted PKCS#12). Returns the signed file.
+/// Signs `pdf` with pyHanko as a third party would: a PAdES signature in field `field`
+/// (created invisible if absent; `PAGE/X1,Y1,X2,Y2/NAME` makes a visible one), key and chain
+/// from the PKCS#12 file `pkcs12` protected by `pin` (an empty `pin` means an unencrypted
+/// PKCS#12); B-T with a timestamp from `timestamp_url`, else B-B. Returns the signed file.
 ///
 /// pyHanko refuses hybrid-reference files (a trailer with `/XRefStm`) in its default strict
 /// mode, so for those inputs `--no-strict-syntax` is passed.
-pub fn pyhanko_sign(pdf: &[u8], field: &str, pkcs12: &Path, pin: &str) -> Vec<u8> {
+pub fn pyhanko_sign(
+    pdf: &[u8],
+    field: &str,
+    pkcs12: &Path,
+    pin: &str,
+    timestamp_url: Option<&str>,
+) -> Vec<u8> {
     let dir = temp_dir();
     let input = write_input(&dir, "input.pdf", pdf);
     let output_path = dir.path().join("signed.pdf");
@@ -319,6 +326,9 @@ pub fn pyhanko_sign(pdf: &[u8], field: &str, pkcs12: &Path, pin: &str) -> Vec<u8
         .current_dir(dir.path());
     if is_hybrid(pdf) {
         command.arg("--no-strict-syntax");
+    }
+    if let Some(url) = timestamp_url {
+        command.args(["--timestamp-url", url]);
     }
     command.arg("pkcs12");
     if pin.is_empty() {

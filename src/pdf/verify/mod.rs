@@ -1,70 +1,130 @@
-//! Signature integrity: for each signature field, do the byte ranges hash to the signed
-//! digest, does the CMS signature match its certificate, and does it cover the whole file.
-//! An invalid signature is a result, not an error; `Err` means the input is not a readable PDF.
+//! Validation of every signature in a PDF, ours or anyone's: structure first (byte ranges,
+//! revisions), then the CMS (digest, signature value), then trust (chain at the right time,
+//! revocation at signing time, key usage), then what changed after signing. An invalid
+//! signature is a result with an ETSI EN 319 102-1 indication; `Err` is for unreadable input.
 
-use ::cms::content_info::ContentInfo;
-use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
-use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
-use der::asn1::OctetString;
-use der::{Decode, Encode};
-use lopdf::{Dictionary, Document, Object};
+mod changes;
+mod cms;
+mod explain;
+pub mod report;
+mod structure;
+
+use std::ops::Range;
+
+use chrono::{DateTime, Utc};
+use lopdf::{Dictionary, Document, Object, ObjectId};
 use openssl::hash::{Hasher, MessageDigest};
-use openssl::x509::X509;
-use serde::Serialize;
-use x509_cert::Certificate;
+use openssl::x509::{CrlStatus, X509Crl, X509};
 
-use crate::error::Result;
+use self::changes::DocMdp;
+use self::report::*;
+use crate::error::{Error, Result};
 use crate::pdf::object;
 use crate::pki::cms::sha256;
+use crate::pki::revocation::RevocationLists;
+use crate::pki::trust::{ChainError, TrustStore};
 
-#[derive(Debug, Serialize)]
-pub struct IntegrityReport {
-    pub sha256: String,
-    pub signatures: Vec<SignatureIntegrity>,
+/// What validation trusts, and when "now" is.
+pub struct Context<'a> {
+    pub trust: &'a TrustStore,
+    pub crls: &'a RevocationLists,
+    pub now: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct SignatureIntegrity {
-    pub field: String,
-    pub sub_filter: Option<String>,
-    pub signer: Option<String>,
-    /// The claimed signing time (`/M`), as written.
-    pub signing_time: Option<String>,
-    pub byte_range: Vec<i64>,
-    /// The byte ranges are well formed and leave out exactly the `/Contents` string.
-    pub byte_range_ok: bool,
-    pub digest_ok: bool,
-    pub signature_ok: bool,
-    pub covers_whole_file: bool,
-    pub problems: Vec<String>,
-}
-
-impl SignatureIntegrity {
-    pub fn intact(&self) -> bool {
-        self.byte_range_ok && self.digest_ok && self.signature_ok
-    }
-}
-
-pub fn verify(pdf: &[u8]) -> Result<IntegrityReport> {
+pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
+    structure::check_nesting(pdf)?;
     let doc = object::parse(pdf)?;
-    let signatures = signature_fields(&doc)
-        .into_iter()
-        .map(|(field, sig)| check(pdf, field, sig))
+    if doc.objects.len() > structure::MAX_OBJECTS {
+        return Err(Error::PdfMalformed(format!(
+            "more than {} objects",
+            structure::MAX_OBJECTS
+        )));
+    }
+    let revisions = structure::revision_ends(pdf);
+    let dss = Dss::load(&doc);
+    let mdp = doc_mdp(&doc);
+    let fields = signature_fields(&doc);
+    let mut signatures: Vec<SignatureReport> = fields
+        .iter()
+        .map(|(field, id, sig)| {
+            Validation {
+                pdf,
+                doc: &doc,
+                ctx,
+                revisions: &revisions,
+                dss: &dss,
+                mdp,
+            }
+            .run(field, *id, sig)
+        })
         .collect();
-    Ok(IntegrityReport {
-        sha256: hex::encode(sha256(pdf)?),
+    flag_shared_revisions(&mut signatures);
+    mark_archival(&mut signatures);
+
+    let indication = signatures
+        .iter()
+        .map(|s| s.indication)
+        .max()
+        .unwrap_or(Indication::Indeterminate);
+    Ok(Report {
+        summary: explain::summary(&signatures, indication),
+        document: DocumentInfo {
+            sha256: hex::encode(sha256(pdf)?),
+            size: pdf.len(),
+            revisions: revisions.len().max(1),
+            signatures: signatures.len(),
+        },
         signatures,
+        indication,
     })
 }
 
-/// (field name, signature dictionary) for every signed signature field, depth-first.
-fn signature_fields(doc: &Document) -> Vec<(String, &Dictionary)> {
+/// Two signatures over the same revision: at most one of them can be what was signed.
+fn flag_shared_revisions(signatures: &mut [SignatureReport]) {
+    let revisions: Vec<Option<usize>> = signatures.iter().map(|s| s.coverage.revision).collect();
+    for (i, sig) in signatures.iter_mut().enumerate() {
+        let shared = sig.coverage.revision.is_some()
+            && revisions
+                .iter()
+                .enumerate()
+                .any(|(j, r)| j != i && *r == sig.coverage.revision);
+        if shared {
+            sig.problems
+                .push("another signature claims the same bytes".into());
+            fail(sig, Indication::TotalFailed, SubIndication::FormatFailure);
+        }
+    }
+}
+
+/// B-LT with a later document timestamp is B-LTA.
+fn mark_archival(signatures: &mut [SignatureReport]) {
+    let last_doc_ts = signatures
+        .iter()
+        .filter(|s| s.kind == "document_timestamp" && s.indication == Indication::TotalPassed)
+        .filter_map(|s| s.coverage.revision)
+        .max();
+    for sig in signatures.iter_mut() {
+        if sig.level == Some("B-LT")
+            && last_doc_ts.is_some_and(|ts| sig.coverage.revision.is_some_and(|r| r < ts))
+        {
+            sig.level = Some("B-LTA");
+        }
+    }
+}
+
+fn fail(sig: &mut SignatureReport, indication: Indication, sub: SubIndication) {
+    if indication >= sig.indication {
+        sig.indication = indication;
+        sig.sub_indication = Some(sub);
+        sig.explanation = explain::signature(sig);
+    }
+}
+
+/// (qualified field name, signature dictionary id, signature dictionary), depth-first.
+fn signature_fields(doc: &Document) -> Vec<(String, ObjectId, &Dictionary)> {
     let mut out = Vec::new();
     let fields = doc
-        .trailer
-        .get(b"Root")
-        .and_then(|root| doc.dereference(root))
-        .and_then(|(_, root)| root.as_dict())
+        .catalog()
         .and_then(|root| root.get(b"AcroForm"))
         .and_then(|form| doc.dereference(form))
         .and_then(|(_, form)| form.as_dict())
@@ -79,26 +139,22 @@ fn walk_fields<'a>(
     doc: &'a Document,
     fields: &'a Object,
     prefix: &str,
-    out: &mut Vec<(String, &'a Dictionary)>,
+    out: &mut Vec<(String, ObjectId, &'a Dictionary)>,
     depth: usize,
 ) {
     let Ok((_, Object::Array(items))) = doc.dereference(fields) else {
         return;
     };
     if depth > 32 {
-        return;
+        return; // cyclic or absurd form trees
     }
     for item in items {
         let Ok((_, Object::Dictionary(field))) = doc.dereference(item) else {
             continue;
         };
         let name = match field.get(b"T") {
-            Ok(Object::String(t, _)) => {
-                let t = lopdf::decode_text_string(&Object::String(
-                    t.clone(),
-                    lopdf::StringFormat::Literal,
-                ))
-                .unwrap_or_else(|_| String::from_utf8_lossy(t).into_owned());
+            Ok(t @ Object::String(..)) => {
+                let t = lopdf::decode_text_string(t).unwrap_or_default();
                 if prefix.is_empty() {
                     t
                 } else {
@@ -107,12 +163,11 @@ fn walk_fields<'a>(
             }
             _ => prefix.to_owned(),
         };
-        let is_sig = matches!(field.get(b"FT"), Ok(Object::Name(ft)) if ft == b"Sig");
-        if is_sig {
-            if let Ok((_, Object::Dictionary(sig))) =
-                field.get(b"V").and_then(|v| doc.dereference(v))
-            {
-                out.push((name.clone(), sig));
+        if matches!(field.get(b"FT"), Ok(Object::Name(ft)) if ft == b"Sig") {
+            if let Ok(Object::Reference(id)) = field.get(b"V") {
+                if let Ok(sig) = doc.get_dictionary(*id) {
+                    out.push((name.clone(), *id, sig));
+                }
             }
         }
         if let Ok(kids) = field.get(b"Kids") {
@@ -121,193 +176,626 @@ fn walk_fields<'a>(
     }
 }
 
-fn name_of(dict: &Dictionary, key: &[u8]) -> Option<String> {
-    dict.get(key)
-        .and_then(Object::as_name)
-        .ok()
-        .map(|n| String::from_utf8_lossy(n).into_owned())
+/// Validation data embedded in the document (ISO 32000-2 §12.8.4.3, the DSS).
+#[derive(Default)]
+struct Dss {
+    present: bool,
+    certificates: Vec<X509>,
+    crls: Vec<X509Crl>,
 }
 
-fn check(pdf: &[u8], field: String, sig: &Dictionary) -> SignatureIntegrity {
-    let byte_range: Vec<i64> = sig
-        .get(b"ByteRange")
-        .and_then(Object::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_i64().ok()).collect())
-        .unwrap_or_default();
-    let mut report = SignatureIntegrity {
-        field,
-        sub_filter: name_of(sig, b"SubFilter"),
-        signer: None,
-        signing_time: sig
-            .get(b"M")
-            .and_then(Object::as_str)
+impl Dss {
+    fn load(doc: &Document) -> Dss {
+        let Some(dss) = doc
+            .catalog()
             .ok()
-            .map(|m| String::from_utf8_lossy(m).into_owned()),
-        byte_range: byte_range.clone(),
-        byte_range_ok: false,
-        digest_ok: false,
-        signature_ok: false,
-        covers_whole_file: false,
-        problems: Vec::new(),
-    };
-    let contents = match sig.get(b"Contents") {
-        Ok(Object::String(bytes, _)) => bytes.clone(),
-        _ => {
-            report.problems.push("no /Contents string".into());
-            return report;
-        }
-    };
-    let Some((ranges, gap)) = ranges(pdf, &byte_range) else {
-        report
-            .problems
-            .push("/ByteRange is missing, malformed or outside the file".into());
-        return report;
-    };
-    report.covers_whole_file = ranges[1].end == pdf.len();
-    // The gap must be exactly the hex string holding these Contents.
-    let gap_bytes = &pdf[gap];
-    let hex_ok = gap_bytes.first() == Some(&b'<')
-        && gap_bytes.last() == Some(&b'>')
-        && hex::decode(
-            gap_bytes[1..gap_bytes.len() - 1]
+            .and_then(|c| c.get(b"DSS").ok())
+            .and_then(|d| doc.dereference(d).ok())
+            .and_then(|(_, d)| d.as_dict().ok())
+        else {
+            return Dss::default();
+        };
+        let streams = |key: &[u8]| -> Vec<Vec<u8>> {
+            dss.get(key)
+                .and_then(|a| doc.dereference(a))
+                .and_then(|(_, a)| a.as_array())
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| doc.dereference(i).ok())
+                        .filter_map(|(_, o)| o.as_stream().ok())
+                        .filter_map(|s| {
+                            s.decompressed_content()
+                                .ok()
+                                .or_else(|| Some(s.content.clone()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Dss {
+            present: true,
+            certificates: streams(b"Certs")
                 .iter()
-                .filter(|b| !b.is_ascii_whitespace())
-                .copied()
-                .collect::<Vec<u8>>(),
-        )
-        .is_ok_and(|decoded| decoded == contents);
-    if !hex_ok {
-        report
-            .problems
-            .push("the bytes left out of /ByteRange are not this signature's /Contents".into());
-        return report;
-    }
-    report.byte_range_ok = true;
-
-    let mut hasher = match Hasher::new(MessageDigest::sha256()) {
-        Ok(h) => h,
-        Err(e) => {
-            report.problems.push(e.to_string());
-            return report;
+                .filter_map(|d| X509::from_der(d).ok())
+                .collect(),
+            crls: streams(b"CRLs")
+                .iter()
+                .filter_map(|d| X509Crl::from_der(d).ok())
+                .collect(),
         }
-    };
-    let digest = ranges
+    }
+}
+
+/// The permissions of a certification signature, if the document has one.
+fn doc_mdp(doc: &Document) -> Option<DocMdp> {
+    let sig = doc
+        .catalog()
+        .ok()?
+        .get(b"Perms")
+        .and_then(|p| doc.dereference(p))
+        .ok()?
+        .1
+        .as_dict()
+        .ok()?
+        .get(b"DocMDP")
+        .and_then(|s| doc.dereference(s))
+        .ok()?
+        .1
+        .as_dict()
+        .ok()?;
+    let p = sig
+        .get(b"Reference")
+        .and_then(Object::as_array)
+        .ok()?
         .iter()
-        .try_for_each(|r| hasher.update(&pdf[r.clone()]))
-        .and_then(|()| hasher.finish());
-    match (digest, parse_cms(&contents)) {
-        (Ok(digest), Ok((signed_data, signer_info))) => {
-            check_cms(&mut report, &digest, &signed_data, &signer_info)
+        .filter_map(|r| doc.dereference(r).ok()?.1.as_dict().ok())
+        .find_map(|r| {
+            r.get(b"TransformParams")
+                .and_then(|t| doc.dereference(t))
+                .ok()?
+                .1
+                .as_dict()
+                .ok()?
+                .get(b"P")
+                .and_then(Object::as_i64)
+                .ok()
+        })
+        .unwrap_or(2);
+    Some(match p {
+        1 => DocMdp::NoChanges,
+        3 => DocMdp::Annotations,
+        _ => DocMdp::FormFilling,
+    })
+}
+
+struct Validation<'a> {
+    pdf: &'a [u8],
+    doc: &'a Document,
+    ctx: &'a Context<'a>,
+    revisions: &'a [usize],
+    dss: &'a Dss,
+    mdp: Option<DocMdp>,
+}
+
+impl Validation<'_> {
+    fn run(&self, field: &str, id: ObjectId, sig: &Dictionary) -> SignatureReport {
+        let name = |key: &[u8]| {
+            sig.get(key)
+                .and_then(Object::as_name)
+                .ok()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+        };
+        let kind = if name(b"Type").as_deref() == Some("DocTimeStamp") {
+            "document_timestamp"
+        } else {
+            "signature"
+        };
+        let mut report = SignatureReport {
+            field: field.to_owned(),
+            kind,
+            sub_filter: name(b"SubFilter"),
+            level: None,
+            signer: None,
+            claimed_signing_time: sig
+                .get(b"M")
+                .and_then(Object::as_str)
+                .ok()
+                .map(|m| String::from_utf8_lossy(m).into_owned()),
+            timestamp: None,
+            checks: Checks::default(),
+            coverage: Coverage::default(),
+            indication: Indication::TotalPassed,
+            sub_indication: None,
+            explanation: Explanation {
+                vi: String::new(),
+                en: String::new(),
+            },
+            problems: Vec::new(),
+        };
+        if let Err((sub, problem)) = self.check(id, sig, &mut report) {
+            report.problems.push(problem);
+            let indication = match sub {
+                SubIndication::FormatFailure
+                | SubIndication::HashFailure
+                | SubIndication::SigCryptoFailure
+                | SubIndication::Revoked
+                | SubIndication::Expired
+                | SubIndication::NotYetValid => Indication::TotalFailed,
+                _ => Indication::Indeterminate,
+            };
+            report.indication = indication;
+            report.sub_indication = Some(sub);
         }
-        (Err(e), _) => report.problems.push(e.to_string()),
-        (_, Err(e)) => report.problems.push(e),
-    }
-    report
-}
-
-/// The two signed ranges and the gap between them, if they are sane: starting at 0, in
-/// order, inside the file.
-fn ranges(pdf: &[u8], br: &[i64]) -> Option<([std::ops::Range<usize>; 2], std::ops::Range<usize>)> {
-    let [a, b, c, d] = <[i64; 4]>::try_from(br).ok()?;
-    let [a, b, c, d] = [a, b, c, d].map(|v| usize::try_from(v).ok());
-    let (a, b, c, d) = (a?, b?, c?, d?);
-    let end = c.checked_add(d)?;
-    (a == 0 && b > 1 && c > b + 1 && end <= pdf.len()).then_some(([a..b, c..end], b..c))
-}
-
-/// The CMS blob may be zero-padded after its DER end; decode just the DER value.
-fn parse_cms(contents: &[u8]) -> std::result::Result<(SignedData, SignerInfo), String> {
-    let der_len = der::SliceReader::new(contents)
-        .and_then(|mut reader| der::Header::decode(&mut reader))
-        .and_then(|h| h.encoded_len()? + h.length)
-        .ok()
-        .and_then(|len| usize::try_from(len).ok())
-        .filter(|&len| len <= contents.len())
-        .ok_or("/Contents is not a DER structure")?;
-    let info = ContentInfo::from_der(&contents[..der_len]).map_err(|e| format!("CMS: {e}"))?;
-    let signed_data: SignedData = info
-        .content
-        .decode_as()
-        .map_err(|e| format!("CMS SignedData: {e}"))?;
-    let signer_info = signed_data
-        .signer_infos
-        .0
-        .get(0)
-        .cloned()
-        .ok_or("CMS without a signer")?;
-    Ok((signed_data, signer_info))
-}
-
-fn check_cms(
-    report: &mut SignatureIntegrity,
-    digest: &[u8],
-    signed_data: &SignedData,
-    signer_info: &SignerInfo,
-) {
-    let certificate = signer_certificate(signed_data, signer_info);
-    report.signer = certificate
-        .as_ref()
-        .map(|c| c.tbs_certificate.subject.to_string());
-    let Some(attrs) = &signer_info.signed_attrs else {
+        report.explanation = explain::signature(&report);
         report
-            .problems
-            .push("no signed attributes (not PAdES)".into());
-        return;
-    };
-    let message_digest = attrs
-        .iter()
-        .find(|a| a.oid == ID_MESSAGE_DIGEST)
-        .and_then(|a| a.values.get(0))
-        .and_then(|v| v.decode_as::<OctetString>().ok());
-    report.digest_ok = message_digest.is_some_and(|md| md.as_bytes() == digest);
-    if !report.digest_ok {
-        report
-            .problems
-            .push("the document bytes do not match the signed digest".into());
     }
-    let verified = (|| -> std::result::Result<bool, String> {
-        let cert = certificate.ok_or("the signer's certificate is not in the signature")?;
-        let cert = X509::from_der(&cert.to_der().map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-        let public_key = cert.public_key().map_err(|e| e.to_string())?;
-        let signed = attrs.to_der().map_err(|e| e.to_string())?;
-        let mut verifier = openssl::sign::Verifier::new(MessageDigest::sha256(), &public_key)
-            .map_err(|e| e.to_string())?;
-        verifier
-            .verify_oneshot(signer_info.signature.as_bytes(), &signed)
-            .map_err(|e| e.to_string())
-    })();
-    match verified {
-        Ok(ok) => {
-            report.signature_ok = ok;
-            if !ok {
-                report
-                    .problems
-                    .push("the signature does not match the signer's public key".into());
+
+    /// Runs the checks in order; the first failure decides the indication.
+    fn check(
+        &self,
+        id: ObjectId,
+        sig: &Dictionary,
+        report: &mut SignatureReport,
+    ) -> std::result::Result<(), (SubIndication, String)> {
+        use SubIndication::*;
+        let format = |msg: &str| (FormatFailure, msg.to_owned());
+
+        // 1. Structure: the byte ranges, the gap and the revision they close.
+        let byte_range: Vec<i64> = sig
+            .get(b"ByteRange")
+            .and_then(Object::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_i64().ok()).collect())
+            .unwrap_or_default();
+        let contents = match sig.get(b"Contents") {
+            Ok(Object::String(bytes, _)) if !bytes.is_empty() => bytes.clone(),
+            _ => {
+                report.checks.byte_range = Some(false);
+                return Err(format("/Contents is missing or empty"));
+            }
+        };
+        let Some((ranges, gap)) = structure::byte_ranges(self.pdf.len(), &byte_range) else {
+            report.checks.byte_range = Some(false);
+            return Err(format(
+                "/ByteRange is missing, malformed or outside the file",
+            ));
+        };
+        report.coverage.whole_file = ranges[1].end == self.pdf.len();
+        report.coverage.revision = self
+            .revisions
+            .iter()
+            .position(|&end| end == ranges[1].end)
+            .map(|i| i + 1);
+        let gap_ok = self.gap_is_contents(id, &gap, &contents);
+        report.checks.byte_range = Some(gap_ok && report.coverage.revision.is_some());
+        if !gap_ok {
+            return Err(format(
+                "the bytes left out of /ByteRange are not this signature's own /Contents",
+            ));
+        }
+        if report.coverage.revision.is_none() {
+            return Err(format(
+                "the signed bytes do not end at the end of a revision (%%EOF)",
+            ));
+        }
+
+        // 2. Cryptography.
+        if report.kind == "document_timestamp" {
+            let digest = self
+                .digest(&ranges, MessageDigest::sha256())
+                .map_err(|e| (FormatFailure, e))?;
+            let ts = cms::check_timestamp(&contents, &digest).map_err(|e| {
+                report.checks.digest = Some(false);
+                (HashFailure, e)
+            })?;
+            report.checks.digest = Some(true);
+            report.checks.signature = Some(true);
+            report.signer = cms::describe(&ts.tsa);
+            report.timestamp = Some(TimestampInfo {
+                time: ts.time.to_rfc3339(),
+                authority: report.signer.as_ref().map(|s| s.subject.clone()),
+                valid: true,
+            });
+            self.check_changes(report)?;
+            return self
+                .check_chain(report, &ts.tsa, &ts.certificates, Some(ts.time), None)
+                .map(|_| ());
+        }
+        let cms = cms::parse(&contents).map_err(|e| (FormatFailure, e))?;
+        report.signer = cms.signer.as_ref().and_then(cms::describe);
+        let Some(signer) = cms.signer.clone() else {
+            return Err((
+                NoSigningCertificateFound,
+                "the signer's certificate is not in the signature".into(),
+            ));
+        };
+        let sig_ok = if cms.signer_info.signed_attrs.is_some() {
+            let algorithm = cms.digest_algorithm().map_err(|e| (FormatFailure, e))?;
+            let digest = self
+                .digest(&ranges, algorithm)
+                .map_err(|e| (FormatFailure, e))?;
+            let digest_ok = cms
+                .digest_matches(&digest)
+                .map_err(|e| (FormatFailure, e))?;
+            report.checks.digest = Some(digest_ok);
+            if !digest_ok {
+                return Err((
+                    HashFailure,
+                    "the document bytes do not match the signed digest".into(),
+                ));
+            }
+            cms.signature_verifies()
+        } else {
+            let parts = ranges.clone().map(|r| &self.pdf[r]);
+            cms.signature_verifies_over(&parts)
+        }
+        .map_err(|e| (SigCryptoFailure, e))?;
+        report.checks.signature = Some(sig_ok);
+        if !sig_ok {
+            return Err((
+                SigCryptoFailure,
+                "the signature does not match the signer's public key".into(),
+            ));
+        }
+
+        // 3. The signature timestamp: proof that the signature existed at that time.
+        let poe = cms.timestamp_token().map(|token| {
+            let checked = sha256(cms.signer_info.signature.as_bytes())
+                .map_err(|e| e.to_string())
+                .and_then(|d| cms::check_timestamp(&token, &d))
+                .and_then(|ts| {
+                    let mut intermediates = ts.certificates.clone();
+                    intermediates.extend(self.dss.certificates.iter().cloned());
+                    self.ctx
+                        .trust
+                        .chain(&ts.tsa, &intermediates, ts.time)
+                        .map(|_| ts)
+                        .map_err(|e| format!("TSA: {e:?}"))
+                });
+            match checked {
+                Ok(ts) => {
+                    report.timestamp = Some(TimestampInfo {
+                        time: ts.time.to_rfc3339(),
+                        authority: cms::describe(&ts.tsa).map(|c| c.subject),
+                        valid: true,
+                    });
+                    Some(ts.time)
+                }
+                Err(e) => {
+                    report
+                        .problems
+                        .push(format!("signature timestamp not usable: {e}"));
+                    report.timestamp = Some(TimestampInfo {
+                        time: String::new(),
+                        authority: None,
+                        valid: false,
+                    });
+                    None
+                }
+            }
+        });
+        let poe = poe.flatten();
+        report.level = match report.sub_filter.as_deref() {
+            Some("ETSI.CAdES.detached") if cms.has_signing_certificate_v2() => {
+                Some(match (poe, self.dss.present) {
+                    (Some(_), true) => "B-LT",
+                    (Some(_), false) => "B-T",
+                    (None, _) => "B-B",
+                })
+            }
+            _ => None,
+        };
+
+        // 4. What happened after signing.
+        self.check_changes(report)?;
+
+        // 5. Key usage: a signing certificate must allow signatures.
+        let usage = report.signer.as_ref().map(|s| &s.key_usage);
+        let usage_ok = usage.is_none_or(|ku| {
+            ku.is_empty()
+                || ku
+                    .iter()
+                    .any(|k| k == "digitalSignature" || k == "nonRepudiation")
+        });
+        report.checks.key_usage = Some(usage_ok);
+
+        // 6. Trust and time.
+        let claimed = report
+            .claimed_signing_time
+            .as_deref()
+            .and_then(parse_pdf_date);
+        self.check_chain(report, &signer, &cms.certificates, poe, claimed)?;
+        if !usage_ok {
+            return Err((
+                SigConstraintsFailure,
+                "the certificate's key usage does not allow signing".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The gap must be exactly the `/Contents` hex string inside this signature's own object.
+    fn gap_is_contents(&self, id: ObjectId, gap: &Range<usize>, contents: &[u8]) -> bool {
+        let bytes = &self.pdf[gap.clone()];
+        let hex_ok = bytes.first() == Some(&b'<')
+            && bytes.last() == Some(&b'>')
+            && hex::decode(
+                bytes[1..bytes.len() - 1]
+                    .iter()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .copied()
+                    .collect::<Vec<u8>>(),
+            )
+            .is_ok_and(|decoded| decoded == contents);
+        let inside_object = match self.doc.reference_table.get(id.0) {
+            Some(lopdf::xref::XrefEntry::Normal { offset, .. }) => {
+                let start = *offset as usize;
+                start < gap.start
+                    && self
+                        .pdf
+                        .get(gap.end..)
+                        .and_then(|rest| structure::find(rest, b"endobj"))
+                        .is_some_and(|end| {
+                            // No other object starts between the signature's object and the gap.
+                            structure::find(&self.pdf[start..gap.start], b"endobj").is_none()
+                                && end < 64 * 1024
+                        })
+            }
+            _ => false,
+        };
+        hex_ok && inside_object
+    }
+
+    fn digest(
+        &self,
+        ranges: &[Range<usize>; 2],
+        algorithm: MessageDigest,
+    ) -> std::result::Result<Vec<u8>, String> {
+        let mut hasher = Hasher::new(algorithm).map_err(|e| e.to_string())?;
+        for r in ranges {
+            hasher
+                .update(&self.pdf[r.clone()])
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(hasher.finish().map_err(|e| e.to_string())?.to_vec())
+    }
+
+    fn check_changes(
+        &self,
+        report: &mut SignatureReport,
+    ) -> std::result::Result<(), (SubIndication, String)> {
+        let Some(end) = report
+            .coverage
+            .revision
+            .and_then(|r| self.revisions.get(r - 1))
+        else {
+            return Ok(());
+        };
+        if report.coverage.whole_file {
+            return Ok(());
+        }
+        let signed = object::parse(&self.pdf[..*end]).map_err(|e| {
+            (
+                SubIndication::FormatFailure,
+                format!("the signed revision cannot be read: {e}"),
+            )
+        })?;
+        report.coverage.later_changes = changes::analyse(&signed, self.doc, self.mdp);
+        let disallowed: Vec<&Change> = report
+            .coverage
+            .later_changes
+            .iter()
+            .filter(|c| !c.allowed)
+            .collect();
+        if let Some(first) = disallowed.first() {
+            return Err((
+                SubIndication::FormatFailure,
+                format!(
+                    "{} disallowed change(s) after signing, e.g. {} ({}): {}",
+                    disallowed.len(),
+                    first.object,
+                    first.what,
+                    first.rule
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Chain, validity at the time that can be proven, and revocation at signing time.
+    fn check_chain(
+        &self,
+        report: &mut SignatureReport,
+        cert: &X509,
+        certificates: &[X509],
+        poe: Option<DateTime<Utc>>,
+        claimed: Option<DateTime<Utc>>,
+    ) -> std::result::Result<(), (SubIndication, String)> {
+        use SubIndication::*;
+        let mut intermediates = certificates.to_vec();
+        intermediates.extend(self.dss.certificates.iter().cloned());
+        let trust = self.ctx.trust;
+        // A claimed time outside the certificate's validity is the signer's own admission.
+        if let Some(claimed) = claimed {
+            if poe.is_none() {
+                match trust.chain(cert, &intermediates, claimed) {
+                    Err(ChainError::Expired) => {
+                        return Err((
+                            Expired,
+                            "the certificate had expired at the claimed signing time".into(),
+                        ))
+                    }
+                    Err(ChainError::NotYetValid) => {
+                        return Err((
+                            NotYetValid,
+                            "the certificate was not yet valid at the claimed signing time".into(),
+                        ))
+                    }
+                    _ => {}
+                }
             }
         }
-        Err(e) => report.problems.push(e),
+        let chain = match trust.chain(cert, &intermediates, self.ctx.now) {
+            Ok(chain) => chain,
+            Err(ChainError::Expired | ChainError::NotYetValid) => match poe {
+                Some(poe) => trust.chain(cert, &intermediates, poe).map_err(|e| {
+                    report.checks.chain = Some(false);
+                    (
+                        OutOfBoundsNoPoe,
+                        format!("the certificate was not valid at the timestamp: {e:?}"),
+                    )
+                })?,
+                None => {
+                    report.checks.chain = Some(false);
+                    report.checks.chain_detail =
+                        Some("expired now, and no timestamp proves the signature is older".into());
+                    return Err((
+                        OutOfBoundsNoPoe,
+                        "the certificate has expired and no timestamp proves when it signed".into(),
+                    ));
+                }
+            },
+            Err(ChainError::Untrusted(why)) => {
+                report.checks.chain = Some(false);
+                report.checks.chain_detail = Some(why.clone());
+                return Err((
+                    NoCertificateChainFound,
+                    format!("no chain to a trusted root: {why}"),
+                ));
+            }
+            Err(ChainError::Invalid(why)) => {
+                report.checks.chain = Some(false);
+                report.checks.chain_detail = Some(why.clone());
+                return Err((
+                    CertificateChainGeneralFailure,
+                    format!("the certificate chain is invalid: {why}"),
+                ));
+            }
+        };
+        report.checks.chain = Some(true);
+        report.checks.chain_detail = Some(
+            chain
+                .iter()
+                .map(|c| {
+                    cms::describe(c)
+                        .and_then(|d| d.common_name)
+                        .unwrap_or_default()
+                })
+                .collect::<Vec<_>>()
+                .join(" → "),
+        );
+
+        // Revocation, from CRLs we hold or the document's DSS, signed by the issuer.
+        let Some(issuer) = chain.get(1).or(chain.first()) else {
+            return Ok(());
+        };
+        let issuer_key = issuer.public_key().ok();
+        let verified = |crl: &X509Crl| {
+            issuer_key
+                .as_ref()
+                .is_some_and(|k| crl.verify(k).unwrap_or(false))
+        };
+        let mut known = false;
+        let mut revoked_at = None;
+        for crl in self
+            .ctx
+            .crls
+            .all()
+            .iter()
+            .chain(&self.dss.crls)
+            .filter(|c| verified(c))
+        {
+            known = true;
+            if let CrlStatus::Revoked(entry) = crl.get_by_cert(cert) {
+                revoked_at = crate::pki::revocation::to_utc(entry.revocation_date());
+            }
+        }
+        report.checks.revocation = Some(match (known, revoked_at) {
+            (false, _) => "unknown: no revocation list of this issuer".into(),
+            (true, None) => "good".into(),
+            (true, Some(t)) => format!("revoked {}", t.to_rfc3339()),
+        });
+        if let Some(revoked) = revoked_at {
+            let before_signing = || {
+                (
+                    Revoked,
+                    format!(
+                        "the certificate was revoked on {}, before signing",
+                        revoked.to_rfc3339()
+                    ),
+                )
+            };
+            match (poe, claimed) {
+                (Some(p), _) if p < revoked => report
+                    .problems
+                    .push("revoked after the trusted timestamp: the signature stays valid".into()),
+                (Some(_), _) => return Err(before_signing()),
+                (None, Some(c)) if c >= revoked => return Err(before_signing()),
+                (None, _) => {
+                    return Err((
+                        RevokedNoPoe,
+                        "the certificate is revoked and no timestamp proves the signature is older"
+                            .into(),
+                    ))
+                }
+            }
+        }
+        Ok(())
     }
 }
 
-fn signer_certificate(signed_data: &SignedData, signer_info: &SignerInfo) -> Option<Certificate> {
-    let certs = signed_data.certificates.as_ref()?;
-    certs.0.iter().find_map(|choice| match choice {
-        ::cms::cert::CertificateChoices::Certificate(cert) => {
-            let matches = match &signer_info.sid {
-                SignerIdentifier::IssuerAndSerialNumber(isn) => {
-                    cert.tbs_certificate.issuer == isn.issuer
-                        && cert.tbs_certificate.serial_number == isn.serial_number
-                }
-                SignerIdentifier::SubjectKeyIdentifier(ski) => cert
-                    .tbs_certificate
-                    .extensions
-                    .iter()
-                    .flatten()
-                    .any(|ext| ext.extn_value.as_bytes().ends_with(ski.0.as_bytes())),
-            };
-            matches.then(|| cert.clone())
+/// `D:YYYYMMDDHHmmSS+HH'mm'` (ISO 32000-1 §7.9.4), with the optional parts PDF allows.
+fn parse_pdf_date(text: &str) -> Option<DateTime<Utc>> {
+    let s = text.strip_prefix("D:").unwrap_or(text);
+    let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    let field = |from: usize, len: usize, default: u32| -> Option<u32> {
+        digits
+            .get(from..from + len)
+            .map_or(Some(default), |d| d.parse().ok())
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(field(0, 4, 0)?).ok()?,
+        field(4, 2, 1)?,
+        field(6, 2, 1)?,
+    )?;
+    let local = date.and_hms_opt(field(8, 2, 0)?, field(10, 2, 0)?, field(12, 2, 0)?)?;
+    let rest = &s[digits.len()..];
+    let offset = match rest.chars().next() {
+        Some(sign @ ('+' | '-')) => {
+            let tz: String = rest[1..].chars().filter(char::is_ascii_digit).collect();
+            let hours: i32 = tz.get(0..2)?.parse().ok()?;
+            let minutes: i32 = tz.get(2..4).and_then(|m| m.parse().ok()).unwrap_or(0);
+            let secs = hours * 3600 + minutes * 60;
+            if sign == '-' {
+                -secs
+            } else {
+                secs
+            }
         }
-        _ => None,
-    })
+        _ => 0,
+    };
+    Some(DateTime::from_naive_utc_and_offset(
+        local - chrono::Duration::seconds(i64::from(offset)),
+        Utc,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_dates_parse_with_offsets() {
+        let t = parse_pdf_date("D:20261125183000+07'00'").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-25T11:30:00+00:00");
+        assert_eq!(
+            parse_pdf_date("D:2026").unwrap().to_rfc3339(),
+            "2026-01-01T00:00:00+00:00"
+        );
+        assert!(parse_pdf_date("D:20261399").is_none());
+        assert!(parse_pdf_date("garbage").is_none());
+    }
 }

@@ -1,0 +1,273 @@
+//! The CMS side of a signature: parse SignedData, check the signed digest and the signature
+//! value, describe the signer's certificate, and validate an RFC 3161 token.
+
+use ::cms::cert::CertificateChoices;
+use ::cms::content_info::ContentInfo;
+use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
+use der::asn1::OctetString;
+use der::{Decode, Encode};
+use openssl::hash::MessageDigest;
+use openssl::x509::X509;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use super::report::CertificateInfo;
+use crate::pki::cms::{ID_AA_SIGNATURE_TIME_STAMP_TOKEN, ID_CT_TST_INFO};
+
+/// A parsed CMS signature.
+pub struct Cms {
+    pub signed_data: SignedData,
+    pub signer_info: SignerInfo,
+    /// The signer's certificate, when the signature carries it.
+    pub signer: Option<X509>,
+    /// Every certificate in the signature (for chain building).
+    pub certificates: Vec<X509>,
+}
+
+/// The blob may be zero-padded after its end (the /Contents placeholder), and older signers
+/// (Adobe's adbe.pkcs7.detached) write BER with indefinite lengths, which the `der` crate
+/// refuses: openssl reads BER and re-encodes it as DER. The signed attributes are DER by
+/// requirement (RFC 5652 §5.4), so re-encoding leaves what was signed unchanged.
+pub fn parse(contents: &[u8]) -> Result<Cms, String> {
+    let der_len = der::SliceReader::new(contents)
+        .and_then(|mut reader| der::Header::decode(&mut reader))
+        .and_then(|h| h.encoded_len()? + h.length)
+        .ok()
+        .and_then(|len| usize::try_from(len).ok())
+        .filter(|&len| len <= contents.len());
+    let reencoded;
+    let der = match der_len {
+        Some(len) => &contents[..len],
+        None => {
+            reencoded = openssl::cms::CmsContentInfo::from_der(contents)
+                .and_then(|cms| cms.to_der())
+                .map_err(|_| "/Contents is not a CMS structure")?;
+            &reencoded[..]
+        }
+    };
+    let info = ContentInfo::from_der(der).map_err(|e| format!("CMS: {e}"))?;
+    let signed_data: SignedData = info
+        .content
+        .decode_as()
+        .map_err(|e| format!("CMS SignedData: {e}"))?;
+    let signer_info = signed_data
+        .signer_infos
+        .0
+        .get(0)
+        .cloned()
+        .ok_or("CMS without a signer")?;
+    let mut certificates = Vec::new();
+    let mut signer = None;
+    for choice in signed_data.certificates.iter().flat_map(|set| set.0.iter()) {
+        let CertificateChoices::Certificate(cert) = choice else {
+            continue;
+        };
+        let Ok(x509) = cert
+            .to_der()
+            .map_err(|e| e.to_string())
+            .and_then(|d| X509::from_der(&d).map_err(|e| e.to_string()))
+        else {
+            continue;
+        };
+        let is_signer = match &signer_info.sid {
+            SignerIdentifier::IssuerAndSerialNumber(isn) => {
+                cert.tbs_certificate.issuer == isn.issuer
+                    && cert.tbs_certificate.serial_number == isn.serial_number
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => x509
+                .subject_key_id()
+                .is_some_and(|id| id.as_slice() == ski.0.as_bytes()),
+        };
+        if is_signer && signer.is_none() {
+            signer = Some(x509.clone());
+        }
+        certificates.push(x509);
+    }
+    Ok(Cms {
+        signed_data,
+        signer_info,
+        signer,
+        certificates,
+    })
+}
+
+impl Cms {
+    /// Does the messageDigest attribute equal `digest`?
+    pub fn digest_matches(&self, digest: &[u8]) -> Result<bool, String> {
+        let attrs = self
+            .signer_info
+            .signed_attrs
+            .as_ref()
+            .ok_or("no signed attributes")?;
+        let message_digest = attrs
+            .iter()
+            .find(|a| a.oid == ID_MESSAGE_DIGEST)
+            .and_then(|a| a.values.get(0))
+            .and_then(|v| v.decode_as::<OctetString>().ok())
+            .ok_or("no messageDigest attribute")?;
+        Ok(message_digest.as_bytes() == digest)
+    }
+
+    /// The signer's digest algorithm. SHA-1 is still read: old signatures use it, and the
+    /// validity of the evidence is for the report to judge, not the parser.
+    pub fn digest_algorithm(&self) -> Result<MessageDigest, String> {
+        let oid = self.signer_info.digest_alg.oid.to_string();
+        MessageDigest::from_name(match oid.as_str() {
+            "1.3.14.3.2.26" => "sha1",
+            "2.16.840.1.101.3.4.2.1" => "sha256",
+            "2.16.840.1.101.3.4.2.2" => "sha384",
+            "2.16.840.1.101.3.4.2.3" => "sha512",
+            _ => return Err(format!("unsupported digest algorithm {oid}")),
+        })
+        .ok_or_else(|| format!("digest {oid} unavailable"))
+    }
+
+    /// Does the signature value verify over the signed attributes with the signer's key?
+    pub fn signature_verifies(&self) -> Result<bool, String> {
+        let cert = self
+            .signer
+            .as_ref()
+            .ok_or("the signer's certificate is not in the signature")?;
+        let attrs = self
+            .signer_info
+            .signed_attrs
+            .as_ref()
+            .ok_or("no signed attributes")?;
+        let signed = attrs.to_der().map_err(|e| e.to_string())?;
+        let key = cert.public_key().map_err(|e| e.to_string())?;
+        let mut verifier = openssl::sign::Verifier::new(self.digest_algorithm()?, &key)
+            .map_err(|e| e.to_string())?;
+        verifier
+            .verify_oneshot(self.signer_info.signature.as_bytes(), &signed)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Without signed attributes (older PKCS#7 signers) the signature is over the content
+    /// itself: here the signed byte ranges.
+    pub fn signature_verifies_over(&self, parts: &[&[u8]]) -> Result<bool, String> {
+        let cert = self
+            .signer
+            .as_ref()
+            .ok_or("the signer's certificate is not in the signature")?;
+        let key = cert.public_key().map_err(|e| e.to_string())?;
+        let mut verifier = openssl::sign::Verifier::new(self.digest_algorithm()?, &key)
+            .map_err(|e| e.to_string())?;
+        for part in parts {
+            verifier.update(part).map_err(|e| e.to_string())?;
+        }
+        verifier
+            .verify(self.signer_info.signature.as_bytes())
+            .map_err(|e| e.to_string())
+    }
+
+    /// The DER of the signature timestamp token, if the signer has one.
+    pub fn timestamp_token(&self) -> Option<Vec<u8>> {
+        self.signer_info
+            .unsigned_attrs
+            .as_ref()?
+            .iter()
+            .find(|a| a.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN)?
+            .values
+            .get(0)?
+            .to_der()
+            .ok()
+    }
+
+    pub fn has_signing_certificate_v2(&self) -> bool {
+        self.signer_info.signed_attrs.as_ref().is_some_and(|attrs| {
+            attrs
+                .iter()
+                .any(|a| a.oid == const_oid::db::rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2)
+        })
+    }
+}
+
+/// A verified timestamp: its time and the authority's certificate, for chain building.
+pub struct Timestamp {
+    pub time: chrono::DateTime<chrono::Utc>,
+    pub tsa: X509,
+    pub certificates: Vec<X509>,
+}
+
+/// Checks an RFC 3161 token: a CMS over TSTInfo whose imprint is `digest` (SHA-256).
+pub fn check_timestamp(token: &[u8], digest: &[u8]) -> Result<Timestamp, String> {
+    let cms = parse(token)?;
+    if cms.signed_data.encap_content_info.econtent_type != ID_CT_TST_INFO {
+        return Err("the token does not hold a TSTInfo".into());
+    }
+    let econtent = cms
+        .signed_data
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or("token without TSTInfo")?;
+    let octets: OctetString = econtent.decode_as().map_err(|e| e.to_string())?;
+    let info = x509_tsp::TstInfo::from_der(octets.as_bytes()).map_err(|e| e.to_string())?;
+    if info.message_imprint.hash_algorithm.oid != crate::pki::cms::ID_SHA256
+        || info.message_imprint.hashed_message.as_bytes() != digest
+    {
+        return Err("the timestamp is over other data".into());
+    }
+    let digest = openssl::hash::hash(cms.digest_algorithm()?, octets.as_bytes())
+        .map_err(|e| e.to_string())?;
+    if !cms.digest_matches(&digest)? || !cms.signature_verifies()? {
+        return Err("the timestamp token's signature does not verify".into());
+    }
+    let secs = info.gen_time.to_unix_duration().as_secs();
+    let time = chrono::DateTime::from_timestamp(i64::try_from(secs).map_err(|e| e.to_string())?, 0)
+        .ok_or("timestamp out of range")?;
+    let tsa = cms
+        .signer
+        .clone()
+        .ok_or("the TSA certificate is not in the token")?;
+    Ok(Timestamp {
+        time,
+        tsa,
+        certificates: cms.certificates,
+    })
+}
+
+fn text(attr: &x509_parser::x509::AttributeTypeAndValue<'_>) -> Option<String> {
+    attr.as_str().ok().map(str::to_owned)
+}
+
+/// Subject, UIDs, issuer, validity and key usage, for people to read.
+pub fn describe(cert: &X509) -> Option<CertificateInfo> {
+    let der = cert.to_der().ok()?;
+    let (_, parsed) = X509Certificate::from_der(&der).ok()?;
+    let subject = parsed.subject();
+    let key_usage = parsed
+        .key_usage()
+        .ok()
+        .flatten()
+        .map(|ku| {
+            let ku = ku.value;
+            [
+                (ku.digital_signature(), "digitalSignature"),
+                (ku.non_repudiation(), "nonRepudiation"),
+                (ku.key_encipherment(), "keyEncipherment"),
+                (ku.key_cert_sign(), "keyCertSign"),
+                (ku.crl_sign(), "cRLSign"),
+            ]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| name.to_owned())
+            .collect()
+        })
+        .unwrap_or_default();
+    let info = CertificateInfo {
+        subject: subject.to_string(),
+        common_name: subject.iter_common_name().next().and_then(text),
+        organization: subject.iter_organization().next().and_then(text),
+        uids: subject
+            .iter_by_oid(&x509_parser::oid_registry::OID_USERID)
+            .filter_map(text)
+            .collect(),
+        issuer: parsed.issuer().to_string(),
+        serial: parsed.raw_serial_as_string(),
+        not_before: parsed.validity().not_before.to_string(),
+        not_after: parsed.validity().not_after.to_string(),
+        key_usage,
+    };
+    Some(info)
+}

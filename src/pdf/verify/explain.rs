@@ -1,0 +1,100 @@
+//! What a result means for the person holding the document, in Vietnamese and English.
+
+use super::report::{Explanation, Indication, SignatureReport, SubIndication};
+
+fn text(vi: impl Into<String>, en: impl Into<String>) -> Explanation {
+    Explanation {
+        vi: vi.into(),
+        en: en.into(),
+    }
+}
+
+pub fn signature(sig: &SignatureReport) -> Explanation {
+    use SubIndication::*;
+    let who = sig
+        .signer
+        .as_ref()
+        .and_then(|s| s.common_name.clone())
+        .unwrap_or_else(|| "người ký".into());
+    match (sig.indication, sig.sub_indication) {
+        (Indication::TotalPassed, _) if sig.coverage.later_changes.is_empty() => text(
+            format!("Chữ ký của {who} hợp lệ: chứng thư số được tin cậy và tài liệu không bị thay đổi kể từ khi ký."),
+            format!("The signature of {who} is valid: the certificate is trusted and the document has not changed since it was signed."),
+        ),
+        (Indication::TotalPassed, _) => text(
+            format!("Chữ ký của {who} hợp lệ. Sau khi ký, tài liệu chỉ được bổ sung những nội dung được phép (chữ ký sau, dữ liệu kiểm tra, điền biểu mẫu); nội dung đã ký không bị sửa."),
+            format!("The signature of {who} is valid. After signing, only allowed additions were made (later signatures, validation data, form filling); the signed content is unchanged."),
+        ),
+        (_, Some(FormatFailure)) if sig.coverage.later_changes.iter().any(|c| !c.allowed) => text(
+            "KHÔNG HỢP LỆ: tài liệu đã bị sửa nội dung sau khi ký (trang, phông chữ, hình ảnh hoặc chú thích). Không sử dụng bản này; hãy yêu cầu bản gốc từ cơ quan ban hành.",
+            "NOT VALID: the document's content was changed after signing (pages, fonts, images or annotations). Do not rely on this copy; ask the issuing authority for the original.",
+        ),
+        (_, Some(FormatFailure)) => text(
+            "KHÔNG HỢP LỆ: cấu trúc chữ ký bị sai hoặc bị làm giả (vùng dữ liệu được ký không đúng).",
+            "NOT VALID: the signature's structure is broken or forged (the signed byte ranges are wrong).",
+        ),
+        (_, Some(HashFailure)) => text(
+            "KHÔNG HỢP LỆ: nội dung tài liệu không khớp với chữ ký — tài liệu đã bị sửa đổi.",
+            "NOT VALID: the document's content does not match the signature — it has been altered.",
+        ),
+        (_, Some(SigCryptoFailure)) => text(
+            "KHÔNG HỢP LỆ: giá trị chữ ký không khớp với khóa công khai của chứng thư số.",
+            "NOT VALID: the signature value does not match the certificate's public key.",
+        ),
+        (_, Some(Revoked)) => text(
+            "KHÔNG HỢP LỆ: chứng thư số đã bị thu hồi trước thời điểm ký.",
+            "NOT VALID: the certificate was revoked before the signing time.",
+        ),
+        (_, Some(Expired)) => text(
+            "KHÔNG HỢP LỆ: chứng thư số đã hết hạn tại thời điểm ký.",
+            "NOT VALID: the certificate had expired at the signing time.",
+        ),
+        (_, Some(NotYetValid)) => text(
+            "KHÔNG HỢP LỆ: chứng thư số chưa có hiệu lực tại thời điểm ký.",
+            "NOT VALID: the certificate was not yet valid at the signing time.",
+        ),
+        (_, Some(NoCertificateChainFound)) => text(
+            "CHƯA XÁC ĐỊNH: chứng thư số không thuộc tổ chức cung cấp dịch vụ chứng thực được tin cậy. Không thể xác nhận người ký.",
+            "INDETERMINATE: the certificate does not chain to a trusted certification authority. The signer cannot be confirmed.",
+        ),
+        (_, Some(OutOfBoundsNoPoe)) => text(
+            "CHƯA XÁC ĐỊNH: chứng thư số nay đã hết hạn và chữ ký không có dấu thời gian chứng minh được ký khi chứng thư còn hiệu lực.",
+            "INDETERMINATE: the certificate has expired and no timestamp proves the signature was made while it was valid.",
+        ),
+        (_, Some(RevokedNoPoe)) => text(
+            "CHƯA XÁC ĐỊNH: chứng thư số đã bị thu hồi và không có dấu thời gian chứng minh chữ ký được tạo trước khi thu hồi.",
+            "INDETERMINATE: the certificate is revoked and no timestamp proves the signature predates the revocation.",
+        ),
+        (_, Some(NoSigningCertificateFound)) => text(
+            "CHƯA XÁC ĐỊNH: chữ ký không kèm chứng thư số của người ký.",
+            "INDETERMINATE: the signature does not carry the signer's certificate.",
+        ),
+        (_, Some(SigConstraintsFailure)) => text(
+            "CHƯA XÁC ĐỊNH: chứng thư số không được phép dùng để ký (mục đích sử dụng khóa).",
+            "INDETERMINATE: the certificate's key usage does not allow signing.",
+        ),
+        (_, _) => text(
+            "CHƯA XÁC ĐỊNH: không kiểm tra được chuỗi chứng thư số.",
+            "INDETERMINATE: the certificate chain could not be validated.",
+        ),
+    }
+}
+
+pub fn summary(signatures: &[SignatureReport], indication: Indication) -> Explanation {
+    let n = signatures.len();
+    match indication {
+        _ if n == 0 => text("Tài liệu không có chữ ký số.", "The document has no digital signature."),
+        Indication::TotalPassed => text(
+            format!("Tất cả {n} chữ ký hợp lệ. Tài liệu là bản đã được ký, không bị sửa đổi."),
+            format!("All {n} signature(s) are valid. The document is as signed, without alterations."),
+        ),
+        Indication::TotalFailed => text(
+            "Tài liệu KHÔNG HỢP LỆ: có chữ ký sai hoặc tài liệu đã bị sửa sau khi ký. Không sử dụng bản này.",
+            "The document is NOT VALID: a signature failed or the document was altered after signing. Do not rely on it.",
+        ),
+        Indication::Indeterminate => text(
+            "Chưa xác định được tính hợp lệ của tài liệu: xem chi tiết từng chữ ký.",
+            "The document's validity could not be established: see each signature.",
+        ),
+    }
+}

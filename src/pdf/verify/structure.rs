@@ -1,0 +1,109 @@
+//! Structural checks made before any cryptography or trust: revision boundaries, the byte
+//! ranges of each signature, and limits that keep hostile files from exhausting the parser.
+
+use std::ops::Range;
+
+use crate::error::{Error, Result};
+
+/// Deepest array/dictionary nesting we parse; real documents stay far below.
+const MAX_NESTING: usize = 128;
+/// Most indirect objects we accept in one document.
+pub const MAX_OBJECTS: usize = 500_000;
+
+/// Offsets just past each `%%EOF` marker and its end-of-line: where each revision ends.
+pub fn revision_ends(pdf: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = find(&pdf[from..], b"%%EOF") {
+        let mut end = from + pos + 5;
+        // One end-of-line belongs to the marker (\r\n, \n or \r).
+        if pdf.get(end) == Some(&b'\r') {
+            end += 1;
+        }
+        if pdf.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        ends.push(end);
+        from = end;
+    }
+    ends
+}
+
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The signed ranges and the gap between them, when /ByteRange is sane: four non-negative
+/// integers, starting at 0, in order, inside the file.
+pub fn byte_ranges(pdf_len: usize, br: &[i64]) -> Option<([Range<usize>; 2], Range<usize>)> {
+    let [a, b, c, d] = <[i64; 4]>::try_from(br).ok()?;
+    let [a, b, c, d] = [a, b, c, d].map(|v| usize::try_from(v).ok());
+    let (a, b, c, d) = (a?, b?, c?, d?);
+    let end = c.checked_add(d)?;
+    (a == 0 && b > 1 && c > b + 1 && end <= pdf_len).then_some(([a..b, c..end], b..c))
+}
+
+/// Refuses files nested deeper than any real document, before the recursive parser sees them
+/// (a stack overflow cannot be caught). Stream bodies are skipped: their bytes are data.
+pub fn check_nesting(pdf: &[u8]) -> Result<()> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < pdf.len() {
+        match pdf[i] {
+            b'[' => depth += 1,
+            b'<' if pdf.get(i + 1) == Some(&b'<') => {
+                depth += 1;
+                i += 1;
+            }
+            b']' => depth = depth.saturating_sub(1),
+            b'>' if pdf.get(i + 1) == Some(&b'>') => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b's' if pdf[i..].starts_with(b"stream") && !pdf[..i].ends_with(b"end") => {
+                match find(&pdf[i..], b"endstream") {
+                    Some(len) => i += len + 8,
+                    None => return Ok(()),
+                }
+            }
+            _ => {}
+        }
+        if depth > MAX_NESTING {
+            return Err(Error::PdfMalformed(format!(
+                "objects nested deeper than {MAX_NESTING} levels"
+            )));
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_end_after_each_eof_and_its_newline() {
+        let pdf = b"%PDF-1.7\n...%%EOF\r\nmore%%EOF\nx%%EOF";
+        assert_eq!(revision_ends(pdf), vec![19, 29, 35]);
+    }
+
+    #[test]
+    fn byte_ranges_must_start_at_zero_and_stay_inside() {
+        assert!(byte_ranges(100, &[0, 10, 20, 80]).is_some());
+        assert!(byte_ranges(100, &[0, 10, 20, 81]).is_none());
+        assert!(byte_ranges(100, &[1, 10, 20, 80]).is_none());
+        assert!(byte_ranges(100, &[0, 20, 10, 5]).is_none());
+        assert!(byte_ranges(100, &[0, 10, 20]).is_none());
+        assert!(byte_ranges(100, &[0, -10, 20, 5]).is_none());
+        assert!(byte_ranges(100, &[0, 10, i64::MAX, i64::MAX]).is_none());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_but_streams_are_data() {
+        let deep = format!("%PDF-1.7\n{}", "[".repeat(MAX_NESTING + 1));
+        assert!(check_nesting(deep.as_bytes()).is_err());
+        let stream = format!("%PDF-1.7\nstream\n{}\nendstream", "[".repeat(1000));
+        assert!(check_nesting(stream.as_bytes()).is_ok());
+    }
+}

@@ -1,0 +1,109 @@
+//! Trust anchors and chain building at a given time, with the reasons a chain fails.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
+use openssl::x509::{X509StoreContext, X509VerifyResult, X509};
+
+use crate::error::{Error, Result};
+
+/// Why no valid chain exists at the time asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainError {
+    /// No path to a trust anchor.
+    Untrusted(String),
+    /// A certificate of the chain is expired at that time.
+    Expired,
+    /// A certificate of the chain is not yet valid at that time.
+    NotYetValid,
+    /// Anything else (bad signature on a certificate, constraints …).
+    Invalid(String),
+}
+
+#[derive(Default)]
+pub struct TrustStore {
+    anchors: Vec<X509>,
+}
+
+impl TrustStore {
+    pub fn new(anchors: Vec<X509>) -> Self {
+        Self { anchors }
+    }
+
+    /// Every certificate in the `*.pem` files of `dir` (missing folder: none).
+    pub fn load_dir(dir: &Path) -> Result<Vec<X509>> {
+        let mut anchors = Vec::new();
+        if !dir.is_dir() {
+            return Ok(anchors);
+        }
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().and_then(|e| e.to_str()) != Some("pem") {
+                continue;
+            }
+            let pem = std::fs::read(&path)
+                .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+            let certs = X509::stack_from_pem(&pem).map_err(|_| {
+                Error::Config(format!("{} holds no PEM certificate", path.display()))
+            })?;
+            anchors.extend(certs);
+        }
+        Ok(anchors)
+    }
+
+    pub fn anchors(&self) -> &[X509] {
+        &self.anchors
+    }
+
+    /// The chain from `cert` to an anchor, valid at `at`, using `intermediates` as untrusted
+    /// helpers. Revocation is judged separately, against the signing time.
+    pub fn chain(
+        &self,
+        cert: &X509,
+        intermediates: &[X509],
+        at: DateTime<Utc>,
+    ) -> std::result::Result<Vec<X509>, ChainError> {
+        let invalid = |e: openssl::error::ErrorStack| ChainError::Invalid(e.to_string());
+        let mut builder = X509StoreBuilder::new().map_err(invalid)?;
+        for anchor in &self.anchors {
+            builder.add_cert(anchor.clone()).map_err(invalid)?;
+        }
+        let mut param = X509VerifyParam::new().map_err(invalid)?;
+        param.set_time(at.timestamp());
+        // An anchor may be an intermediate CA an administrator chose to trust.
+        param
+            .set_flags(X509VerifyFlags::PARTIAL_CHAIN)
+            .map_err(invalid)?;
+        builder.set_param(&param).map_err(invalid)?;
+        let store = builder.build();
+        let mut untrusted = Stack::new().map_err(invalid)?;
+        for c in intermediates {
+            untrusted.push(c.clone()).map_err(invalid)?;
+        }
+        let mut ctx = X509StoreContext::new().map_err(invalid)?;
+        ctx.init(&store, cert, &untrusted, |ctx| {
+            let ok = ctx.verify_cert()?;
+            let chain = ctx
+                .chain()
+                .map(|s| s.iter().map(|c| c.to_owned()).collect::<Vec<_>>())
+                .unwrap_or_default();
+            Ok((ok, ctx.error(), chain))
+        })
+        .map_err(invalid)
+        .and_then(|(ok, error, chain)| if ok { Ok(chain) } else { Err(classify(error)) })
+    }
+}
+
+fn classify(error: X509VerifyResult) -> ChainError {
+    // Codes from openssl/x509_vfy.h.
+    match error.as_raw() {
+        9 => ChainError::NotYetValid,
+        10 => ChainError::Expired,
+        2 | 3 | 18 | 19 | 20 | 21 => ChainError::Untrusted(error.error_string().to_owned()),
+        _ => ChainError::Invalid(error.error_string().to_owned()),
+    }
+}
