@@ -4,6 +4,7 @@
 mod auth;
 mod form;
 mod health;
+mod pages;
 mod sign;
 mod tsa;
 mod verify;
@@ -23,6 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .configure(crate::web::routes)
     .route("/healthz", web::get().to(health::healthz))
+    .route("/verify", web::get().to(pages::verify_form))
+    .route("/verify", web::post().to(pages::verify_upload))
     .route("/tsa", web::post().to(tsa::timestamp))
     .service(
         web::scope("/api/v1")

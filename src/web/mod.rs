@@ -1,6 +1,8 @@
 //! Server-rendered pages (maud: typed, auto-escaped HTML in Rust) sharing one layout and one
 //! stylesheet embedded in the binary, so the pages work offline.
 
+pub mod verify;
+
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup, DOCTYPE};
 

@@ -745,7 +745,7 @@ impl Validation<'_> {
 }
 
 /// `D:YYYYMMDDHHmmSS+HH'mm'` (ISO 32000-1 §7.9.4), with the optional parts PDF allows.
-fn parse_pdf_date(text: &str) -> Option<DateTime<Utc>> {
+pub fn parse_pdf_date(text: &str) -> Option<DateTime<Utc>> {
     let s = text.strip_prefix("D:").unwrap_or(text);
     let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
     if digits.len() < 4 {

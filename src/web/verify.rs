@@ -1,0 +1,151 @@
+//! The page officials use to check a signed PDF: drop a file, read one card per signature
+//! (green passed, red failed, amber indeterminate), with the technical report folded below.
+
+use chrono::{DateTime, Utc};
+use maud::{html, Markup};
+
+use super::layout;
+use crate::pdf::verify::parse_pdf_date;
+use crate::pdf::verify::report::{Indication, Report, SignatureReport};
+use crate::signing::vietnam_time;
+
+/// The upload form, and the report of the last upload when there is one.
+pub fn page(result: Option<Result<&Report, String>>) -> Markup {
+    layout(
+        "Kiểm tra chữ ký số",
+        html! {
+            h1 { "Kiểm tra chữ ký số trên tài liệu PDF" }
+            p.muted {
+                "Chọn hoặc kéo thả tệp PDF đã ký. Tệp chỉ được dùng để kiểm tra, không được lưu lại. "
+                span lang="en" { "(Check the digital signatures of a PDF. The file is not stored.)" }
+            }
+            form.upload method="post" action="/verify" enctype="multipart/form-data" {
+                input #file type="file" name="file" accept="application/pdf,.pdf" required;
+                " "
+                button type="submit" { "Kiểm tra" }
+            }
+            @match result {
+                None => {}
+                Some(Err(message)) => {
+                    section.card.failed {
+                        p.verdict { "Không đọc được tệp" }
+                        p { (message) }
+                    }
+                }
+                Some(Ok(report)) => { (report_view(report)) }
+            }
+        },
+    )
+}
+
+fn class(indication: Indication) -> &'static str {
+    match indication {
+        Indication::TotalPassed => "passed",
+        Indication::TotalFailed => "failed",
+        Indication::Indeterminate => "indeterminate",
+    }
+}
+
+fn verdict(indication: Indication) -> &'static str {
+    match indication {
+        Indication::TotalPassed => "Hợp lệ",
+        Indication::TotalFailed => "Không hợp lệ",
+        Indication::Indeterminate => "Chưa xác định",
+    }
+}
+
+fn vn_time(t: DateTime<Utc>) -> String {
+    vietnam_time(t).format("%H:%M:%S %d/%m/%Y %:z").to_string()
+}
+
+fn report_view(report: &Report) -> Markup {
+    let overall = if report.signatures.is_empty() {
+        Indication::Indeterminate
+    } else {
+        report.indication
+    };
+    html! {
+        section #summary class={ "card " (class(overall)) } data-indication=(format!("{:?}", report.indication)) {
+            p.verdict { (verdict(overall)) }
+            p { (report.summary.vi) }
+            p.muted lang="en" { (report.summary.en) }
+            dl.facts {
+                dt { "Số chữ ký" } dd { (report.document.signatures) }
+                dt { "Số phiên bản" } dd { (report.document.revisions) }
+                dt { "SHA-256" } dd { code { (report.document.sha256) } }
+            }
+        }
+        @for sig in &report.signatures {
+            (signature_card(sig, report.document.revisions))
+        }
+        details {
+            summary { "Báo cáo kỹ thuật (JSON)" }
+            pre { (serde_json::to_string_pretty(report).unwrap_or_default()) }
+        }
+    }
+}
+
+fn signature_card(sig: &SignatureReport, revisions: usize) -> Markup {
+    let signer = sig.signer.as_ref();
+    let claimed = sig.claimed_signing_time.as_deref().and_then(parse_pdf_date);
+    let disallowed: Vec<_> = sig
+        .coverage
+        .later_changes
+        .iter()
+        .filter(|c| !c.allowed)
+        .collect();
+    html! {
+        section class={ "card signature " (class(sig.indication)) } data-field=(sig.field) {
+            p.verdict {
+                (verdict(sig.indication))
+                @if let Some(sub) = sig.sub_indication { span.muted { " · " (format!("{sub:?}")) } }
+            }
+            p { (sig.explanation.vi) }
+            p.muted lang="en" { (sig.explanation.en) }
+            dl.facts {
+                dt { "Người ký" } dd { (signer.and_then(|s| s.common_name.clone()).unwrap_or_else(|| "không rõ".into())) }
+                @if let Some(org) = signer.and_then(|s| s.organization.as_deref()) { dt { "Cơ quan" } dd { (org) } }
+                @if let Some(s) = signer { @if !s.uids.is_empty() { dt { "Mã định danh" } dd { (s.uids.join(", ")) } } }
+                @if let Some(s) = signer { dt { "Tổ chức cấp" } dd { (s.issuer) } }
+                @if let Some(t) = claimed { dt { "Thời điểm ký (khai báo)" } dd { (vn_time(t)) } }
+                @if let Some(ts) = &sig.timestamp {
+                    dt { "Dấu thời gian" }
+                    dd {
+                        @if ts.valid {
+                            (DateTime::parse_from_rfc3339(&ts.time).map(|t| vn_time(t.with_timezone(&Utc))).unwrap_or_default())
+                            @if let Some(tsa) = &ts.authority { span.muted { " — " (tsa) } }
+                        } @else { "không hợp lệ" }
+                    }
+                }
+                @if let Some(level) = sig.level { dt { "Chuẩn chữ ký" } dd { "PAdES " (level) } }
+                dt { "Phạm vi" }
+                dd {
+                    @match (sig.coverage.whole_file, sig.coverage.revision) {
+                        (true, _) => { "Toàn bộ tài liệu" }
+                        (false, Some(r)) => {
+                            "Phiên bản " (r) "/" (revisions) "; sau đó có "
+                            (sig.coverage.later_changes.len()) " thay đổi"
+                            @if disallowed.is_empty() { " (đều được phép)" } @else { ", trong đó " strong { (disallowed.len()) " thay đổi không được phép" } }
+                        }
+                        (false, None) => { "Không xác định" }
+                    }
+                }
+            }
+            @if !sig.coverage.later_changes.is_empty() {
+                details open[!disallowed.is_empty()] {
+                    summary { "Những thay đổi sau khi ký" }
+                    table {
+                        tr { th { "Đối tượng" } th { "Nội dung" } th { "Đánh giá" } }
+                        @for c in &sig.coverage.later_changes {
+                            tr {
+                                td { code { (c.object) } }
+                                td { (c.what) }
+                                td { @if c.allowed { "được phép" } @else { strong { "không được phép" } } span.muted { " — " (c.rule) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
