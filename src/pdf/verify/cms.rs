@@ -12,6 +12,7 @@ use openssl::x509::X509;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::report::CertificateInfo;
+use crate::pki::cert_cache;
 use crate::pki::cms::{ID_AA_SIGNATURE_TIME_STAMP_TOKEN, ID_CT_TST_INFO};
 
 /// A parsed CMS signature.
@@ -65,7 +66,7 @@ pub fn parse(contents: &[u8]) -> Result<Cms, String> {
         let Ok(x509) = cert
             .to_der()
             .map_err(|e| e.to_string())
-            .and_then(|d| X509::from_der(&d).map_err(|e| e.to_string()))
+            .and_then(|d| cert_cache::parse(&d).map_err(|e| e.to_string()))
         else {
             continue;
         };

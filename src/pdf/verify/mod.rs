@@ -20,6 +20,7 @@ use self::changes::DocMdp;
 use self::report::*;
 use crate::error::{Error, Result};
 use crate::pdf::object;
+use crate::pki::cert_cache;
 use crate::pki::cms::sha256;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::{ChainError, TrustStore};
@@ -33,7 +34,8 @@ pub struct Context<'a> {
 
 pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     structure::check_nesting(pdf)?;
-    let doc = object::parse(pdf)?;
+    let blanked = structure::blank_signature_values(pdf);
+    let doc = object::parse(&blanked.bytes)?;
     if doc.objects.len() > structure::MAX_OBJECTS {
         return Err(Error::PdfMalformed(format!(
             "more than {} objects",
@@ -49,6 +51,7 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         .map(|(field, id, sig)| {
             Validation {
                 pdf,
+                blanked: &blanked,
                 doc: &doc,
                 ctx,
                 revisions: &revisions,
@@ -217,7 +220,7 @@ impl Dss {
             present: true,
             certificates: streams(b"Certs")
                 .iter()
-                .filter_map(|d| X509::from_der(d).ok())
+                .filter_map(|d| cert_cache::parse(d).ok())
                 .collect(),
             crls: streams(b"CRLs")
                 .iter()
@@ -271,6 +274,7 @@ fn doc_mdp(doc: &Document) -> Option<DocMdp> {
 
 struct Validation<'a> {
     pdf: &'a [u8],
+    blanked: &'a structure::Blanked,
     doc: &'a Document,
     ctx: &'a Context<'a>,
     revisions: &'a [usize],
@@ -347,12 +351,9 @@ impl Validation<'_> {
             .and_then(Object::as_array)
             .map(|a| a.iter().filter_map(|v| v.as_i64().ok()).collect())
             .unwrap_or_default();
-        let contents = match sig.get(b"Contents") {
-            Ok(Object::String(bytes, _)) if !bytes.is_empty() => bytes.clone(),
-            _ => {
-                report.checks.byte_range = Some(false);
-                return Err(format("/Contents is missing or empty"));
-            }
+        let Ok(Object::String(parsed_contents, _)) = sig.get(b"Contents") else {
+            report.checks.byte_range = Some(false);
+            return Err(format("/Contents is missing"));
         };
         let Some((ranges, gap)) = structure::byte_ranges(self.pdf.len(), &byte_range) else {
             report.checks.byte_range = Some(false);
@@ -366,12 +367,16 @@ impl Validation<'_> {
             .iter()
             .position(|&end| end == ranges[1].end)
             .map(|i| i + 1);
-        let gap_ok = self.gap_is_contents(id, &gap, &contents);
+        let contents = self.gap_contents(id, &gap, parsed_contents);
+        let gap_ok = contents.is_some();
         report.checks.byte_range = Some(gap_ok && report.coverage.revision.is_some());
-        if !gap_ok {
+        let Some(contents) = contents else {
             return Err(format(
                 "the bytes left out of /ByteRange are not this signature's own /Contents",
             ));
+        };
+        if contents.iter().all(|&b| b == 0) {
+            return Err(format("/Contents is empty"));
         }
         if report.coverage.revision.is_none() {
             return Err(format(
@@ -514,19 +519,25 @@ impl Validation<'_> {
         Ok(())
     }
 
-    /// The gap must be exactly the `/Contents` hex string inside this signature's own object.
-    fn gap_is_contents(&self, id: ObjectId, gap: &Range<usize>, contents: &[u8]) -> bool {
+    /// The signature value, when the gap is exactly the `/Contents` hex string inside this
+    /// signature's own object: the parsed value is either that string or, when it was blanked
+    /// for parsing, blanked at exactly this place.
+    fn gap_contents(&self, id: ObjectId, gap: &Range<usize>, parsed: &[u8]) -> Option<Vec<u8>> {
         let bytes = &self.pdf[gap.clone()];
-        let hex_ok = bytes.first() == Some(&b'<')
-            && bytes.last() == Some(&b'>')
-            && hex::decode(
-                bytes[1..bytes.len() - 1]
-                    .iter()
-                    .filter(|b| !b.is_ascii_whitespace())
-                    .copied()
-                    .collect::<Vec<u8>>(),
-            )
-            .is_ok_and(|decoded| decoded == contents);
+        if bytes.first() != Some(&b'<') || bytes.last() != Some(&b'>') {
+            return None;
+        }
+        let digits: Vec<u8> = bytes[1..bytes.len() - 1]
+            .iter()
+            .filter(|b| !b.is_ascii_whitespace())
+            .copied()
+            .collect();
+        let decoded = hex::decode(digits).ok()?;
+        let is_this_value = if parsed.is_empty() {
+            self.blanked.at.contains(&gap.start)
+        } else {
+            decoded == parsed
+        };
         let inside_object = match self.doc.reference_table.get(id.0) {
             Some(lopdf::xref::XrefEntry::Normal { offset, .. }) => {
                 let start = *offset as usize;
@@ -543,7 +554,7 @@ impl Validation<'_> {
             }
             _ => false,
         };
-        hex_ok && inside_object
+        (is_this_value && inside_object).then_some(decoded)
     }
 
     fn digest(
@@ -574,7 +585,7 @@ impl Validation<'_> {
         if report.coverage.whole_file {
             return Ok(());
         }
-        let signed = object::parse(&self.pdf[..*end]).map_err(|e| {
+        let signed = object::parse(&self.blanked.bytes[..*end]).map_err(|e| {
             (
                 SubIndication::FormatFailure,
                 format!("the signed revision cannot be read: {e}"),
@@ -615,9 +626,12 @@ impl Validation<'_> {
         let mut intermediates = certificates.to_vec();
         intermediates.extend(self.dss.certificates.iter().cloned());
         let trust = self.ctx.trust;
+        let now = trust.chain(cert, &intermediates, self.ctx.now);
         // A claimed time outside the certificate's validity is the signer's own admission.
-        if let Some(claimed) = claimed {
-            if poe.is_none() {
+        if let (Some(claimed), None, Err(ChainError::Expired | ChainError::NotYetValid)) =
+            (claimed, poe, &now)
+        {
+            {
                 match trust.chain(cert, &intermediates, claimed) {
                     Err(ChainError::Expired) => {
                         return Err((
@@ -635,7 +649,7 @@ impl Validation<'_> {
                 }
             }
         }
-        let chain = match trust.chain(cert, &intermediates, self.ctx.now) {
+        let chain = match now {
             Ok(chain) => chain,
             Err(ChainError::Expired | ChainError::NotYetValid) => match poe {
                 Some(poe) => trust.chain(cert, &intermediates, poe).map_err(|e| {

@@ -12,25 +12,23 @@ pub const MAX_OBJECTS: usize = 500_000;
 
 /// Offsets just past each `%%EOF` marker and its end-of-line: where each revision ends.
 pub fn revision_ends(pdf: &[u8]) -> Vec<usize> {
-    let mut ends = Vec::new();
-    let mut from = 0;
-    while let Some(pos) = find(&pdf[from..], b"%%EOF") {
-        let mut end = from + pos + 5;
-        // One end-of-line belongs to the marker (\r\n, \n or \r).
-        if pdf.get(end) == Some(&b'\r') {
-            end += 1;
-        }
-        if pdf.get(end) == Some(&b'\n') {
-            end += 1;
-        }
-        ends.push(end);
-        from = end;
-    }
-    ends
+    memchr::memmem::find_iter(pdf, b"%%EOF")
+        .map(|pos| {
+            let mut end = pos + 5;
+            // One end-of-line belongs to the marker (\r\n, \n or \r).
+            if pdf.get(end) == Some(&b'\r') {
+                end += 1;
+            }
+            if pdf.get(end) == Some(&b'\n') {
+                end += 1;
+            }
+            end
+        })
+        .collect()
 }
 
 pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// The signed ranges and the gap between them, when /ByteRange is sane: four non-negative
@@ -78,6 +76,47 @@ pub fn check_nesting(pdf: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The file as the parser sees it: large `/Contents <hex>` values replaced by `<>` and spaces.
+pub struct Blanked {
+    pub bytes: Vec<u8>,
+    /// Offsets of the `<` of each blanked value.
+    pub at: Vec<usize>,
+}
+
+/// lopdf decodes hex strings a digit at a time, so the kilobytes of a CMS signature make up
+/// most of its parsing time. Blanking them keeps every offset and lets the validator take each
+/// signature value from the original bytes at its /ByteRange gap, where it is checked anyway.
+pub fn blank_signature_values(pdf: &[u8]) -> Blanked {
+    let mut bytes = pdf.to_vec();
+    let mut at = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = find(&pdf[from..], b"/Contents") {
+        let mut start = from + pos + b"/Contents".len();
+        while pdf.get(start).is_some_and(u8::is_ascii_whitespace) {
+            start += 1;
+        }
+        from = start;
+        if pdf.get(start) != Some(&b'<') || pdf.get(start + 1) == Some(&b'<') {
+            continue;
+        }
+        let Some(len) = pdf[start + 1..]
+            .iter()
+            .position(|b| !(b.is_ascii_hexdigit() || b.is_ascii_whitespace()))
+        else {
+            break;
+        };
+        let end = start + 1 + len;
+        if pdf[end] != b'>' || len < 256 {
+            continue;
+        }
+        bytes[start + 1] = b'>';
+        bytes[start + 2..=end].fill(b' ');
+        at.push(start);
+        from = end;
+    }
+    Blanked { bytes, at }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +136,18 @@ mod tests {
         assert!(byte_ranges(100, &[0, 10, 20]).is_none());
         assert!(byte_ranges(100, &[0, -10, 20, 5]).is_none());
         assert!(byte_ranges(100, &[0, 10, i64::MAX, i64::MAX]).is_none());
+    }
+
+    #[test]
+    fn large_contents_are_blanked_in_place() {
+        let hex = "AB".repeat(200);
+        let pdf = format!("<</Contents <{hex}>/M (x)>> <</Contents <AB>>>");
+        let blanked = blank_signature_values(pdf.as_bytes());
+        assert_eq!(blanked.bytes.len(), pdf.len());
+        assert_eq!(blanked.at, vec![12]);
+        let text = String::from_utf8(blanked.bytes).unwrap();
+        assert!(text.starts_with("<</Contents <>   "));
+        assert!(text.ends_with(" /M (x)>> <</Contents <AB>>>"));
     }
 
     #[test]

@@ -1,0 +1,101 @@
+//! Verifying a signed PDF in process, as a ratio to pyHanko validating the same file in the
+//! same run (a Python loop of 100 validations; interpreter start excluded).
+//!
+//! `cargo bench --bench verify`. Under `cargo test` it verifies once as a smoke test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/api/fixtures.rs"]
+mod fixtures;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use kyso::pdf::sign::{sign, SignatureSpec};
+use kyso::pdf::verify::{report::Indication, verify, Context};
+use kyso::pki::keystore::{KeyStore, Pkcs12Files};
+use kyso::pki::revocation::RevocationLists;
+use kyso::pki::trust::TrustStore;
+use secrecy::SecretString;
+
+fn main() {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = kyso::pki::dev::dev_init(dir.path()).unwrap();
+    let chair = manifest
+        .signers
+        .iter()
+        .find(|s| s.id == "99001-chair")
+        .unwrap();
+    let key = Pkcs12Files {
+        base_dir: ".".into(),
+    }
+    .unlock(
+        &Pkcs12Files::key_ref(&manifest.path(dir.path(), &chair.pkcs12)),
+        &SecretString::from(chair.pin.clone()),
+    )
+    .unwrap();
+    let spec = SignatureSpec {
+        time: kyso::signing::vietnam_time(Utc::now()),
+        reason: None,
+        location: None,
+        appearance: None,
+        timestamper: None,
+    };
+    let signed = sign(&fixtures::sample_pdf_of_size(100 * 1024), &spec, &key).unwrap();
+    let root_path = manifest.path(dir.path(), &manifest.root);
+    let root = openssl::x509::X509::from_pem(&std::fs::read(&root_path).unwrap()).unwrap();
+    let trust = TrustStore::new(vec![root]);
+    let crls = RevocationLists::load(&[dir.path().join("crl").as_path()]).unwrap();
+    let ctx = Context {
+        trust: &trust,
+        crls: &crls,
+        now: Utc::now(),
+    };
+    assert_eq!(
+        verify(&signed, &ctx).unwrap().indication,
+        Indication::TotalPassed
+    );
+    if !benchmarking {
+        return;
+    }
+
+    let file = dir.path().join("signed.pdf");
+    std::fs::write(&file, &signed).unwrap();
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-validators/bin/python");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pyhanko_validate.py");
+    let output = Command::new(python)
+        .arg(script)
+        .arg(&file)
+        .arg(&root_path)
+        .arg("100")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pyhanko: f64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) || samples.len() < 100 {
+        let t = Instant::now();
+        verify(&signed, &ctx).unwrap();
+        samples.push(t.elapsed().as_secs_f64());
+    }
+    samples.sort_by(f64::total_cmp);
+    let kyso = samples[samples.len() / 2];
+    println!(
+        "input: {} bytes, one PAdES B-B signature (RSA-2048), chain + CRL checked",
+        signed.len()
+    );
+    println!("pyHanko validate (mean of 100) : {:>9.1} µs", pyhanko * 1e6);
+    println!("kyso verify (median)           : {:>9.1} µs", kyso * 1e6);
+    println!("speed-up kyso vs pyHanko       : {:>9.1}×", pyhanko / kyso);
+}
