@@ -4,6 +4,7 @@
 mod auth;
 mod form;
 mod health;
+pub(crate) mod rollout;
 mod sign;
 mod tsa;
 mod verify;
@@ -18,6 +19,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .error_handler(|err, _| Error::BadRequest(format!("invalid JSON body: {err}")).into()),
     )
     .app_data(
+        web::QueryConfig::default()
+            .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
+    )
+    .app_data(
         web::PathConfig::default()
             .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
     )
@@ -27,7 +32,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api/v1")
             .route("/sign", web::post().to(sign::sign))
-            .route("/verify", web::post().to(verify::verify)),
+            .route("/verify", web::post().to(verify::verify))
+            .configure(rollout::routes),
     );
 }
 
