@@ -384,7 +384,16 @@ async fn rollout_csv(
     client: Client,
     query: web::Query<RolloutQuery>,
 ) -> Result<HttpResponse> {
-    let rollout = report(&state, client, query.into_inner()).await?;
+    csv_report(&state, client, query.into_inner()).await
+}
+
+/// The readiness report as CSV, one commune per row.
+pub(crate) async fn csv_report(
+    state: &web::Data<AppState>,
+    client: Client,
+    query: RolloutQuery,
+) -> Result<HttpResponse> {
+    let rollout = report(state, client, query).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
         "code".to_owned(),
