@@ -126,6 +126,7 @@ pub struct IssuanceRequest {
 pub struct RequestEvent {
     pub id: String,
     pub request_id: String,
+    pub seq: i32,
     pub actor: String,
     pub from_state: Option<String>,
     pub to_state: String,

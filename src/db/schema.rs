@@ -115,6 +115,7 @@ diesel::table! {
     request_events (id) {
         id -> Text,
         request_id -> Text,
+        seq -> Integer,
         actor -> Text,
         from_state -> Nullable<Text>,
         to_state -> Text,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::db::models::AuditEntry;
 use crate::db::schema::audit_log;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::error::{Error, Result};
 
 /// Records `action` (`entity.verb`, e.g. `official.update`) on `entity_id` by `actor`.
@@ -31,7 +31,7 @@ pub fn record<T: Serialize>(
         entity_id: entity_id.to_owned(),
         before_json: json(before)?,
         after_json: json(after)?,
-        created_at: db::now(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     };
     diesel::insert_into(audit_log::table)
         .values(&entry)

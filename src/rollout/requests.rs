@@ -132,9 +132,20 @@ pub(super) fn apply(
     if let Some(certificate) = certificate {
         new.certificate_id = Some(certificate.to_owned());
     }
-    diesel::update(issuance_requests::table.find(&old.id))
-        .set(&new)
-        .execute(conn)?;
+    // Only if nobody moved it meanwhile: concurrent transitions cannot both pass the check.
+    let updated = diesel::update(
+        issuance_requests::table
+            .find(&old.id)
+            .filter(issuance_requests::state.eq(&old.state)),
+    )
+    .set(&new)
+    .execute(conn)?;
+    if updated == 0 {
+        return Err(Error::Conflict(format!(
+            "request `{}` changed meanwhile; reload it",
+            old.id
+        )));
+    }
     event(conn, actor, &old.id, Some(from), to, note)?;
     audit::record(
         conn,
@@ -155,10 +166,15 @@ fn event(
     to: RequestState,
     note: &str,
 ) -> Result<()> {
+    let seq: i64 = request_events::table
+        .filter(request_events::request_id.eq(request))
+        .count()
+        .get_result(conn)?;
     diesel::insert_into(request_events::table)
         .values(&RequestEvent {
             id: super::new_id(),
             request_id: request.to_owned(),
+            seq: i32::try_from(seq + 1).map_err(Error::internal)?,
             actor: actor.to_owned(),
             from_state: from.map(|s| s.as_str().into()),
             to_state: to.as_str().into(),
@@ -187,7 +203,7 @@ pub fn read(conn: &mut DbConnection, client: &Client, id: &str) -> Result<Issuan
 pub fn events(conn: &mut DbConnection, id: &str) -> Result<Vec<RequestEvent>> {
     Ok(request_events::table
         .filter(request_events::request_id.eq(id))
-        .order((request_events::created_at, request_events::id))
+        .order(request_events::seq)
         .select(RequestEvent::as_select())
         .load(conn)?)
 }

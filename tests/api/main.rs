@@ -3,5 +3,6 @@
 
 mod fixtures;
 mod helpers;
+mod rollout;
 mod signing;
 mod validators;

@@ -59,13 +59,15 @@ CREATE INDEX issuance_requests_official ON issuance_requests (official_id);
 CREATE TABLE request_events (
     id         TEXT PRIMARY KEY NOT NULL,
     request_id TEXT NOT NULL REFERENCES issuance_requests (id),
+    -- 1, 2, 3… within a request: the order of events, however close in time.
+    seq        INTEGER NOT NULL,
     actor      TEXT NOT NULL,
     from_state TEXT,
     to_state   TEXT NOT NULL,
     note       TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE INDEX request_events_request ON request_events (request_id, created_at);
+CREATE UNIQUE INDEX request_events_request ON request_events (request_id, seq);
 
 CREATE TABLE audit_log (
     id         TEXT PRIMARY KEY NOT NULL,
@@ -75,6 +77,7 @@ CREATE TABLE audit_log (
     entity_id  TEXT NOT NULL,
     before_json TEXT,
     after_json  TEXT,
+    -- With microseconds, so entries of one request keep their order.
     created_at TEXT NOT NULL
 );
 CREATE INDEX audit_log_entity ON audit_log (entity, entity_id, created_at);
