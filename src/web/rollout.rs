@@ -19,6 +19,7 @@ use crate::db;
 use crate::error::{Error, Result};
 use crate::http::rollout::{csv_report, report, RolloutQuery};
 use crate::rollout::readiness::{CommuneReadiness, Rollout};
+use crate::signing::vietnam_time;
 
 const COOKIE: &str = "kyso_key";
 
@@ -257,9 +258,20 @@ fn dashboard(
             }
         }
         @if rows.is_empty() { p.muted { "Không có đơn vị nào khớp bộ lọc." } }
-        p.muted { "Số liệu tại " (rollout.at) " (UTC). Sẵn sàng: mọi chức danh bắt buộc đều có người giữ chứng thư số còn hiệu lực." }
+        p.muted {
+            "Số liệu tại " (as_of(&rollout.at))
+            ". Sẵn sàng: mọi chức danh bắt buộc đều có người giữ chứng thư số còn hiệu lực."
+        }
         form method="post" action="/rollout/sign-out" { button type="submit" { "Thoát" } }
     }
+}
+
+/// `hh:mm dd/mm/yyyy +07:00`, as every time kyso shows.
+fn as_of(at: &str) -> String {
+    crate::rollout::parse_time(at).map_or_else(
+        |_| at.to_owned(),
+        |t| vietnam_time(t).format("%H:%M %d/%m/%Y %:z").to_string(),
+    )
 }
 
 fn at_suffix(view: &View) -> String {
