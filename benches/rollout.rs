@@ -67,7 +67,7 @@ fn seed(conn: &mut DbConnection, communes_n: usize, officials_n: usize) {
                     personal_id: (!agency).then(|| format!("{:012}", 31_000_000_000u64 + n as u64)),
                     tax_code: agency.then(|| format!("{:010}", 3_100_000_000u64 + n as u64)),
                     position: position.into(),
-                    active: n % 29 != 0,
+                    active: !n.is_multiple_of(29),
                     created_at: ts(-200),
                     updated_at: ts(-200),
                 });

@@ -1,7 +1,7 @@
 //! HTTP routes by resource. Handlers translate between HTTP and the domain; the work itself
 //! runs on the blocking pool because signing and the database are synchronous.
 
-mod auth;
+pub(crate) mod auth;
 mod form;
 mod health;
 pub(crate) mod rollout;

@@ -25,7 +25,7 @@ const COOKIE: &str = "kyso_key";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/rollout", web::get().to(page))
-        .route("/rollout.csv", web::get().to(csv))
+        .route("/rollout/export.csv", web::get().to(csv))
         .route("/rollout/session", web::post().to(sign_in))
         .route("/rollout/sign-out", web::post().to(sign_out));
 }
@@ -49,13 +49,8 @@ struct View {
 
 /// The caller from `Authorization: Bearer` or the dashboard cookie.
 async fn caller(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Option<Client>> {
-    let key = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|k| k.trim().to_owned())
-        .or_else(|| req.cookie(COOKIE).map(|c| c.value().to_owned()));
+    let key =
+        crate::http::auth::bearer(req).or_else(|| req.cookie(COOKIE).map(|c| c.value().to_owned()));
     let Some(key) = key else { return Ok(None) };
     let state = state.clone();
     match crate::http::blocking(move || clients::authenticate(&mut *db::get(&state.pool)?, &key))
@@ -88,7 +83,12 @@ struct SignIn {
     key: String,
 }
 
-async fn sign_in(state: web::Data<AppState>, form: web::Form<SignIn>) -> Result<HttpResponse> {
+async fn sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<SignIn>,
+) -> Result<HttpResponse> {
+    let https = req.connection_info().scheme() == "https";
     let key = form.into_inner().key.trim().to_owned();
     let pool = state.clone();
     let checked = key.clone();
@@ -102,6 +102,7 @@ async fn sign_in(state: web::Data<AppState>, form: web::Form<SignIn>) -> Result<
                     .path("/rollout")
                     .http_only(true)
                     .same_site(SameSite::Strict)
+                    .secure(https)
                     .finish(),
             )
             .finish()),
@@ -219,7 +220,7 @@ fn dashboard(
             " "
             button type="submit" { "Lọc" }
             " "
-            a href={ "/rollout.csv" (at_suffix(view)) } { "Tải CSV" }
+            a href={ "/rollout/export.csv" (at_suffix(view)) } { "Tải CSV" }
         }
         table #communes {
             thead { tr {

@@ -81,8 +81,23 @@ async fn the_page_asks_for_a_key_then_filters_and_sorts() {
         .collect();
     // Phường Thành Đông < Xã An Hưng < Đặc khu Cát Hải (code point order), reversed.
     assert!(order[2] < order[1] && order[1] < order[0], "{order:?}");
-    let (status, _) = page("?at=2030-01-01T00:00:00Z", Some(viewer)).await;
+    let (status, _) = page("?at=2030-01-01T00:00:00Z", Some(viewer.clone())).await;
     assert_eq!(status, 403);
+    let csv = app
+        .http
+        .get(format!("{}/rollout/export.csv", app.address))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("99002,Xã An Hưng,xã,false,true,4,3,")),
+        "{csv}"
+    );
 }
 
 #[tokio::test]
