@@ -2,8 +2,8 @@
 //! civil-status officer and staff) with certificates in every state, request histories and a
 //! month of signatures, then times `GET /api/v1/rollout` and `GET /rollout` over HTTP against
 //! `GET /healthz` measured in the same run — the ratio is the cost of the readiness report.
-//! Runs on SQLite, and on PostgreSQL when `KYSO_BENCH_POSTGRES_URL` (default
-//! postgres://postgres@127.0.0.1:5432) answers.
+//! Runs on SQLite, and on PostgreSQL when the test suite's server (`KYSO_TEST_DATABASE_URL`,
+//! default postgres://postgres@127.0.0.1:5432) answers.
 //!
 //! `cargo bench --bench rollout`. Under `cargo test` it seeds 2 communes and makes a few
 //! requests on SQLite, as a smoke test.
@@ -282,7 +282,7 @@ async fn main() {
     }
     run("SQLite", &sqlite, 114, 30, 200).await;
 
-    let server = std::env::var("KYSO_BENCH_POSTGRES_URL")
+    let server = std::env::var("KYSO_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
     let Ok(mut admin) = PgConnection::establish(&format!("{server}/postgres")) else {
         println!("PostgreSQL: no server at {server}; skipped");
