@@ -192,7 +192,8 @@ pub fn register(
     };
     diesel::insert_into(certificates::table)
         .values(&certificate)
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(super::unique_or("this certificate"))?;
     audit::record(
         conn,
         actor,

@@ -54,7 +54,8 @@ pub fn import_csv(conn: &mut DbConnection, actor: &str, csv: &[u8]) -> Result<Im
                     };
                     diesel::insert_into(communes::table)
                         .values(&commune)
-                        .execute(conn)?;
+                        .execute(conn)
+                        .map_err(super::unique_or("this commune"))?;
                     audit::record(
                         conn,
                         actor,
@@ -192,4 +193,49 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Commune>> {
 
 pub fn get(conn: &mut DbConnection, code: &str) -> Result<Commune> {
     crate::signers::commune(conn, code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(csv: &str) -> String {
+        match parse(csv.as_bytes()) {
+            Err(Error::CsvInvalid(text)) => text,
+            other => panic!("expected csv_invalid, got {:?}", other.map(|r| r.len())),
+        }
+    }
+
+    #[test]
+    fn every_bad_line_is_named() {
+        let text = problems(
+            "code,name,kind,province\n\
+             31001,Phường Hồng Bàng,phường,Hải Phòng\n\
+             31002,Xã A\n\
+             31001,Xã Trùng,xã,Hải Phòng\n\
+             31003,,xã,Hải Phòng\n",
+        );
+        assert_eq!(
+            text,
+            "line 3: 2 fields instead of 4; line 4: code 31001 appears twice; line 5: name is empty"
+        );
+        assert!(problems("ma,ten\n1,2\n").starts_with("line 1: the header"));
+    }
+
+    #[test]
+    fn bom_spaces_and_capitals_are_tolerated() {
+        let rows = parse(
+            "\u{feff}code,name,kind,province\n 31001 , Đặc khu Bạch Long Vĩ ,Đặc khu,Hải Phòng\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                rows[0].code.as_str(),
+                rows[0].name.as_str(),
+                rows[0].kind.as_str()
+            ),
+            ("31001", "Đặc khu Bạch Long Vĩ", "đặc khu")
+        );
+    }
 }

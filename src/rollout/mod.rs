@@ -172,6 +172,17 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
         .map_err(|e| Error::internal(format!("stored time `{text}`: {e}")))
 }
 
+/// A unique constraint hit by a concurrent writer is a conflict to retry, not a server fault.
+fn unique_or(what: &str) -> impl FnOnce(diesel::result::Error) -> Error + '_ {
+    move |e| match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => Error::Conflict(format!("{what} was registered meanwhile")),
+        other => other.into(),
+    }
+}
+
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

@@ -133,7 +133,10 @@ pub fn create_as(conn: &mut DbConnection, actor: &str, new: NewOfficial) -> Resu
         }
         diesel::insert_into(officials::table)
             .values(&official)
-            .execute(conn)?;
+            .execute(conn)
+            .map_err(super::unique_or(
+                "an official with this id, personal id or tax code",
+            ))?;
         audit::record(
             conn,
             actor,

@@ -181,7 +181,8 @@ fn event(
             note: note.to_owned(),
             created_at: db::now(),
         })
-        .execute(conn)?;
+        .execute(conn)
+        .map_err(super::unique_or("an event of this request"))?;
     Ok(())
 }
 

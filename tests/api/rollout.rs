@@ -699,6 +699,33 @@ async fn portal_keys_see_and_change_only_their_commune() {
         error_code(patch(viewer.clone(), "99001-chair").await, 403).await,
         "forbidden"
     );
+    // A certificate of another commune's official: matched, then refused to this portal.
+    let other = json_of(
+        get(&app, &app.admin_key, "/api/v1/officials/99002-chair").await,
+        200,
+    )
+    .await;
+    let uid = format!(
+        "CCCD:{}",
+        other["official"]["personal_id"].as_str().unwrap()
+    );
+    let cert = mint(&dev_ca(&app), "Đặng Quốc Hùng", &uid, 365);
+    let response = post_bytes(
+        &app,
+        &portal,
+        "/api/v1/certificates",
+        cert.to_pem().unwrap(),
+    )
+    .await;
+    assert_eq!(error_code(response, 403).await, "forbidden");
+    let response = post_bytes(
+        &app,
+        &viewer,
+        "/api/v1/certificates",
+        cert.to_pem().unwrap(),
+    )
+    .await;
+    assert_eq!(error_code(response, 403).await, "forbidden");
     let log = json_of(
         get(
             &app,
