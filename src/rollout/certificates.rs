@@ -293,6 +293,53 @@ impl Certificate {
     }
 }
 
+/// Marks `old` revoked at `at` for `reason`; returns its id.
+pub(super) fn revoke(
+    conn: &mut DbConnection,
+    actor: &str,
+    old: Certificate,
+    at: &str,
+    reason: &str,
+) -> Result<String> {
+    let new = Certificate {
+        revoked_at: Some(at.to_owned()),
+        revocation_reason: Some(reason.to_owned()),
+        ..old.clone()
+    };
+    diesel::update(certificates::table.find(&old.id))
+        .set((
+            certificates::revoked_at.eq(&new.revoked_at),
+            certificates::revocation_reason.eq(&new.revocation_reason),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "certificate.revoke",
+        &old.id,
+        Some(&old),
+        Some(&new),
+    )?;
+    Ok(old.id)
+}
+
+/// A revocation request carried out: every certificate of its holder not yet revoked is.
+pub(super) fn revoke_holder(
+    conn: &mut DbConnection,
+    actor: &str,
+    request: &IssuanceRequest,
+) -> Result<Vec<String>> {
+    let held: Vec<Certificate> = certificates::table
+        .filter(certificates::official_id.eq(&request.official_id))
+        .filter(certificates::revoked_at.is_null())
+        .select(Certificate::as_select())
+        .load(conn)?;
+    let reason = format!("revocation request {}", request.id);
+    held.into_iter()
+        .map(|old| revoke(conn, actor, old, &db::now(), &reason))
+        .collect()
+}
+
 /// The registry's rule for signing: the signer's certificate (matched by SHA-256 fingerprint)
 /// must be registered, not revoked and valid at `now`. A certificate nobody registered is
 /// refused too: signing is for holders the roll-out registry knows.

@@ -12,7 +12,6 @@ use serde::Serialize;
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
 
-use super::audit;
 use crate::config::Settings;
 use crate::db::models::Certificate;
 use crate::db::schema::certificates;
@@ -115,26 +114,7 @@ pub fn import(
                 .select(Certificate::as_select())
                 .load(conn)?;
             for old in listed {
-                let new = Certificate {
-                    revoked_at: Some(at.clone()),
-                    revocation_reason: Some(reason.clone()),
-                    ..old.clone()
-                };
-                diesel::update(certificates::table.find(&old.id))
-                    .set((
-                        certificates::revoked_at.eq(&new.revoked_at),
-                        certificates::revocation_reason.eq(&new.revocation_reason),
-                    ))
-                    .execute(conn)?;
-                audit::record(
-                    conn,
-                    actor,
-                    "certificate.revoke",
-                    &old.id,
-                    Some(&old),
-                    Some(&new),
-                )?;
-                revoked.push(old.id);
+                revoked.push(super::certificates::revoke(conn, actor, old, at, reason)?);
             }
         }
         Ok(CrlImport {

@@ -155,6 +155,10 @@ pub(super) fn apply(
         Some(&old),
         Some(&new),
     )?;
+    // A revocation carried out by the CA: the registry follows without waiting for its CRL.
+    if to == RequestState::Issued && new.kind == RequestKind::Revocation.as_str() {
+        super::certificates::revoke_holder(conn, actor, &new)?;
+    }
     Ok(new)
 }
 

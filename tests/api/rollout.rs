@@ -614,6 +614,36 @@ async fn a_commune_goes_from_nothing_to_ready() {
             .any(|l| l.starts_with("31001,Phường Hồng Bàng,phường,false,true,4,3,1,")),
         "{csv}"
     );
+
+    // The civil-status officer leaves: a revocation request carried out revokes the holder.
+    let revocation = new_request(&app, &civil, "revocation").await;
+    let id = revocation["id"].as_str().unwrap();
+    let form = get(
+        &app,
+        &admin,
+        &format!("/api/v1/issuance-requests/{id}/form.pdf"),
+    )
+    .await;
+    let text = pdftotext(&form.bytes().await.unwrap());
+    assert!(
+        text.contains("GIẤY ĐỀ NGHỊ THU HỒI CHỨNG THƯ CHỮ KÝ SỐ"),
+        "{text}"
+    );
+    move_to(&app, id, &["submitted", "received", "issued"]).await;
+    let held = json_of(
+        get(
+            &app,
+            &admin,
+            &format!("/api/v1/certificates?official={civil}"),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let reason = format!("revocation request {id}");
+    assert_eq!(held[0]["revocation_reason"], reason.as_str(), "{held}");
+    let left = readiness(&app, "31001", None).await;
+    assert_eq!(left["officials_covered"], 2);
 }
 
 #[tokio::test]
