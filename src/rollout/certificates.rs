@@ -286,10 +286,11 @@ pub fn list(
 }
 
 impl Certificate {
-    /// Not revoked and within its validity at `now`.
+    /// Not revoked by `now` and within its validity at `now`.
     pub fn is_valid_at(&self, now: DateTime<Utc>) -> bool {
         let now = db::timestamp(now);
-        self.revoked_at.is_none() && self.not_before <= now && now <= self.not_after
+        let revoked = self.revoked_at.as_ref().is_some_and(|at| *at <= now);
+        !revoked && self.not_before <= now && now <= self.not_after
     }
 }
 

@@ -120,7 +120,12 @@ pub fn compute(
     let mut certificates_q = certificates::table
         .inner_join(officials::table)
         .filter(officials::active.eq(true))
-        .filter(certificates::revoked_at.is_null())
+        // Revoked only from its revocation time on, so a report at an earlier `now` is right.
+        .filter(
+            certificates::revoked_at
+                .is_null()
+                .or(certificates::revoked_at.gt(&now_text)),
+        )
         .filter(certificates::not_before.le(&now_text))
         .filter(certificates::not_after.ge(&now_text))
         .select((certificates::official_id, certificates::not_after))

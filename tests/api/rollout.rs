@@ -644,6 +644,9 @@ async fn a_commune_goes_from_nothing_to_ready() {
     assert_eq!(held[0]["revocation_reason"], reason.as_str(), "{held}");
     let left = readiness(&app, "31001", None).await;
     assert_eq!(left["officials_covered"], 2);
+    // Looking back to before both revocations, the commune was ready.
+    let before = readiness(&app, "31001", Some(now - Duration::hours(3))).await;
+    assert_eq!(before["ready"], true, "{before}");
 }
 
 #[tokio::test]
