@@ -338,7 +338,16 @@ async fn request_form_pdf(
     client: Client,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let pdf = with_conn(&state, move |conn, _| {
+    form_pdf(&state, client, id.into_inner()).await
+}
+
+/// The pre-filled written request (Mẫu 01/02/03) of request `id`, as PDF.
+pub(crate) async fn form_pdf(
+    state: &web::Data<AppState>,
+    client: Client,
+    id: String,
+) -> Result<HttpResponse> {
+    let pdf = with_conn(state, move |conn, _| {
         let request = requests::read(conn, &client, &id)?;
         let official = officials::get(conn, &request.official_id)?;
         let commune = communes::get(conn, &request.commune_code)?;

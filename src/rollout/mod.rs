@@ -35,6 +35,11 @@ macro_rules! text_enum {
                 match self { $($name::$variant => $label),+ }
             }
 
+            /// The label of a stored value; anything unknown is shown as stored.
+            pub fn label_of(text: &str) -> &str {
+                Self::parse(text).map_or(text, |v| v.label())
+            }
+
             pub fn parse(text: &str) -> Result<Self> {
                 match text {
                     $($text => Ok($name::$variant),)+

@@ -1,6 +1,7 @@
 //! Server-rendered pages (maud: typed, auto-escaped HTML in Rust) sharing one layout and one
 //! stylesheet embedded in the binary, so the pages work offline.
 
+mod commune;
 mod rollout;
 
 use actix_web::{web, HttpResponse};

@@ -26,6 +26,14 @@ const COOKIE: &str = "kyso_key";
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/rollout", web::get().to(page))
         .route("/rollout/export.csv", web::get().to(csv))
+        .route(
+            "/rollout/communes/{code}",
+            web::get().to(super::commune::page),
+        )
+        .route(
+            "/rollout/requests/{id}/form.pdf",
+            web::get().to(super::commune::form_pdf),
+        )
         .route("/rollout/session", web::post().to(sign_in))
         .route("/rollout/sign-out", web::post().to(sign_out));
 }
@@ -48,7 +56,10 @@ struct View {
 }
 
 /// The caller from `Authorization: Bearer` or the dashboard cookie.
-async fn caller(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Option<Client>> {
+pub(super) async fn caller(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> Result<Option<Client>> {
     let key =
         crate::http::auth::bearer(req).or_else(|| req.cookie(COOKIE).map(|c| c.value().to_owned()));
     let Some(key) = key else { return Ok(None) };
@@ -62,7 +73,7 @@ async fn caller(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Option
     }
 }
 
-fn sign_in_page(failed: bool) -> HttpResponse {
+pub(super) fn sign_in_page(failed: bool) -> HttpResponse {
     let body = html! {
         h1 { "Tiến độ cấp chứng thư số" }
         p { "Trang này dành cho cán bộ CNTT của thành phố. Nhập khóa API (quyền xem là đủ)." }
@@ -239,7 +250,7 @@ fn dashboard(
                 @for r in &rows {
                     tr id={ "commune-" (r.code) } data-ready=(r.ready) {
                         td.code { (r.code) }
-                        td.name { (r.name) }
+                        td.name { a href={ "/rollout/communes/" (r.code) } { (r.name) } }
                         td.kind { (r.kind) }
                         td.ready { @if r.ready { span.ok { "Sẵn sàng" } } @else { span.bad { "Chưa" } } }
                         td.agency { @if r.agency_certificate_valid { "còn hiệu lực" } @else { span.bad { "chưa có" } } }

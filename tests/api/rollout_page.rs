@@ -101,6 +101,79 @@ async fn the_page_asks_for_a_key_then_filters_and_sorts() {
 }
 
 #[tokio::test]
+async fn a_commune_page_shows_who_waits_and_what_the_ca_holds() {
+    let app = spawn_app().await;
+    let body = json!({"commune_code": "99002", "kind": "person", "name": "Lý Thị Ngân",
+                      "personal_id": "099180000123", "position": "civil_status"});
+    let official = json_of(
+        post(&app, &app.admin_key, "/api/v1/officials", &body).await,
+        201,
+    )
+    .await;
+    let body = json!({"official_id": official["id"], "kind": "new"});
+    let request = json_of(
+        post(&app, &app.admin_key, "/api/v1/issuance-requests", &body).await,
+        201,
+    )
+    .await;
+    let id = request["id"].as_str().unwrap();
+    let path = format!("/api/v1/issuance-requests/{id}/transitions");
+    json_of(
+        post(&app, &app.admin_key, &path, &json!({"to": "submitted"})).await,
+        200,
+    )
+    .await;
+
+    let fetch = |path: String, key: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .http
+                .get(format!("{}{path}", app.address))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.bytes().await.unwrap().to_vec(),
+            )
+        }
+    };
+    let viewer = app.api_key(Role::Viewer, None);
+    let (status, html) = fetch("/rollout/communes/99002".into(), viewer.clone()).await;
+    let html = String::from_utf8(html).unwrap();
+    assert_eq!(status, 200, "{html}");
+    for expected in [
+        "Xã An Hưng",
+        "Lý Thị Ngân",
+        "chưa có",
+        "…0123",
+        "Đã gửi",
+        "Cấp mới",
+        "Đặng Quốc Hùng",
+        "còn hiệu lực",
+    ] {
+        assert!(html.contains(expected), "{expected} missing: {html}");
+    }
+    assert!(!html.contains("099180000123"), "the personal id is masked");
+    assert!(!html.contains("quá hạn"));
+    let later = (chrono::Utc::now() + chrono::Duration::days(8)).format("%Y-%m-%dT%H:%M:%SZ");
+    let (_, html) = fetch(
+        format!("/rollout/communes/99002?at={later}"),
+        app.admin_key.clone(),
+    )
+    .await;
+    assert!(String::from_utf8(html).unwrap().contains("quá hạn"));
+
+    let portal = app.api_key(Role::Portal, Some("99001"));
+    assert_eq!(fetch("/rollout/communes/99002".into(), portal).await.0, 403);
+    let (status, pdf) = fetch(format!("/rollout/requests/{id}/form.pdf"), viewer).await;
+    assert_eq!(status, 200);
+    assert!(crate::validators::pdftotext(&pdf).contains("Lý Thị Ngân"));
+}
+
+#[tokio::test]
 async fn chromium_reads_the_totals_and_a_commune() {
     let app = spawn_app().await;
     let viewer = app.api_key(Role::Viewer, None);
@@ -139,6 +212,26 @@ async fn chromium_reads_the_totals_and_a_commune() {
     assert!(chart.text().await.unwrap().contains("1 / 1"));
     browser
         .screenshot(&artifact_dir("rollout").join("rollout.png"))
+        .await;
+
+    // The commune's name leads to its page.
+    c.find(Locator::LinkText("Phường Thành Đông"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("#officials"))
+        .await
+        .unwrap();
+    let chair = browser.text("#official-99001-chair").await;
+    assert!(
+        chair.contains("Nguyễn Văn An") && chair.contains("còn hiệu lực"),
+        "{chair}"
+    );
+    browser
+        .screenshot(&artifact_dir("rollout").join("rollout-99001.png"))
         .await;
 
     // The cookie keeps the session: filtering is a plain GET.
