@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::rollout::Position;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +27,7 @@ pub struct Settings {
     pub pki: PkiSettings,
     pub tsa: TsaSettings,
     pub keys: KeySettings,
+    pub rollout: RolloutSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +63,19 @@ pub struct KeySettings {
     pub lock_minutes: i64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutSettings {
+    /// Positions whose holders need a certificate before a commune counts as ready to sign.
+    pub required_positions: Vec<Position>,
+    /// Working days (Monday to Friday) the CA may hold a request before it is overdue.
+    pub service_days: u32,
+    /// Certificates expiring within each of these many days are counted separately.
+    pub expiry_warning_days: Vec<u32>,
+    /// Signatures are counted over this many past days.
+    pub signature_window_days: u32,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -86,6 +101,17 @@ impl Default for Settings {
                 max_failed_pins: 5,
                 lock_minutes: 15,
             },
+            rollout: RolloutSettings {
+                required_positions: vec![
+                    Position::Chair,
+                    Position::ViceChair,
+                    Position::CivilStatus,
+                    Position::Agency,
+                ],
+                service_days: 3,
+                expiry_warning_days: vec![30, 60],
+                signature_window_days: 30,
+            },
         }
     }
 }
@@ -104,7 +130,10 @@ impl Settings {
         let env = Env::prefixed("KYSO_")
             .split("__")
             // Not settings: the config file's path and the test suite's database server.
-            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
+            // (Keys keep the environment's case: compare without it.)
+            .filter(|key| {
+                key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_")
+            });
         let mut settings: Settings = figment
             .merge(env)
             .extract()

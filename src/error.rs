@@ -36,6 +36,26 @@ pub enum Error {
     CertificateRevoked,
     #[error("not found: {0}")]
     NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the CSV has bad rows, nothing was imported: {0}")]
+    CsvInvalid(String),
+    #[error("cannot move the request from `{from}` to `{to}`; allowed: {allowed}")]
+    TransitionNotAllowed {
+        from: String,
+        to: String,
+        allowed: String,
+    },
+    #[error("not a certificate (PEM or DER X.509): {0}")]
+    CertificateMalformed(String),
+    #[error("no official matches this certificate: {0}")]
+    CertificateHolderUnknown(String),
+    #[error("the signer's certificate is not registered in the roll-out registry: {0}")]
+    CertificateNotRegistered(String),
+    #[error("not a certificate revocation list (PEM or DER): {0}")]
+    CrlMalformed(String),
+    #[error("the revocation list cannot be trusted: {0}")]
+    CrlUntrusted(String),
     #[error("the time-stamping authority failed: {0}")]
     Timestamp(String),
     #[error("configuration error: {0}")]
@@ -63,6 +83,14 @@ impl Error {
             Error::CertificateNotValid(_) => "certificate_not_valid",
             Error::CertificateRevoked => "certificate_revoked",
             Error::NotFound(_) => "not_found",
+            Error::Conflict(_) => "conflict",
+            Error::CsvInvalid(_) => "csv_invalid",
+            Error::TransitionNotAllowed { .. } => "transition_not_allowed",
+            Error::CertificateMalformed(_) => "certificate_malformed",
+            Error::CertificateHolderUnknown(_) => "certificate_holder_unknown",
+            Error::CertificateNotRegistered(_) => "certificate_not_registered",
+            Error::CrlMalformed(_) => "crl_malformed",
+            Error::CrlUntrusted(_) => "crl_untrusted",
             Error::Timestamp(_) => "timestamp_failed",
             Error::Config(_) => "config_invalid",
             Error::Database(_) => "database_error",
@@ -78,18 +106,25 @@ impl Error {
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
-            Error::NotPdf | Error::PdfMalformed(_) | Error::PdfEncrypted | Error::BadRequest(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Error::NotPdf
+            | Error::PdfMalformed(_)
+            | Error::PdfEncrypted
+            | Error::BadRequest(_)
+            | Error::CertificateMalformed(_)
+            | Error::CrlMalformed(_) => StatusCode::BAD_REQUEST,
+            Error::Conflict(_) | Error::TransitionNotAllowed { .. } => StatusCode::CONFLICT,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::UnknownSigner(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::WrongPin => StatusCode::FORBIDDEN,
             Error::KeyLocked { .. } => StatusCode::LOCKED,
-            Error::CertificateNotValid(_) | Error::CertificateRevoked => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Error::CertificateNotValid(_)
+            | Error::CertificateRevoked
+            | Error::CsvInvalid(_)
+            | Error::CertificateHolderUnknown(_)
+            | Error::CertificateNotRegistered(_)
+            | Error::CrlUntrusted(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Timestamp(_) => StatusCode::BAD_GATEWAY,
             Error::Config(_) | Error::Database(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod pdf;
 pub mod pki;
+pub mod rollout;
 pub mod signers;
 pub mod signing;
 pub mod telemetry;

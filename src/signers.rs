@@ -111,7 +111,8 @@ pub fn record_right_pin(conn: &mut DbConnection, signer: &Signer) -> Result<()> 
     Ok(())
 }
 
-/// Inserts or refreshes the dev PKI's demo communes and signers (dev mode only).
+/// Inserts or refreshes the dev PKI's demo communes and signers (dev mode only), and tracks
+/// them in the roll-out registry.
 pub fn register_dev_pki(conn: &mut DbConnection, dir: &Path, manifest: &Manifest) -> Result<()> {
     conn.transaction(|conn| {
         for c in &manifest.communes {
@@ -180,7 +181,7 @@ pub fn register_dev_pki(conn: &mut DbConnection, dir: &Path, manifest: &Manifest
                     .execute(conn)?;
             }
         }
-        Ok(())
+        crate::rollout::demo::register(conn, dir, manifest)
     })
 }
 

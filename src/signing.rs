@@ -17,7 +17,7 @@ use crate::pki::cms::sha256;
 use crate::pki::keystore::KeyStore;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::tsa::Timestamper;
-use crate::signers;
+use crate::{rollout, signers};
 
 /// UTC+07:00, in which every date kyso shows is written.
 const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
@@ -113,6 +113,7 @@ impl Signing<'_> {
         {
             return Err(Error::CertificateRevoked);
         }
+        rollout::certificates::check_signer(&mut conn, &signer, now)?;
         let timestamper = match req.level {
             Level::BB => None,
             Level::BT => Some(self.timestamper.ok_or_else(|| {

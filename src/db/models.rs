@@ -2,9 +2,14 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{api_clients, communes, signers, signing_log};
+use serde::Serialize;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+use crate::db::schema::{
+    api_clients, audit_log, certificates, communes, issuance_requests, officials, request_events,
+    signers, signing_log,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = communes)]
 pub struct Commune {
     pub code: String,
@@ -56,5 +61,88 @@ pub struct SigningLogEntry {
     pub level: String,
     pub input_sha256: String,
     pub output_sha256: String,
+    pub created_at: String,
+}
+
+/// An official (người ký) or the commune's agency (cơ quan) tracked for certificates.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = officials, treat_none_as_null = true)]
+pub struct Official {
+    pub id: String,
+    pub commune_code: String,
+    pub kind: String,
+    pub name: String,
+    pub personal_id: Option<String>,
+    pub tax_code: Option<String>,
+    pub position: String,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A registered certificate (chứng thư số) and what was read from it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = certificates)]
+pub struct Certificate {
+    pub id: String,
+    pub official_id: String,
+    pub serial: String,
+    pub issuer: String,
+    pub subject: String,
+    pub uids: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub key_usage: String,
+    pub fingerprint: String,
+    #[serde(skip)]
+    pub pem: String,
+    pub revoked_at: Option<String>,
+    pub revocation_reason: Option<String>,
+    pub replaces_certificate_id: Option<String>,
+    pub created_at: String,
+}
+
+/// A request to the CA (đề nghị cấp chứng thư số) and where it stands.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = issuance_requests, treat_none_as_null = true)]
+pub struct IssuanceRequest {
+    pub id: String,
+    pub commune_code: String,
+    pub official_id: String,
+    pub kind: String,
+    pub form: String,
+    pub state: String,
+    pub note: String,
+    pub certificate_id: Option<String>,
+    pub submitted_at: Option<String>,
+    pub received_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = request_events)]
+pub struct RequestEvent {
+    pub id: String,
+    pub request_id: String,
+    pub seq: i32,
+    pub actor: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
     pub created_at: String,
 }

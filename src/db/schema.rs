@@ -57,3 +57,95 @@ diesel::table! {
 diesel::joinable!(signers -> communes (commune_code));
 diesel::joinable!(signing_log -> signers (signer_id));
 diesel::allow_tables_to_appear_in_same_query!(communes, signers, api_clients, signing_log);
+
+diesel::table! {
+    officials (id) {
+        id -> Text,
+        commune_code -> Text,
+        kind -> Text,
+        name -> Text,
+        personal_id -> Nullable<Text>,
+        tax_code -> Nullable<Text>,
+        position -> Text,
+        active -> Bool,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> Text,
+        official_id -> Text,
+        serial -> Text,
+        issuer -> Text,
+        subject -> Text,
+        uids -> Text,
+        not_before -> Text,
+        not_after -> Text,
+        key_usage -> Text,
+        fingerprint -> Text,
+        pem -> Text,
+        revoked_at -> Nullable<Text>,
+        revocation_reason -> Nullable<Text>,
+        replaces_certificate_id -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    issuance_requests (id) {
+        id -> Text,
+        commune_code -> Text,
+        official_id -> Text,
+        kind -> Text,
+        form -> Text,
+        state -> Text,
+        note -> Text,
+        certificate_id -> Nullable<Text>,
+        submitted_at -> Nullable<Text>,
+        received_at -> Nullable<Text>,
+        closed_at -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    request_events (id) {
+        id -> Text,
+        request_id -> Text,
+        seq -> Integer,
+        actor -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        note -> Text,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::joinable!(officials -> communes (commune_code));
+diesel::joinable!(certificates -> officials (official_id));
+diesel::joinable!(issuance_requests -> officials (official_id));
+diesel::joinable!(request_events -> issuance_requests (request_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    communes,
+    officials,
+    certificates,
+    issuance_requests,
+    request_events,
+    audit_log
+);

@@ -15,12 +15,7 @@ impl FromRequest for Client {
     type Future = Pin<Box<dyn Future<Output = Result<Client, Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let key = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|k| k.trim().to_owned());
+        let key = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let (Some(key), Some(state)) = (key, state) else {
@@ -29,4 +24,13 @@ impl FromRequest for Client {
             super::blocking(move || clients::authenticate(&mut *db::get(&state.pool)?, &key)).await
         })
     }
+}
+
+/// The key of an `Authorization: Bearer <key>` header.
+pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|k| k.trim().to_owned())
 }

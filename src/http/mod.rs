@@ -1,10 +1,11 @@
 //! HTTP routes by resource. Handlers translate between HTTP and the domain; the work itself
 //! runs on the blocking pool because signing and the database are synchronous.
 
-mod auth;
+pub(crate) mod auth;
 mod form;
 mod health;
 mod pages;
+pub(crate) mod rollout;
 mod sign;
 mod tsa;
 mod verify;
@@ -19,6 +20,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .error_handler(|err, _| Error::BadRequest(format!("invalid JSON body: {err}")).into()),
     )
     .app_data(
+        web::QueryConfig::default()
+            .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
+    )
+    .app_data(
         web::PathConfig::default()
             .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
     )
@@ -30,7 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api/v1")
             .route("/sign", web::post().to(sign::sign))
-            .route("/verify", web::post().to(verify::verify)),
+            .route("/verify", web::post().to(verify::verify))
+            .configure(rollout::routes),
     );
 }
 

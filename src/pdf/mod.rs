@@ -2,5 +2,6 @@
 
 pub mod font;
 pub mod object;
+pub mod render;
 pub mod sign;
 pub mod verify;

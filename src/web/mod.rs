@@ -1,6 +1,8 @@
 //! Server-rendered pages (maud: typed, auto-escaped HTML in Rust) sharing one layout and one
 //! stylesheet embedded in the binary, so the pages work offline.
 
+mod commune;
+mod rollout;
 pub mod verify;
 
 use actix_web::{web, HttpResponse};
@@ -9,7 +11,8 @@ use maud::{html, Markup, DOCTYPE};
 const CSS: &str = include_str!("../../assets/web/kyso.css");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/kyso.css", web::get().to(css));
+    cfg.route("/assets/kyso.css", web::get().to(css))
+        .configure(rollout::routes);
 }
 
 async fn css() -> HttpResponse {

@@ -1,8 +1,11 @@
 //! One integration binary: the real server, real databases, real validators.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod fixtures;
 mod helpers;
+mod rollout;
+mod rollout_page;
 mod signing;
 mod validators;
 mod verify;

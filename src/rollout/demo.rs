@@ -1,0 +1,68 @@
+//! Dev mode: the dev PKI's demo signers become officials with registered certificates, and
+//! the dev CRL is applied, so the dashboard and the signing checks have real data to show.
+
+use std::path::Path;
+
+use diesel::prelude::*;
+use openssl::x509::X509;
+
+use super::officials::{self, NewOfficial};
+use super::{certificates, crl, OfficialKind, Position};
+use crate::db::schema::officials as officials_table;
+use crate::db::DbConnection;
+use crate::error::{Error, Result};
+use crate::pki::dev::{Manifest, SignerKind};
+
+const ACTOR: &str = "kyso dev-pki";
+
+/// Registers every demo signer as an official (id = signer id) with its certificate.
+pub fn register(conn: &mut DbConnection, dir: &Path, manifest: &Manifest) -> Result<()> {
+    for s in &manifest.signers {
+        let pem = std::fs::read(manifest.path(dir, &s.certificate))
+            .map_err(|e| Error::Config(format!("dev certificate: {e}")))?;
+        let parsed = certificates::parse(&pem)?;
+        if certificates::by_fingerprint(conn, &parsed.fingerprint)?.is_some() {
+            continue;
+        }
+        let exists = officials_table::table
+            .find(&s.id)
+            .count()
+            .get_result::<i64>(conn)?
+            > 0;
+        if !exists {
+            let (personal_id, tax_code) = parsed.identifiers();
+            let role = s.id.strip_prefix(&format!("{}-", s.commune)).unwrap_or("");
+            officials::create_as(
+                conn,
+                ACTOR,
+                NewOfficial {
+                    commune_code: s.commune.clone(),
+                    kind: match s.kind {
+                        SignerKind::Official => OfficialKind::Person,
+                        SignerKind::Agency => OfficialKind::Agency,
+                    },
+                    name: s.name.clone(),
+                    personal_id: personal_id.map(Into::into),
+                    tax_code: tax_code.map(Into::into),
+                    position: match role {
+                        "chair" => Position::Chair,
+                        "vice-chair" => Position::ViceChair,
+                        "civil-status" => Position::CivilStatus,
+                        "agency" => Position::Agency,
+                        _ => Position::Other,
+                    },
+                    id: Some(s.id.clone()),
+                },
+            )?;
+        }
+        let holder = officials::get(conn, &s.id)?;
+        certificates::register(conn, ACTOR, parsed, holder)?;
+    }
+    let issuing_ca = std::fs::read(manifest.path(dir, &manifest.issuing_ca))
+        .and_then(|pem| X509::from_pem(&pem).map_err(std::io::Error::other))
+        .map_err(|e| Error::Config(format!("dev issuing CA: {e}")))?;
+    let list = std::fs::read(manifest.path(dir, &manifest.crl))
+        .map_err(|e| Error::Config(format!("dev CRL: {e}")))?;
+    crl::import(conn, ACTOR, &list, &[issuing_ca])?;
+    Ok(())
+}
