@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::pdf::certify::Placement;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +27,7 @@ pub struct Settings {
     pub pki: PkiSettings,
     pub tsa: TsaSettings,
     pub keys: KeySettings,
+    pub documents: DocumentSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +63,31 @@ pub struct KeySettings {
     pub lock_minutes: i64,
 }
 
+/// Issued documents. The certification wording and book formats come from practice, not from
+/// the legal text (DOMAIN.md, "to confirm"), so they are settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// Where issued PDFs are kept: `files` (under `data_dir/documents`) or `database` (for
+    /// several instances sharing one PostgreSQL).
+    pub store: BlobStoreKind,
+    /// The certification statement of a copy: an added `page` or a `stamp` on the last page.
+    pub certification: Placement,
+    pub copy_statement: String,
+    pub certifier_heading: String,
+    /// Certified copies' book label; `{year}` is replaced.
+    pub copy_book: String,
+    /// Certified copies' number as printed; `{n}` is replaced.
+    pub copy_number: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobStoreKind {
+    Files,
+    Database,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -85,6 +112,14 @@ impl Default for Settings {
             keys: KeySettings {
                 max_failed_pins: 5,
                 lock_minutes: 15,
+            },
+            documents: DocumentSettings {
+                store: BlobStoreKind::Files,
+                certification: Placement::Page,
+                copy_statement: "Chứng thực bản sao đúng với bản chính".into(),
+                certifier_heading: "Người thực hiện chứng thực".into(),
+                copy_book: "{year}-SCTĐT/BS".into(),
+                copy_number: "{n}/ĐT".into(),
             },
         }
     }

@@ -2,6 +2,7 @@
 //! runs on the blocking pool because signing and the database are synchronous.
 
 mod auth;
+mod documents;
 mod form;
 mod health;
 mod sign;
@@ -21,13 +22,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default()
             .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
     )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
+    )
     .configure(crate::web::routes)
     .route("/healthz", web::get().to(health::healthz))
     .route("/tsa", web::post().to(tsa::timestamp))
     .service(
         web::scope("/api/v1")
             .route("/sign", web::post().to(sign::sign))
-            .route("/verify", web::post().to(verify::verify)),
+            .route("/verify", web::post().to(verify::verify))
+            .route("/extracts", web::post().to(documents::create_extract))
+            .route(
+                "/certified-copies",
+                web::post().to(documents::create_certified_copy),
+            )
+            .route("/documents", web::get().to(documents::list))
+            .route("/documents/{id}", web::get().to(documents::get))
+            .route("/documents/{id}/pdf", web::get().to(documents::pdf))
+            .route("/documents/{id}/seal", web::post().to(documents::seal)),
     );
 }
 

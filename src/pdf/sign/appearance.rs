@@ -3,7 +3,7 @@
 
 use lopdf::{dictionary, Object, ObjectId, Stream};
 
-use super::update::Update;
+use crate::pdf::update::Update;
 use crate::error::{Error, Result};
 use crate::pdf::font::{Face, FontSubset};
 
