@@ -3,7 +3,7 @@
 
 mod auth;
 mod documents;
-mod form;
+pub(crate) mod form;
 mod health;
 mod sign;
 mod tsa;

@@ -1,13 +1,17 @@
 //! Server-rendered pages (maud: typed, auto-escaped HTML in Rust) sharing one layout and one
 //! stylesheet embedded in the binary, so the pages work offline.
 
+mod lookup;
+
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup, DOCTYPE};
 
 const CSS: &str = include_str!("../../assets/web/kyso.css");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/kyso.css", web::get().to(css));
+    cfg.route("/assets/kyso.css", web::get().to(css))
+        .route("/d/{code}", web::get().to(lookup::show))
+        .route("/d/{code}", web::post().to(lookup::check));
 }
 
 async fn css() -> HttpResponse {
