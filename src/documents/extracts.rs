@@ -428,7 +428,13 @@ impl Issuer<'_> {
             let title = extract.kind.name_vi().to_uppercase();
             let signer_heading = if extract.kind == Kind::MaritalStatus {
                 let title = n.official.title.trim_end_matches(" UBND").to_uppercase();
-                vec!["TM. ỦY BAN NHÂN DÂN".to_owned(), title]
+                let mut heading = vec!["TM. ỦY BAN NHÂN DÂN".to_owned()];
+                // A deputy signs on the chair's behalf (ký thay).
+                if title.starts_with("PHÓ ") {
+                    heading.push("KT. CHỦ TỊCH".to_owned());
+                }
+                heading.push(title);
+                heading
             } else {
                 vec!["NGƯỜI KÝ TRÍCH LỤC".to_owned(), n.official.title.clone()]
             };

@@ -31,7 +31,8 @@ pub struct Drawn {
 }
 
 const BLOCK_WIDTH: f32 = 300.0;
-const BLOCK_HEIGHT: f32 = 238.0;
+/// The block's lines, signature space and QR code, with a margin.
+const BLOCK_HEIGHT: f32 = 250.0;
 const QR_SIDE: f32 = 58.0;
 
 /// An A4 page: the authority and the motto, then the statement.
@@ -68,9 +69,9 @@ pub fn page(st: &Statement) -> Result<Drawn> {
 /// A framed block on a white ground at the lower right of a `size` page (over the scan).
 pub fn stamp(st: &Statement, size: [f32; 2]) -> Result<Drawn> {
     let mut c = Canvas::new()?;
-    let x = (size[0] - BLOCK_WIDTH - 20.0).max(0.0);
-    let y_top = (20.0 + BLOCK_HEIGHT).min(size[1]);
-    c.frame(x - 6.0, y_top - BLOCK_HEIGHT, BLOCK_WIDTH + 12.0, BLOCK_HEIGHT + 6.0);
+    let x = (size[0] - BLOCK_WIDTH - 36.0).max(8.0);
+    let y_top = (28.0 + BLOCK_HEIGHT).min(size[1] - 8.0);
+    c.frame(x - 8.0, y_top - BLOCK_HEIGHT, BLOCK_WIDTH + 16.0, BLOCK_HEIGHT + 4.0);
     let signature_rect = block(&mut c, st, x, y_top - 8.0)?;
     Ok(Drawn {
         drawing: c.finish()?,
