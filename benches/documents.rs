@@ -100,15 +100,17 @@ fn main() {
         base_dir: ".".into(),
     }
     .unlock(
-        &Pkcs12Files::key_ref(&manifest.path(
-            &dir.path().join("pki"),
-            &manifest
-                .signers
-                .iter()
-                .find(|s| s.id == "99001-civil-status")
-                .unwrap()
-                .pkcs12,
-        )),
+        &Pkcs12Files::key_ref(
+            &manifest.path(
+                &dir.path().join("pki"),
+                &manifest
+                    .signers
+                    .iter()
+                    .find(|s| s.id == "99001-civil-status")
+                    .unwrap()
+                    .pkcs12,
+            ),
+        ),
         &SecretString::from(official_pin.clone()),
     )
     .unwrap();

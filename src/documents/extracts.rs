@@ -70,7 +70,20 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
 
     let (register, body) = match kind {
         Some(Kind::MaritalStatus) => {
-            input.allow("", &[&common[..], &["requester", "person", "residence_period", "marital_status", "purpose"]].concat());
+            input.allow(
+                "",
+                &[
+                    &common[..],
+                    &[
+                        "requester",
+                        "person",
+                        "residence_period",
+                        "marital_status",
+                        "purpose",
+                    ],
+                ]
+                .concat(),
+            );
             (None, marital_status(&mut input))
         }
         Some(kind) => {
@@ -204,7 +217,13 @@ fn birth(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> V
         }
         input.allow(
             key,
-            &["full_name", "year_of_birth", "ethnicity", "nationality", "residence"],
+            &[
+                "full_name",
+                "year_of_birth",
+                "ethnicity",
+                "nationality",
+                "residence",
+            ],
         );
         let name = input.text(&format!("{key}.full_name"), NAME);
         let year = input.year(&format!("{key}.year_of_birth"));
@@ -225,8 +244,10 @@ fn birth(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> V
 
 fn marriage(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> Vec<Line> {
     let mut lines = Vec::new();
-    for (key, label) in [("husband", "Thông tin người chồng"), ("wife", "Thông tin người vợ")]
-    {
+    for (key, label) in [
+        ("husband", "Thông tin người chồng"),
+        ("wife", "Thông tin người vợ"),
+    ] {
         input.allow(
             key,
             &[
@@ -368,7 +389,10 @@ fn marital_status(input: &mut Input<'_>) -> Vec<Line> {
     let to = input.date("residence_period.to");
     if let (Some(from), Some(to)) = (from, to) {
         if from > to {
-            input.fail("residence_period.to", "must not be before residence_period.from");
+            input.fail(
+                "residence_period.to",
+                "must not be before residence_period.from",
+            );
         }
     }
     let status = input.text("marital_status", PLACE);
@@ -510,7 +534,13 @@ impl<'a> Input<'a> {
                 let unknown: Vec<String> = map
                     .keys()
                     .filter(|k| !keys.contains(&k.as_str()))
-                    .map(|k| if path.is_empty() { k.clone() } else { format!("{path}.{k}") })
+                    .map(|k| {
+                        if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        }
+                    })
                     .collect();
                 for field in unknown {
                     self.fail(&field, "is not a field of this form");
@@ -529,7 +559,12 @@ impl<'a> Input<'a> {
                     self.fail(path, "must not contain control characters");
                     return None;
                 }
-                let text: String = s.split_whitespace().collect::<Vec<_>>().join(" ").nfc().collect();
+                let text: String = s
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .nfc()
+                    .collect();
                 if text.chars().count() > max {
                     self.fail(path, format!("must be at most {max} characters"));
                     return None;
@@ -611,7 +646,8 @@ impl<'a> Input<'a> {
     /// Số định danh cá nhân: exactly 12 digits.
     fn personal_id(&mut self, path: &str) -> String {
         let id = self.text(path, 12 + 8);
-        if !id.is_empty() && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())) {
+        let valid = id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
+        if !id.is_empty() && !valid {
             self.fail(path, "must be exactly 12 digits");
         }
         id

@@ -207,7 +207,12 @@ impl Issuer<'_> {
                 lookup_code: numbered.lookup_code,
                 official_id: official.signer.id.clone(),
                 agency_id: agency.as_ref().map(|a| a.signer.id.clone()),
-                state: if agency.is_some() { "sealed" } else { "signed_official" }.into(),
+                state: if agency.is_some() {
+                    "sealed"
+                } else {
+                    "signed_official"
+                }
+                .into(),
                 sha256: hex::encode(sha256(&pdf)?),
                 size: pdf.len() as i64,
                 blob_key: blob_key.clone(),
@@ -330,7 +335,9 @@ impl Issuer<'_> {
         let mut conn = db::get(self.pool)?;
         let document = find(&mut conn, id)?;
         if !client.may_act_for(&document.commune_code) {
-            return Err(Error::Forbidden("the document belongs to another commune".into()));
+            return Err(Error::Forbidden(
+                "the document belongs to another commune".into(),
+            ));
         }
         if document.state != "signed_official" {
             return Err(Error::Conflict("the document is already sealed".into()));
@@ -452,7 +459,8 @@ pub fn list(conn: &mut DbConnection, client: &Client, q: &ListQuery) -> Result<V
         }
         (Some(commune), _) => query = query.filter(documents::commune_code.eq(commune.clone())),
         (None, Role::Portal) => {
-            query = query.filter(documents::commune_code.eq(client.commune.clone().unwrap_or_default()))
+            query =
+                query.filter(documents::commune_code.eq(client.commune.clone().unwrap_or_default()))
         }
         (None, _) => {}
     }
@@ -463,7 +471,10 @@ pub fn list(conn: &mut DbConnection, client: &Client, q: &ListQuery) -> Result<V
     }
     let start_of = |day: NaiveDate| -> Result<String> {
         day.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(*vietnam_time(Utc::now()).offset()).single())
+            .and_then(|t| {
+                t.and_local_timezone(*vietnam_time(Utc::now()).offset())
+                    .single()
+            })
             .map(|t| db::timestamp(t.to_utc()))
             .ok_or_else(|| Error::BadRequest(format!("invalid day {day}")))
     };
@@ -488,7 +499,13 @@ pub fn place_name(commune: &Commune) -> String {
     let kind_len = commune.kind.chars().count();
     let prefix: String = commune.name.chars().take(kind_len).collect();
     if prefix.to_lowercase() == commune.kind.to_lowercase() {
-        commune.name.chars().skip(kind_len).collect::<String>().trim().to_owned()
+        commune
+            .name
+            .chars()
+            .skip(kind_len)
+            .collect::<String>()
+            .trim()
+            .to_owned()
     } else {
         commune.name.clone()
     }

@@ -24,7 +24,12 @@ pub fn book_id(commune: &str, kind: &str, year: i32) -> String {
 /// Makes sure the book exists, outside the issuing transaction (so that transaction's first
 /// statement can be the locking `UPDATE`). Two first issuers racing: one insert wins, the
 /// other's unique violation is harmless.
-pub fn ensure_book(conn: &mut DbConnection, commune: &str, kind: &str, year: i32) -> Result<String> {
+pub fn ensure_book(
+    conn: &mut DbConnection,
+    commune: &str,
+    kind: &str,
+    year: i32,
+) -> Result<String> {
     let id = book_id(commune, kind, year);
     let exists = numbering_books::table
         .find(&id)
@@ -56,7 +61,9 @@ pub fn take(conn: &mut DbConnection, book: &str) -> Result<i32> {
         .set(numbering_books::next_number.eq(numbering_books::next_number + 1))
         .execute(conn)?;
     if updated != 1 {
-        return Err(Error::internal(format!("numbering book `{book}` is missing")));
+        return Err(Error::internal(format!(
+            "numbering book `{book}` is missing"
+        )));
     }
     let next: i32 = numbering_books::table
         .find(book)

@@ -35,7 +35,11 @@ pub fn number(n: u32) -> String {
 
 /// 1..=999; `full` spells a zero hundreds digit ("không trăm"), as after "nghìn".
 fn below_thousand(n: u32, full: bool) -> String {
-    let (hundreds, tens, units) = ((n / 100) as usize, (n / 10 % 10) as usize, (n % 10) as usize);
+    let (hundreds, tens, units) = (
+        (n / 100) as usize,
+        (n / 10 % 10) as usize,
+        (n % 10) as usize,
+    );
     let mut words: Vec<&str> = Vec::new();
     let has_hundreds = hundreds > 0 || full;
     if has_hundreds {
@@ -110,9 +114,26 @@ mod tests {
     #[test]
     fn units_and_teens() {
         let expected = [
-            "không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười",
-            "mười một", "mười hai", "mười ba", "mười bốn", "mười lăm", "mười sáu", "mười bảy",
-            "mười tám", "mười chín",
+            "không",
+            "một",
+            "hai",
+            "ba",
+            "bốn",
+            "năm",
+            "sáu",
+            "bảy",
+            "tám",
+            "chín",
+            "mười",
+            "mười một",
+            "mười hai",
+            "mười ba",
+            "mười bốn",
+            "mười lăm",
+            "mười sáu",
+            "mười bảy",
+            "mười tám",
+            "mười chín",
         ];
         for (n, words) in expected.iter().enumerate() {
             assert_eq!(number(n as u32), *words, "{n}");

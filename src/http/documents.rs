@@ -157,8 +157,7 @@ pub async fn seal(
 ) -> Result<HttpResponse> {
     let pin = SecretString::from(body.into_inner().agency_pin);
     let work = state.clone();
-    let document =
-        super::blocking(move || issuer(&work).seal(&client, &id, &pin)).await?;
+    let document = super::blocking(move || issuer(&work).seal(&client, &id, &pin)).await?;
     Ok(HttpResponse::Ok().json(view(&state, &document)))
 }
 
@@ -168,10 +167,9 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse> {
     let work = state.clone();
-    let found = super::blocking(move || {
-        documents::list(&mut *db::get(&work.pool)?, &client, &query)
-    })
-    .await?;
+    let found =
+        super::blocking(move || documents::list(&mut *db::get(&work.pool)?, &client, &query))
+            .await?;
     let views: Vec<View<'_>> = found.iter().map(|d| view(&state, d)).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "documents": views })))
 }

@@ -192,7 +192,11 @@ fn stamp_page(
         Some(Ok((_, Object::Array(items)))) => contents.extend(items.iter().cloned()),
         Some(Ok((Some(id), Object::Stream(_)))) => contents.push(id.into()),
         None => {}
-        _ => return Err(Error::PdfMalformed("the page's /Contents is invalid".into())),
+        _ => {
+            return Err(Error::PdfMalformed(
+                "the page's /Contents is invalid".into(),
+            ))
+        }
     }
     contents.push(close.into());
     page.set("Contents", contents);

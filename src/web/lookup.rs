@@ -161,7 +161,11 @@ fn verdict_card(v: &Verdict) -> Markup {
         .signatures
         .as_ref()
         .is_some_and(|s| !s.is_empty() && s.iter().all(verify::SignatureIntegrity::intact));
-    let class = if v.identical && all_intact { "card passed" } else { "card failed" };
+    let class = if v.identical && all_intact {
+        "card passed"
+    } else {
+        "card failed"
+    };
     html! {
         div class=(class) {
             @if v.identical {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{error_code, spawn_app, spawn_app_with, TestApp};
-use crate::validators::{artifact_dir, pdfsig, pdftotext, pdftoppm, pyhanko_validate, qpdf_check};
+use crate::validators::{artifact_dir, pdfsig, pdftoppm, pdftotext, pyhanko_validate, qpdf_check};
 
 /// The text with every run of whitespace made one space, so wrapped and column-aligned
 /// `pdftotext -layout` output compares with the values sent.
@@ -22,8 +22,16 @@ fn printed_values(value: &Value, out: &mut Vec<String>) {
         Value::Object(map) => {
             for (key, v) in map {
                 if ![
-                    "kind", "commune", "signer", "pin", "agency_pin", "date", "date_of_birth",
-                    "from", "to", "time",
+                    "kind",
+                    "commune",
+                    "signer",
+                    "pin",
+                    "agency_pin",
+                    "date",
+                    "date_of_birth",
+                    "from",
+                    "to",
+                    "time",
                 ]
                 .contains(&key.as_str())
                 {
@@ -142,7 +150,11 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
-    pub async fn post_copy(&self, files: Vec<(&str, Vec<u8>)>, extra: &[(&str, String)]) -> reqwest::Response {
+    pub async fn post_copy(
+        &self,
+        files: Vec<(&str, Vec<u8>)>,
+        extra: &[(&str, String)],
+    ) -> reqwest::Response {
         let mut form = Form::new()
             .text("commune", "99001")
             .text("signer", "99001-chair")
@@ -172,7 +184,11 @@ impl TestApp {
     pub async fn download(&self, document: &Value) -> Vec<u8> {
         let response = self
             .http
-            .get(format!("{}{}", self.address, document["pdf"].as_str().unwrap()))
+            .get(format!(
+                "{}{}",
+                self.address,
+                document["pdf"].as_str().unwrap()
+            ))
             .bearer_auth(&self.admin_key)
             .send()
             .await
@@ -215,9 +231,17 @@ fn assert_rendered(pdf: &[u8], name: &str, pages: usize) {
             page.width,
             page.height
         );
-        assert!(page.ink > 0.002, "{name} page {} is blank ({})", i + 1, page.ink);
-        std::fs::write(artifact_dir("documents").join(format!("{name}-{}.png", i + 1)), &page.png)
-            .unwrap();
+        assert!(
+            page.ink > 0.002,
+            "{name} page {} is blank ({})",
+            i + 1,
+            page.ink
+        );
+        std::fs::write(
+            artifact_dir("documents").join(format!("{name}-{}.png", i + 1)),
+            &page.png,
+        )
+        .unwrap();
     }
     std::fs::write(artifact_dir("documents").join(format!("{name}.pdf")), pdf).unwrap();
 }
@@ -341,12 +365,20 @@ async fn a_wrong_pin_issues_nothing_and_consumes_no_number() {
     let app = spawn_app().await;
     let mut body = birth();
     body["pin"] = json!("not-the-pin");
-    assert_eq!(error_code(app.post_extract(body, None).await, 403).await, "pin_wrong");
+    assert_eq!(
+        error_code(app.post_extract(body, None).await, 403).await,
+        "pin_wrong"
+    );
     let mut body = birth();
     body["agency_pin"] = json!("not-the-agency-pin");
-    assert_eq!(error_code(app.post_extract(body, None).await, 403).await, "pin_wrong");
+    assert_eq!(
+        error_code(app.post_extract(body, None).await, 403).await,
+        "pin_wrong"
+    );
     assert_eq!(document_count(&app), 0);
-    let document = app.json_ok(app.post_extract(birth(), None).await, 201).await;
+    let document = app
+        .json_ok(app.post_extract(birth(), None).await, 201)
+        .await;
     assert_eq!(document["number"], 1);
     assert_eq!(document["number_label"], "1/TLKS");
     assert_eq!(document["state"], "signed_official");
@@ -355,15 +387,24 @@ async fn a_wrong_pin_issues_nothing_and_consumes_no_number() {
 #[tokio::test]
 async fn an_idempotent_retry_returns_the_same_document() {
     let app = spawn_app().await;
-    let first = app.json_ok(app.post_extract(birth(), Some("req-42")).await, 201).await;
-    let again = app.json_ok(app.post_extract(birth(), Some("req-42")).await, 200).await;
+    let first = app
+        .json_ok(app.post_extract(birth(), Some("req-42")).await, 201)
+        .await;
+    let again = app
+        .json_ok(app.post_extract(birth(), Some("req-42")).await, 200)
+        .await;
     assert_eq!(first["id"], again["id"]);
     assert_eq!(first["sha256"], again["sha256"]);
     let mut other = birth();
     other["child"]["full_name"] = json!("Nguyễn Văn Khác");
-    assert_eq!(error_code(app.post_extract(other, Some("req-42")).await, 409).await, "conflict");
+    assert_eq!(
+        error_code(app.post_extract(other, Some("req-42")).await, 409).await,
+        "conflict"
+    );
     assert_eq!(document_count(&app), 1);
-    let next = app.json_ok(app.post_extract(birth(), Some("req-43")).await, 201).await;
+    let next = app
+        .json_ok(app.post_extract(birth(), Some("req-43")).await, 201)
+        .await;
     assert_eq!(next["number"], 2);
 }
 
@@ -373,12 +414,18 @@ async fn certified_copies_of_other_producers_pdfs_keep_the_original_bytes() {
     for (i, style) in XrefStyle::ALL.into_iter().enumerate() {
         let original = sample_pdf(style);
         let response = app
-            .post_copy(vec![("scan.pdf", original.clone())], &[("agency_pin", app.agency_pin())])
+            .post_copy(
+                vec![("scan.pdf", original.clone())],
+                &[("agency_pin", app.agency_pin())],
+            )
             .await;
         let document = app.json_ok(response, 201).await;
         assert_eq!(document["number"], i as i64 + 1);
         let pdf = app.download(&document).await;
-        assert!(pdf.starts_with(&original), "{style:?}: the original bytes changed");
+        assert!(
+            pdf.starts_with(&original),
+            "{style:?}: the original bytes changed"
+        );
         let text = squeeze(&pdftotext(&pdf));
         let number = document["number_label"].as_str().unwrap();
         for expected in [
@@ -389,7 +436,10 @@ async fn certified_copies_of_other_producers_pdfs_keep_the_original_bytes() {
             app.pki.signer("99001-chair").name.clone(),
             crate::fixtures::page_text(1),
         ] {
-            assert!(text.contains(&expected), "{style:?}: `{expected}` missing:\n{text}");
+            assert!(
+                text.contains(&expected),
+                "{style:?}: `{expected}` missing:\n{text}"
+            );
         }
         assert_rendered(&pdf, &format!("copy-{style:?}"), 3);
         assert_signed_twice(&app, &pdf, 2);
@@ -401,14 +451,23 @@ async fn the_statement_can_be_a_stamp_on_the_last_page() {
     let app = spawn_app_with(|s| s.documents.certification = kyso::config::Placement::Stamp).await;
     let original = sample_pdf(XrefStyle::Stream);
     let response = app
-        .post_copy(vec![("scan.pdf", original.clone())], &[("agency_pin", app.agency_pin())])
+        .post_copy(
+            vec![("scan.pdf", original.clone())],
+            &[("agency_pin", app.agency_pin())],
+        )
         .await;
     let document = app.json_ok(response, 201).await;
     let pdf = app.download(&document).await;
     assert!(pdf.starts_with(&original));
     let pages: Vec<String> = pdftotext(&pdf).split('\u{c}').map(squeeze).collect();
-    assert!(pages[1].contains("Chứng thực bản sao đúng với bản chính"), "{pages:?}");
-    assert!(pages[1].contains(&crate::fixtures::page_text(2)), "{pages:?}");
+    assert!(
+        pages[1].contains("Chứng thực bản sao đúng với bản chính"),
+        "{pages:?}"
+    );
+    assert!(
+        pages[1].contains(&crate::fixtures::page_text(2)),
+        "{pages:?}"
+    );
     assert_rendered(&pdf, "copy-stamp", 2);
     assert_signed_twice(&app, &pdf, 2);
 }
@@ -450,7 +509,10 @@ async fn jpeg_and_png_scans_are_wrapped_without_re_encoding() {
     let pages = [jpeg(1240, 1754, 20), jpeg(1754, 1240, 90)];
     let response = app
         .post_copy(
-            vec![("page1.jpg", pages[0].clone()), ("page2.jpg", pages[1].clone())],
+            vec![
+                ("page1.jpg", pages[0].clone()),
+                ("page2.jpg", pages[1].clone()),
+            ],
             &[("agency_pin", app.agency_pin())],
         )
         .await;
@@ -464,7 +526,11 @@ async fn jpeg_and_png_scans_are_wrapped_without_re_encoding() {
     }
     let rendered = pdftoppm(&pdf);
     assert_eq!(rendered.len(), 3);
-    assert_eq!((rendered[1].width, rendered[1].height), (842, 596), "landscape scan");
+    assert_eq!(
+        (rendered[1].width, rendered[1].height),
+        (842, 596),
+        "landscape scan"
+    );
     assert_signed_twice(&app, &pdf, 2);
     std::fs::write(artifact_dir("documents").join("copy-jpeg.pdf"), &pdf).unwrap();
 
@@ -480,24 +546,38 @@ async fn jpeg_and_png_scans_are_wrapped_without_re_encoding() {
 #[tokio::test]
 async fn unsupported_or_broken_scans_are_refused_before_numbering() {
     let app = spawn_app().await;
-    let text = app.post_copy(vec![("notes.txt", b"hello".to_vec())], &[]).await;
+    let text = app
+        .post_copy(vec![("notes.txt", b"hello".to_vec())], &[])
+        .await;
     assert_eq!(error_code(text, 415).await, "media_unsupported");
     let mut truncated = jpeg(200, 200, 10);
     truncated.truncate(300);
     let broken = app.post_copy(vec![("scan.jpg", truncated)], &[]).await;
     assert_eq!(error_code(broken, 400).await, "scan_unreadable");
-    let broken_png = app.post_copy(vec![("scan.png", b"\x89PNG\r\n\x1a\nxxxx".to_vec())], &[]).await;
+    let broken_png = app
+        .post_copy(vec![("scan.png", b"\x89PNG\r\n\x1a\nxxxx".to_vec())], &[])
+        .await;
     assert_eq!(error_code(broken_png, 400).await, "scan_unreadable");
-    let broken_pdf = app.post_copy(vec![("scan.pdf", b"%PDF-1.7\nnothing".to_vec())], &[]).await;
+    let broken_pdf = app
+        .post_copy(vec![("scan.pdf", b"%PDF-1.7\nnothing".to_vec())], &[])
+        .await;
     assert_eq!(error_code(broken_pdf, 400).await, "pdf_malformed");
     let mixed = app
-        .post_copy(vec![("a.pdf", sample_pdf(XrefStyle::Classic)), ("b.jpg", jpeg(50, 50, 0))], &[])
+        .post_copy(
+            vec![
+                ("a.pdf", sample_pdf(XrefStyle::Classic)),
+                ("b.jpg", jpeg(50, 50, 0)),
+            ],
+            &[],
+        )
         .await;
     assert_eq!(error_code(mixed, 400).await, "bad_request");
     let none = app.post_copy(vec![], &[]).await;
     assert_eq!(error_code(none, 422).await, "validation_failed");
     assert_eq!(document_count(&app), 0);
-    let ok = app.post_copy(vec![("scan.pdf", sample_pdf(XrefStyle::Classic))], &[]).await;
+    let ok = app
+        .post_copy(vec![("scan.pdf", sample_pdf(XrefStyle::Classic))], &[])
+        .await;
     assert_eq!(app.json_ok(ok, 201).await["number"], 1);
 }
 
@@ -518,20 +598,31 @@ async fn fifty_concurrent_copies_get_fifty_consecutive_numbers() {
 #[tokio::test]
 async fn the_agency_can_seal_later() {
     let app = spawn_app().await;
-    let response = app.post_copy(vec![("scan.pdf", sample_pdf(XrefStyle::Hybrid))], &[]).await;
+    let response = app
+        .post_copy(vec![("scan.pdf", sample_pdf(XrefStyle::Hybrid))], &[])
+        .await;
     let document = app.json_ok(response, 201).await;
     assert_eq!(document["state"], "signed_official");
     let unsealed = app.download(&document).await;
     assert_signed_twice(&app, &unsealed, 1);
     let seal = |pin: String| {
         app.http
-            .post(format!("{}/api/v1/documents/{}/seal", app.address, document["id"].as_str().unwrap()))
+            .post(format!(
+                "{}/api/v1/documents/{}/seal",
+                app.address,
+                document["id"].as_str().unwrap()
+            ))
             .bearer_auth(&app.admin_key)
             .json(&json!({"agency_pin": pin}))
             .send()
     };
-    assert_eq!(error_code(seal("wrong".into()).await.unwrap(), 403).await, "pin_wrong");
-    let sealed = app.json_ok(seal(app.agency_pin()).await.unwrap(), 200).await;
+    assert_eq!(
+        error_code(seal("wrong".into()).await.unwrap(), 403).await,
+        "pin_wrong"
+    );
+    let sealed = app
+        .json_ok(seal(app.agency_pin()).await.unwrap(), 200)
+        .await;
     assert_eq!(sealed["state"], "sealed");
     assert_eq!(sealed["agency"], "99001-agency");
     let pdf = app.download(&sealed).await;
@@ -539,40 +630,69 @@ async fn the_agency_can_seal_later() {
     assert_signed_twice(&app, &pdf, 2);
     let text = pdftotext(&pdf);
     assert!(text.contains("+07:00"), "{text}");
-    assert_eq!(error_code(seal(app.agency_pin()).await.unwrap(), 409).await, "conflict");
+    assert_eq!(
+        error_code(seal(app.agency_pin()).await.unwrap(), 409).await,
+        "conflict"
+    );
 }
 
 #[tokio::test]
 async fn documents_are_listed_and_kept_from_other_communes() {
     let app = spawn_app().await;
-    app.json_ok(app.post_extract(birth(), None).await, 201).await;
-    app.json_ok(app.post_copy(vec![("s.pdf", sample_pdf(XrefStyle::Classic))], &[]).await, 201)
+    app.json_ok(app.post_extract(birth(), None).await, 201)
         .await;
+    app.json_ok(
+        app.post_copy(vec![("s.pdf", sample_pdf(XrefStyle::Classic))], &[])
+            .await,
+        201,
+    )
+    .await;
     let list = |key: String, query: &'static str| {
         app.http
             .get(format!("{}/api/v1/documents{query}", app.address))
             .bearer_auth(key)
             .send()
     };
-    let all = app.json_ok(list(app.admin_key.clone(), "").await.unwrap(), 200).await;
+    let all = app
+        .json_ok(list(app.admin_key.clone(), "").await.unwrap(), 200)
+        .await;
     assert_eq!(all["documents"].as_array().unwrap().len(), 2);
     let births = app
-        .json_ok(list(app.admin_key.clone(), "?commune=99001&kind=birth").await.unwrap(), 200)
+        .json_ok(
+            list(app.admin_key.clone(), "?commune=99001&kind=birth")
+                .await
+                .unwrap(),
+            200,
+        )
         .await;
     assert_eq!(births["documents"].as_array().unwrap().len(), 1);
     let later = app
-        .json_ok(list(app.admin_key.clone(), "?from=2999-01-01").await.unwrap(), 200)
+        .json_ok(
+            list(app.admin_key.clone(), "?from=2999-01-01")
+                .await
+                .unwrap(),
+            200,
+        )
         .await;
     assert_eq!(later["documents"].as_array().unwrap().len(), 0);
     let until = app
-        .json_ok(list(app.admin_key.clone(), "?from=2020-01-01&to=2999-12-31").await.unwrap(), 200)
+        .json_ok(
+            list(app.admin_key.clone(), "?from=2020-01-01&to=2999-12-31")
+                .await
+                .unwrap(),
+            200,
+        )
         .await;
     assert_eq!(until["documents"].as_array().unwrap().len(), 2);
-    let bad = list(app.admin_key.clone(), "?from=yesterday").await.unwrap();
+    let bad = list(app.admin_key.clone(), "?from=yesterday")
+        .await
+        .unwrap();
     assert_eq!(error_code(bad, 400).await, "bad_request");
 
     let other = app.api_key(Role::Portal, Some("99002"));
-    let theirs = app.json_ok(list(other.clone(), "").await.unwrap(), 200).await;
+    let theirs = app
+        .json_ok(list(other.clone(), "").await.unwrap(), 200)
+        .await;
     assert_eq!(theirs["documents"].as_array().unwrap().len(), 0);
     let forbidden = list(other.clone(), "?commune=99001").await.unwrap();
     assert_eq!(error_code(forbidden, 403).await, "forbidden");
@@ -601,7 +721,9 @@ async fn documents_are_listed_and_kept_from_other_communes() {
 #[tokio::test]
 async fn the_database_blob_store_serves_the_same_file() {
     let app = spawn_app_with(|s| s.documents.store = kyso::config::BlobStoreKind::Database).await;
-    let document = app.json_ok(app.post_extract(birth(), None).await, 201).await;
+    let document = app
+        .json_ok(app.post_extract(birth(), None).await, 201)
+        .await;
     let pdf = app.download(&document).await;
     assert_eq!(document["sha256"], hex::encode(openssl::sha::sha256(&pdf)));
     assert_signed_twice(&app, &pdf, 1);
@@ -615,11 +737,24 @@ async fn the_lookup_page_tells_whether_a_file_is_the_issued_one() {
     let document = app.json_ok(app.post_extract(body, None).await, 201).await;
     let code = document["lookup_code"].as_str().unwrap();
     assert_eq!(code.len(), 10);
-    assert!(document["lookup_url"].as_str().unwrap().ends_with(&format!("/d/{code}")));
-    let page = app.http.get(format!("{}/d/{code}", app.address)).send().await.unwrap();
+    assert!(document["lookup_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/d/{code}")));
+    let page = app
+        .http
+        .get(format!("{}/d/{code}", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    for expected in ["Trích lục khai sinh", "1/TLKS", "UBND PHƯỜNG THÀNH ĐÔNG", "Lê Hoàng Cường"] {
+    for expected in [
+        "Trích lục khai sinh",
+        "1/TLKS",
+        "UBND PHƯỜNG THÀNH ĐÔNG",
+        "Lê Hoàng Cường",
+    ] {
         assert!(html.contains(expected), "{expected} missing:\n{html}");
     }
     let pdf = app.download(&document).await;
@@ -639,6 +774,42 @@ async fn the_lookup_page_tells_whether_a_file_is_the_issued_one() {
     let junk = check(b"not a pdf".to_vec()).await.unwrap();
     assert_eq!(junk.status(), 200);
     assert!(junk.text().await.unwrap().contains("không phải bản đã cấp"));
-    let missing = app.http.get(format!("{}/d/ZZZZZZZZZZ", app.address)).send().await.unwrap();
+    let missing = app
+        .http
+        .get(format!("{}/d/ZZZZZZZZZZ", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn a_failure_after_signing_rolls_everything_back() {
+    // The file store cannot write while its directory is taken by a file: the request fails
+    // after numbering, rendering and both signatures, at the last step before the record.
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    std::fs::write(&data_dir, b"in the way").unwrap();
+    let data = data_dir.clone();
+    let app = spawn_app_with(move |s| s.data_dir = data).await;
+    let mut body = birth();
+    body["agency_pin"] = json!(app.agency_pin());
+    assert_eq!(
+        error_code(app.post_extract(body.clone(), None).await, 500).await,
+        "internal_error"
+    );
+    assert_eq!(document_count(&app), 0);
+    assert_eq!(
+        app.signing_log_count(),
+        0,
+        "the signatures' log lines are rolled back too"
+    );
+
+    std::fs::remove_file(&data_dir).unwrap();
+    let document = app.json_ok(app.post_extract(body, None).await, 201).await;
+    assert_eq!(
+        document["number"], 1,
+        "the failed request's number was given back"
+    );
+    assert_eq!(app.signing_log_count(), 2);
 }

@@ -446,7 +446,8 @@ pub fn pdftoppm(pdf: &[u8]) -> Vec<RenderedPage> {
         .map(|path| {
             let png = std::fs::read(path).expect("rendered page");
             let mut decoder = png::Decoder::new(std::io::Cursor::new(&png[..]));
-            decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+            decoder
+                .set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
             let mut reader = decoder.read_info().expect("PNG header");
             let mut buf = vec![0; reader.output_buffer_size().expect("size")];
             let frame = reader.next_frame(&mut buf).expect("PNG data");

@@ -154,7 +154,12 @@ impl Canvas {
                         col += 1;
                     }
                     let run = (col - start) as f32;
-                    content.rect(x + start as f32 * module, top - module, run * module, module);
+                    content.rect(
+                        x + start as f32 * module,
+                        top - module,
+                        run * module,
+                        module,
+                    );
                 } else {
                     col += 1;
                 }
@@ -194,6 +199,9 @@ mod tests {
         let long = "x".repeat(200);
         let lines = canvas.wrap(Face::Regular, 12.0, 100.0, &long);
         assert_eq!(lines.concat(), long);
-        assert_eq!(canvas.wrap(Face::Bold, 12.0, 100.0, ""), vec![String::new()]);
+        assert_eq!(
+            canvas.wrap(Face::Bold, 12.0, 100.0, ""),
+            vec![String::new()]
+        );
     }
 }

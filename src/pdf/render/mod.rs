@@ -9,8 +9,8 @@ pub mod statement;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use pdf_writer::{Chunk, Date, Filter, Finish, Pdf, Rect, Ref, TextStr};
 
-use canvas::{Drawing, BOLD, REGULAR};
 use crate::pdf::object::deflate;
+use canvas::{Drawing, BOLD, REGULAR};
 
 /// The document information written to `/Info` and to the XMP metadata stream.
 pub struct Info<'a> {

@@ -54,7 +54,9 @@ pub fn wrap(images: &[Vec<u8>], title: &str) -> Result<Vec<u8>> {
                 ))
             }
             .map_err(|e| match e {
-                Error::ScanUnreadable(why) => Error::ScanUnreadable(format!("page {}: {why}", i + 1)),
+                Error::ScanUnreadable(why) => {
+                    Error::ScanUnreadable(format!("page {}: {why}", i + 1))
+                }
                 other => other,
             })
         })

@@ -150,7 +150,8 @@ pub fn render(sheet: &Sheet, info: &Info<'_>) -> Result<Rendered> {
                         if i > 0 {
                             next_line(&mut c, &mut y, &mut floor, &mut page);
                         }
-                        for (j, part) in c.wrap(Face::Regular, SIZE, width, text).iter().enumerate() {
+                        for (j, part) in c.wrap(Face::Regular, SIZE, width, text).iter().enumerate()
+                        {
                             if j > 0 {
                                 next_line(&mut c, &mut y, &mut floor, &mut page);
                             }

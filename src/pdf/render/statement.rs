@@ -57,7 +57,12 @@ pub fn page(st: &Statement) -> Result<Drawn> {
         top - 16.0,
         "Độc lập - Tự do - Hạnh phúc",
     );
-    c.rule(right_cx - motto / 2.0, right_cx + motto / 2.0, top - 20.0, 0.6);
+    c.rule(
+        right_cx - motto / 2.0,
+        right_cx + motto / 2.0,
+        top - 20.0,
+        0.6,
+    );
     c.centered(Face::Bold, 15.0, w / 2.0, top - 70.0, "LỜI CHỨNG");
     let signature_rect = block(&mut c, st, w / 2.0 - BLOCK_WIDTH / 2.0, top - 90.0)?;
     Ok(Drawn {
@@ -71,7 +76,12 @@ pub fn stamp(st: &Statement, size: [f32; 2]) -> Result<Drawn> {
     let mut c = Canvas::new()?;
     let x = (size[0] - BLOCK_WIDTH - 36.0).max(8.0);
     let y_top = (28.0 + BLOCK_HEIGHT).min(size[1] - 8.0);
-    c.frame(x - 8.0, y_top - BLOCK_HEIGHT, BLOCK_WIDTH + 16.0, BLOCK_HEIGHT + 4.0);
+    c.frame(
+        x - 8.0,
+        y_top - BLOCK_HEIGHT,
+        BLOCK_WIDTH + 16.0,
+        BLOCK_HEIGHT + 4.0,
+    );
     let signature_rect = block(&mut c, st, x, y_top - 8.0)?;
     Ok(Drawn {
         drawing: c.finish()?,

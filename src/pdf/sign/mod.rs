@@ -4,12 +4,11 @@
 
 mod appearance;
 
-
 use chrono::{DateTime, FixedOffset};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 
-pub use appearance::Appearance;
 use crate::pdf::update::Update;
+pub use appearance::Appearance;
 
 use crate::error::{Error, Result};
 use crate::pdf::object::{self, text_string};
