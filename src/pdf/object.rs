@@ -86,7 +86,8 @@ fn write_real(out: &mut Vec<u8>, r: f32) {
     let text = format!("{r:.2}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     out.extend_from_slice(
-        if text.is_empty() || text == "-" {
+        // `-0.004` prints as `-0.00`: a negative zero is written as plain 0.
+        if text.is_empty() || text == "-" || text == "-0" {
             "0"
         } else {
             text
