@@ -139,7 +139,9 @@ impl Settings {
         let env = Env::prefixed("KYSO_")
             .split("__")
             // Not settings: the config file's path and the test suite's database server.
-            .filter(|key| key != "config" && !key.as_str().starts_with("test_"));
+            .filter(|key| {
+                key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_")
+            });
         let mut settings: Settings = figment
             .merge(env)
             .extract()
