@@ -813,3 +813,154 @@ async fn a_failure_after_signing_rolls_everything_back() {
     );
     assert_eq!(app.signing_log_count(), 2);
 }
+
+#[tokio::test]
+async fn death_without_time_or_cause_leaves_them_blank() {
+    let app = spawn_app().await;
+    let mut body = death();
+    body["death"].as_object_mut().unwrap().remove("time");
+    body["death"].as_object_mut().unwrap().remove("cause");
+    let document = app.json_ok(app.post_extract(body, None).await, 201).await;
+    let text = squeeze(&pdftotext(&app.download(&document).await));
+    for expected in [
+        "Đã chết vào lúc: … giờ … phút, ngày 18/11/2026",
+        "Ghi bằng chữ: … giờ … phút, ngày mười tám tháng mười một năm hai nghìn không trăm hai mươi sáu",
+        "Nguyên nhân chết: …",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing:\n{text}");
+    }
+}
+
+/// The real binary, killed with SIGKILL while certified-copy requests are in flight, then
+/// started again on the same database and data directory.
+#[tokio::test]
+async fn a_killed_service_leaves_no_half_recorded_document() {
+    use std::process::{Command, Stdio};
+
+    let db = crate::helpers::TestDb::new();
+    let data = tempfile::tempdir().unwrap();
+    let pool = kyso::db::connect(&db.url).unwrap();
+    let (_, key) = kyso::clients::create(
+        &mut kyso::db::get(&pool).unwrap(),
+        Role::Admin,
+        None,
+        "kill",
+    )
+    .unwrap();
+    let pki = crate::helpers::dev_pki();
+    let start = || {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_kyso"))
+            .arg("serve")
+            .env("KYSO_BIND", format!("127.0.0.1:{port}"))
+            .env("KYSO_DATABASE_URL", &db.url)
+            .env("KYSO_DATA_DIR", data.path())
+            .env("KYSO_PKI__DEV_DIR", &pki.dir)
+            .env("KYSO_PKI__TRUST_DIR", data.path().join("trust"))
+            .env("KYSO_PKI__CRL_DIR", data.path().join("crl"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, format!("http://127.0.0.1:{port}"))
+    };
+    let http = reqwest::Client::new();
+    let ready = |address: String| {
+        let http = http.clone();
+        async move {
+            for _ in 0..300 {
+                if http.get(format!("{address}/healthz")).send().await.is_ok() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("kyso did not start");
+        }
+    };
+    let copy = |address: String| {
+        let form = Form::new()
+            .text("commune", "99001")
+            .text("signer", "99001-chair")
+            .text("pin", pki.pin("99001-chair"))
+            .text("agency_pin", pki.pin("99001-agency"))
+            .part(
+                "file",
+                Part::bytes(sample_pdf(XrefStyle::Classic)).file_name("s.pdf"),
+            );
+        http.post(format!("{address}/api/v1/certified-copies"))
+            .bearer_auth(&key)
+            .multipart(form)
+            .send()
+    };
+
+    let (mut child, address) = start();
+    ready(address.clone()).await;
+    let mut in_flight: futures_util::stream::FuturesUnordered<_> =
+        (0..30).map(|_| copy(address.clone())).collect();
+    use futures_util::StreamExt;
+    let mut acknowledged = Vec::new();
+    while let Some(result) = in_flight.next().await {
+        if let Ok(response) = result {
+            if response.status() == 201 {
+                let document: Value = response.json().await.unwrap();
+                acknowledged.push(document["id"].as_str().unwrap().to_owned());
+                child.kill().unwrap(); // SIGKILL, with requests still in flight
+            }
+        }
+    }
+    child.wait().unwrap();
+    assert!(!acknowledged.is_empty());
+
+    let (mut child, address) = start();
+    ready(address.clone()).await;
+    let listed: Value = http
+        .get(format!("{address}/api/v1/documents"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let documents = listed["documents"].as_array().unwrap();
+    let mut numbers: Vec<i64> = documents
+        .iter()
+        .map(|d| d["number"].as_i64().unwrap())
+        .collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=documents.len() as i64).collect::<Vec<_>>(),
+        "gap-free"
+    );
+    assert!(
+        documents.len() < 30,
+        "the kill came while requests were in flight"
+    );
+    for id in &acknowledged {
+        assert!(
+            documents.iter().any(|d| d["id"] == id.as_str()),
+            "acknowledged {id} lost"
+        );
+    }
+    for document in documents {
+        let pdf = http
+            .get(format!("{address}{}", document["pdf"].as_str().unwrap()))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(document["sha256"], hex::encode(openssl::sha::sha256(&pdf)));
+    }
+    let next: Value = copy(address.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(next["number"], documents.len() as i64 + 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
