@@ -2,7 +2,7 @@
 //! (a PDF, or JPEG/PNG pages wrapped into one), then the certification statement added in an
 //! incremental update so the scanned bytes stay a byte-for-byte prefix, then the signatures.
 
-use super::{authority, words, Drawn, IssueRequest, Issued, Issuer, Numbered};
+use super::{authority, words, IssueRequest, Issued, Issuer, Numbered, Unsigned};
 use crate::clients::Client;
 use crate::error::{Error, Result};
 use crate::pdf::render::{scan, statement::Statement};
@@ -44,7 +44,7 @@ impl Issuer<'_> {
                 docs.copy_book.replace("{year}", &year.to_string()),
             )
         };
-        let render = |n: &Numbered<'_>| -> Result<Drawn> {
+        let render = |n: &Numbered<'_>| -> Result<Unsigned> {
             let statement = Statement {
                 authority: authority(n.commune),
                 text: docs.copy_statement.clone(),
@@ -66,7 +66,7 @@ impl Issuer<'_> {
                 ],
             };
             let certified = certify::certify(original, &statement, docs.certification)?;
-            Ok(Drawn {
+            Ok(Unsigned {
                 pdf: certified.pdf,
                 signature: Placement {
                     page: certified.signature_page,

@@ -6,7 +6,7 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
-use super::{authority, place_date, words, Drawn, IssueRequest, Issued, Issuer, Kind, Numbered};
+use super::{authority, place_date, words, IssueRequest, Issued, Issuer, Kind, Numbered, Unsigned};
 use crate::clients::Client;
 use crate::error::{Error, FieldError, Result};
 use crate::pdf::render::sheet::{self, Line, Sheet};
@@ -444,7 +444,7 @@ impl Issuer<'_> {
             };
             (number, format!("{code}-{year}"))
         };
-        let render = |n: &Numbered<'_>| -> Result<Drawn> {
+        let render = |n: &Numbered<'_>| -> Result<Unsigned> {
             let references = match &extract.register {
                 Some((number, book)) => vec![format!("Số: {number}"), format!("Quyển số: {book}")],
                 None => vec![format!("Số: {}", n.number_label)],
@@ -486,7 +486,7 @@ impl Issuer<'_> {
                     created: n.time,
                 },
             )?;
-            Ok(Drawn {
+            Ok(Unsigned {
                 pdf: rendered.pdf,
                 signature: Placement {
                     page: rendered.signature_page,

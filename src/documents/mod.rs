@@ -102,7 +102,7 @@ pub struct Numbered<'a> {
 }
 
 /// A rendered, unsigned document and where the official signs it.
-pub struct Drawn {
+pub struct Unsigned {
     pub pdf: Vec<u8>,
     pub signature: Placement,
 }
@@ -128,7 +128,7 @@ impl Issuer<'_> {
         client: &Client,
         req: &IssueRequest,
         labels: impl Fn(i32, i32) -> (String, String),
-        render: impl Fn(&Numbered<'_>) -> Result<Drawn>,
+        render: impl Fn(&Numbered<'_>) -> Result<Unsigned>,
     ) -> Result<Issued> {
         let mut conn = db::get(self.pool)?;
         if let Some(existing) = self.retried(&mut conn, client, req)? {
