@@ -17,9 +17,9 @@ use kyso::pki::keystore::{KeyStore, Pkcs12Files};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
-fn body(pins: (&str, &str)) -> Value {
+fn body(commune: &str, pins: (&str, &str)) -> Value {
     json!({
-        "kind": "birth", "commune": "99001", "signer": "99001-civil-status",
+        "kind": "birth", "commune": commune, "signer": format!("{commune}-civil-status"),
         "pin": pins.0, "agency_pin": pins.1,
         "register": {"book": "01/2026", "number": "125", "date": "2026-03-10"},
         "child": {
@@ -59,8 +59,17 @@ fn main() {
             .pin
             .clone()
     };
-    let (official_pin, agency_pin) = (pin("99001-civil-status"), pin("99001-agency"));
-    let extract = serde_json::to_vec(&body((&official_pin, &agency_pin))).unwrap();
+    let extract_of = |commune: &str| {
+        let pins = (
+            pin(&format!("{commune}-civil-status")),
+            pin(&format!("{commune}-agency")),
+        );
+        serde_json::to_vec(&body(commune, (&pins.0, &pins.1))).unwrap()
+    };
+    let official_pin = pin("99001-civil-status");
+    let extract = extract_of("99001");
+    // 99003's officials and agency also sign with RSA-2048.
+    let other_book = extract_of("99003");
 
     let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
@@ -124,49 +133,57 @@ fn main() {
     drop(state);
 
     // Over HTTP: the real server (B-T with kyso's own TSA, as in dev mode), four clients at
-    // once, all on the same commune's book — the serialised worst case.
+    // once, all on one commune's book (the serialised worst case), then spread over two
+    // communes' books.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let over_http = runtime.block_on(async move {
+    let (one_book, two_books) = runtime.block_on(async move {
         let app = kyso::app::build(settings).unwrap();
         let url = format!("http://127.0.0.1:{}/api/v1/extracts", app.port());
         tokio::spawn(app.run_until_stopped());
         let http = reqwest::Client::new();
-        let extract = Arc::new(extract);
-        let post = |http: reqwest::Client, url: String, key: String, body: Arc<Vec<u8>>| async move {
-            let response = http
-                .post(&url)
-                .bearer_auth(&key)
-                .header("Content-Type", "application/json")
-                .body(body.to_vec())
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 201);
+        let post = |body: Arc<Vec<u8>>| {
+            let (http, url, key) = (http.clone(), url.clone(), api_key.clone());
+            async move {
+                let response = http
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("Content-Type", "application/json")
+                    .body(body.to_vec())
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+            }
         };
-        post(http.clone(), url.clone(), api_key.clone(), extract.clone()).await;
-        let start = Instant::now();
-        let workers: Vec<_> = (0..4)
-            .map(|_| {
-                let (http, url, key, body) =
-                    (http.clone(), url.clone(), api_key.clone(), extract.clone());
-                tokio::spawn(async move {
-                    let mut n = 0u32;
-                    while start.elapsed() < budget {
-                        post(http.clone(), url.clone(), key.clone(), body.clone()).await;
-                        n += 1;
+        let run = |bodies: Vec<Arc<Vec<u8>>>| {
+            let post = &post;
+            async move {
+                let start = Instant::now();
+                let workers = (0..4).map(|i| {
+                    let body = bodies[i % bodies.len()].clone();
+                    async move {
+                        let mut n = 0u32;
+                        while start.elapsed() < budget {
+                            post(body.clone()).await;
+                            n += 1;
+                        }
+                        n
                     }
-                    n
-                })
-            })
-            .collect();
-        let mut total = 0;
-        for worker in workers {
-            total += worker.await.unwrap();
-        }
-        f64::from(total) / start.elapsed().as_secs_f64()
+                });
+                let total: u32 = futures_util::future::join_all(workers)
+                    .await
+                    .into_iter()
+                    .sum();
+                f64::from(total) / start.elapsed().as_secs_f64()
+            }
+        };
+        let (a, b) = (Arc::new(extract), Arc::new(other_book));
+        post(a.clone()).await;
+        post(b.clone()).await;
+        (run(vec![a.clone()]).await, run(vec![a, b]).await)
     });
 
     let ceiling = raw / 2.0;
@@ -176,7 +193,8 @@ fn main() {
     for (label, value) in [
         ("in process, B-B, 1 thread", in_process_bb),
         ("in process, B-T (own TSA), 1 thread", in_process_bt),
-        ("over HTTP, B-T, 4 clients, one book", over_http),
+        ("over HTTP, B-T, 4 clients, one book", one_book),
+        ("over HTTP, B-T, 4 clients, two books", two_books),
     ] {
         println!(
             "{label:<40} : {value:>9.1} extracts/s  = {:>5.1}% of the ceiling",
