@@ -25,10 +25,6 @@ struct Image {
     alpha: Option<(Vec<u8>, Option<Filter>)>,
 }
 
-pub fn is_image(bytes: &[u8]) -> bool {
-    is_jpeg(bytes) || is_png(bytes)
-}
-
 fn is_jpeg(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0xFF, 0xD8, 0xFF])
 }
@@ -254,4 +250,69 @@ fn png(bytes: &[u8]) -> Result<Image> {
         inverted_cmyk: false,
         alpha: alpha.map(|a| packed(&a)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg_of(color: jpeg_encoder::ColorType, channels: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 80)
+            .encode(&vec![128u8; 16 * 8 * channels], 16, 8, color)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn jpeg_headers_give_size_and_colour_space_and_the_file_is_kept() {
+        for (color, channels, space) in [
+            (jpeg_encoder::ColorType::Luma, 1, "DeviceGray"),
+            (jpeg_encoder::ColorType::Rgb, 3, "DeviceRGB"),
+            (jpeg_encoder::ColorType::Cmyk, 4, "DeviceCMYK"),
+        ] {
+            let bytes = jpeg_of(color, channels);
+            let image = jpeg(&bytes).unwrap();
+            assert_eq!((image.width, image.height), (16, 8));
+            assert_eq!(image.color.0, space.as_bytes());
+            assert_eq!(image.data, bytes);
+        }
+        let mut truncated = jpeg_of(jpeg_encoder::ColorType::Rgb, 3);
+        truncated.truncate(truncated.len() - 10);
+        assert!(matches!(jpeg(&truncated), Err(Error::ScanUnreadable(_))));
+        assert!(matches!(
+            jpeg(&[0xFF, 0xD8, 0xFF]),
+            Err(Error::ScanUnreadable(_))
+        ));
+    }
+
+    #[test]
+    fn png_alpha_becomes_a_soft_mask_and_the_pixels_survive() {
+        let mut out = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut out, 2, 1);
+            encoder.set_color(png::ColorType::Rgba);
+            let mut writer = encoder.write_header().unwrap();
+            writer.write_image_data(&[1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+        }
+        let image = png(&out).unwrap();
+        let inflate = |(data, filter): (&[u8], Option<Filter>)| match filter {
+            Some(_) => {
+                let mut stream = lopdf::Stream::new(
+                    lopdf::dictionary! { "Filter" => "FlateDecode" },
+                    data.to_vec(),
+                );
+                stream.decompress().unwrap();
+                stream.content
+            }
+            None => data.to_vec(),
+        };
+        assert_eq!(inflate((&image.data, image.filter)), [1, 2, 3, 5, 6, 7]);
+        let (alpha, filter) = image.alpha.unwrap();
+        assert_eq!(inflate((&alpha, filter)), [4, 8]);
+        assert!(matches!(
+            wrap(&[b"GIF89a".to_vec()], "x"),
+            Err(Error::UnsupportedMedia(_))
+        ));
+    }
 }
