@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+pub use crate::pdf::certify::Placement;
 use crate::rollout::Position;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +29,7 @@ pub struct Settings {
     pub tsa: TsaSettings,
     pub keys: KeySettings,
     pub rollout: RolloutSettings,
+    pub documents: DocumentSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,6 +78,31 @@ pub struct RolloutSettings {
     pub signature_window_days: u32,
 }
 
+/// Issued documents. The certification wording and book formats come from practice, not from
+/// the legal text (DOMAIN.md, "to confirm"), so they are settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// Where issued PDFs are kept: `files` (under `data_dir/documents`) or `database` (for
+    /// several instances sharing one PostgreSQL).
+    pub store: BlobStoreKind,
+    /// The certification statement of a copy: an added `page` or a `stamp` on the last page.
+    pub certification: Placement,
+    pub copy_statement: String,
+    pub certifier_heading: String,
+    /// Certified copies' book label; `{year}` is replaced.
+    pub copy_book: String,
+    /// Certified copies' number as printed; `{n}` is replaced.
+    pub copy_number: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobStoreKind {
+    Files,
+    Database,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -111,6 +138,14 @@ impl Default for Settings {
                 service_days: 3,
                 expiry_warning_days: vec![30, 60],
                 signature_window_days: 30,
+            },
+            documents: DocumentSettings {
+                store: BlobStoreKind::Files,
+                certification: Placement::Page,
+                copy_statement: "Chứng thực bản sao đúng với bản chính".into(),
+                certifier_heading: "Người thực hiện chứng thực".into(),
+                copy_book: "{year}-SCTĐT/BS".into(),
+                copy_number: "{n}/ĐT".into(),
             },
         }
     }

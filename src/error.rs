@@ -20,6 +20,12 @@ pub enum Error {
     TooLarge { limit: usize },
     #[error("invalid request: {0}")]
     BadRequest(String),
+    #[error("{} invalid field(s)", .0.len())]
+    ValidationFailed(Vec<FieldError>),
+    #[error("unsupported file type: {0}")]
+    UnsupportedMedia(String),
+    #[error("the scan cannot be read: {0}")]
+    ScanUnreadable(String),
     #[error("missing or invalid API key")]
     Unauthorized,
     #[error("this API key may not do that: {0}")]
@@ -75,6 +81,9 @@ impl Error {
             Error::PdfEncrypted => "pdf_encrypted",
             Error::TooLarge { .. } => "payload_too_large",
             Error::BadRequest(_) => "bad_request",
+            Error::ValidationFailed(_) => "validation_failed",
+            Error::UnsupportedMedia(_) => "media_unsupported",
+            Error::ScanUnreadable(_) => "scan_unreadable",
             Error::Unauthorized => "unauthorized",
             Error::Forbidden(_) => "forbidden",
             Error::UnknownSigner(_) => "signer_unknown",
@@ -111,7 +120,10 @@ impl ResponseError for Error {
             | Error::PdfEncrypted
             | Error::BadRequest(_)
             | Error::CertificateMalformed(_)
-            | Error::CrlMalformed(_) => StatusCode::BAD_REQUEST,
+            | Error::CrlMalformed(_)
+            | Error::ScanUnreadable(_) => StatusCode::BAD_REQUEST,
+            Error::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Conflict(_) | Error::TransitionNotAllowed { .. } => StatusCode::CONFLICT,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -141,9 +153,19 @@ impl ResponseError for Error {
         } else {
             self.to_string()
         };
-        HttpResponse::build(status)
-            .json(json!({"error": {"code": self.code(), "message": message}}))
+        let mut error = json!({"code": self.code(), "message": message});
+        if let Error::ValidationFailed(fields) = self {
+            error["fields"] = json!(fields);
+        }
+        HttpResponse::build(status).json(json!({ "error": error }))
     }
+}
+
+/// One problem with one field of a request (`register.date`: "not a real date").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
 }
 
 /// Inside the PDF core a lopdf failure means the document's structure is not what it claims.

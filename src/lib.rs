@@ -7,6 +7,7 @@ pub mod app;
 pub mod clients;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod http;
 pub mod pdf;

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use crate::clients::Client;
 use crate::db::models::{Signer, SigningLogEntry};
 use crate::db::schema::signing_log;
-use crate::db::{self, Pool};
+use crate::db::{self, DbConnection, Pool};
 use crate::error::{Error, Result};
 use crate::pdf::sign::{self, Appearance, SignatureSpec};
-use crate::pki::cms::sha256;
+use crate::pki::cms::{sha256, SigningKey};
 use crate::pki::keystore::KeyStore;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::tsa::Timestamper;
@@ -84,11 +84,48 @@ pub struct Signing<'a> {
     pub lock: Duration,
 }
 
+/// A signer whose checks passed and whose key is unlocked, ready to sign.
+pub struct Unlocked {
+    pub signer: Signer,
+    key: SigningKey,
+}
+
+/// How one signature is made, besides who makes it.
+#[derive(Clone, Copy, Default)]
+pub struct SignOptions<'a> {
+    pub reason: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub level: Level,
+    pub visible: Option<Placement>,
+}
+
 impl Signing<'_> {
     /// Signs `pdf` for `client` (None: the local operator, e.g. `kyso sign`).
     pub fn sign(&self, client: Option<&Client>, pdf: &[u8], req: &SignRequest) -> Result<Vec<u8>> {
+        let options = SignOptions {
+            reason: req.reason.as_deref(),
+            location: req.location.as_deref(),
+            level: req.level,
+            visible: req.visible,
+        };
+        self.timestamper(options.level)?;
         let mut conn = db::get(self.pool)?;
-        let signer = signers::find(&mut conn, &req.signer_id)?;
+        let unlocked = self.unlock(&mut conn, client, &req.signer_id, &req.pin)?;
+        self.sign_unlocked(&mut conn, client, &unlocked, pdf, &options)
+    }
+
+    /// Who may sign and with which key: the client acts for the signer's commune, the key is
+    /// not locked, the certificate is valid and not revoked, and the PIN opens the key. A wrong
+    /// PIN is counted (and may lock the key) on `conn`, so call this outside any transaction
+    /// that might roll back.
+    pub fn unlock(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        signer_id: &str,
+        pin: &SecretString,
+    ) -> Result<Unlocked> {
+        let signer = signers::find(conn, signer_id)?;
         if let Some(client) = client {
             if !client.may_act_for(&signer.commune_code) {
                 return Err(Error::Forbidden(format!(
@@ -113,37 +150,64 @@ impl Signing<'_> {
         {
             return Err(Error::CertificateRevoked);
         }
-        rollout::certificates::check_signer(&mut conn, &signer, now)?;
-        let timestamper = match req.level {
-            Level::BB => None,
-            Level::BT => Some(self.timestamper.ok_or_else(|| {
-                Error::BadRequest("B-T needs a time-stamping authority; none is configured".into())
-            })?),
-        };
-
-        let key = match self.keys.unlock(&signer.key_ref, &req.pin) {
+        rollout::certificates::check_signer(conn, &signer, now)?;
+        let key = match self.keys.unlock(&signer.key_ref, pin) {
             Err(Error::WrongPin) => {
-                signers::record_wrong_pin(&mut conn, &signer.id, self.max_failed_pins, self.lock)?;
+                signers::record_wrong_pin(conn, &signer.id, self.max_failed_pins, self.lock)?;
                 return Err(Error::WrongPin);
             }
             other => other?,
         };
-        signers::record_right_pin(&mut conn, &signer)?;
+        signers::record_right_pin(conn, &signer)?;
+        Ok(Unlocked { signer, key })
+    }
 
-        let commune = signers::commune(&mut conn, &signer.commune_code)?;
+    /// The authority B-T needs, or why there is none.
+    fn timestamper(&self, level: Level) -> Result<Option<&dyn Timestamper>> {
+        match level {
+            Level::BB => Ok(None),
+            Level::BT => Ok(Some(self.timestamper.ok_or_else(|| {
+                Error::BadRequest("B-T needs a time-stamping authority; none is configured".into())
+            })?)),
+        }
+    }
+
+    /// The best level available: B-T when a time-stamping authority is configured.
+    pub fn best_level(&self) -> Level {
+        if self.timestamper.is_some() {
+            Level::BT
+        } else {
+            Level::BB
+        }
+    }
+
+    /// Signs with an unlocked key and records it in the signing log on `conn` (which may be
+    /// inside the caller's transaction).
+    pub fn sign_unlocked(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        unlocked: &Unlocked,
+        pdf: &[u8],
+        options: &SignOptions<'_>,
+    ) -> Result<Vec<u8>> {
+        let signer = &unlocked.signer;
+        let timestamper = self.timestamper(options.level)?;
+        let now = Utc::now();
+        let commune = signers::commune(conn, &signer.commune_code)?;
         let time = vietnam_time(now);
         let spec = SignatureSpec {
             time,
-            reason: req.reason.as_deref(),
-            location: req.location.as_deref(),
-            appearance: req.visible.map(|p| Appearance {
+            reason: options.reason,
+            location: options.location,
+            appearance: options.visible.map(|p| Appearance {
                 page: p.page,
                 rect: p.rect,
-                lines: appearance_lines(&signer, &commune.name, &time),
+                lines: appearance_lines(signer, &commune.name, &time),
             }),
             timestamper,
         };
-        let signed = sign::sign(pdf, &spec, &key)?;
+        let signed = sign::sign(pdf, &spec, &unlocked.key)?;
 
         diesel::insert_into(signing_log::table)
             .values(&SigningLogEntry {
@@ -151,13 +215,13 @@ impl Signing<'_> {
                 signer_id: signer.id.clone(),
                 client_id: client.map(|c| c.id.clone()),
                 commune_code: signer.commune_code.clone(),
-                level: req.level.as_str().into(),
+                level: options.level.as_str().into(),
                 input_sha256: hex::encode(sha256(pdf)?),
                 output_sha256: hex::encode(sha256(&signed)?),
                 created_at: db::timestamp(now),
             })
-            .execute(&mut conn)?;
-        tracing::info!(signer = %signer.id, level = req.level.as_str(), "signed");
+            .execute(conn)?;
+        tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
         Ok(signed)
     }
 }

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::{
-    api_clients, audit_log, certificates, communes, issuance_requests, officials, request_events,
-    signers, signing_log,
+    api_clients, audit_log, certificates, communes, documents, issuance_requests, numbering_books,
+    officials, request_events, signers, signing_log,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -145,4 +145,50 @@ pub struct AuditEntry {
     pub before_json: Option<String>,
     pub after_json: Option<String>,
     pub created_at: String,
+}
+
+/// A numbering book (sổ): one per commune, kind and year.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = numbering_books)]
+pub struct NumberingBook {
+    pub id: String,
+    pub commune_code: String,
+    pub kind: String,
+    pub year: i32,
+    pub next_number: i32,
+    pub created_at: String,
+}
+
+/// An issued document: an extract or a certified copy.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = documents)]
+pub struct Document {
+    pub id: String,
+    pub kind: String,
+    #[serde(rename = "commune")]
+    pub commune_code: String,
+    #[serde(skip)]
+    pub book_id: String,
+    pub year: i32,
+    pub number: i32,
+    pub number_label: String,
+    #[serde(rename = "book")]
+    pub book_label: String,
+    pub lookup_code: String,
+    #[serde(rename = "official")]
+    pub official_id: String,
+    #[serde(rename = "agency")]
+    pub agency_id: Option<String>,
+    pub state: String,
+    pub sha256: String,
+    pub size: i64,
+    #[serde(skip)]
+    pub blob_key: String,
+    pub client_id: Option<String>,
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
+    #[serde(skip)]
+    pub request_sha256: String,
+    pub created_at: String,
+    pub sealed_at: Option<String>,
 }

@@ -56,7 +56,6 @@ diesel::table! {
 
 diesel::joinable!(signers -> communes (commune_code));
 diesel::joinable!(signing_log -> signers (signer_id));
-diesel::allow_tables_to_appear_in_same_query!(communes, signers, api_clients, signing_log);
 
 diesel::table! {
     officials (id) {
@@ -141,11 +140,62 @@ diesel::joinable!(officials -> communes (commune_code));
 diesel::joinable!(certificates -> officials (official_id));
 diesel::joinable!(issuance_requests -> officials (official_id));
 diesel::joinable!(request_events -> issuance_requests (request_id));
+
+diesel::table! {
+    numbering_books (id) {
+        id -> Text,
+        commune_code -> Text,
+        kind -> Text,
+        year -> Integer,
+        next_number -> Integer,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        kind -> Text,
+        commune_code -> Text,
+        book_id -> Text,
+        year -> Integer,
+        number -> Integer,
+        number_label -> Text,
+        book_label -> Text,
+        lookup_code -> Text,
+        official_id -> Text,
+        agency_id -> Nullable<Text>,
+        state -> Text,
+        sha256 -> Text,
+        size -> BigInt,
+        blob_key -> Text,
+        client_id -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        request_sha256 -> Text,
+        created_at -> Text,
+        sealed_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    blobs (key) {
+        key -> Text,
+        data -> Binary,
+        created_at -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     communes,
+    signers,
+    api_clients,
+    signing_log,
     officials,
     certificates,
     issuance_requests,
     request_events,
-    audit_log
+    audit_log,
+    numbering_books,
+    documents,
+    blobs
 );

@@ -13,14 +13,15 @@ use crate::error::{Error, Result};
 const MAX_TEXT_FIELD: usize = 16 * 1024;
 
 pub struct Form {
-    pub files: HashMap<String, Vec<u8>>,
+    /// In upload order; a name may repeat (several scanned pages under `file`).
+    pub files: Vec<(String, Vec<u8>)>,
     pub texts: HashMap<String, String>,
 }
 
 impl Form {
     pub async fn read(mut multipart: Multipart, limit: usize) -> Result<Form> {
         let mut form = Form {
-            files: HashMap::new(),
+            files: Vec::new(),
             texts: HashMap::new(),
         };
         let mut total = 0usize;
@@ -44,7 +45,7 @@ impl Form {
                 data.extend_from_slice(&chunk);
             }
             if is_file {
-                form.files.insert(name, data.to_vec());
+                form.files.push((name, data.to_vec()));
             } else {
                 let text = String::from_utf8(data.to_vec())
                     .map_err(|_| Error::BadRequest(format!("field `{name}` is not UTF-8")))?;
@@ -55,9 +56,21 @@ impl Form {
     }
 
     pub fn file(&mut self, name: &str) -> Result<Vec<u8>> {
-        self.files
-            .remove(name)
-            .ok_or_else(|| Error::BadRequest(format!("missing file field `{name}`")))
+        let at = self
+            .files
+            .iter()
+            .position(|(n, _)| n == name)
+            .ok_or_else(|| Error::BadRequest(format!("missing file field `{name}`")))?;
+        Ok(self.files.remove(at).1)
+    }
+
+    /// Every file uploaded under `name`, in order.
+    pub fn all_files(&mut self, name: &str) -> Vec<Vec<u8>> {
+        let (named, rest) = std::mem::take(&mut self.files)
+            .into_iter()
+            .partition(|(n, _)| n == name);
+        self.files = rest;
+        named.into_iter().map(|(_, data)| data).collect()
     }
 
     pub fn text(&mut self, name: &str) -> Result<String> {

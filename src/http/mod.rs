@@ -2,7 +2,8 @@
 //! runs on the blocking pool because signing and the database are synchronous.
 
 pub(crate) mod auth;
-mod form;
+mod documents;
+pub(crate) mod form;
 mod health;
 mod pages;
 pub(crate) mod rollout;
@@ -27,6 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::PathConfig::default()
             .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
     )
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
+    )
     .configure(crate::web::routes)
     .route("/healthz", web::get().to(health::healthz))
     .route("/verify", web::get().to(pages::verify_form))
@@ -36,6 +41,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .route("/sign", web::post().to(sign::sign))
             .route("/verify", web::post().to(verify::verify))
+            .route("/extracts", web::post().to(documents::create_extract))
+            .route(
+                "/certified-copies",
+                web::post().to(documents::create_certified_copy),
+            )
+            .route("/documents", web::get().to(documents::list))
+            .route("/documents/{id}", web::get().to(documents::get))
+            .route("/documents/{id}/pdf", web::get().to(documents::pdf))
+            .route("/documents/{id}/seal", web::post().to(documents::seal))
             .configure(rollout::routes),
     );
 }

@@ -13,6 +13,7 @@ use subsetter::GlyphRemapper;
 use ttf_parser::GlyphId;
 
 use crate::error::{Error, Result};
+use crate::pdf::object::deflate;
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Regular.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Bold.ttf");
@@ -343,15 +344,6 @@ impl EmbeddedFont {
         let weight = if self.bold { 700.0 } else { 400.0 };
         10.0 + 0.244 * (weight - 50.0)
     }
-}
-
-/// Flate-compresses `data` into a lopdf stream, reusing lopdf's flate2 rather than adding a
-/// dependency; the data stays plain (no `/Filter`) when compression does not pay.
-fn deflate(data: &[u8]) -> lopdf::Stream {
-    let mut stream = lopdf::Stream::new(lopdf::Dictionary::new(), data.to_vec());
-    // Only I/O errors of the in-memory encoder are possible; plain data is still valid then.
-    let _ = stream.compress();
-    stream
 }
 
 #[cfg(test)]

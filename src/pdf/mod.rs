@@ -1,7 +1,9 @@
 //! The PDF core: bytes and certificates in, values out. No actix, no diesel.
 
+pub mod certify;
 pub mod font;
 pub mod object;
 pub mod render;
 pub mod sign;
+pub(crate) mod update;
 pub mod verify;

@@ -128,6 +128,15 @@ pub fn text_string(text: &str) -> Object {
     }
 }
 
+/// Flate-compresses `data` into a lopdf stream, reusing lopdf's flate2 rather than adding a
+/// dependency; the data stays plain (no `/Filter`) when compression does not pay.
+pub fn deflate(data: &[u8]) -> lopdf::Stream {
+    let mut stream = lopdf::Stream::new(lopdf::Dictionary::new(), data.to_vec());
+    // Only I/O errors of the in-memory encoder are possible; plain data is still valid then.
+    let _ = stream.compress();
+    stream
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! stylesheet embedded in the binary, so the pages work offline.
 
 mod commune;
+mod lookup;
 mod rollout;
 pub mod verify;
 
@@ -12,7 +13,9 @@ const CSS: &str = include_str!("../../assets/web/kyso.css");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/kyso.css", web::get().to(css))
-        .configure(rollout::routes);
+        .configure(rollout::routes)
+        .route("/d/{code}", web::get().to(lookup::show))
+        .route("/d/{code}", web::post().to(lookup::check));
 }
 
 async fn css() -> HttpResponse {

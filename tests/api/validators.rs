@@ -424,3 +424,55 @@ fn run_ok(command: &mut Command, tool: &str) {
         );
     }
 }
+
+/// One rendered page: its size in pixels and the share of pixels that are not white.
+#[derive(Debug, Clone)]
+pub struct RenderedPage {
+    pub width: u32,
+    pub height: u32,
+    pub ink: f64,
+    pub png: Vec<u8>,
+}
+
+/// Renders every page with `pdftoppm -r 72 -png` (1 px = 1 pt) and measures it.
+pub fn pdftoppm(pdf: &[u8]) -> Vec<RenderedPage> {
+    let dir = temp_dir();
+    let input = write_input(&dir, "input.pdf", pdf);
+    run_ok(
+        Command::new("pdftoppm")
+            .args(["-r", "72", "-png"])
+            .arg(&input)
+            .arg(dir.path().join("page")),
+        "pdftoppm",
+    );
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.path().display()))
+        .map(|entry| entry.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pages.sort();
+    pages
+        .iter()
+        .map(|path| {
+            let png = std::fs::read(path).expect("rendered page");
+            let mut decoder = png::Decoder::new(std::io::Cursor::new(&png[..]));
+            decoder
+                .set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+            let mut reader = decoder.read_info().expect("PNG header");
+            let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+            let frame = reader.next_frame(&mut buf).expect("PNG data");
+            let channels = frame.color_type.samples();
+            let pixels = &buf[..frame.buffer_size()];
+            let inked = pixels
+                .chunks_exact(channels)
+                .filter(|px| px.iter().take(3).any(|&v| v < 200))
+                .count();
+            RenderedPage {
+                width: frame.width,
+                height: frame.height,
+                ink: inked as f64 / (frame.width as f64 * frame.height as f64),
+                png,
+            }
+        })
+        .collect()
+}

@@ -3,9 +3,9 @@
 
 use lopdf::{dictionary, Object, ObjectId, Stream};
 
-use super::update::Update;
 use crate::error::{Error, Result};
 use crate::pdf::font::{Face, FontSubset};
+use crate::pdf::update::Update;
 
 /// A visible signature on `page` (1-based) inside `rect` = [x1, y1, x2, y2] in PDF points.
 #[derive(Debug, Clone)]

@@ -3,13 +3,12 @@
 //! everything but its own `/Contents` fills the reserved placeholder.
 
 mod appearance;
-mod update;
 
 use chrono::{DateTime, FixedOffset};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 
+use crate::pdf::update::Update;
 pub use appearance::Appearance;
-use update::Update;
 
 use crate::error::{Error, Result};
 use crate::pdf::object::{self, text_string};

@@ -11,7 +11,7 @@ use crate::pdf::object;
 
 /// Objects to append, by number. Raw entries are pre-serialised bodies (the signature
 /// dictionary, whose placeholders we must locate afterwards).
-pub struct Update {
+pub(crate) struct Update {
     next_id: u32,
     objects: BTreeMap<u32, Body>,
 }
@@ -22,7 +22,7 @@ enum Body {
 }
 
 /// The appended bytes and where each raw body landed in the whole file.
-pub struct Written {
+pub(crate) struct Written {
     pub bytes: Vec<u8>,
     pub raw_offsets: BTreeMap<u32, usize>,
 }
@@ -140,7 +140,7 @@ impl Update {
 
 /// The offset after the last `startxref` keyword: where the newest cross-reference section
 /// starts, which the update's /Prev must point to.
-pub fn last_startxref(pdf: &[u8]) -> Result<usize> {
+pub(crate) fn last_startxref(pdf: &[u8]) -> Result<usize> {
     let tail_start = pdf.len().saturating_sub(2048);
     let tail = &pdf[tail_start..];
     let pos = tail

@@ -1,0 +1,3 @@
+DROP TABLE blobs;
+DROP TABLE documents;
+DROP TABLE numbering_books;

@@ -1,0 +1,79 @@
+//! Certified electronic copies (bản sao điện tử chứng thực từ bản chính): the scan as uploaded
+//! (a PDF, or JPEG/PNG pages wrapped into one), then the certification statement added in an
+//! incremental update so the scanned bytes stay a byte-for-byte prefix, then the signatures.
+
+use super::{authority, words, IssueRequest, Issued, Issuer, Numbered, Unsigned};
+use crate::clients::Client;
+use crate::error::{Error, Result};
+use crate::pdf::render::{scan, statement::Statement};
+use crate::pdf::{certify, object};
+use crate::signing::Placement;
+
+/// The PDF to certify: an uploaded PDF as is, or the uploaded images wrapped into one.
+/// `415` for other file types, `400` for damaged files.
+pub fn original(files: Vec<Vec<u8>>) -> Result<Vec<u8>> {
+    let is_pdf = |f: &[u8]| f.get(..1024).unwrap_or(f).windows(5).any(|w| w == b"%PDF-");
+    match files.as_slice() {
+        [] => Err(Error::BadRequest("missing file field `file`".into())),
+        [pdf] if is_pdf(pdf) => {
+            // Refuse what cannot be certified before a number is taken for it.
+            let doc = object::parse(pdf)?;
+            if doc.get_pages().is_empty() {
+                return Err(Error::PdfMalformed("the document has no pages".into()));
+            }
+            Ok(files.into_iter().next().unwrap_or_default())
+        }
+        many if many.iter().any(|f| is_pdf(f)) => Err(Error::BadRequest(
+            "upload one PDF, or one or more JPEG/PNG pages, not both".into(),
+        )),
+        images => scan::wrap(images, "Bản chụp bản chính"),
+    }
+}
+
+impl Issuer<'_> {
+    pub fn certify_copy(
+        &self,
+        client: &Client,
+        req: &IssueRequest,
+        original: &[u8],
+    ) -> Result<Issued> {
+        let docs = &self.settings.documents;
+        let labels = |n: i32, year: i32| {
+            (
+                docs.copy_number.replace("{n}", &n.to_string()),
+                docs.copy_book.replace("{year}", &year.to_string()),
+            )
+        };
+        let render = |n: &Numbered<'_>| -> Result<Unsigned> {
+            let statement = Statement {
+                authority: authority(n.commune),
+                text: docs.copy_statement.clone(),
+                number: format!("Số chứng thực: {}", n.number_label),
+                book: format!("Quyển số: {}", n.book_label),
+                date: words::capitalize(&format!(
+                    "ngày {} tháng {} năm {}",
+                    n.time.format("%d"),
+                    n.time.format("%m"),
+                    n.time.format("%Y")
+                )),
+                certifier_heading: docs.certifier_heading.clone(),
+                certifier_title: n.official.title.clone(),
+                certifier_name: n.official.name.clone(),
+                lookup_url: n.lookup_url.clone(),
+                lookup_lines: vec![
+                    format!("Mã tra cứu: {}", n.lookup_code),
+                    n.lookup_url.clone(),
+                ],
+            };
+            let certified = certify::certify(original, &statement, docs.certification)?;
+            Ok(Unsigned {
+                pdf: certified.pdf,
+                signature: Placement {
+                    page: certified.signature_page,
+                    rect: certified.signature_rect,
+                },
+            })
+        };
+        self.issue(client, req, labels, render)
+    }
+}

@@ -1,0 +1,676 @@
+//! Civil-status extracts (trích lục hộ tịch) and the marital-status confirmation: the JSON
+//! request checked field by field (every problem reported at once), turned into the lines of
+//! the form, then issued through the common workflow.
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
+
+use super::{authority, place_date, words, IssueRequest, Issued, Issuer, Kind, Numbered, Unsigned};
+use crate::clients::Client;
+use crate::error::{Error, FieldError, Result};
+use crate::pdf::render::sheet::{self, Line, Sheet};
+use crate::pdf::render::Info;
+use crate::pki::cms::sha256;
+use crate::signing::{vietnam_time, Placement};
+
+/// A checked extract request: what to issue, and the form's lines.
+pub struct Extract {
+    pub kind: Kind,
+    /// The civil-status register entry (`Số`, `Quyển số`); none for the marital-status
+    /// confirmation, which carries its own issuance number.
+    pub register: Option<(String, String)>,
+    pub body: Vec<Line>,
+}
+
+const NAME: usize = 100;
+const PLACE: usize = 250;
+const SHORT: usize = 50;
+
+/// Parses and checks a `POST /api/v1/extracts` body.
+pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueRequest, Extract)> {
+    let root: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::ValidationFailed(vec![FieldError {
+            field: "body".into(),
+            message: format!("not valid JSON: {e}"),
+        }])
+    })?;
+    if !root.is_object() {
+        return Err(Error::ValidationFailed(vec![FieldError {
+            field: "body".into(),
+            message: "must be a JSON object".into(),
+        }]));
+    }
+    let mut input = Input {
+        root: &root,
+        errors: Vec::new(),
+        today: vietnam_time(chrono::Utc::now()).date_naive(),
+    };
+    let kind = match input.get("kind") {
+        None => {
+            input.fail("kind", "is required");
+            None
+        }
+        Some(v) => match v.as_str().and_then(Kind::parse) {
+            Some(Kind::CertifiedCopy) | None => {
+                input.fail(
+                    "kind",
+                    "must be one of birth, marriage, death, marital_status",
+                );
+                None
+            }
+            kind => kind,
+        },
+    };
+    let commune = input.text("commune", SHORT);
+    let signer = input.text("signer", 64);
+    let pin = input.secret("pin", true);
+    let agency_pin = input.secret("agency_pin", false);
+    let common = ["kind", "commune", "signer", "pin", "agency_pin"];
+
+    let (register, body) = match kind {
+        Some(Kind::MaritalStatus) => {
+            input.allow(
+                "",
+                &[
+                    &common[..],
+                    &[
+                        "requester",
+                        "person",
+                        "residence_period",
+                        "marital_status",
+                        "purpose",
+                    ],
+                ]
+                .concat(),
+            );
+            (None, marital_status(&mut input))
+        }
+        Some(kind) => {
+            let fields: &[&str] = match kind {
+                Kind::Birth => &["register", "child", "father", "mother"],
+                Kind::Marriage => &["register", "husband", "wife"],
+                _ => &["register", "deceased", "death", "death_notice"],
+            };
+            input.allow("", &[&common[..], fields].concat());
+            input.allow("register", &["book", "number", "date", "authority"]);
+            let book = input.text("register.book", SHORT);
+            let number = input.text("register.number", SHORT);
+            let date = input.date("register.date");
+            let by = input
+                .optional_text("register.authority", PLACE)
+                .unwrap_or_default();
+            let body = match kind {
+                Kind::Birth => birth(&mut input, date, &by),
+                Kind::Marriage => marriage(&mut input, date, &by),
+                _ => death(&mut input, date, &by),
+            };
+            (Some((number, book)), body)
+        }
+        None => (None, Vec::new()),
+    };
+    if !input.errors.is_empty() {
+        return Err(Error::ValidationFailed(input.errors));
+    }
+    let (Some(kind), Some(pin)) = (kind, pin) else {
+        return Err(Error::internal("validated request without kind or PIN"));
+    };
+    // What was asked, without the PINs: an idempotent retry must ask the same.
+    let mut asked = root.clone();
+    if let Some(map) = asked.as_object_mut() {
+        map.remove("pin");
+        map.remove("agency_pin");
+    }
+    let request_sha256 = hex::encode(sha256(asked.to_string().as_bytes())?);
+    Ok((
+        IssueRequest {
+            kind,
+            commune,
+            signer,
+            pin,
+            agency_pin,
+            idempotency_key,
+            request_sha256,
+        },
+        Extract {
+            kind,
+            register,
+            body,
+        },
+    ))
+}
+
+fn dmy(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_default()
+}
+
+fn words_of(date: Option<NaiveDate>) -> String {
+    date.map(|d| words::capitalize(&words::date(d)))
+        .unwrap_or_default()
+}
+
+fn fields(pairs: &[(&str, &str)]) -> Line {
+    Line::Fields(
+        pairs
+            .iter()
+            .map(|(l, v)| ((*l).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+}
+
+fn field(label: &str, value: impl Into<String>) -> Line {
+    Line::Field(label.to_owned(), value.into())
+}
+
+fn registered(lines: &mut Vec<Line>, label: &str, date: Option<NaiveDate>, by: &str) {
+    if !by.is_empty() {
+        lines.push(field(label, by));
+    }
+    lines.push(field("Ngày, tháng, năm đăng ký", dmy(date)));
+}
+
+fn birth(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> Vec<Line> {
+    input.allow(
+        "child",
+        &[
+            "full_name",
+            "sex",
+            "date_of_birth",
+            "place_of_birth",
+            "home_town",
+            "ethnicity",
+            "nationality",
+            "personal_id",
+        ],
+    );
+    let name = input.text("child.full_name", NAME);
+    let sex = input.sex("child.sex");
+    let born = input.date("child.date_of_birth");
+    if let (Some(born), Some(on)) = (born, registered_on) {
+        if born > on {
+            input.fail("child.date_of_birth", "must not be after register.date");
+        }
+    }
+    let place = input.text("child.place_of_birth", PLACE);
+    let home_town = input.text("child.home_town", PLACE);
+    let ethnicity = input.text("child.ethnicity", SHORT);
+    let nationality = input.text("child.nationality", SHORT);
+    let id = input.personal_id("child.personal_id");
+    let mut lines = vec![
+        field("Họ, chữ đệm, tên", name),
+        field("Ngày, tháng, năm sinh", dmy(born)),
+        field("Ghi bằng chữ", words_of(born)),
+        fields(&[
+            ("Giới tính", &sex),
+            ("Dân tộc", &ethnicity),
+            ("Quốc tịch", &nationality),
+        ]),
+        field("Nơi sinh", place),
+        field("Quê quán", home_town),
+        field("Số định danh cá nhân", id),
+    ];
+    for (key, label) in [("mother", "người mẹ"), ("father", "người cha")] {
+        // A parent may be unknown: the section is left out, but a given one must be complete.
+        if input.get(key).is_none() {
+            continue;
+        }
+        input.allow(
+            key,
+            &[
+                "full_name",
+                "year_of_birth",
+                "ethnicity",
+                "nationality",
+                "residence",
+            ],
+        );
+        let name = input.text(&format!("{key}.full_name"), NAME);
+        let year = input.year(&format!("{key}.year_of_birth"));
+        let ethnicity = input.text(&format!("{key}.ethnicity"), SHORT);
+        let nationality = input.text(&format!("{key}.nationality"), SHORT);
+        let residence = input.text(&format!("{key}.residence"), PLACE);
+        lines.push(field(&format!("Họ, chữ đệm, tên {label}"), name));
+        lines.push(fields(&[
+            ("Năm sinh", &year.map(|y| y.to_string()).unwrap_or_default()),
+            ("Dân tộc", &ethnicity),
+            ("Quốc tịch", &nationality),
+        ]));
+        lines.push(field("Nơi cư trú", residence));
+    }
+    registered(&mut lines, "Nơi đăng ký khai sinh", registered_on, by);
+    lines
+}
+
+fn marriage(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for (key, label) in [
+        ("husband", "Thông tin người chồng"),
+        ("wife", "Thông tin người vợ"),
+    ] {
+        input.allow(
+            key,
+            &[
+                "full_name",
+                "date_of_birth",
+                "ethnicity",
+                "nationality",
+                "residence",
+                "identity_document",
+            ],
+        );
+        let name = input.text(&format!("{key}.full_name"), NAME);
+        let born = input.date(&format!("{key}.date_of_birth"));
+        let ethnicity = input.text(&format!("{key}.ethnicity"), SHORT);
+        let nationality = input.text(&format!("{key}.nationality"), SHORT);
+        let residence = input.text(&format!("{key}.residence"), PLACE);
+        let document = input.text(&format!("{key}.identity_document"), NAME);
+        lines.extend([
+            Line::Heading(label.to_owned()),
+            field("Họ, chữ đệm, tên", name),
+            field("Ngày, tháng, năm sinh", dmy(born)),
+            fields(&[("Dân tộc", &ethnicity), ("Quốc tịch", &nationality)]),
+            field("Nơi cư trú", residence),
+            field("Giấy tờ tùy thân", document),
+        ]);
+    }
+    registered(&mut lines, "Nơi đăng ký kết hôn", registered_on, by);
+    lines
+}
+
+fn death(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> Vec<Line> {
+    input.allow(
+        "deceased",
+        &[
+            "full_name",
+            "date_of_birth",
+            "sex",
+            "ethnicity",
+            "nationality",
+            "identity_document",
+            "last_residence",
+        ],
+    );
+    input.allow("death", &["date", "time", "place", "cause"]);
+    input.allow("death_notice", &["number", "issuer", "date"]);
+    let name = input.text("deceased.full_name", NAME);
+    let born = input.date("deceased.date_of_birth");
+    let sex = input.sex("deceased.sex");
+    let ethnicity = input.text("deceased.ethnicity", SHORT);
+    let nationality = input.text("deceased.nationality", SHORT);
+    let document = input.text("deceased.identity_document", NAME);
+    let residence = input.text("deceased.last_residence", PLACE);
+    let died = input.date("death.date");
+    if let (Some(born), Some(died)) = (born, died) {
+        if died < born {
+            input.fail("death.date", "must not be before deceased.date_of_birth");
+        }
+    }
+    if let (Some(died), Some(on)) = (died, registered_on) {
+        if died > on {
+            input.fail("death.date", "must not be after register.date");
+        }
+    }
+    let time = input.time_of_day("death.time");
+    let place = input.text("death.place", PLACE);
+    let cause = input.optional_text("death.cause", PLACE);
+    let notice_number = input.text("death_notice.number", SHORT);
+    let notice_issuer = input.text("death_notice.issuer", PLACE);
+    let notice_date = input.date("death_notice.date");
+
+    // Hour and minute stay blank when unknown, as on the paper form.
+    let (at, at_words) = match time {
+        Some((h, m)) => (
+            format!("{h:02} giờ {m:02} phút, ngày {}", dmy(died)),
+            words::capitalize(&format!(
+                "{}, {}",
+                words::time(h, m),
+                died.map(words::date).unwrap_or_default()
+            )),
+        ),
+        None => (
+            format!("… giờ … phút, ngày {}", dmy(died)),
+            format!(
+                "… giờ … phút, {}",
+                died.map(words::date).unwrap_or_default()
+            ),
+        ),
+    };
+    let mut lines = vec![
+        field("Họ, chữ đệm, tên", name),
+        field("Ngày, tháng, năm sinh", dmy(born)),
+        fields(&[
+            ("Giới tính", &sex),
+            ("Dân tộc", &ethnicity),
+            ("Quốc tịch", &nationality),
+        ]),
+        field("Giấy tờ tùy thân", document),
+        field("Nơi cư trú cuối cùng", residence),
+        field("Đã chết vào lúc", at),
+        field("Ghi bằng chữ", at_words),
+        field("Nơi chết", place),
+        field("Nguyên nhân chết", cause.unwrap_or_else(|| "…".into())),
+        field(
+            "Giấy báo tử",
+            format!(
+                "số {notice_number}, do {notice_issuer} cấp ngày {}",
+                dmy(notice_date)
+            ),
+        ),
+    ];
+    registered(&mut lines, "Nơi đăng ký khai tử", registered_on, by);
+    lines
+}
+
+fn marital_status(input: &mut Input<'_>) -> Vec<Line> {
+    input.allow(
+        "person",
+        &[
+            "full_name",
+            "date_of_birth",
+            "sex",
+            "ethnicity",
+            "nationality",
+            "identity_document",
+            "residence",
+        ],
+    );
+    input.allow("residence_period", &["place", "from", "to"]);
+    let requester = input.text("requester", NAME);
+    let name = input.text("person.full_name", NAME);
+    let born = input.date("person.date_of_birth");
+    let sex = input.sex("person.sex");
+    let ethnicity = input.text("person.ethnicity", SHORT);
+    let nationality = input.text("person.nationality", SHORT);
+    let document = input.text("person.identity_document", NAME);
+    let residence = input.text("person.residence", PLACE);
+    let period_place = input.text("residence_period.place", PLACE);
+    let from = input.date("residence_period.from");
+    let to = input.date("residence_period.to");
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            input.fail(
+                "residence_period.to",
+                "must not be before residence_period.from",
+            );
+        }
+    }
+    let status = input.text("marital_status", PLACE);
+    let purpose = input.text("purpose", PLACE);
+    vec![
+        Line::Text(format!(
+            "Xét đề nghị của ông/bà {requester} về việc xác nhận tình trạng hôn nhân,"
+        )),
+        Line::Centered("XÁC NHẬN:".into()),
+        field("Họ, chữ đệm, tên", name),
+        field("Ngày, tháng, năm sinh", dmy(born)),
+        fields(&[
+            ("Giới tính", &sex),
+            ("Dân tộc", &ethnicity),
+            ("Quốc tịch", &nationality),
+        ]),
+        field("Giấy tờ tùy thân", document),
+        field("Nơi cư trú", residence),
+        Line::Text(format!(
+            "Trong thời gian cư trú tại {period_place}, từ ngày {} đến ngày {}",
+            dmy(from),
+            dmy(to)
+        )),
+        field("Tình trạng hôn nhân", status),
+        Line::Text(format!(
+            "Giấy này có giá trị sử dụng trong thời hạn 6 tháng, kể từ ngày cấp, được sử dụng để {purpose}."
+        )),
+    ]
+}
+
+impl Issuer<'_> {
+    pub fn issue_extract(
+        &self,
+        client: &Client,
+        req: &IssueRequest,
+        extract: &Extract,
+    ) -> Result<Issued> {
+        let code = match extract.kind {
+            Kind::Birth => "TLKS",
+            Kind::Marriage => "TLKH",
+            Kind::Death => "TLKT",
+            _ => "XNTTHN",
+        };
+        let labels = |n: i32, year: i32| {
+            let number = if extract.kind == Kind::MaritalStatus {
+                format!("{n}/UBND-{code}")
+            } else {
+                format!("{n}/{code}")
+            };
+            (number, format!("{code}-{year}"))
+        };
+        let render = |n: &Numbered<'_>| -> Result<Unsigned> {
+            let references = match &extract.register {
+                Some((number, book)) => vec![format!("Số: {number}"), format!("Quyển số: {book}")],
+                None => vec![format!("Số: {}", n.number_label)],
+            };
+            let title = extract.kind.name_vi().to_uppercase();
+            let signer_heading = if extract.kind == Kind::MaritalStatus {
+                let title = n.official.title.trim_end_matches(" UBND").to_uppercase();
+                let mut heading = vec!["TM. ỦY BAN NHÂN DÂN".to_owned()];
+                // A deputy signs on the chair's behalf (ký thay).
+                if title.starts_with("PHÓ ") {
+                    heading.push("KT. CHỦ TỊCH".to_owned());
+                }
+                heading.push(title);
+                heading
+            } else {
+                vec!["NGƯỜI KÝ TRÍCH LỤC".to_owned(), n.official.title.clone()]
+            };
+            let sheet = Sheet {
+                authority: authority(n.commune),
+                references,
+                place_date: place_date(n.commune, &n.time),
+                title: title.clone(),
+                body: extract.body.clone(),
+                signer_heading,
+                signer_name: n.official.name.clone(),
+                lookup_url: n.lookup_url.clone(),
+                lookup_lines: vec![
+                    format!("Mã tra cứu: {}", n.lookup_code),
+                    format!("Tra cứu: {}", n.lookup_url),
+                    format!("Số cấp: {}, sổ {}", n.number_label, n.book_label),
+                ],
+            };
+            let rendered = sheet::render(
+                &sheet,
+                &Info {
+                    title: &format!("{} số {}", extract.kind.name_vi(), n.number_label),
+                    author: &authority(n.commune),
+                    subject: &title,
+                    created: n.time,
+                },
+            )?;
+            Ok(Unsigned {
+                pdf: rendered.pdf,
+                signature: Placement {
+                    page: rendered.signature_page,
+                    rect: rendered.signature_rect,
+                },
+            })
+        };
+        self.issue(client, req, labels, render)
+    }
+}
+
+/// A request body being checked; every problem is collected, none stops the checking.
+struct Input<'a> {
+    root: &'a Value,
+    errors: Vec<FieldError>,
+    today: NaiveDate,
+}
+
+impl<'a> Input<'a> {
+    /// The value at a dotted path; `null` counts as absent.
+    fn get(&self, path: &str) -> Option<&'a Value> {
+        path.split('.')
+            .try_fold(self.root, |v, key| v.get(key))
+            .filter(|v| !v.is_null())
+    }
+
+    fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// Reports keys of the object at `path` ("" for the root) that the form does not have;
+    /// a present non-object is reported too.
+    fn allow(&mut self, path: &str, keys: &[&str]) {
+        let value = if path.is_empty() {
+            Some(self.root)
+        } else {
+            self.get(path)
+        };
+        match value {
+            None => {}
+            Some(Value::Object(map)) => {
+                let unknown: Vec<String> = map
+                    .keys()
+                    .filter(|k| !keys.contains(&k.as_str()))
+                    .map(|k| {
+                        if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        }
+                    })
+                    .collect();
+                for field in unknown {
+                    self.fail(&field, "is not a field of this form");
+                }
+            }
+            Some(_) => self.fail(path, "must be an object"),
+        }
+    }
+
+    /// Trimmed, inner whitespace collapsed, NFC (one glyph per letter in the PDF font).
+    fn optional_text(&mut self, path: &str, max: usize) -> Option<String> {
+        match self.get(path) {
+            None => None,
+            Some(Value::String(s)) => {
+                if s.chars().any(char::is_control) {
+                    self.fail(path, "must not contain control characters");
+                    return None;
+                }
+                let text: String = s
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .nfc()
+                    .collect();
+                if text.chars().count() > max {
+                    self.fail(path, format!("must be at most {max} characters"));
+                    return None;
+                }
+                (!text.is_empty()).then_some(text)
+            }
+            Some(_) => {
+                self.fail(path, "must be a string");
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, path: &str, max: usize) -> String {
+        let before = self.errors.len();
+        let text = self.optional_text(path, max);
+        if text.is_none() && self.errors.len() == before {
+            self.fail(path, "is required");
+        }
+        text.unwrap_or_default()
+    }
+
+    /// A PIN: taken as is (never normalised, never echoed).
+    fn secret(&mut self, path: &str, required: bool) -> Option<secrecy::SecretString> {
+        match self.get(path) {
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 256 => {
+                Some(secrecy::SecretString::from(s.clone()))
+            }
+            None if !required => None,
+            None => {
+                self.fail(path, "is required");
+                None
+            }
+            Some(_) => {
+                self.fail(path, "must be a non-empty string");
+                None
+            }
+        }
+    }
+
+    /// `YYYY-MM-DD`, a real calendar date, not in the future.
+    fn date(&mut self, path: &str) -> Option<NaiveDate> {
+        let text = self.text(path, 10);
+        if text.is_empty() {
+            return None;
+        }
+        match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            Ok(d) if d > self.today => {
+                self.fail(path, "must not be in the future");
+                None
+            }
+            Ok(d) if d.year() < 1900 => {
+                self.fail(path, "must be in 1900 or later");
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.fail(path, "must be a real date written YYYY-MM-DD");
+                None
+            }
+        }
+    }
+
+    fn year(&mut self, path: &str) -> Option<i32> {
+        let this_year = i64::from(self.today.year());
+        match self.get(path).map(Value::as_i64) {
+            None => {
+                self.fail(path, "is required");
+                None
+            }
+            Some(Some(y)) if (1900..=this_year).contains(&y) => i32::try_from(y).ok(),
+            Some(_) => {
+                self.fail(path, format!("must be a year from 1900 to {this_year}"));
+                None
+            }
+        }
+    }
+
+    /// Số định danh cá nhân: exactly 12 digits.
+    fn personal_id(&mut self, path: &str) -> String {
+        let id = self.text(path, 12 + 8);
+        let valid = id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
+        if !id.is_empty() && !valid {
+            self.fail(path, "must be exactly 12 digits");
+        }
+        id
+    }
+
+    fn sex(&mut self, path: &str) -> String {
+        let sex = self.text(path, SHORT);
+        if !sex.is_empty() && sex != "Nam" && sex != "Nữ" {
+            self.fail(path, "must be Nam or Nữ");
+        }
+        sex
+    }
+
+    /// Optional `HH:MM`.
+    fn time_of_day(&mut self, path: &str) -> Option<(u32, u32)> {
+        let text = self.optional_text(path, 5)?;
+        let parsed = text.split_once(':').and_then(|(h, m)| {
+            let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+            (h < 24 && m < 60 && text.len() == 5).then_some((h, m))
+        });
+        if parsed.is_none() {
+            self.fail(path, "must be a time written HH:MM");
+        }
+        parsed
+    }
+}

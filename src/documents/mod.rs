@@ -1,0 +1,528 @@
+//! Issuing documents (cấp văn bản): civil-status extracts and certified electronic copies, each
+//! numbered in its book, signed by the official, sealed by the commune's agency certificate,
+//! recorded with a lookup code, and kept in a blob store.
+//!
+//! All-or-nothing: the number, the signatures' log lines, the stored file (database store) and
+//! the record are written in one transaction. A file-store blob is written inside it too and
+//! removed again if the transaction fails; a crash between the two leaves at most an orphan file
+//! that no record points to, never a record without its file.
+
+pub mod blobs;
+pub mod copies;
+pub mod extracts;
+pub mod numbering;
+pub mod words;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::clients::{Client, Role};
+use crate::config::Settings;
+use crate::db::models::{Commune, Document, Signer};
+use crate::db::schema::{documents, signers as signer_table};
+use crate::db::{self, DbConnection, Pool};
+use crate::error::{Error, FieldError, Result};
+use crate::pdf::{certify, object};
+use crate::pki::cms::sha256;
+use crate::signers;
+use crate::signing::{vietnam_time, Placement, SignOptions, Signing, Unlocked};
+
+/// What kyso issues; each kind has its own numbering book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Birth,
+    Marriage,
+    Death,
+    MaritalStatus,
+    CertifiedCopy,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Birth,
+        Kind::Marriage,
+        Kind::Death,
+        Kind::MaritalStatus,
+        Kind::CertifiedCopy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Birth => "birth",
+            Kind::Marriage => "marriage",
+            Kind::Death => "death",
+            Kind::MaritalStatus => "marital_status",
+            Kind::CertifiedCopy => "certified_copy",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// The document's name in Vietnamese, as on its title.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Kind::Birth => "Trích lục khai sinh",
+            Kind::Marriage => "Trích lục kết hôn",
+            Kind::Death => "Trích lục khai tử",
+            Kind::MaritalStatus => "Giấy xác nhận tình trạng hôn nhân",
+            Kind::CertifiedCopy => "Bản sao điện tử chứng thực từ bản chính",
+        }
+    }
+}
+
+/// The part of an issuing request common to every kind.
+pub struct IssueRequest {
+    pub kind: Kind,
+    pub commune: String,
+    pub signer: String,
+    pub pin: SecretString,
+    pub agency_pin: Option<SecretString>,
+    pub idempotency_key: Option<String>,
+    /// Hash of what was asked (PINs left out): a retry with the same key must ask the same.
+    pub request_sha256: String,
+}
+
+/// What a renderer knows once the number is taken.
+pub struct Numbered<'a> {
+    pub commune: &'a Commune,
+    pub official: &'a Signer,
+    pub number: i32,
+    pub year: i32,
+    pub number_label: String,
+    pub book_label: String,
+    pub lookup_code: String,
+    pub lookup_url: String,
+    pub time: DateTime<FixedOffset>,
+}
+
+/// A rendered, unsigned document and where the official signs it.
+pub struct Unsigned {
+    pub pdf: Vec<u8>,
+    pub signature: Placement,
+}
+
+/// The result of an issuing request: the document, and whether this request created it (false:
+/// an idempotent retry).
+pub struct Issued {
+    pub document: Document,
+    pub created: bool,
+}
+
+pub struct Issuer<'a> {
+    pub signing: Signing<'a>,
+    pub pool: &'a Pool,
+    pub settings: &'a Settings,
+}
+
+impl Issuer<'_> {
+    /// Checks, unlocks both keys, then in one transaction: number, render, sign, seal, store,
+    /// record.
+    pub fn issue(
+        &self,
+        client: &Client,
+        req: &IssueRequest,
+        labels: impl Fn(i32, i32) -> (String, String),
+        render: impl Fn(&Numbered<'_>) -> Result<Unsigned>,
+    ) -> Result<Issued> {
+        let mut conn = db::get(self.pool)?;
+        if let Some(existing) = self.retried(&mut conn, client, req)? {
+            return Ok(existing);
+        }
+        let commune = signers::commune(&mut conn, &req.commune)?;
+        if !client.may_act_for(&commune.code) {
+            return Err(Error::Forbidden(format!(
+                "this key may not issue documents for commune `{}`",
+                commune.code
+            )));
+        }
+        let signer = signers::find(&mut conn, &req.signer)?;
+        if signer.kind != "official" || signer.commune_code != commune.code {
+            return Err(Error::ValidationFailed(vec![FieldError {
+                field: "signer".into(),
+                message: format!("must be an official of commune {}", commune.code),
+            }]));
+        }
+        let official = self
+            .signing
+            .unlock(&mut conn, Some(client), &req.signer, &req.pin)?;
+        let agency = req
+            .agency_pin
+            .as_ref()
+            .map(|pin| self.unlock_agency(&mut conn, client, &commune.code, pin))
+            .transpose()?;
+
+        let time = vietnam_time(Utc::now());
+        let year = time.year();
+        let book = numbering::ensure_book(&mut conn, &commune.code, req.kind.as_str(), year)?;
+        let store = blobs::from_settings(self.settings);
+        let blob_key = uuid::Uuid::new_v4().to_string();
+        let result = conn.transaction(|conn| {
+            let number = numbering::take(conn, &book)?;
+            let (number_label, book_label) = labels(number, year);
+            let lookup_code = lookup_code()?;
+            let numbered = Numbered {
+                commune: &commune,
+                official: &official.signer,
+                number,
+                year,
+                number_label,
+                book_label,
+                lookup_url: self.lookup_url(&lookup_code),
+                lookup_code,
+                time,
+            };
+            let drawn = render(&numbered)?;
+            let reason = format!("{} số {}", req.kind.name_vi(), numbered.number_label);
+            let mut pdf = self.signing.sign_unlocked(
+                conn,
+                Some(client),
+                &official,
+                &drawn.pdf,
+                &SignOptions {
+                    reason: Some(&reason),
+                    location: Some(&commune.name),
+                    level: self.signing.best_level(),
+                    visible: Some(drawn.signature),
+                },
+            )?;
+            if let Some(agency) = &agency {
+                pdf = self.seal_pdf(conn, client, agency, &pdf, &reason, &commune.name)?;
+            }
+            store.put(conn, &blob_key, &pdf)?;
+            let document = Document {
+                id: uuid::Uuid::new_v4().to_string(),
+                kind: req.kind.as_str().into(),
+                commune_code: commune.code.clone(),
+                book_id: book.clone(),
+                year,
+                number,
+                number_label: numbered.number_label,
+                book_label: numbered.book_label,
+                lookup_code: numbered.lookup_code,
+                official_id: official.signer.id.clone(),
+                agency_id: agency.as_ref().map(|a| a.signer.id.clone()),
+                state: if agency.is_some() {
+                    "sealed"
+                } else {
+                    "signed_official"
+                }
+                .into(),
+                sha256: hex::encode(sha256(&pdf)?),
+                size: pdf.len() as i64,
+                blob_key: blob_key.clone(),
+                client_id: Some(client.id.clone()),
+                idempotency_key: req.idempotency_key.clone(),
+                request_sha256: req.request_sha256.clone(),
+                created_at: db::timestamp(time.to_utc()),
+                sealed_at: agency.as_ref().map(|_| db::timestamp(time.to_utc())),
+            };
+            diesel::insert_into(documents::table)
+                .values(&document)
+                .execute(conn)?;
+            Ok::<_, Error>(document)
+        });
+        match result {
+            Ok(document) => {
+                tracing::info!(id = %document.id, kind = %document.kind, number = %document.number_label, "document issued");
+                Ok(Issued {
+                    document,
+                    created: true,
+                })
+            }
+            Err(e) => {
+                let _ = store.delete(&mut conn, &blob_key);
+                // A concurrent retry with the same key committed first: answer with its document.
+                if let Error::Database(DieselError::DatabaseError(
+                    DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) = &e
+                {
+                    if let Some(existing) = self.retried(&mut conn, client, req)? {
+                        return Ok(existing);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The document an earlier request with the same idempotency key created, if any.
+    fn retried(
+        &self,
+        conn: &mut DbConnection,
+        client: &Client,
+        req: &IssueRequest,
+    ) -> Result<Option<Issued>> {
+        let Some(key) = &req.idempotency_key else {
+            return Ok(None);
+        };
+        let existing = documents::table
+            .filter(documents::client_id.eq(&client.id))
+            .filter(documents::idempotency_key.eq(key))
+            .select(Document::as_select())
+            .first(conn)
+            .optional()?;
+        match existing {
+            Some(document) if document.request_sha256 == req.request_sha256 => Ok(Some(Issued {
+                document,
+                created: false,
+            })),
+            Some(_) => Err(Error::Conflict(
+                "this Idempotency-Key was used for a different request".into(),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    fn unlock_agency(
+        &self,
+        conn: &mut DbConnection,
+        client: &Client,
+        commune: &str,
+        pin: &SecretString,
+    ) -> Result<Unlocked> {
+        let agency: String = signer_table::table
+            .filter(signer_table::commune_code.eq(commune))
+            .filter(signer_table::kind.eq("agency"))
+            .select(signer_table::id)
+            .order(signer_table::id)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| {
+                Error::NotFound(format!("an agency certificate for commune `{commune}`"))
+            })?;
+        self.signing.unlock(conn, Some(client), &agency, pin)
+    }
+
+    /// The agency signature, shown as text (agency and time) at the top right of the first page,
+    /// as Decree 30/2020 shows it on copies and digitised documents.
+    fn seal_pdf(
+        &self,
+        conn: &mut DbConnection,
+        client: &Client,
+        agency: &Unlocked,
+        pdf: &[u8],
+        reason: &str,
+        location: &str,
+    ) -> Result<Vec<u8>> {
+        let [x0, _, x1, y1] = certify::page_box(&object::parse(pdf)?, 1)?;
+        let right = x1.min(x0 + 595.0) - 20.0;
+        self.signing.sign_unlocked(
+            conn,
+            Some(client),
+            agency,
+            pdf,
+            &SignOptions {
+                reason: Some(reason),
+                location: Some(location),
+                level: self.signing.best_level(),
+                visible: Some(Placement {
+                    page: 1,
+                    rect: [right - 190.0, y1 - 50.0, right, y1 - 12.0],
+                }),
+            },
+        )
+    }
+
+    /// The agency's signature added later by the clerk (`POST /documents/{id}/seal`).
+    pub fn seal(&self, client: &Client, id: &str, pin: &SecretString) -> Result<Document> {
+        let mut conn = db::get(self.pool)?;
+        let document = find(&mut conn, id)?;
+        if !client.may_act_for(&document.commune_code) {
+            return Err(Error::Forbidden(
+                "the document belongs to another commune".into(),
+            ));
+        }
+        if document.state != "signed_official" {
+            return Err(Error::Conflict("the document is already sealed".into()));
+        }
+        let agency = self.unlock_agency(&mut conn, client, &document.commune_code, pin)?;
+        let commune = signers::commune(&mut conn, &document.commune_code)?;
+        let store = blobs::from_settings(self.settings);
+        let blob_key = uuid::Uuid::new_v4().to_string();
+        let result = conn.transaction(|conn| {
+            // First statement: claims the document (and its row lock) so two clerks cannot both
+            // seal it.
+            let claimed = diesel::update(
+                documents::table
+                    .find(id)
+                    .filter(documents::state.eq("signed_official")),
+            )
+            .set(documents::state.eq("sealed"))
+            .execute(conn)?;
+            if claimed != 1 {
+                return Err(Error::Conflict("the document is already sealed".into()));
+            }
+            let pdf = store.get(conn, &document.blob_key)?;
+            let reason = format!(
+                "{} số {}",
+                Kind::parse(&document.kind).map_or("", Kind::name_vi),
+                document.number_label
+            );
+            let sealed = self.seal_pdf(conn, client, &agency, &pdf, &reason, &commune.name)?;
+            store.put(conn, &blob_key, &sealed)?;
+            diesel::update(documents::table.find(id))
+                .set((
+                    documents::agency_id.eq(Some(&agency.signer.id)),
+                    documents::sha256.eq(hex::encode(sha256(&sealed)?)),
+                    documents::size.eq(sealed.len() as i64),
+                    documents::blob_key.eq(&blob_key),
+                    documents::sealed_at.eq(Some(db::now())),
+                ))
+                .execute(conn)?;
+            Ok::<_, Error>(())
+        });
+        match result {
+            Ok(()) => {
+                // The old unsealed file is no longer referenced.
+                let _ = store.delete(&mut conn, &document.blob_key);
+                tracing::info!(id, "document sealed");
+                find(&mut conn, id)
+            }
+            Err(e) => {
+                let _ = store.delete(&mut conn, &blob_key);
+                Err(e)
+            }
+        }
+    }
+
+    fn lookup_url(&self, code: &str) -> String {
+        format!(
+            "{}/d/{code}",
+            self.settings.public_base_url.trim_end_matches('/')
+        )
+    }
+
+    /// The stored PDF of a document.
+    pub fn pdf(&self, conn: &mut DbConnection, document: &Document) -> Result<Vec<u8>> {
+        blobs::from_settings(self.settings).get(conn, &document.blob_key)
+    }
+}
+
+/// Ten characters of Crockford base32 (no I, L, O, U): 50 random bits, easy to type from paper.
+fn lookup_code() -> Result<String> {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut bytes = [0u8; 10];
+    openssl::rand::rand_bytes(&mut bytes).map_err(Error::internal)?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b % 32)]))
+        .collect())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Document> {
+    documents::table
+        .find(id)
+        .select(Document::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("document `{id}`")))
+}
+
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Document> {
+    documents::table
+        .filter(documents::lookup_code.eq(code.trim().to_ascii_uppercase()))
+        .select(Document::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("document with lookup code `{code}`")))
+}
+
+/// Who may read a document: admins and viewers all, a portal its own commune's.
+pub fn may_read(client: &Client, commune: &str) -> bool {
+    client.role == Role::Viewer || client.may_act_for(commune)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub commune: Option<String>,
+    pub kind: Option<String>,
+    /// First and last day (Vietnam time), `YYYY-MM-DD`, both included.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Newest first, at most `LIST_LIMIT`.
+pub fn list(conn: &mut DbConnection, client: &Client, q: &ListQuery) -> Result<Vec<Document>> {
+    const LIST_LIMIT: i64 = 500;
+    let mut query = documents::table.into_boxed();
+    match (&q.commune, client.role) {
+        (Some(commune), _) if !may_read(client, commune) => {
+            return Err(Error::Forbidden("documents of another commune".into()))
+        }
+        (Some(commune), _) => query = query.filter(documents::commune_code.eq(commune.clone())),
+        (None, Role::Portal) => {
+            query =
+                query.filter(documents::commune_code.eq(client.commune.clone().unwrap_or_default()))
+        }
+        (None, _) => {}
+    }
+    if let Some(kind) = &q.kind {
+        let kind = Kind::parse(kind)
+            .ok_or_else(|| Error::BadRequest(format!("unknown document kind `{kind}`")))?;
+        query = query.filter(documents::kind.eq(kind.as_str()));
+    }
+    let start_of = |day: NaiveDate| -> Result<String> {
+        day.and_hms_opt(0, 0, 0)
+            .and_then(|t| {
+                t.and_local_timezone(*vietnam_time(Utc::now()).offset())
+                    .single()
+            })
+            .map(|t| db::timestamp(t.to_utc()))
+            .ok_or_else(|| Error::BadRequest(format!("invalid day {day}")))
+    };
+    if let Some(from) = q.from {
+        query = query.filter(documents::created_at.ge(start_of(from)?));
+    }
+    if let Some(to) = q.to {
+        let next = to
+            .succ_opt()
+            .ok_or_else(|| Error::BadRequest(format!("invalid day {to}")))?;
+        query = query.filter(documents::created_at.lt(start_of(next)?));
+    }
+    Ok(query
+        .order((documents::created_at.desc(), documents::number.desc()))
+        .limit(LIST_LIMIT)
+        .select(Document::as_select())
+        .load(conn)?)
+}
+
+/// `Phường Thành Đông` → `Thành Đông`, for the place-and-date line.
+pub fn place_name(commune: &Commune) -> String {
+    let kind_len = commune.kind.chars().count();
+    let prefix: String = commune.name.chars().take(kind_len).collect();
+    if prefix.to_lowercase() == commune.kind.to_lowercase() {
+        commune
+            .name
+            .chars()
+            .skip(kind_len)
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    } else {
+        commune.name.clone()
+    }
+}
+
+/// `UBND PHƯỜNG THÀNH ĐÔNG`.
+pub fn authority(commune: &Commune) -> String {
+    format!("UBND {}", commune.name.to_uppercase())
+}
+
+/// `Thành Đông, ngày 25 tháng 11 năm 2026`.
+pub fn place_date(commune: &Commune, time: &DateTime<FixedOffset>) -> String {
+    format!(
+        "{}, ngày {:02} tháng {:02} năm {}",
+        place_name(commune),
+        time.day(),
+        time.month(),
+        time.year()
+    )
+}

@@ -1,0 +1,196 @@
+//! `/d/{code}`: the public page the QR code on an issued document leads to. It shows the
+//! issuance record and checks an uploaded file: is it exactly the issued one (SHA-256), and do
+//! its signatures verify.
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpResponse};
+use maud::{html, Markup};
+
+use crate::app::AppState;
+use crate::db::{self, models::Document};
+use crate::documents::{self, Kind};
+use crate::error::{Error, Result};
+use crate::http::form::Form;
+use crate::pdf::verify::{
+    self,
+    report::{Indication, Report},
+};
+use crate::pki::cms::sha256;
+use crate::signers;
+
+/// The record as shown: document, authority, signer and agency names.
+struct Record {
+    document: Document,
+    commune: String,
+    official: (String, String),
+    agency: Option<String>,
+}
+
+fn record(state: &AppState, code: &str) -> Result<Record> {
+    let mut conn = db::get(&state.pool)?;
+    let document = documents::find_by_code(&mut conn, code)?;
+    let commune = signers::commune(&mut conn, &document.commune_code)?;
+    let official = signers::find(&mut conn, &document.official_id)?;
+    let agency = document
+        .agency_id
+        .as_deref()
+        .map(|id| signers::find(&mut conn, id).map(|s| s.name))
+        .transpose()?;
+    Ok(Record {
+        commune: documents::authority(&commune),
+        official: (official.name, official.title),
+        agency,
+        document,
+    })
+}
+
+fn local_time(stored: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stored)
+        .map(|t| {
+            crate::signing::vietnam_time(t.to_utc())
+                .format("%H:%M:%S %d/%m/%Y %:z")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stored.to_owned())
+}
+
+pub async fn show(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse> {
+    let code = code.into_inner();
+    let found = crate::http::blocking(move || record(&state, &code)).await;
+    Ok(page(found, None))
+}
+
+pub async fn check(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    multipart: Multipart,
+) -> Result<HttpResponse> {
+    let mut form = Form::read(multipart, state.settings.max_upload_bytes).await?;
+    let file = form.file("file")?;
+    let code = code.into_inner();
+    let (found, verdict) = crate::http::blocking(move || {
+        let found = record(&state, &code);
+        let verdict = match &found {
+            Ok(r) => Some(check_file(&state, &r.document, &file)?),
+            Err(_) => None,
+        };
+        Ok((found, verdict))
+    })
+    .await?;
+    Ok(page(found, verdict))
+}
+
+/// The outcome of checking one uploaded file against the record.
+struct Verdict {
+    identical: bool,
+    /// `None`: not a readable PDF.
+    report: Option<Report>,
+}
+
+fn check_file(state: &AppState, document: &Document, file: &[u8]) -> Result<Verdict> {
+    Ok(Verdict {
+        identical: hex::encode(sha256(file)?) == document.sha256,
+        report: verify::verify(file, &state.verification()).ok(),
+    })
+}
+
+fn page(found: Result<Record>, verdict: Option<Verdict>) -> HttpResponse {
+    match found {
+        Ok(record) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(super::layout("Tra cứu văn bản", body(&record, verdict.as_ref())).into_string()),
+        Err(e) => {
+            let status = match e {
+                Error::NotFound(_) => actix_web::http::StatusCode::NOT_FOUND,
+                _ => actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if status.is_server_error() {
+                tracing::error!(error = %e, "lookup page failed");
+            }
+            HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(
+                    super::layout(
+                        "Không tìm thấy văn bản",
+                        html! {
+                            h1 { "Không tìm thấy văn bản" }
+                            p { "Mã tra cứu này không khớp với văn bản nào do kyso cấp. Hãy kiểm tra lại mã in trên văn bản." }
+                        },
+                    )
+                    .into_string(),
+                )
+        }
+    }
+}
+
+fn body(r: &Record, verdict: Option<&Verdict>) -> Markup {
+    let d = &r.document;
+    let kind = Kind::parse(&d.kind).map_or_else(|| d.kind.clone(), |k| k.name_vi().to_owned());
+    html! {
+        h1 { "Tra cứu văn bản đã cấp" }
+        @if let Some(v) = verdict {
+            (verdict_card(v))
+        }
+        div.card {
+            dl.facts {
+                dt { "Loại văn bản" } dd { (kind) }
+                dt { "Số" } dd { (d.number_label) }
+                dt { "Sổ" } dd { (d.book_label) }
+                dt { "Cơ quan cấp" } dd { (r.commune) }
+                dt { "Người ký" } dd { (r.official.0) " — " (r.official.1) }
+                dt { "Chữ ký số cơ quan" } dd {
+                    @match &r.agency {
+                        Some(agency) => { (agency) " (" (d.sealed_at.as_deref().map(local_time).unwrap_or_default()) ")" }
+                        None => "Chưa có",
+                    }
+                }
+                dt { "Thời điểm cấp" } dd { (local_time(&d.created_at)) }
+                dt { "Mã tra cứu" } dd { code { (d.lookup_code) } }
+                dt { "SHA-256" } dd { code { (d.sha256) } }
+            }
+        }
+        h2 { "Kiểm tra một tệp" }
+        p.muted { "Chọn tệp PDF bạn nhận được để xem có đúng là bản đã cấp hay không và chữ ký số của tệp có còn nguyên vẹn không. Tệp chỉ được kiểm tra, không được lưu lại." }
+        form.upload method="post" enctype="multipart/form-data" {
+            input type="file" name="file" accept="application/pdf" required;
+            " "
+            button type="submit" { "Kiểm tra" }
+        }
+    }
+}
+
+fn verdict_card(v: &Verdict) -> Markup {
+    let all_intact = v
+        .report
+        .as_ref()
+        .is_some_and(|r| !r.signatures.is_empty() && r.indication == Indication::TotalPassed);
+    let class = if v.identical && all_intact {
+        "card passed"
+    } else {
+        "card failed"
+    };
+    html! {
+        div class=(class) {
+            @if v.identical {
+                p.verdict { "Tệp này đúng là bản đã cấp: trùng khớp từng byte với bản được lưu." }
+            } @else {
+                p.verdict { "Tệp này không phải bản đã cấp: nội dung khác với bản được lưu." }
+            }
+            @match &v.report {
+                None => p { "Không đọc được tệp như một tệp PDF." },
+                Some(r) if r.signatures.is_empty() => p { "Tệp không có chữ ký số nào." },
+                Some(r) => {
+                    p { "Tệp có " (r.signatures.len()) " chữ ký số:" }
+                    ul {
+                        @for s in &r.signatures {
+                            li {
+                                (s.signer.as_ref().and_then(|c| c.common_name.as_deref()).unwrap_or("(không rõ người ký)")) ": "
+                                (s.explanation.vi)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

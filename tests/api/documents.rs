@@ -1,0 +1,966 @@
+//! Issuing documents end to end: extracts and certified copies through the API, checked by
+//! pdftotext, pdftoppm, pdfsig, pyHanko and qpdf; numbering under concurrency; bad input.
+
+use kyso::clients::Role;
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+use crate::fixtures::{sample_pdf, XrefStyle};
+use crate::helpers::{error_code, spawn_app, spawn_app_with, TestApp};
+use crate::validators::{artifact_dir, pdfsig, pdftoppm, pdftotext, pyhanko_validate, qpdf_check};
+
+/// The text with every run of whitespace made one space, so wrapped and column-aligned
+/// `pdftotext -layout` output compares with the values sent.
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every string leaf of `value` except PINs and identifiers that are not printed as is.
+fn printed_values(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Object(map) => {
+            for (key, v) in map {
+                if ![
+                    "kind",
+                    "commune",
+                    "signer",
+                    "pin",
+                    "agency_pin",
+                    "date",
+                    "date_of_birth",
+                    "from",
+                    "to",
+                    "time",
+                ]
+                .contains(&key.as_str())
+                {
+                    printed_values(v, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn birth() -> Value {
+    json!({
+        "kind": "birth",
+        "commune": "99001",
+        "signer": "99001-civil-status",
+        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10"},
+        "child": {
+            "full_name": "Nguyễn Thị Ánh Tuyết",
+            "sex": "Nữ",
+            "date_of_birth": "2026-03-05",
+            "place_of_birth": "Bệnh viện Phụ sản Hải Phòng, phường Lê Chân, thành phố Hải Phòng",
+            "home_town": "Xã An Hưng, thành phố Hải Phòng",
+            "ethnicity": "Kinh",
+            "nationality": "Việt Nam",
+            "personal_id": "031326001234"
+        },
+        "mother": {
+            "full_name": "Trần Thị Hồng Nhung",
+            "year_of_birth": 1995,
+            "ethnicity": "Kinh",
+            "nationality": "Việt Nam",
+            "residence": "Số 12 ngõ 34 đường Lạch Tray, phường Thành Đông, thành phố Hải Phòng"
+        },
+        "father": {
+            "full_name": "Nguyễn Văn Đức",
+            "year_of_birth": 1992,
+            "ethnicity": "Kinh",
+            "nationality": "Việt Nam",
+            "residence": "Số 12 ngõ 34 đường Lạch Tray, phường Thành Đông, thành phố Hải Phòng"
+        }
+    })
+}
+
+fn marriage() -> Value {
+    json!({
+        "kind": "marriage",
+        "commune": "99001",
+        "signer": "99001-civil-status",
+        "register": {"book": "01/2025", "number": "48", "date": "2025-12-20",
+                     "authority": "Ủy ban nhân dân phường Thành Đông"},
+        "husband": {
+            "full_name": "Phạm Quốc Bảo", "date_of_birth": "1994-07-21", "ethnicity": "Kinh",
+            "nationality": "Việt Nam", "residence": "Tổ dân phố 5, phường Thành Đông, thành phố Hải Phòng",
+            "identity_document": "CCCD số 031094005678"
+        },
+        "wife": {
+            "full_name": "Lý Thị Mỹ Duyên", "date_of_birth": "1997-02-14", "ethnicity": "Tày",
+            "nationality": "Việt Nam", "residence": "Thôn Đồng Tâm, xã An Hưng, thành phố Hải Phòng",
+            "identity_document": "CCCD số 031197009876"
+        }
+    })
+}
+
+fn death() -> Value {
+    json!({
+        "kind": "death",
+        "commune": "99001",
+        "signer": "99001-civil-status",
+        "register": {"book": "01/2026", "number": "17", "date": "2026-11-20"},
+        "deceased": {
+            "full_name": "Hoàng Văn Thụ", "date_of_birth": "1941-09-02", "sex": "Nam",
+            "ethnicity": "Kinh", "nationality": "Việt Nam",
+            "identity_document": "CCCD số 031041000111",
+            "last_residence": "Số 5 phố Cầu Đất, phường Thành Đông, thành phố Hải Phòng"
+        },
+        "death": {"date": "2026-11-18", "time": "14:30", "place": "Bệnh viện Việt Tiệp, thành phố Hải Phòng",
+                  "cause": "Tuổi già"},
+        "death_notice": {"number": "215/GBT", "issuer": "Bệnh viện Việt Tiệp", "date": "2026-11-18"}
+    })
+}
+
+fn marital_status() -> Value {
+    json!({
+        "kind": "marital_status",
+        "commune": "99001",
+        "signer": "99001-vice-chair",
+        "requester": "Đỗ Thùy Linh",
+        "person": {
+            "full_name": "Đỗ Thùy Linh", "date_of_birth": "1999-04-24", "sex": "Nữ",
+            "ethnicity": "Kinh", "nationality": "Việt Nam",
+            "identity_document": "CCCD số 031199004321",
+            "residence": "Số 8 đường Văn Cao, phường Thành Đông, thành phố Hải Phòng"
+        },
+        "residence_period": {"place": "phường Thành Đông, thành phố Hải Phòng",
+                             "from": "2017-09-01", "to": "2026-11-25"},
+        "marital_status": "Chưa đăng ký kết hôn với ai",
+        "purpose": "làm thủ tục đăng ký kết hôn"
+    })
+}
+
+impl TestApp {
+    pub async fn post_extract(&self, mut body: Value, key: Option<&str>) -> reqwest::Response {
+        let signer = body["signer"].as_str().unwrap_or_default().to_owned();
+        if body.get("pin").is_none() && !signer.is_empty() {
+            body["pin"] = json!(self.pki.pin(&signer));
+        }
+        let mut request = self
+            .http
+            .post(format!("{}/api/v1/extracts", self.address))
+            .bearer_auth(&self.admin_key)
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn post_copy(
+        &self,
+        files: Vec<(&str, Vec<u8>)>,
+        extra: &[(&str, String)],
+    ) -> reqwest::Response {
+        let mut form = Form::new()
+            .text("commune", "99001")
+            .text("signer", "99001-chair")
+            .text("pin", self.pki.pin("99001-chair"));
+        for (name, value) in extra {
+            form = form.text(name.to_string(), value.clone());
+        }
+        for (name, bytes) in files {
+            form = form.part("file", Part::bytes(bytes).file_name(name.to_owned()));
+        }
+        self.http
+            .post(format!("{}/api/v1/certified-copies", self.address))
+            .bearer_auth(&self.admin_key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn json_ok(&self, response: reqwest::Response, status: u16) -> Value {
+        let got = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(got, status, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    pub async fn download(&self, document: &Value) -> Vec<u8> {
+        let response = self
+            .http
+            .get(format!(
+                "{}{}",
+                self.address,
+                document["pdf"].as_str().unwrap()
+            ))
+            .bearer_auth(&self.admin_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.bytes().await.unwrap().to_vec()
+    }
+
+    fn agency_pin(&self) -> String {
+        self.pki.pin("99001-agency")
+    }
+}
+
+/// Both signatures intact and trusted for pdfsig and pyHanko, the last covering the file.
+fn assert_signed_twice(app: &TestApp, pdf: &[u8], signatures: usize) {
+    qpdf_check(pdf).unwrap_or_else(|e| panic!("{e}"));
+    let sigs = pdfsig(pdf, &app.pki.root());
+    assert_eq!(sigs.len(), signatures, "{sigs:?}");
+    for sig in &sigs {
+        assert!(sig.valid && sig.trusted, "pdfsig: {}", sig.raw);
+    }
+    assert!(sigs.last().unwrap().total_document_signed);
+    let lines = pyhanko_validate(pdf, &app.pki.root()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lines.len(), signatures, "{lines:?}");
+    for line in &lines {
+        assert!(line.contains(":INTACT:TRUSTED"), "pyHanko: {line}");
+    }
+}
+
+/// Non-blank A4 pages, saved as artifacts.
+fn assert_rendered(pdf: &[u8], name: &str, pages: usize) {
+    let rendered = pdftoppm(pdf);
+    assert_eq!(rendered.len(), pages);
+    for (i, page) in rendered.iter().enumerate() {
+        // A4 is 595.28 × 841.89 pt: pdftoppm gives 596 × 842 (the fixtures' 595 × 842).
+        assert!(
+            (595..=596).contains(&page.width) && page.height == 842,
+            "{name} page {}: {} × {}",
+            i + 1,
+            page.width,
+            page.height
+        );
+        assert!(
+            page.ink > 0.002,
+            "{name} page {} is blank ({})",
+            i + 1,
+            page.ink
+        );
+        std::fs::write(
+            artifact_dir("documents").join(format!("{name}-{}.png", i + 1)),
+            &page.png,
+        )
+        .unwrap();
+    }
+    std::fs::write(artifact_dir("documents").join(format!("{name}.pdf")), pdf).unwrap();
+}
+
+#[tokio::test]
+async fn every_extract_kind_reads_back_exactly_and_is_signed_twice() {
+    let app = spawn_app().await;
+    let agency_pin = app.agency_pin();
+    for (body, title, words) in [
+        (birth(), "TRÍCH LỤC KHAI SINH", vec!["Ngày năm tháng ba năm hai nghìn không trăm hai mươi sáu"]),
+        (marriage(), "TRÍCH LỤC KẾT HÔN", vec!["Ngày, tháng, năm đăng ký: 20/12/2025"]),
+        (death(), "TRÍCH LỤC KHAI TỬ", vec![
+            "14 giờ 30 phút, ngày 18/11/2026",
+            "Mười bốn giờ ba mươi phút, ngày mười tám tháng mười một năm hai nghìn không trăm hai mươi sáu",
+        ]),
+        (marital_status(), "GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN", vec![
+            "Số: 1/UBND-XNTTHN",
+            "XÁC NHẬN:",
+            "từ ngày 01/09/2017 đến ngày 25/11/2026",
+            "có giá trị sử dụng trong thời hạn 6 tháng, kể từ ngày cấp, được sử dụng để làm thủ tục đăng ký kết hôn.",
+        ]),
+    ] {
+        let kind = body["kind"].as_str().unwrap().to_owned();
+        let mut request = body.clone();
+        request["agency_pin"] = json!(agency_pin);
+        let document = app.json_ok(app.post_extract(request, None).await, 201).await;
+        assert_eq!(document["state"], "sealed");
+        assert_eq!(document["number"], 1, "{kind}: first of its book");
+        let pdf = app.download(&document).await;
+        assert_eq!(document["sha256"], hex::encode(openssl::sha::sha256(&pdf)));
+
+        let text = squeeze(&pdftotext(&pdf));
+        let mut expected = vec![
+            "UBND PHƯỜNG THÀNH ĐÔNG".to_owned(),
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".into(),
+            "Độc lập - Tự do - Hạnh phúc".into(),
+            title.into(),
+            document["lookup_code"].as_str().unwrap().into(),
+            app.pki.signer(body["signer"].as_str().unwrap()).name.clone(),
+        ];
+        expected.extend(words.iter().map(|w| w.to_string()));
+        if let Some(register) = body.get("register") {
+            expected.push(format!("Số: {}", register["number"].as_str().unwrap()));
+            expected.push(format!("Quyển số: {}", register["book"].as_str().unwrap()));
+        }
+        printed_values(&body, &mut expected);
+        for value in &expected {
+            assert!(text.contains(value.as_str()), "{kind}: `{value}` missing from:\n{text}");
+        }
+        assert!(text.contains("Ký bởi: UBND Phường Thành Đông") || text.contains("Ký bởi:"), "{text}");
+        assert_rendered(&pdf, &kind, 1);
+        assert_signed_twice(&app, &pdf, 2);
+    }
+}
+
+#[tokio::test]
+async fn invalid_fields_are_all_reported_at_once() {
+    let app = spawn_app().await;
+    let mut body = birth();
+    body["child"]["personal_id"] = json!("12345");
+    body["child"]["date_of_birth"] = json!("2026-02-30");
+    body["child"]["sex"] = json!("khác");
+    body["child"].as_object_mut().unwrap().remove("full_name");
+    body["mother"]["year_of_birth"] = json!(1850);
+    body["register"]["date"] = json!("2999-01-01");
+    body["register"]["number"] = json!("x".repeat(60));
+    body["extra"] = json!(1);
+    let response = app.post_extract(body, None).await;
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "validation_failed");
+    let fields: Vec<&str> = error["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    for field in [
+        "child.personal_id",
+        "child.date_of_birth",
+        "child.sex",
+        "child.full_name",
+        "mother.year_of_birth",
+        "register.date",
+        "register.number",
+        "extra",
+    ] {
+        assert!(fields.contains(&field), "{field} not in {fields:?}");
+    }
+
+    for broken in [&b"{not json"[..], b"[1, 2]"] {
+        let response = app
+            .http
+            .post(format!("{}/api/v1/extracts", app.address))
+            .bearer_auth(&app.admin_key)
+            .header("Content-Type", "application/json")
+            .body(broken.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_code(response, 422).await, "validation_failed");
+    }
+    let unknown_kind = app.post_extract(json!({"kind": "adoption"}), None).await;
+    let error: Value = unknown_kind.json().await.unwrap();
+    let fields = error["error"]["fields"].as_array().unwrap();
+    assert!(fields.len() >= 4, "kind, commune, signer, pin: {fields:?}");
+    assert_eq!(document_count(&app), 0);
+}
+
+fn document_count(app: &TestApp) -> i64 {
+    use diesel::dsl::count_star;
+    use diesel::{QueryDsl, RunQueryDsl};
+    kyso::db::schema::documents::table
+        .select(count_star())
+        .get_result(&mut *kyso::db::get(&app.pool).unwrap())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_wrong_pin_issues_nothing_and_consumes_no_number() {
+    let app = spawn_app().await;
+    let mut body = birth();
+    body["pin"] = json!("not-the-pin");
+    assert_eq!(
+        error_code(app.post_extract(body, None).await, 403).await,
+        "pin_wrong"
+    );
+    let mut body = birth();
+    body["agency_pin"] = json!("not-the-agency-pin");
+    assert_eq!(
+        error_code(app.post_extract(body, None).await, 403).await,
+        "pin_wrong"
+    );
+    assert_eq!(document_count(&app), 0);
+    let document = app
+        .json_ok(app.post_extract(birth(), None).await, 201)
+        .await;
+    assert_eq!(document["number"], 1);
+    assert_eq!(document["number_label"], "1/TLKS");
+    assert_eq!(document["state"], "signed_official");
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_returns_the_same_document() {
+    let app = spawn_app().await;
+    let first = app
+        .json_ok(app.post_extract(birth(), Some("req-42")).await, 201)
+        .await;
+    let again = app
+        .json_ok(app.post_extract(birth(), Some("req-42")).await, 200)
+        .await;
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(first["sha256"], again["sha256"]);
+    let mut other = birth();
+    other["child"]["full_name"] = json!("Nguyễn Văn Khác");
+    assert_eq!(
+        error_code(app.post_extract(other, Some("req-42")).await, 409).await,
+        "conflict"
+    );
+    assert_eq!(document_count(&app), 1);
+    let next = app
+        .json_ok(app.post_extract(birth(), Some("req-43")).await, 201)
+        .await;
+    assert_eq!(next["number"], 2);
+}
+
+#[tokio::test]
+async fn certified_copies_of_other_producers_pdfs_keep_the_original_bytes() {
+    let app = spawn_app().await;
+    for (i, style) in XrefStyle::ALL.into_iter().enumerate() {
+        let original = sample_pdf(style);
+        let response = app
+            .post_copy(
+                vec![("scan.pdf", original.clone())],
+                &[("agency_pin", app.agency_pin())],
+            )
+            .await;
+        let document = app.json_ok(response, 201).await;
+        assert_eq!(document["number"], i as i64 + 1);
+        let pdf = app.download(&document).await;
+        assert!(
+            pdf.starts_with(&original),
+            "{style:?}: the original bytes changed"
+        );
+        let text = squeeze(&pdftotext(&pdf));
+        let number = document["number_label"].as_str().unwrap();
+        for expected in [
+            "Chứng thực bản sao đúng với bản chính".to_owned(),
+            format!("Số chứng thực: {number}"),
+            format!("Quyển số: {}", document["book"].as_str().unwrap()),
+            "Người thực hiện chứng thực".into(),
+            app.pki.signer("99001-chair").name.clone(),
+            crate::fixtures::page_text(1),
+        ] {
+            assert!(
+                text.contains(&expected),
+                "{style:?}: `{expected}` missing:\n{text}"
+            );
+        }
+        assert_rendered(&pdf, &format!("copy-{style:?}"), 3);
+        assert_signed_twice(&app, &pdf, 2);
+    }
+}
+
+#[tokio::test]
+async fn the_statement_can_be_a_stamp_on_the_last_page() {
+    let app = spawn_app_with(|s| s.documents.certification = kyso::config::Placement::Stamp).await;
+    let original = sample_pdf(XrefStyle::Stream);
+    let response = app
+        .post_copy(
+            vec![("scan.pdf", original.clone())],
+            &[("agency_pin", app.agency_pin())],
+        )
+        .await;
+    let document = app.json_ok(response, 201).await;
+    let pdf = app.download(&document).await;
+    assert!(pdf.starts_with(&original));
+    let pages: Vec<String> = pdftotext(&pdf).split('\u{c}').map(squeeze).collect();
+    assert!(
+        pages[1].contains("Chứng thực bản sao đúng với bản chính"),
+        "{pages:?}"
+    );
+    assert!(
+        pages[1].contains(&crate::fixtures::page_text(2)),
+        "{pages:?}"
+    );
+    assert_rendered(&pdf, "copy-stamp", 2);
+    assert_signed_twice(&app, &pdf, 2);
+}
+
+fn jpeg(width: u16, height: u16, shade: u8) -> Vec<u8> {
+    let mut pixels = Vec::with_capacity(usize::from(width) * usize::from(height) * 3);
+    for y in 0..height {
+        for x in 0..width {
+            let ink = (x / 40 + y / 40) % 2 == 0;
+            let v = if ink { shade } else { 250 };
+            pixels.extend([v, v / 2, 255 - v]);
+        }
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 85)
+        .encode(&pixels, width, height, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    out
+}
+
+fn png_gray_alpha(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::GrayscaleAlpha);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        let data: Vec<u8> = (0..width * height)
+            .flat_map(|i| [(i % 251) as u8, if i % 7 == 0 { 128 } else { 255 }])
+            .collect();
+        writer.write_image_data(&data).unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn jpeg_and_png_scans_are_wrapped_without_re_encoding() {
+    let app = spawn_app().await;
+    let pages = [jpeg(1240, 1754, 20), jpeg(1754, 1240, 90)];
+    let response = app
+        .post_copy(
+            vec![
+                ("page1.jpg", pages[0].clone()),
+                ("page2.jpg", pages[1].clone()),
+            ],
+            &[("agency_pin", app.agency_pin())],
+        )
+        .await;
+    let document = app.json_ok(response, 201).await;
+    let pdf = app.download(&document).await;
+    for page in &pages {
+        assert!(
+            pdf.windows(page.len()).any(|w| w == &page[..]),
+            "a JPEG page is not embedded byte for byte"
+        );
+    }
+    let rendered = pdftoppm(&pdf);
+    assert_eq!(rendered.len(), 3);
+    assert_eq!(
+        (rendered[1].width, rendered[1].height),
+        (842, 596),
+        "landscape scan"
+    );
+    assert_signed_twice(&app, &pdf, 2);
+    std::fs::write(artifact_dir("documents").join("copy-jpeg.pdf"), &pdf).unwrap();
+
+    let png = png_gray_alpha(300, 400);
+    let response = app.post_copy(vec![("page.png", png)], &[]).await;
+    let document = app.json_ok(response, 201).await;
+    assert_eq!(document["state"], "signed_official");
+    let pdf = app.download(&document).await;
+    assert_rendered(&pdf, "copy-png", 2);
+    assert_signed_twice(&app, &pdf, 1);
+}
+
+#[tokio::test]
+async fn unsupported_or_broken_scans_are_refused_before_numbering() {
+    let app = spawn_app().await;
+    let text = app
+        .post_copy(vec![("notes.txt", b"hello".to_vec())], &[])
+        .await;
+    assert_eq!(error_code(text, 415).await, "media_unsupported");
+    let mut truncated = jpeg(200, 200, 10);
+    truncated.truncate(300);
+    let broken = app.post_copy(vec![("scan.jpg", truncated)], &[]).await;
+    assert_eq!(error_code(broken, 400).await, "scan_unreadable");
+    let broken_png = app
+        .post_copy(vec![("scan.png", b"\x89PNG\r\n\x1a\nxxxx".to_vec())], &[])
+        .await;
+    assert_eq!(error_code(broken_png, 400).await, "scan_unreadable");
+    let broken_pdf = app
+        .post_copy(vec![("scan.pdf", b"%PDF-1.7\nnothing".to_vec())], &[])
+        .await;
+    assert_eq!(error_code(broken_pdf, 400).await, "pdf_malformed");
+    let mixed = app
+        .post_copy(
+            vec![
+                ("a.pdf", sample_pdf(XrefStyle::Classic)),
+                ("b.jpg", jpeg(50, 50, 0)),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(error_code(mixed, 400).await, "bad_request");
+    let none = app.post_copy(vec![], &[]).await;
+    assert_eq!(error_code(none, 422).await, "validation_failed");
+    assert_eq!(document_count(&app), 0);
+    let ok = app
+        .post_copy(vec![("scan.pdf", sample_pdf(XrefStyle::Classic))], &[])
+        .await;
+    assert_eq!(app.json_ok(ok, 201).await["number"], 1);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_copies_get_fifty_consecutive_numbers() {
+    let app = spawn_app().await;
+    let original = sample_pdf(XrefStyle::Classic);
+    let requests = (0..50).map(|_| app.post_copy(vec![("scan.pdf", original.clone())], &[]));
+    let responses = futures_util::future::join_all(requests).await;
+    let mut numbers = Vec::new();
+    for response in responses {
+        numbers.push(app.json_ok(response, 201).await["number"].as_i64().unwrap());
+    }
+    numbers.sort();
+    assert_eq!(numbers, (1..=50).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn the_agency_can_seal_later() {
+    let app = spawn_app().await;
+    let response = app
+        .post_copy(vec![("scan.pdf", sample_pdf(XrefStyle::Hybrid))], &[])
+        .await;
+    let document = app.json_ok(response, 201).await;
+    assert_eq!(document["state"], "signed_official");
+    let unsealed = app.download(&document).await;
+    assert_signed_twice(&app, &unsealed, 1);
+    let seal = |pin: String| {
+        app.http
+            .post(format!(
+                "{}/api/v1/documents/{}/seal",
+                app.address,
+                document["id"].as_str().unwrap()
+            ))
+            .bearer_auth(&app.admin_key)
+            .json(&json!({"agency_pin": pin}))
+            .send()
+    };
+    assert_eq!(
+        error_code(seal("wrong".into()).await.unwrap(), 403).await,
+        "pin_wrong"
+    );
+    let sealed = app
+        .json_ok(seal(app.agency_pin()).await.unwrap(), 200)
+        .await;
+    assert_eq!(sealed["state"], "sealed");
+    assert_eq!(sealed["agency"], "99001-agency");
+    let pdf = app.download(&sealed).await;
+    assert!(pdf.starts_with(&unsealed));
+    assert_signed_twice(&app, &pdf, 2);
+    let text = pdftotext(&pdf);
+    assert!(text.contains("+07:00"), "{text}");
+    assert_eq!(
+        error_code(seal(app.agency_pin()).await.unwrap(), 409).await,
+        "conflict"
+    );
+}
+
+#[tokio::test]
+async fn documents_are_listed_and_kept_from_other_communes() {
+    let app = spawn_app().await;
+    app.json_ok(app.post_extract(birth(), None).await, 201)
+        .await;
+    app.json_ok(
+        app.post_copy(vec![("s.pdf", sample_pdf(XrefStyle::Classic))], &[])
+            .await,
+        201,
+    )
+    .await;
+    let list = |key: String, query: &'static str| {
+        app.http
+            .get(format!("{}/api/v1/documents{query}", app.address))
+            .bearer_auth(key)
+            .send()
+    };
+    let all = app
+        .json_ok(list(app.admin_key.clone(), "").await.unwrap(), 200)
+        .await;
+    assert_eq!(all["documents"].as_array().unwrap().len(), 2);
+    let births = app
+        .json_ok(
+            list(app.admin_key.clone(), "?commune=99001&kind=birth")
+                .await
+                .unwrap(),
+            200,
+        )
+        .await;
+    assert_eq!(births["documents"].as_array().unwrap().len(), 1);
+    let later = app
+        .json_ok(
+            list(app.admin_key.clone(), "?from=2999-01-01")
+                .await
+                .unwrap(),
+            200,
+        )
+        .await;
+    assert_eq!(later["documents"].as_array().unwrap().len(), 0);
+    let until = app
+        .json_ok(
+            list(app.admin_key.clone(), "?from=2020-01-01&to=2999-12-31")
+                .await
+                .unwrap(),
+            200,
+        )
+        .await;
+    assert_eq!(until["documents"].as_array().unwrap().len(), 2);
+    let bad = list(app.admin_key.clone(), "?from=yesterday")
+        .await
+        .unwrap();
+    assert_eq!(error_code(bad, 400).await, "bad_request");
+
+    let other = app.api_key(Role::Portal, Some("99002"));
+    let theirs = app
+        .json_ok(list(other.clone(), "").await.unwrap(), 200)
+        .await;
+    assert_eq!(theirs["documents"].as_array().unwrap().len(), 0);
+    let forbidden = list(other.clone(), "?commune=99001").await.unwrap();
+    assert_eq!(error_code(forbidden, 403).await, "forbidden");
+    let id = all["documents"][0]["id"].as_str().unwrap();
+    let hidden = app
+        .http
+        .get(format!("{}/api/v1/documents/{id}/pdf", app.address))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(hidden, 404).await, "not_found");
+    let mut body = birth();
+    body["pin"] = json!(app.pki.pin("99001-civil-status"));
+    let response = app
+        .http
+        .post(format!("{}/api/v1/extracts", app.address))
+        .bearer_auth(&other)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(response, 403).await, "forbidden");
+}
+
+#[tokio::test]
+async fn the_database_blob_store_serves_the_same_file() {
+    let app = spawn_app_with(|s| s.documents.store = kyso::config::BlobStoreKind::Database).await;
+    let document = app
+        .json_ok(app.post_extract(birth(), None).await, 201)
+        .await;
+    let pdf = app.download(&document).await;
+    assert_eq!(document["sha256"], hex::encode(openssl::sha::sha256(&pdf)));
+    assert_signed_twice(&app, &pdf, 1);
+}
+
+#[tokio::test]
+async fn the_lookup_page_tells_whether_a_file_is_the_issued_one() {
+    let app = spawn_app().await;
+    let mut body = birth();
+    body["agency_pin"] = json!(app.agency_pin());
+    let document = app.json_ok(app.post_extract(body, None).await, 201).await;
+    let code = document["lookup_code"].as_str().unwrap();
+    assert_eq!(code.len(), 10);
+    assert!(document["lookup_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/d/{code}")));
+    let page = app
+        .http
+        .get(format!("{}/d/{code}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    for expected in [
+        "Trích lục khai sinh",
+        "1/TLKS",
+        "UBND PHƯỜNG THÀNH ĐÔNG",
+        "Lê Hoàng Cường",
+    ] {
+        assert!(html.contains(expected), "{expected} missing:\n{html}");
+    }
+    let pdf = app.download(&document).await;
+    let check = |bytes: Vec<u8>| {
+        app.http
+            .post(format!("{}/d/{code}", app.address))
+            .multipart(Form::new().part("file", Part::bytes(bytes).file_name("x.pdf")))
+            .send()
+    };
+    let same = check(pdf.clone()).await.unwrap().text().await.unwrap();
+    assert!(same.contains("đúng là bản đã cấp"), "{same}");
+    assert!(same.contains("2 chữ ký"), "{same}");
+    let mut changed = pdf.clone();
+    changed.extend_from_slice(b"\n% appended\n");
+    let other = check(changed).await.unwrap().text().await.unwrap();
+    assert!(other.contains("không phải bản đã cấp"), "{other}");
+    let junk = check(b"not a pdf".to_vec()).await.unwrap();
+    assert_eq!(junk.status(), 200);
+    assert!(junk.text().await.unwrap().contains("không phải bản đã cấp"));
+    let missing = app
+        .http
+        .get(format!("{}/d/ZZZZZZZZZZ", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn a_failure_after_signing_rolls_everything_back() {
+    // The file store cannot write while its directory is taken by a file: the request fails
+    // after numbering, rendering and both signatures, at the last step before the record.
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    std::fs::write(&data_dir, b"in the way").unwrap();
+    let data = data_dir.clone();
+    let app = spawn_app_with(move |s| s.data_dir = data).await;
+    let mut body = birth();
+    body["agency_pin"] = json!(app.agency_pin());
+    assert_eq!(
+        error_code(app.post_extract(body.clone(), None).await, 500).await,
+        "internal_error"
+    );
+    assert_eq!(document_count(&app), 0);
+    assert_eq!(
+        app.signing_log_count(),
+        0,
+        "the signatures' log lines are rolled back too"
+    );
+
+    std::fs::remove_file(&data_dir).unwrap();
+    let document = app.json_ok(app.post_extract(body, None).await, 201).await;
+    assert_eq!(
+        document["number"], 1,
+        "the failed request's number was given back"
+    );
+    assert_eq!(app.signing_log_count(), 2);
+}
+
+#[tokio::test]
+async fn death_without_time_or_cause_leaves_them_blank() {
+    let app = spawn_app().await;
+    let mut body = death();
+    body["death"].as_object_mut().unwrap().remove("time");
+    body["death"].as_object_mut().unwrap().remove("cause");
+    let document = app.json_ok(app.post_extract(body, None).await, 201).await;
+    let text = squeeze(&pdftotext(&app.download(&document).await));
+    for expected in [
+        "Đã chết vào lúc: … giờ … phút, ngày 18/11/2026",
+        "Ghi bằng chữ: … giờ … phút, ngày mười tám tháng mười một năm hai nghìn không trăm hai mươi sáu",
+        "Nguyên nhân chết: …",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing:\n{text}");
+    }
+}
+
+/// The real binary, killed with SIGKILL while certified-copy requests are in flight, then
+/// started again on the same database and data directory.
+#[tokio::test]
+async fn a_killed_service_leaves_no_half_recorded_document() {
+    use std::process::{Command, Stdio};
+
+    let db = crate::helpers::TestDb::new();
+    let data = tempfile::tempdir().unwrap();
+    let pool = kyso::db::connect(&db.url).unwrap();
+    let (_, key) = kyso::clients::create(
+        &mut kyso::db::get(&pool).unwrap(),
+        Role::Admin,
+        None,
+        "kill",
+    )
+    .unwrap();
+    let pki = crate::helpers::dev_pki();
+    let start = || {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_kyso"))
+            .arg("serve")
+            .env("KYSO_BIND", format!("127.0.0.1:{port}"))
+            .env("KYSO_DATABASE_URL", &db.url)
+            .env("KYSO_DATA_DIR", data.path())
+            .env("KYSO_PKI__DEV_DIR", &pki.dir)
+            .env("KYSO_PKI__TRUST_DIR", data.path().join("trust"))
+            .env("KYSO_PKI__CRL_DIR", data.path().join("crl"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, format!("http://127.0.0.1:{port}"))
+    };
+    let http = reqwest::Client::new();
+    let ready = |address: String| {
+        let http = http.clone();
+        async move {
+            for _ in 0..300 {
+                if http.get(format!("{address}/healthz")).send().await.is_ok() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("kyso did not start");
+        }
+    };
+    let copy = |address: String| {
+        let form = Form::new()
+            .text("commune", "99001")
+            .text("signer", "99001-chair")
+            .text("pin", pki.pin("99001-chair"))
+            .text("agency_pin", pki.pin("99001-agency"))
+            .part(
+                "file",
+                Part::bytes(sample_pdf(XrefStyle::Classic)).file_name("s.pdf"),
+            );
+        http.post(format!("{address}/api/v1/certified-copies"))
+            .bearer_auth(&key)
+            .multipart(form)
+            .send()
+    };
+
+    let (mut child, address) = start();
+    ready(address.clone()).await;
+    let mut in_flight: futures_util::stream::FuturesUnordered<_> =
+        (0..30).map(|_| copy(address.clone())).collect();
+    use futures_util::StreamExt;
+    let mut acknowledged = Vec::new();
+    while let Some(result) = in_flight.next().await {
+        if let Ok(response) = result {
+            if response.status() == 201 {
+                let document: Value = response.json().await.unwrap();
+                acknowledged.push(document["id"].as_str().unwrap().to_owned());
+                child.kill().unwrap(); // SIGKILL, with requests still in flight
+            }
+        }
+    }
+    child.wait().unwrap();
+    assert!(!acknowledged.is_empty());
+
+    let (mut child, address) = start();
+    ready(address.clone()).await;
+    let listed: Value = http
+        .get(format!("{address}/api/v1/documents"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let documents = listed["documents"].as_array().unwrap();
+    let mut numbers: Vec<i64> = documents
+        .iter()
+        .map(|d| d["number"].as_i64().unwrap())
+        .collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=documents.len() as i64).collect::<Vec<_>>(),
+        "gap-free"
+    );
+    assert!(
+        documents.len() < 30,
+        "the kill came while requests were in flight"
+    );
+    for id in &acknowledged {
+        assert!(
+            documents.iter().any(|d| d["id"] == id.as_str()),
+            "acknowledged {id} lost"
+        );
+    }
+    for document in documents {
+        let pdf = http
+            .get(format!("{address}{}", document["pdf"].as_str().unwrap()))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(document["sha256"], hex::encode(openssl::sha::sha256(&pdf)));
+    }
+    let next: Value = copy(address.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(next["number"], documents.len() as i64 + 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
