@@ -253,7 +253,14 @@ async fn import_crl(
     let bytes = form::body(payload, MAX_PKI_UPLOAD).await?;
     let report = with_conn(&state, move |conn, state| {
         let issuers = crl::known_issuers(&state.settings)?;
-        crl::import(conn, &client.id, &bytes, &issuers)
+        let report = crl::import(conn, &client.id, &bytes, &issuers)?;
+        // The verifier judges signatures against it from now on too.
+        let der = openssl::x509::X509Crl::from_der(&bytes)
+            .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
+            .and_then(|crl| crl.to_der())
+            .map_err(|e| Error::CrlMalformed(e.to_string()))?;
+        state.revocation.store(&state.settings.pki.crl_dir, &der)?;
+        Ok(report)
     })
     .await?;
     Ok(HttpResponse::Ok().json(report))

@@ -1,6 +1,8 @@
-//! Certificate revocation lists loaded from folders (`certs/crl/`, and the dev CA's in dev mode).
+//! Certificate revocation lists: loaded from folders at start (`certs/crl/`, and the dev CA's
+//! in dev mode), and added while running when an administrator uploads one.
 
 use std::path::Path;
+use std::sync::{RwLock, RwLockReadGuard};
 
 use chrono::{DateTime, Utc};
 use openssl::asn1::{Asn1Time, Asn1TimeRef};
@@ -10,7 +12,7 @@ use crate::error::{Error, Result};
 
 #[derive(Default)]
 pub struct RevocationLists {
-    crls: Vec<X509Crl>,
+    crls: RwLock<Vec<X509Crl>>,
 }
 
 impl RevocationLists {
@@ -35,16 +37,36 @@ impl RevocationLists {
                 crls.push(crl);
             }
         }
-        Ok(Self { crls })
+        Ok(Self {
+            crls: RwLock::new(crls),
+        })
     }
 
-    pub fn all(&self) -> &[X509Crl] {
-        &self.crls
+    /// The lists, read-locked while the caller looks at them.
+    pub fn all(&self) -> RwLockReadGuard<'_, Vec<X509Crl>> {
+        self.crls
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keeps an uploaded list (its signature already checked by the caller) in `dir`, named by
+    /// its digest, and uses it from now on.
+    pub fn store(&self, dir: &Path, der: &[u8]) -> Result<()> {
+        let crl = X509Crl::from_der(der).map_err(|e| Error::CrlMalformed(e.to_string()))?;
+        let name = hex::encode(crate::pki::cms::sha256(der)?);
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(dir.join(format!("{name}.crl")), der))
+            .map_err(|e| Error::internal(format!("storing the CRL in {}: {e}", dir.display())))?;
+        self.crls
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(crl);
+        Ok(())
     }
 
     /// When `cert` was revoked, if a loaded list of its issuer says so.
     pub fn revocation_time(&self, cert: &X509) -> Option<DateTime<Utc>> {
-        self.crls
+        self.all()
             .iter()
             .find_map(|crl| match crl.get_by_cert(cert) {
                 CrlStatus::Revoked(entry) => to_utc(entry.revocation_date()),

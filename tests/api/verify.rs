@@ -690,3 +690,40 @@ fn collect_pdfs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
     out.sort();
 }
+
+#[tokio::test]
+async fn a_crl_uploaded_by_an_admin_is_used_at_once() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dev_issuing_ca();
+    let root = openssl::x509::X509::from_pem(&std::fs::read(dev_pki().root()).unwrap()).unwrap();
+    let (p12, leaf) = mint(
+        dir.path(),
+        &ca,
+        &[&ca.cert, &root],
+        Utc::now() - Duration::days(2),
+        Utc::now() + Duration::days(30),
+    );
+    let signed = pyhanko_sign(&sample_pdf(XrefStyle::Classic), "Sig1", &p12, "1234", None);
+    assert_all_passed(&app.verify(&signed).await, 1);
+
+    // Revoked yesterday: before the claimed signing time.
+    let crl = dev::build_crl(
+        &ca,
+        &[(&leaf.cert, Utc::now() - Duration::days(1))],
+        Utc::now(),
+        Utc::now() + Duration::days(7),
+    )
+    .unwrap();
+    let upload = |key: String| {
+        app.http
+            .post(format!("{}/api/v1/crls", app.address))
+            .bearer_auth(key)
+            .body(crl.clone())
+            .send()
+    };
+    let viewer = app.api_key(kyso::clients::Role::Viewer, None);
+    assert_eq!(upload(viewer).await.unwrap().status(), 403);
+    assert_eq!(upload(app.admin_key.clone()).await.unwrap().status(), 200);
+    assert_failed(&app.verify(&signed).await, "REVOKED");
+}

@@ -711,14 +711,8 @@ impl Validation<'_> {
         };
         let mut known = false;
         let mut revoked_at = None;
-        for crl in self
-            .ctx
-            .crls
-            .all()
-            .iter()
-            .chain(&self.dss.crls)
-            .filter(|c| verified(c))
-        {
+        let loaded = self.ctx.crls.all();
+        for crl in loaded.iter().chain(&self.dss.crls).filter(|c| verified(c)) {
             known = true;
             if let CrlStatus::Revoked(entry) = crl.get_by_cert(cert) {
                 revoked_at = crate::pki::revocation::to_utc(entry.revocation_date());
