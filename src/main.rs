@@ -202,9 +202,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .unwrap_or("?");
                     let sub = s
                         .sub_indication
-                        .map(|x| format!(" / {x:?}"))
+                        .map(|x| format!(" / {x}"))
                         .unwrap_or_default();
-                    println!("{} ({who}): {:?}{sub}", s.field, s.indication);
+                    println!("{} ({who}): {}{sub}", s.field, s.indication);
                     println!("  {}", s.explanation.vi);
                     for p in &s.problems {
                         println!("  - {p}");

@@ -65,7 +65,7 @@ fn report_view(report: &Report) -> Markup {
         report.indication
     };
     html! {
-        section #summary class={ "card " (class(overall)) } data-indication=(format!("{:?}", report.indication)) {
+        section #summary class={ "card " (class(overall)) } data-indication=(report.indication) {
             p.verdict { (verdict(overall)) }
             p { (report.summary.vi) }
             p.muted lang="en" { (report.summary.en) }
@@ -98,7 +98,7 @@ fn signature_card(sig: &SignatureReport, revisions: usize) -> Markup {
         section class={ "card signature " (class(sig.indication)) } data-field=(sig.field) {
             p.verdict {
                 (verdict(sig.indication))
-                @if let Some(sub) = sig.sub_indication { span.muted { " · " (format!("{sub:?}")) } }
+                @if let Some(sub) = sig.sub_indication { span.muted { " · " (sub) } }
             }
             p { (sig.explanation.vi) }
             p.muted lang="en" { (sig.explanation.en) }

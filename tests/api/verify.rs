@@ -727,3 +727,54 @@ async fn a_crl_uploaded_by_an_admin_is_used_at_once() {
     assert_eq!(upload(app.admin_key.clone()).await.unwrap().status(), 200);
     assert_failed(&app.verify(&signed).await, "REVOKED");
 }
+
+#[tokio::test]
+async fn chromium_reads_the_verdicts_on_the_verify_page() {
+    use fantoccini::Locator;
+
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = app.kyso_signed("99001-chair", "B-T").await;
+    let text = b"BT /F1 24 Tf 72 700 Td (Forged) Tj ET";
+    let body = [
+        format!("<</Length {}>>\nstream\n", text.len()).as_bytes(),
+        text,
+        b"\nendstream",
+    ]
+    .concat();
+    let forged = append_update(&good, first_page_contents(&good), &body);
+
+    let browser = crate::browser::Browser::start().await;
+    let c = &browser.client;
+    for (name, pdf, verdict) in [
+        ("valid", &good, "Hợp lệ"),
+        ("tampered", &forged, "Không hợp lệ"),
+    ] {
+        let path = dir.path().join(format!("{name}.pdf"));
+        std::fs::write(&path, pdf).unwrap();
+        c.goto(&format!("{}/verify", app.address)).await.unwrap();
+        c.find(Locator::Css("input[type=file]"))
+            .await
+            .unwrap()
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap();
+        c.find(Locator::Css("form.upload button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::Css("#summary"))
+            .await
+            .unwrap();
+        assert_eq!(browser.text("#summary .verdict").await, verdict, "{name}");
+        let card = browser.text(".signature .verdict").await;
+        assert!(card.starts_with(verdict), "{name}: {card}");
+        browser
+            .screenshot(&crate::validators::artifact_dir("verify").join(format!("{name}.png")))
+            .await;
+    }
+    browser.quit().await;
+}

@@ -125,3 +125,16 @@ pub struct Change {
     /// The rule that judged it.
     pub rule: &'static str,
 }
+
+/// The ETSI names, as in the JSON report.
+macro_rules! display_as_serialized {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let value = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+                f.write_str(value.as_str().unwrap_or_default())
+            }
+        }
+    )*};
+}
+display_as_serialized!(Indication, SubIndication);
