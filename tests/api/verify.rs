@@ -199,6 +199,16 @@ fn append_update(pdf: &[u8], id: u32, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The incremental saving attack: a later revision replaces page 1's text with `text`.
+fn rewrite_first_page(pdf: &[u8], text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 24 Tf 72 700 Td ({text}) Tj ET");
+    let body = format!(
+        "<</Length {}>>\nstream\n{content}\nendstream",
+        content.len()
+    );
+    append_update(pdf, first_page_contents(pdf), body.as_bytes())
+}
+
 fn first_page_contents(pdf: &[u8]) -> u32 {
     let doc = lopdf::Document::load_mem(pdf).unwrap();
     let page = doc.get_pages()[&1];
@@ -239,14 +249,7 @@ fn byte_range_text(pdf: &[u8]) -> String {
 async fn incremental_saving_attack_is_caught() {
     let app = spawn_app().await;
     let signed = app.kyso_signed("99001-chair", "B-T").await;
-    let text = b"BT /F1 24 Tf 72 700 Td (So tien: 999.000.000 dong) Tj ET";
-    let body = [
-        format!("<</Length {}>>\nstream\n", text.len()).as_bytes(),
-        text,
-        b"\nendstream",
-    ]
-    .concat();
-    let forged = append_update(&signed, first_page_contents(&signed), &body);
+    let forged = rewrite_first_page(&signed, "So tien: 999.000.000 dong");
     let report = app.verify(&forged).await;
     assert_failed(&report, "FORMAT_FAILURE");
     let changes = &report["signatures"][0]["coverage"]["later_changes"];
@@ -567,15 +570,7 @@ async fn cli_exit_codes() {
     let good = dir.path().join("good.pdf");
     std::fs::write(&good, app.kyso_signed("99001-chair", "B-B").await).unwrap();
     let bad = dir.path().join("bad.pdf");
-    std::fs::write(
-        &bad,
-        append_update(
-            &std::fs::read(&good).unwrap(),
-            first_page_contents(&std::fs::read(&good).unwrap()),
-            b"<</Length 0>>\nstream\n\nendstream",
-        ),
-    )
-    .unwrap();
+    std::fs::write(&bad, rewrite_first_page(&std::fs::read(&good).unwrap(), "")).unwrap();
     let garbage = dir.path().join("garbage.pdf");
     std::fs::write(&garbage, b"garbage").unwrap();
     for (file, code) in [(&good, 0), (&bad, 1), (&garbage, 2)] {
@@ -735,14 +730,7 @@ async fn chromium_reads_the_verdicts_on_the_verify_page() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let good = app.kyso_signed("99001-chair", "B-T").await;
-    let text = b"BT /F1 24 Tf 72 700 Td (Forged) Tj ET";
-    let body = [
-        format!("<</Length {}>>\nstream\n", text.len()).as_bytes(),
-        text,
-        b"\nendstream",
-    ]
-    .concat();
-    let forged = append_update(&good, first_page_contents(&good), &body);
+    let forged = rewrite_first_page(&good, "Forged");
 
     let browser = crate::browser::Browser::start().await;
     let c = &browser.client;
