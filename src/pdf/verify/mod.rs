@@ -34,6 +34,7 @@ pub struct Context<'a> {
 
 pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     structure::check_nesting(pdf)?;
+    structure::check_object_streams(pdf, structure::MAX_INFLATED)?;
     let blanked = structure::blank_signature_values(pdf);
     let doc = object::parse(&blanked.bytes)?;
     if doc.objects.len() > structure::MAX_OBJECTS {
@@ -207,10 +208,10 @@ impl Dss {
                         .iter()
                         .filter_map(|i| doc.dereference(i).ok())
                         .filter_map(|(_, o)| o.as_stream().ok())
-                        .filter_map(|s| {
-                            s.decompressed_content()
-                                .ok()
-                                .or_else(|| Some(s.content.clone()))
+                        .filter_map(|s| match s.dict.get(b"Filter").and_then(Object::as_name) {
+                            // Validation data is small: a bigger stream is not a certificate.
+                            Ok(b"FlateDecode") => structure::inflate(&s.content, 1 << 20),
+                            _ => Some(s.content.clone()),
                         })
                         .collect()
                 })

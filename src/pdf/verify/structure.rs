@@ -9,6 +9,9 @@ use crate::error::{Error, Result};
 const MAX_NESTING: usize = 128;
 /// Most indirect objects we accept in one document.
 pub const MAX_OBJECTS: usize = 500_000;
+/// Most bytes the object streams of one document may inflate to (the parser inflates them
+/// all at load, without a limit of its own).
+pub const MAX_INFLATED: u64 = 256 * 1024 * 1024;
 
 /// Offsets just past each `%%EOF` marker and its end-of-line: where each revision ends.
 pub fn revision_ends(pdf: &[u8]) -> Vec<usize> {
@@ -74,6 +77,43 @@ pub fn check_nesting(pdf: &[u8]) -> Result<()> {
         i += 1;
     }
     Ok(())
+}
+
+/// Refuses compression bombs before the parser inflates them: each object stream is inflated
+/// here into a counter, and all of them together may not exceed `limit` bytes.
+pub fn check_object_streams(pdf: &[u8], limit: u64) -> Result<()> {
+    let mut total = 0u64;
+    for at in memchr::memmem::find_iter(pdf, b"/ObjStm") {
+        let Some(start) = find(&pdf[at..], b"stream").map(|s| at + s + b"stream".len()) else {
+            continue;
+        };
+        let data = pdf[start..].strip_prefix(b"\r").unwrap_or(&pdf[start..]);
+        let data = data.strip_prefix(b"\n").unwrap_or(data);
+        let decoder = flate2::read::ZlibDecoder::new(data);
+        let budget = limit - total + 1;
+        // A stream that is not Flate (or is damaged) inflates to little here; the parser
+        // will judge it.
+        total += std::io::copy(
+            &mut std::io::Read::take(decoder, budget),
+            &mut std::io::sink(),
+        )
+        .unwrap_or(0);
+        if total > limit {
+            return Err(Error::PdfMalformed(format!(
+                "object streams inflate to more than {} MiB",
+                limit >> 20
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `data` inflated, when it fits in `limit` bytes.
+pub fn inflate(data: &[u8], limit: u64) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let decoder = flate2::read::ZlibDecoder::new(data);
+    std::io::Read::read_to_end(&mut std::io::Read::take(decoder, limit + 1), &mut out).ok()?;
+    (out.len() as u64 <= limit).then_some(out)
 }
 
 /// The file as the parser sees it: large `/Contents <hex>` values replaced by `<>` and spaces.
@@ -148,6 +188,25 @@ mod tests {
         let text = String::from_utf8(blanked.bytes).unwrap();
         assert!(text.starts_with("<</Contents <>   "));
         assert!(text.ends_with(" /M (x)>> <</Contents <AB>>>"));
+    }
+
+    #[test]
+    fn compression_bombs_are_refused() {
+        use std::io::Write;
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..3 {
+            encoder.write_all(&zeros).unwrap();
+        }
+        let bomb = encoder.finish().unwrap();
+        let mut pdf =
+            b"%PDF-1.7\n1 0 obj <</Type /ObjStm /Filter /FlateDecode>>\nstream\n".to_vec();
+        pdf.extend_from_slice(&bomb);
+        assert!(check_object_streams(&pdf, 2 << 20).is_err());
+        assert!(check_object_streams(&pdf, 4 << 20).is_ok());
+        assert!(
+            check_object_streams(b"%PDF-1.7\n1 0 obj <</Type /ObjStm>>\nstream\nabc", 1).is_ok()
+        );
     }
 
     #[test]
