@@ -72,6 +72,8 @@ pub struct RolloutSettings {
     pub required_positions: Vec<Position>,
     /// Working days (Monday to Friday) the CA may hold a request before it is overdue.
     pub service_days: u32,
+    /// Public holidays (`YYYY-MM-DD`) that are not working days either; Tết moves every year.
+    pub holidays: Vec<chrono::NaiveDate>,
     /// Certificates expiring within each of these many days are counted separately.
     pub expiry_warning_days: Vec<u32>,
     /// Signatures are counted over this many past days.
@@ -136,6 +138,7 @@ impl Default for Settings {
                     Position::Agency,
                 ],
                 service_days: 3,
+                holidays: Vec::new(),
                 expiry_warning_days: vec![30, 60],
                 signature_window_days: 30,
             },
@@ -206,6 +209,20 @@ mod tests {
         assert_eq!(s.tsa.url.as_deref(), Some("http://tsa"));
         // The PIN never prints.
         assert!(!format!("{s:?}").contains("1234"));
+
+        let rollout = dir.path().join("rollout.toml");
+        std::fs::write(
+            &rollout,
+            "[rollout]\nrequired_positions = [\"chair\", \"agency\"]\nholidays = [\"2027-02-05\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&rollout)).unwrap();
+        assert_eq!(
+            s.rollout.required_positions,
+            [Position::Chair, Position::Agency]
+        );
+        assert_eq!(s.rollout.holidays[0].to_string(), "2027-02-05");
+        assert_eq!(s.rollout.service_days, 3);
 
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "bnid = \"x\"\n").unwrap();

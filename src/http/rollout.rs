@@ -310,7 +310,7 @@ async fn get_request(
             .as_deref()
             .map(crate::rollout::parse_time)
             .transpose()?
-            .map(|sent| requests::deadline(sent, state.settings.rollout.service_days).to_string());
+            .map(|sent| requests::deadline(sent, &state.settings.rollout).to_string());
         Ok(json!({"request": request, "events": events, "deadline": deadline}))
     })
     .await?;

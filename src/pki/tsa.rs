@@ -45,7 +45,8 @@ fn sha256_imprint(message: &[u8]) -> Result<MessageImprint> {
 fn random_int() -> Result<Int> {
     let mut bytes = [0u8; 16];
     openssl::rand::rand_bytes(&mut bytes).map_err(Error::internal)?;
-    bytes[0] &= 0x7f; // positive
+    // Positive, and a non-zero first byte: DER forbids a leading zero byte before one < 0x80.
+    bytes[0] = (bytes[0] & 0x7f) | 0x40;
     Int::new(&bytes).map_err(der_err)
 }
 

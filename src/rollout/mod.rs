@@ -18,14 +18,12 @@ use crate::error::{Error, Result};
 
 /// A closed set of words stored as text: the enum, its stored form, parsing and its label.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal / $label:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident ($what:literal) { $($variant:ident = $text:literal / $label:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
@@ -45,7 +43,7 @@ macro_rules! text_enum {
                     $($text => Ok($name::$variant),)+
                     other => Err(Error::BadRequest(format!(
                         "{} must be one of {}, not `{other}`",
-                        stringify!($name),
+                        $what,
                         [$($text),+].join(", ")
                     ))),
                 }
@@ -62,7 +60,7 @@ macro_rules! text_enum {
 
 text_enum! {
     /// Where an official sits (chức vụ); which positions need a certificate is a setting.
-    Position {
+    Position("position") {
         Chair = "chair" / "Chủ tịch UBND",
         ViceChair = "vice_chair" / "Phó Chủ tịch UBND",
         CivilStatus = "civil_status" / "Công chức Tư pháp - Hộ tịch",
@@ -73,7 +71,7 @@ text_enum! {
 
 text_enum! {
     /// A person, or the commune's agency, whose certificate stands for the red seal.
-    OfficialKind {
+    OfficialKind("kind") {
         Person = "person" / "Cá nhân",
         Agency = "agency" / "Cơ quan",
     }
@@ -81,7 +79,7 @@ text_enum! {
 
 text_enum! {
     /// What is asked of the CA (Decree 68/2024 Art. 10–11).
-    RequestKind {
+    RequestKind("kind") {
         New = "new" / "Cấp mới",
         Renewal = "renewal" / "Gia hạn",
         ChangeInfo = "change_info" / "Thay đổi thông tin",
@@ -92,7 +90,7 @@ text_enum! {
 
 text_enum! {
     /// The written request form: Mẫu 01 for a person, 02 for an agency, 03 for a device.
-    Form {
+    Form("form") {
         Mau01 = "01" / "Mẫu 01",
         Mau02 = "02" / "Mẫu 02",
         Mau03 = "03" / "Mẫu 03",
@@ -101,7 +99,7 @@ text_enum! {
 
 text_enum! {
     /// Where a request stands: drafted → submitted → received → issued, or rejected / cancelled.
-    RequestState {
+    RequestState("state") {
         Drafted = "drafted" / "Đang soạn",
         Submitted = "submitted" / "Đã gửi",
         Received = "received" / "CA đã tiếp nhận",

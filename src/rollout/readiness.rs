@@ -262,7 +262,7 @@ pub fn compute(
         r.oldest_pending_days = Some(r.oldest_pending_days.map_or(age, |a| a.max(age)));
         let with_ca = RequestState::parse(state)?.is_with_ca();
         if let (true, Some(sent)) = (with_ca, submitted) {
-            if requests::is_overdue(parse_time(sent)?, settings.service_days, now) {
+            if requests::is_overdue(parse_time(sent)?, settings, now) {
                 r.overdue_requests += 1;
             }
         }

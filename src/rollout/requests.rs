@@ -11,6 +11,7 @@ use super::{
     RequestState,
 };
 use crate::clients::Client;
+use crate::config::RolloutSettings;
 use crate::db::models::{Commune, IssuanceRequest, Official, RequestEvent};
 use crate::db::schema::{issuance_requests, request_events};
 use crate::db::{self, DbConnection};
@@ -232,14 +233,15 @@ pub fn list(
         .load(conn)?)
 }
 
-/// The last day (Vietnam time) the CA may still hold a request sent on `sent`: `days` working
-/// days later, Saturdays and Sundays not counted. Public holidays are not modelled.
-pub fn deadline(sent: DateTime<Utc>, days: u32) -> NaiveDate {
+/// The last day (Vietnam time) the CA may still hold a request sent on `sent`: the service
+/// time in working days later, Saturdays, Sundays and the configured holidays not counted.
+pub fn deadline(sent: DateTime<Utc>, service: &RolloutSettings) -> NaiveDate {
     let mut day = vietnam_time(sent).date_naive();
-    let mut left = days;
+    let mut left = service.service_days;
     while left > 0 {
         day = day + Days::new(1);
-        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+        let weekend = matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+        if !weekend && !service.holidays.contains(&day) {
             left -= 1;
         }
     }
@@ -247,8 +249,8 @@ pub fn deadline(sent: DateTime<Utc>, days: u32) -> NaiveDate {
 }
 
 /// Held by the CA past its service time at `now`.
-pub fn is_overdue(sent: DateTime<Utc>, days: u32, now: DateTime<Utc>) -> bool {
-    vietnam_time(now).date_naive() > deadline(sent, days)
+pub fn is_overdue(sent: DateTime<Utc>, service: &RolloutSettings, now: DateTime<Utc>) -> bool {
+    vietnam_time(now).date_naive() > deadline(sent, service)
 }
 
 /// Where the written requests go (to confirm: the CA's exact department).
@@ -341,21 +343,24 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
     #[test]
-    fn weekends_do_not_count() {
+    fn weekends_and_holidays_do_not_count() {
+        let mut service = crate::config::Settings::default().rollout;
         // Friday 27 Nov 2026, 10:00 in Vietnam: three working days end on Wednesday 2 Dec.
         let friday = at("2026-11-27T03:00:00Z");
-        assert_eq!(
-            deadline(friday, 3),
-            NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()
-        );
-        assert!(!is_overdue(friday, 3, at("2026-12-02T16:59:00Z")));
-        assert!(is_overdue(friday, 3, at("2026-12-02T17:00:00Z"))); // 00:00 Thursday, UTC+7
-                                                                    // Sent late on Sunday evening (UTC+7), still Sunday: Mon, Tue, Wed.
+        assert_eq!(deadline(friday, &service), date(2026, 12, 2));
+        assert!(!is_overdue(friday, &service, at("2026-12-02T16:59:00Z")));
+        // 00:00 on Thursday in Vietnam.
+        assert!(is_overdue(friday, &service, at("2026-12-02T17:00:00Z")));
+        // Sent late on Sunday evening in Vietnam (still Sunday there): Mon, Tue, Wed.
         let sunday = at("2026-11-29T16:00:00Z");
-        assert_eq!(
-            deadline(sunday, 3),
-            NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()
-        );
+        assert_eq!(deadline(sunday, &service), date(2026, 12, 2));
+        // A holiday on the Monday pushes the deadline to Thursday.
+        service.holidays = vec![date(2026, 11, 30)];
+        assert_eq!(deadline(friday, &service), date(2026, 12, 3));
     }
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::layout;
 use super::rollout::{caller, sign_in_page};
 use crate::app::AppState;
+use crate::config::RolloutSettings;
 use crate::db;
 use crate::db::models::{Certificate, Commune, IssuanceRequest, Official};
 use crate::error::Result;
@@ -57,7 +58,7 @@ pub(super) async fn page(
     })
     .await?;
     let title = detail.commune.name.clone();
-    let body = render(&detail, now, state.settings.rollout.service_days);
+    let body = render(&detail, now, &state.settings.rollout);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(layout(&title, body).into_string()))
@@ -108,7 +109,7 @@ fn masked(id: Option<&str>) -> String {
     .unwrap_or_default()
 }
 
-fn render(d: &Detail, now: DateTime<Utc>, service_days: u32) -> Markup {
+fn render(d: &Detail, now: DateTime<Utc>, service: &RolloutSettings) -> Markup {
     let name_of = |id: &str| {
         d.officials
             .iter()
@@ -143,7 +144,7 @@ fn render(d: &Detail, now: DateTime<Utc>, service_days: u32) -> Markup {
                 tbody {
                     @for r in &d.open {
                         @let sent = r.submitted_at.as_deref().and_then(|t| parse_time(t).ok());
-                        @let late = sent.is_some_and(|s| RequestState::parse(&r.state).is_ok_and(|st| st.is_with_ca()) && requests::is_overdue(s, service_days, now));
+                        @let late = sent.is_some_and(|s| RequestState::parse(&r.state).is_ok_and(|st| st.is_with_ca()) && requests::is_overdue(s, service, now));
                         tr id={ "request-" (r.id) } {
                             td { (name_of(&r.official_id)) }
                             td { (RequestKind::label_of(&r.kind)) }
@@ -152,7 +153,7 @@ fn render(d: &Detail, now: DateTime<Utc>, service_days: u32) -> Markup {
                             td { (r.submitted_at.as_deref().map(date).unwrap_or_default()) }
                             td {
                                 @if let Some(sent) = sent {
-                                    (requests::deadline(sent, service_days).format("%d/%m/%Y").to_string())
+                                    (requests::deadline(sent, service).format("%d/%m/%Y").to_string())
                                     @if late { " " span.bad { "quá hạn" } }
                                 }
                             }

@@ -494,7 +494,8 @@ async fn a_commune_goes_from_nothing_to_ready() {
         ),
         (Some(1), Some(0))
     );
-    let week = readiness(&app, "31001", Some(now + Duration::days(7))).await;
+    // (A fresh `now`: the request is younger than the one taken above.)
+    let week = readiness(&app, "31001", Some(Utc::now() + Duration::days(7))).await;
     assert_eq!(
         (
             week["overdue_requests"].as_u64(),
