@@ -3,7 +3,8 @@
 //! OpenSSL RSA-2048 signatures per second measured in the same run. An extract carries two
 //! signatures, so the ceiling is `raw / 2` per core; the ratio says how close kyso gets.
 //!
-//! `cargo bench --bench documents`. Under `cargo test` it issues one extract as a smoke test.
+//! `cargo bench --bench documents` (SQLite; `KYSO_BENCH_DATABASE_URL=postgres://host:5432` for
+//! PostgreSQL). Under `cargo test` it issues one extract as a smoke test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -32,6 +33,23 @@ fn body(commune: &str, pins: (&str, &str)) -> Value {
             "nationality": "Việt Nam", "residence": "Số 12 ngõ 34 đường Lạch Tray, Hải Phòng"
         }
     })
+}
+
+/// SQLite in `dir`, or with `KYSO_BENCH_DATABASE_URL=postgres://…` (a server) a fresh database
+/// on that server (left behind: benchmarks are run by hand).
+fn database(dir: &tempfile::TempDir) -> String {
+    use diesel::{Connection, RunQueryDsl};
+    match std::env::var("KYSO_BENCH_DATABASE_URL") {
+        Ok(server) => {
+            let name = format!("kyso_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres")).unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .unwrap();
+            format!("{server}/{name}")
+        }
+        Err(_) => format!("sqlite://{}", dir.path().join("kyso.db").display()),
+    }
 }
 
 /// Calls `f` for about `budget` and returns calls per second.
@@ -74,7 +92,7 @@ fn main() {
     let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
-        database_url: format!("sqlite://{}", dir.path().join("kyso.db").display()),
+        database_url: database(&dir),
         ..Settings::default()
     };
     settings.pki.dev_dir = dir.path().join("pki");
@@ -187,7 +205,14 @@ fn main() {
     });
 
     let ceiling = raw / 2.0;
-    println!("birth extract, official RSA-2048 + agency RSA-2048, SQLite, files store");
+    println!(
+        "birth extract, official RSA-2048 + agency RSA-2048, {}, files store",
+        if std::env::var("KYSO_BENCH_DATABASE_URL").is_ok() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
     println!("openssl RSA-2048 signatures/s (1 core)      : {raw:>9.1}");
     println!("  ceiling: extracts/s at 2 raw signatures  : {ceiling:>9.1}");
     for (label, value) in [
