@@ -36,7 +36,7 @@ fn body(commune: &str, pins: (&str, &str)) -> Value {
 }
 
 /// SQLite in `dir`, or with `KYSO_BENCH_DATABASE_URL=postgres://…` (a server) a fresh database
-/// on that server (left behind: benchmarks are run by hand).
+/// on that server, dropped by `drop_database` at the end.
 fn database(dir: &tempfile::TempDir) -> String {
     use diesel::{Connection, RunQueryDsl};
     match std::env::var("KYSO_BENCH_DATABASE_URL") {
@@ -49,6 +49,19 @@ fn database(dir: &tempfile::TempDir) -> String {
             format!("{server}/{name}")
         }
         Err(_) => format!("sqlite://{}", dir.path().join("kyso.db").display()),
+    }
+}
+
+fn drop_database(url: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    if let (Ok(server), Some((_, name))) = (
+        std::env::var("KYSO_BENCH_DATABASE_URL"),
+        url.rsplit_once('/'),
+    ) {
+        let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres")).unwrap();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .unwrap();
     }
 }
 
@@ -118,7 +131,10 @@ fn main() {
         assert_eq!(issued.document.state, "sealed");
     };
     issue(&state);
+    let database_url = settings.database_url.clone();
     if !benchmarking {
+        drop(state);
+        drop_database(&database_url);
         return;
     }
 
@@ -226,4 +242,6 @@ fn main() {
             100.0 * value / ceiling
         );
     }
+    drop(runtime);
+    drop_database(&database_url);
 }
