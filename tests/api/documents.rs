@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{error_code, spawn_app, spawn_app_with, TestApp};
-use crate::validators::{artifact_dir, pdfsig, pdftoppm, pdftotext, pyhanko_validate, qpdf_check};
+use crate::validators::{
+    artifact_dir, pdfsig, pdftoppm, pdftoppm_at, pdftotext, pyhanko_validate, qpdf_check, qr_codes,
+};
 
 /// The text with every run of whitespace made one space, so wrapped and column-aligned
 /// `pdftotext -layout` output compares with the values sent.
@@ -469,6 +471,8 @@ async fn the_statement_can_be_a_stamp_on_the_last_page() {
         "{pages:?}"
     );
     assert_rendered(&pdf, "copy-stamp", 2);
+    let last = &pdftoppm_at(&pdf, 200)[1];
+    assert_eq!(qr_codes(last), vec![document["lookup_url"].as_str().unwrap().to_owned()]);
     assert_signed_twice(&app, &pdf, 2);
 }
 
@@ -758,6 +762,11 @@ async fn the_lookup_page_tells_whether_a_file_is_the_issued_one() {
         assert!(html.contains(expected), "{expected} missing:\n{html}");
     }
     let pdf = app.download(&document).await;
+    let page = &pdftoppm_at(&pdf, 200)[0];
+    assert_eq!(
+        qr_codes(page),
+        vec![document["lookup_url"].as_str().unwrap().to_owned()]
+    );
     let check = |bytes: Vec<u8>| {
         app.http
             .post(format!("{}/d/{code}", app.address))
