@@ -472,7 +472,10 @@ async fn the_statement_can_be_a_stamp_on_the_last_page() {
     );
     assert_rendered(&pdf, "copy-stamp", 2);
     let last = &pdftoppm_at(&pdf, 200)[1];
-    assert_eq!(qr_codes(last), vec![document["lookup_url"].as_str().unwrap().to_owned()]);
+    assert_eq!(
+        qr_codes(last),
+        vec![document["lookup_url"].as_str().unwrap().to_owned()]
+    );
     assert_signed_twice(&app, &pdf, 2);
 }
 
