@@ -22,7 +22,8 @@ fn body(commune: &str, pins: (&str, &str)) -> Value {
     json!({
         "kind": "birth", "commune": commune, "signer": format!("{commune}-civil-status"),
         "pin": pins.0, "agency_pin": pins.1,
-        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10"},
+        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10",
+                     "authority": "Ủy ban nhân dân phường Thành Đông"},
         "child": {
             "full_name": "Nguyễn Thị Ánh Tuyết", "sex": "Nữ", "date_of_birth": "2026-03-05",
             "place_of_birth": "Bệnh viện Phụ sản Hải Phòng", "home_town": "Xã An Hưng, Hải Phòng",

@@ -50,7 +50,8 @@ fn birth() -> Value {
         "kind": "birth",
         "commune": "99001",
         "signer": "99001-civil-status",
-        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10"},
+        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10",
+                     "authority": "Ủy ban nhân dân phường Thành Đông, thành phố Hải Phòng"},
         "child": {
             "full_name": "Nguyễn Thị Ánh Tuyết",
             "sex": "Nữ",
@@ -103,7 +104,8 @@ fn death() -> Value {
         "kind": "death",
         "commune": "99001",
         "signer": "99001-civil-status",
-        "register": {"book": "01/2026", "number": "17", "date": "2026-11-20"},
+        "register": {"book": "01/2026", "number": "17", "date": "2026-11-20",
+                     "authority": "Ủy ban nhân dân phường Thành Đông"},
         "deceased": {
             "full_name": "Hoàng Văn Thụ", "date_of_birth": "1941-09-02", "sex": "Nam",
             "ethnicity": "Kinh", "nationality": "Việt Nam",
