@@ -348,6 +348,16 @@ async fn invalid_fields_are_all_reported_at_once() {
             .unwrap();
         assert_eq!(error_code(response, 422).await, "validation_failed");
     }
+    let huge = app
+        .http
+        .post(format!("{}/api/v1/extracts", app.address))
+        .bearer_auth(&app.admin_key)
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(huge, 413).await, "payload_too_large");
     let unknown_kind = app.post_extract(json!({"kind": "adoption"}), None).await;
     let error: Value = unknown_kind.json().await.unwrap();
     let fields = error["error"]["fields"].as_array().unwrap();
