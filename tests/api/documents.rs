@@ -298,6 +298,10 @@ async fn every_extract_kind_reads_back_exactly_and_is_signed_twice() {
         assert!(text.contains("Ký bởi: UBND Phường Thành Đông") || text.contains("Ký bởi:"), "{text}");
         assert_rendered(&pdf, &kind, 1);
         assert_signed_twice(&app, &pdf, 2);
+        // A TSA is configured (kyso's own in dev mode), so both signatures are PAdES B-T.
+        for line in pyhanko_validate(&pdf, &app.pki.root()).unwrap() {
+            assert!(line.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "{kind}: {line}");
+        }
     }
 }
 
