@@ -720,6 +720,14 @@ async fn documents_are_listed_and_kept_from_other_communes() {
     let forbidden = list(other.clone(), "?commune=99001").await.unwrap();
     assert_eq!(error_code(forbidden, 403).await, "forbidden");
     let id = all["documents"][0]["id"].as_str().unwrap();
+    let one = app
+        .http
+        .get(format!("{}/api/v1/documents/{id}", app.address))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.json_ok(one, 200).await, all["documents"][0]);
     let hidden = app
         .http
         .get(format!("{}/api/v1/documents/{id}/pdf", app.address))
