@@ -3,7 +3,8 @@
 //! OpenSSL RSA-2048 signatures per second measured in the same run. An extract carries two
 //! signatures, so the ceiling is `raw / 2` per core; the ratio says how close kyso gets.
 //!
-//! `cargo bench --bench documents`. Under `cargo test` it issues one extract as a smoke test.
+//! `cargo bench --bench documents` (SQLite; `KYSO_BENCH_DATABASE_URL=postgres://host:5432` for
+//! PostgreSQL). Under `cargo test` it issues one extract as a smoke test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,7 +22,8 @@ fn body(commune: &str, pins: (&str, &str)) -> Value {
     json!({
         "kind": "birth", "commune": commune, "signer": format!("{commune}-civil-status"),
         "pin": pins.0, "agency_pin": pins.1,
-        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10"},
+        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10",
+                     "authority": "Ủy ban nhân dân phường Thành Đông"},
         "child": {
             "full_name": "Nguyễn Thị Ánh Tuyết", "sex": "Nữ", "date_of_birth": "2026-03-05",
             "place_of_birth": "Bệnh viện Phụ sản Hải Phòng", "home_town": "Xã An Hưng, Hải Phòng",
@@ -32,6 +34,36 @@ fn body(commune: &str, pins: (&str, &str)) -> Value {
             "nationality": "Việt Nam", "residence": "Số 12 ngõ 34 đường Lạch Tray, Hải Phòng"
         }
     })
+}
+
+/// SQLite in `dir`, or with `KYSO_BENCH_DATABASE_URL=postgres://…` (a server) a fresh database
+/// on that server, dropped by `drop_database` at the end.
+fn database(dir: &tempfile::TempDir) -> String {
+    use diesel::{Connection, RunQueryDsl};
+    match std::env::var("KYSO_BENCH_DATABASE_URL") {
+        Ok(server) => {
+            let name = format!("kyso_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres")).unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .unwrap();
+            format!("{server}/{name}")
+        }
+        Err(_) => format!("sqlite://{}", dir.path().join("kyso.db").display()),
+    }
+}
+
+fn drop_database(url: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    if let (Ok(server), Some((_, name))) = (
+        std::env::var("KYSO_BENCH_DATABASE_URL"),
+        url.rsplit_once('/'),
+    ) {
+        let mut admin = diesel::PgConnection::establish(&format!("{server}/postgres")).unwrap();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .unwrap();
+    }
 }
 
 /// Calls `f` for about `budget` and returns calls per second.
@@ -74,7 +106,7 @@ fn main() {
     let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
         data_dir: dir.path().join("data"),
-        database_url: format!("sqlite://{}", dir.path().join("kyso.db").display()),
+        database_url: database(&dir),
         ..Settings::default()
     };
     settings.pki.dev_dir = dir.path().join("pki");
@@ -100,7 +132,10 @@ fn main() {
         assert_eq!(issued.document.state, "sealed");
     };
     issue(&state);
+    let database_url = settings.database_url.clone();
     if !benchmarking {
+        drop(state);
+        drop_database(&database_url);
         return;
     }
 
@@ -187,7 +222,14 @@ fn main() {
     });
 
     let ceiling = raw / 2.0;
-    println!("birth extract, official RSA-2048 + agency RSA-2048, SQLite, files store");
+    println!(
+        "birth extract, official RSA-2048 + agency RSA-2048, {}, files store",
+        if std::env::var("KYSO_BENCH_DATABASE_URL").is_ok() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
     println!("openssl RSA-2048 signatures/s (1 core)      : {raw:>9.1}");
     println!("  ceiling: extracts/s at 2 raw signatures  : {ceiling:>9.1}");
     for (label, value) in [
@@ -201,4 +243,6 @@ fn main() {
             100.0 * value / ceiling
         );
     }
+    drop(runtime);
+    drop_database(&database_url);
 }

@@ -97,9 +97,7 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
             let book = input.text("register.book", SHORT);
             let number = input.text("register.number", SHORT);
             let date = input.date("register.date");
-            let by = input
-                .optional_text("register.authority", PLACE)
-                .unwrap_or_default();
+            let by = input.text("register.authority", PLACE);
             let body = match kind {
                 Kind::Birth => birth(&mut input, date, &by),
                 Kind::Marriage => marriage(&mut input, date, &by),
@@ -164,9 +162,7 @@ fn field(label: &str, value: impl Into<String>) -> Line {
 }
 
 fn registered(lines: &mut Vec<Line>, label: &str, date: Option<NaiveDate>, by: &str) {
-    if !by.is_empty() {
-        lines.push(field(label, by));
-    }
+    lines.push(field(label, by));
     lines.push(field("Ngày, tháng, năm đăng ký", dmy(date)));
 }
 

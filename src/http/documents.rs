@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::form::Form;
+use super::form::{self, Form};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::db::{self, models::Document};
@@ -75,13 +75,17 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>> {
         })
 }
 
+/// An extract request is a few kilobytes of JSON.
+const MAX_EXTRACT_BODY: usize = 256 * 1024;
+
 pub async fn create_extract(
     state: web::Data<AppState>,
     client: Client,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
     let key = idempotency_key(&req)?;
+    let body = form::body(payload, MAX_EXTRACT_BODY).await?;
     let (request, extract) = extracts::parse(&body, key)?;
     let work = state.clone();
     let result =

@@ -6,7 +6,7 @@ use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 
 use crate::error::{Error, Result};
 use crate::pdf::object::{self, deflate};
-use crate::pdf::render::canvas::{Drawing, A4, BOLD, REGULAR};
+use crate::pdf::render::canvas::{Drawing, A4};
 use crate::pdf::render::statement::{self, Statement};
 use crate::pdf::update::Update;
 
@@ -76,7 +76,7 @@ pub fn page_box(doc: &Document, page: u32) -> Result<[f32; 4]> {
 /// The statement's fonts as new objects; returns a `/Font` resource dictionary.
 fn fonts(update: &mut Update, drawing: &Drawing) -> Dictionary {
     let mut resources = Dictionary::new();
-    for (name, font) in [(REGULAR, &drawing.regular), (BOLD, &drawing.bold)] {
+    for (name, font) in &drawing.fonts {
         let (id, objects) = font.to_lopdf(update.next_id_mut());
         for (object_id, object) in objects {
             update.put(object_id, object);

@@ -17,6 +17,7 @@ use crate::pdf::object::deflate;
 
 static REGULAR: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Regular.ttf");
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Bold.ttf");
+static ITALIC: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Italic.ttf");
 
 /// CIDs are glyph ids of the subset font, so the CIDFont uses the Identity ordering.
 const IDENTITY: SystemInfo<'static> = SystemInfo {
@@ -31,6 +32,8 @@ const FLAGS: FontFlags = FontFlags::SERIF.union(FontFlags::SYMBOLIC);
 pub enum Face {
     Regular,
     Bold,
+    /// For the place-and-date line of administrative documents.
+    Italic,
 }
 
 impl Face {
@@ -38,6 +41,7 @@ impl Face {
         match self {
             Face::Regular => REGULAR,
             Face::Bold => BOLD,
+            Face::Italic => ITALIC,
         }
     }
 
@@ -45,6 +49,7 @@ impl Face {
         match self {
             Face::Regular => "LiberationSerif",
             Face::Bold => "LiberationSerif-Bold",
+            Face::Italic => "LiberationSerif-Italic",
         }
     }
 }
@@ -368,8 +373,8 @@ mod tests {
     }
 
     #[test]
-    fn both_faces_cover_vietnamese() {
-        for face in [Face::Regular, Face::Bold] {
+    fn every_face_covers_vietnamese() {
+        for face in [Face::Regular, Face::Bold, Face::Italic] {
             let subset = FontSubset::new(face).unwrap();
             let all = format!("{VIETNAMESE}{}", VIETNAMESE.to_uppercase());
             let missing: String = all

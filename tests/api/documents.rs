@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 
 use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{error_code, spawn_app, spawn_app_with, TestApp};
-use crate::validators::{artifact_dir, pdfsig, pdftoppm, pdftotext, pyhanko_validate, qpdf_check};
+use crate::validators::{
+    artifact_dir, pdfsig, pdftoppm, pdftoppm_at, pdftotext, pyhanko_validate, qpdf_check, qr_codes,
+};
 
 /// The text with every run of whitespace made one space, so wrapped and column-aligned
 /// `pdftotext -layout` output compares with the values sent.
@@ -48,7 +50,8 @@ fn birth() -> Value {
         "kind": "birth",
         "commune": "99001",
         "signer": "99001-civil-status",
-        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10"},
+        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10",
+                     "authority": "Ủy ban nhân dân phường Thành Đông, thành phố Hải Phòng"},
         "child": {
             "full_name": "Nguyễn Thị Ánh Tuyết",
             "sex": "Nữ",
@@ -101,7 +104,8 @@ fn death() -> Value {
         "kind": "death",
         "commune": "99001",
         "signer": "99001-civil-status",
-        "register": {"book": "01/2026", "number": "17", "date": "2026-11-20"},
+        "register": {"book": "01/2026", "number": "17", "date": "2026-11-20",
+                     "authority": "Ủy ban nhân dân phường Thành Đông"},
         "deceased": {
             "full_name": "Hoàng Văn Thụ", "date_of_birth": "1941-09-02", "sex": "Nam",
             "ethnicity": "Kinh", "nationality": "Việt Nam",
@@ -294,6 +298,10 @@ async fn every_extract_kind_reads_back_exactly_and_is_signed_twice() {
         assert!(text.contains("Ký bởi: UBND Phường Thành Đông") || text.contains("Ký bởi:"), "{text}");
         assert_rendered(&pdf, &kind, 1);
         assert_signed_twice(&app, &pdf, 2);
+        // A TSA is configured (kyso's own in dev mode), so both signatures are PAdES B-T.
+        for line in pyhanko_validate(&pdf, &app.pki.root()).unwrap() {
+            assert!(line.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "{kind}: {line}");
+        }
     }
 }
 
@@ -344,6 +352,16 @@ async fn invalid_fields_are_all_reported_at_once() {
             .unwrap();
         assert_eq!(error_code(response, 422).await, "validation_failed");
     }
+    let huge = app
+        .http
+        .post(format!("{}/api/v1/extracts", app.address))
+        .bearer_auth(&app.admin_key)
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(huge, 413).await, "payload_too_large");
     let unknown_kind = app.post_extract(json!({"kind": "adoption"}), None).await;
     let error: Value = unknown_kind.json().await.unwrap();
     let fields = error["error"]["fields"].as_array().unwrap();
@@ -469,6 +487,11 @@ async fn the_statement_can_be_a_stamp_on_the_last_page() {
         "{pages:?}"
     );
     assert_rendered(&pdf, "copy-stamp", 2);
+    let last = &pdftoppm_at(&pdf, 200)[1];
+    assert_eq!(
+        qr_codes(last),
+        vec![document["lookup_url"].as_str().unwrap().to_owned()]
+    );
     assert_signed_twice(&app, &pdf, 2);
 }
 
@@ -697,6 +720,14 @@ async fn documents_are_listed_and_kept_from_other_communes() {
     let forbidden = list(other.clone(), "?commune=99001").await.unwrap();
     assert_eq!(error_code(forbidden, 403).await, "forbidden");
     let id = all["documents"][0]["id"].as_str().unwrap();
+    let one = app
+        .http
+        .get(format!("{}/api/v1/documents/{id}", app.address))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.json_ok(one, 200).await, all["documents"][0]);
     let hidden = app
         .http
         .get(format!("{}/api/v1/documents/{id}/pdf", app.address))
@@ -758,6 +789,11 @@ async fn the_lookup_page_tells_whether_a_file_is_the_issued_one() {
         assert!(html.contains(expected), "{expected} missing:\n{html}");
     }
     let pdf = app.download(&document).await;
+    let page = &pdftoppm_at(&pdf, 200)[0];
+    assert_eq!(
+        qr_codes(page),
+        vec![document["lookup_url"].as_str().unwrap().to_owned()]
+    );
     let check = |bytes: Vec<u8>| {
         app.http
             .post(format!("{}/d/{code}", app.address))

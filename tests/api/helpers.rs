@@ -140,7 +140,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     .expect("admin key");
     TestApp {
         address,
-        http: reqwest::Client::new(),
+        // Idle connections are dropped before actix's 5 s keep-alive closes them, so a request
+        // after a slow validator never lands on a connection the server is closing.
+        http: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("HTTP client"),
         admin_key,
         pool,
         pki: dev_pki(),

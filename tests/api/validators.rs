@@ -432,15 +432,36 @@ pub struct RenderedPage {
     pub height: u32,
     pub ink: f64,
     pub png: Vec<u8>,
+    /// One byte per pixel, 0 black to 255 white.
+    pub gray: Vec<u8>,
+}
+
+/// The contents of every QR code on the page (rqrr, an independent decoder).
+pub fn qr_codes(page: &RenderedPage) -> Vec<String> {
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(
+        page.width as usize,
+        page.height as usize,
+        |x, y| page.gray[y * page.width as usize + x],
+    );
+    image
+        .detect_grids()
+        .iter()
+        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+        .collect()
 }
 
 /// Renders every page with `pdftoppm -r 72 -png` (1 px = 1 pt) and measures it.
 pub fn pdftoppm(pdf: &[u8]) -> Vec<RenderedPage> {
+    pdftoppm_at(pdf, 72)
+}
+
+/// Renders every page at `dpi` and measures it.
+pub fn pdftoppm_at(pdf: &[u8], dpi: u32) -> Vec<RenderedPage> {
     let dir = temp_dir();
     let input = write_input(&dir, "input.pdf", pdf);
     run_ok(
         Command::new("pdftoppm")
-            .args(["-r", "72", "-png"])
+            .args(["-r", &dpi.to_string(), "-png"])
             .arg(&input)
             .arg(dir.path().join("page")),
         "pdftoppm",
@@ -467,11 +488,19 @@ pub fn pdftoppm(pdf: &[u8]) -> Vec<RenderedPage> {
                 .chunks_exact(channels)
                 .filter(|px| px.iter().take(3).any(|&v| v < 200))
                 .count();
+            let gray = pixels
+                .chunks_exact(channels)
+                .map(|px| {
+                    let rgb = &px[..channels.min(3)];
+                    (rgb.iter().map(|&v| u32::from(v)).sum::<u32>() / rgb.len() as u32) as u8
+                })
+                .collect();
             RenderedPage {
                 width: frame.width,
                 height: frame.height,
                 ink: inked as f64 / (frame.width as f64 * frame.height as f64),
                 png,
+                gray,
             }
         })
         .collect()

@@ -1,6 +1,6 @@
 //! A small drawing surface over pdf-writer's content streams: text in the embedded Vietnamese
-//! serif (regular and bold, resources `/F1` and `/F2`), centring and word wrapping from the
-//! font's own advances, rules, and QR codes drawn as vector squares.
+//! serif (regular, bold, italic: resources `/F1`, `/F2`, `/F3`), centring and word wrapping from
+//! the font's own advances, rules, and QR codes drawn as vector squares.
 
 use pdf_writer::{Content, Name, Str};
 use qrcode::{Color, QrCode};
@@ -10,29 +10,41 @@ use crate::pdf::font::{EmbeddedFont, Face, FontSubset};
 
 /// A4 portrait in points.
 pub const A4: [f32; 2] = [595.28, 841.89];
-pub const REGULAR: Name<'static> = Name(b"F1");
-pub const BOLD: Name<'static> = Name(b"F2");
+const FACES: [(Face, Name<'static>); 3] = [
+    (Face::Regular, Name(b"F1")),
+    (Face::Bold, Name(b"F2")),
+    (Face::Italic, Name(b"F3")),
+];
 
 /// Pages of drawing operations that share one subset per face.
 pub struct Canvas {
     pages: Vec<Content>,
-    regular: FontSubset,
-    bold: FontSubset,
+    /// Indexed like `FACES`, with whether the face was used.
+    fonts: Vec<(FontSubset, bool)>,
 }
 
-/// The drawn pages and the fonts they use, ready to be written into a PDF.
+/// The drawn pages and the fonts they use (resource name, font), ready to be written into a PDF.
 pub struct Drawing {
     pub pages: Vec<Vec<u8>>,
-    pub regular: EmbeddedFont,
-    pub bold: EmbeddedFont,
+    pub fonts: Vec<(Name<'static>, EmbeddedFont)>,
+}
+
+fn index(face: Face) -> usize {
+    match face {
+        Face::Regular => 0,
+        Face::Bold => 1,
+        Face::Italic => 2,
+    }
 }
 
 impl Canvas {
     pub fn new() -> Result<Self> {
         Ok(Self {
             pages: vec![Content::new()],
-            regular: FontSubset::new(Face::Regular)?,
-            bold: FontSubset::new(Face::Bold)?,
+            fonts: FACES
+                .iter()
+                .map(|(face, _)| Ok((FontSubset::new(*face)?, false)))
+                .collect::<Result<_>>()?,
         })
     }
 
@@ -48,23 +60,16 @@ impl Canvas {
         &mut self.pages[last]
     }
 
-    fn font(&self, face: Face) -> &FontSubset {
-        match face {
-            Face::Regular => &self.regular,
-            Face::Bold => &self.bold,
-        }
-    }
-
     pub fn width(&self, face: Face, size: f32, text: &str) -> f32 {
-        self.font(face).width(text, size)
+        self.fonts[index(face)].0.width(text, size)
     }
 
     /// `text` with its baseline starting at (x, y).
     pub fn text(&mut self, face: Face, size: f32, x: f32, y: f32, text: &str) {
-        let (name, encoded) = match face {
-            Face::Regular => (REGULAR, self.regular.encode(text)),
-            Face::Bold => (BOLD, self.bold.encode(text)),
-        };
+        let (font, used) = &mut self.fonts[index(face)];
+        *used = true;
+        let encoded = font.encode(text);
+        let name = FACES[index(face)].1;
         self.page()
             .begin_text()
             .set_font(name, size)
@@ -169,15 +174,21 @@ impl Canvas {
         Ok(())
     }
 
+    /// The pages, and the fonts of the faces that were used.
     pub fn finish(self) -> Result<Drawing> {
+        let mut fonts = Vec::new();
+        for ((font, used), (_, name)) in self.fonts.into_iter().zip(FACES) {
+            if used {
+                fonts.push((name, font.finish()?));
+            }
+        }
         Ok(Drawing {
             pages: self
                 .pages
                 .into_iter()
                 .map(|c| c.finish().into_vec())
                 .collect(),
-            regular: self.regular.finish()?,
-            bold: self.bold.finish()?,
+            fonts,
         })
     }
 }

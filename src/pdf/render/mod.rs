@@ -12,7 +12,7 @@ use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use pdf_writer::{Chunk, Date, Filter, Finish, Pdf, Rect, Ref, TextStr};
 
 use crate::pdf::object::deflate;
-use canvas::{Drawing, BOLD, REGULAR};
+use canvas::Drawing;
 
 /// The document information written to `/Info` and to the XMP metadata stream.
 pub struct Info<'a> {
@@ -33,8 +33,11 @@ pub fn write_pdf(drawing: &Drawing, size: [f32; 2], info: &Info<'_>) -> Vec<u8> 
     let info_id = alloc.bump();
     let metadata_id = alloc.bump();
     let mut fonts = Chunk::new();
-    let regular = drawing.regular.write(&mut fonts, &mut alloc);
-    let bold = drawing.bold.write(&mut fonts, &mut alloc);
+    let font_refs: Vec<_> = drawing
+        .fonts
+        .iter()
+        .map(|(name, font)| (*name, font.write(&mut fonts, &mut alloc)))
+        .collect();
     let pages: Vec<(Ref, Ref)> = drawing
         .pages
         .iter()
@@ -50,10 +53,7 @@ pub fn write_pdf(drawing: &Drawing, size: [f32; 2], info: &Info<'_>) -> Vec<u8> 
         page.media_box(Rect::new(0.0, 0.0, size[0], size[1]))
             .parent(tree)
             .contents(*content_id);
-        page.resources()
-            .fonts()
-            .pair(REGULAR, regular)
-            .pair(BOLD, bold);
+        page.resources().fonts().pairs(font_refs.iter().copied());
         page.finish();
         let packed = deflate(content);
         let mut stream = pdf.stream(*content_id, &packed.content);

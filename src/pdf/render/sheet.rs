@@ -93,7 +93,7 @@ pub fn render(sheet: &Sheet, info: &Info<'_>) -> Result<Rendered> {
     let motto = c.centered(Face::Bold, 13.0, right_cx, y, "Độc lập - Tự do - Hạnh phúc");
     c.rule(right_cx - motto / 2.0, right_cx + motto / 2.0, y - 4.0, 0.6);
     y -= 30.0;
-    c.centered(Face::Regular, 12.5, right_cx, y, &sheet.place_date);
+    c.centered(Face::Italic, 12.5, right_cx, y, &sheet.place_date);
 
     // Title.
     let mut y = left_bottom.min(y) - 34.0;
