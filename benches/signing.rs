@@ -6,16 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 #[path = "../tests/api/fixtures.rs"]
 mod fixtures;
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use kyso::pdf::sign::{sign, SignatureSpec};
-use kyso::pki::cms::SigningKey;
-use kyso::pki::keystore::{KeyStore, Pkcs12Files};
-use secrecy::SecretString;
+use kyso::pdf::sign::sign;
 
 /// Median time of one call, over batches run for about `budget`.
 fn median(budget: Duration, mut f: impl FnMut()) -> Duration {
@@ -35,29 +32,9 @@ fn median(budget: Duration, mut f: impl FnMut()) -> Duration {
 
 fn main() {
     let benchmarking = std::env::args().any(|a| a == "--bench");
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = kyso::pki::dev::dev_init(dir.path()).unwrap();
-    let chair = manifest
-        .signers
-        .iter()
-        .find(|s| s.id == "99001-chair")
-        .unwrap();
-    let key: SigningKey = Pkcs12Files {
-        base_dir: ".".into(),
-    }
-    .unlock(
-        &Pkcs12Files::key_ref(&manifest.path(dir.path(), &chair.pkcs12)),
-        &SecretString::from(chair.pin.clone()),
-    )
-    .unwrap();
+    let common::Bench { key, .. } = common::dev_key();
     let pdf = fixtures::sample_pdf_of_size(100 * 1024);
-    let spec = SignatureSpec {
-        time: kyso::signing::vietnam_time(Utc::now()),
-        reason: None,
-        location: None,
-        appearance: None,
-        timestamper: None,
-    };
+    let spec = common::invisible_b_b();
     let signed = sign(&pdf, &spec, &key).unwrap();
     assert!(signed.starts_with(&pdf));
     if !benchmarking {

@@ -5,44 +5,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
 #[path = "../tests/api/fixtures.rs"]
 mod fixtures;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use kyso::pdf::sign::{sign, SignatureSpec};
+use kyso::pdf::sign::sign;
 use kyso::pdf::verify::{report::Indication, verify, Context};
-use kyso::pki::keystore::{KeyStore, Pkcs12Files};
 use kyso::pki::revocation::RevocationLists;
 use kyso::pki::trust::TrustStore;
-use secrecy::SecretString;
 
 fn main() {
     let benchmarking = std::env::args().any(|a| a == "--bench");
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = kyso::pki::dev::dev_init(dir.path()).unwrap();
-    let chair = manifest
-        .signers
-        .iter()
-        .find(|s| s.id == "99001-chair")
-        .unwrap();
-    let key = Pkcs12Files {
-        base_dir: ".".into(),
-    }
-    .unlock(
-        &Pkcs12Files::key_ref(&manifest.path(dir.path(), &chair.pkcs12)),
-        &SecretString::from(chair.pin.clone()),
-    )
-    .unwrap();
-    let spec = SignatureSpec {
-        time: kyso::signing::vietnam_time(Utc::now()),
-        reason: None,
-        location: None,
-        appearance: None,
-        timestamper: None,
-    };
+    let common::Bench { dir, manifest, key } = common::dev_key();
+    let spec = common::invisible_b_b();
     let signed = sign(&fixtures::sample_pdf_of_size(100 * 1024), &spec, &key).unwrap();
     let root_path = manifest.path(dir.path(), &manifest.root);
     let root = openssl::x509::X509::from_pem(&std::fs::read(&root_path).unwrap()).unwrap();
@@ -51,7 +29,7 @@ fn main() {
     let ctx = Context {
         trust: &trust,
         crls: &crls,
-        now: Utc::now(),
+        now: chrono::Utc::now(),
     };
     assert_eq!(
         verify(&signed, &ctx).unwrap().indication,

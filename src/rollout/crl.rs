@@ -3,8 +3,6 @@
 //! A list no known CA signed is refused: otherwise anyone holding an admin key could forge
 //! revocations that stop a commune from signing, with nothing to show where they came from.
 
-use std::path::Path;
-
 use chrono::DateTime;
 use diesel::prelude::*;
 use openssl::x509::{X509Crl, X509};
@@ -12,12 +10,10 @@ use serde::Serialize;
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
 
-use crate::config::Settings;
 use crate::db::models::Certificate;
 use crate::db::schema::certificates;
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
-use crate::pki::dev::Manifest;
 
 #[derive(Debug, Serialize)]
 pub struct CrlImport {
@@ -27,37 +23,6 @@ pub struct CrlImport {
     pub entries: usize,
     /// Registered certificates this import marked revoked.
     pub revoked: Vec<String>,
-}
-
-/// The CA certificates a CRL may be signed by: every certificate in the trust folder's `*.pem`,
-/// and in dev mode the dev root and issuing CA.
-pub fn known_issuers(settings: &Settings) -> Result<Vec<X509>> {
-    let mut issuers = Vec::new();
-    let mut add = |path: &Path| -> Result<()> {
-        let pem =
-            std::fs::read(path).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        let certs = X509::stack_from_pem(&pem)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        issuers.extend(certs);
-        Ok(())
-    };
-    let trust = &settings.pki.trust_dir;
-    if trust.is_dir() {
-        let entries = std::fs::read_dir(trust)
-            .map_err(|e| Error::Config(format!("{}: {e}", trust.display())))?;
-        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-            if path.extension().is_some_and(|e| e == "pem") {
-                add(&path)?;
-            }
-        }
-    }
-    if settings.dev_mode {
-        let dir = &settings.pki.dev_dir;
-        let manifest = Manifest::load(dir)?;
-        add(&manifest.path(dir, &manifest.root))?;
-        add(&manifest.path(dir, &manifest.issuing_ca))?;
-    }
-    Ok(issuers)
 }
 
 /// Verifies `bytes` against `issuers` and marks what it lists as revoked, in one transaction.
