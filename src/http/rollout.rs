@@ -358,7 +358,11 @@ pub(crate) async fn form_pdf(
         let request = requests::read(conn, &client, &id)?;
         let official = officials::get(conn, &request.official_id)?;
         let commune = communes::get(conn, &request.commune_code)?;
-        request_form::render(&requests::form(&request, &official, &commune, Utc::now())?)
+        let now = Utc::now();
+        request_form::render(
+            &requests::form(&request, &official, &commune, now)?,
+            crate::signing::vietnam_time(now),
+        )
     })
     .await?;
     Ok(HttpResponse::Ok()
