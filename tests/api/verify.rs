@@ -766,3 +766,21 @@ async fn chromium_reads_the_verdicts_on_the_verify_page() {
     }
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn a_signature_outside_the_form_is_reported_and_fails() {
+    let app = spawn_app().await;
+    let signed = app.kyso_signed("99001-chair", "B-B").await;
+    // A signature dictionary no field holds, as a "sneaky signature" adds.
+    let doc = lopdf::Document::load_mem(&signed).unwrap();
+    let orphan = format!(
+        "<</Type /Sig/Filter /Adobe.PPKLite/SubFilter /ETSI.CAdES.detached/ByteRange [0 10 20 30]/Contents <{}>>>",
+        "00".repeat(64)
+    );
+    let forged = append_update(&signed, doc.max_id + 1, orphan.as_bytes());
+    let report = app.verify(&forged).await;
+    let sigs = report["signatures"].as_array().unwrap();
+    assert_eq!(sigs.len(), 2, "{report:#}");
+    assert_eq!(sigs[1]["indication"], "TOTAL_FAILED");
+    assert_eq!(report["indication"], "TOTAL_FAILED");
+}

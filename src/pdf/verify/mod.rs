@@ -46,7 +46,9 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     let revisions = structure::revision_ends(pdf);
     let dss = Dss::load(&doc);
     let mdp = doc_mdp(&doc);
-    let fields = signature_fields(&doc);
+    let mut fields = signature_fields(&doc);
+    let orphans = orphan_signatures(&doc, &fields);
+    fields.extend(orphans.iter().cloned());
     let mut signatures: Vec<SignatureReport> = fields
         .iter()
         .map(|(field, id, sig)| {
@@ -64,6 +66,10 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         .collect();
     flag_shared_revisions(&mut signatures);
     mark_archival(&mut signatures);
+    for sig in signatures.iter_mut().skip(fields.len() - orphans.len()) {
+        sig.problems.push("no form field holds this signature: a viewer may show it, but it is not part of the form".into());
+        fail(sig, Indication::TotalFailed, SubIndication::FormatFailure);
+    }
 
     let indication = signatures
         .iter()
@@ -178,6 +184,24 @@ fn walk_fields<'a>(
             walk_fields(doc, kids, &name, out, depth + 1);
         }
     }
+}
+
+/// Signature dictionaries that no field of the form holds (a "sneaky" signature or a field
+/// removed from the form): reported too, so nothing signed goes unmentioned.
+fn orphan_signatures<'a>(
+    doc: &'a Document,
+    fields: &[(String, ObjectId, &'a Dictionary)],
+) -> Vec<(String, ObjectId, &'a Dictionary)> {
+    doc.objects
+        .iter()
+        .filter(|(id, _)| !fields.iter().any(|(_, f, _)| f == *id))
+        .filter_map(|(id, object)| {
+            let dict = object.as_dict().ok()?;
+            let ty = dict.get(b"Type").and_then(Object::as_name).ok()?;
+            (matches!(ty, b"Sig" | b"DocTimeStamp") && dict.has(b"ByteRange"))
+                .then(|| (format!("({} {} R)", id.0, id.1), *id, dict))
+        })
+        .collect()
 }
 
 /// Validation data embedded in the document (ISO 32000-2 §12.8.4.3, the DSS).
