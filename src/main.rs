@@ -10,8 +10,10 @@ use secrecy::SecretString;
 use kyso::clients::{self, Role};
 use kyso::config::Settings;
 use kyso::pdf::verify::{self, report::Indication};
+use kyso::pki::dev::SignerKind;
+use kyso::pki::keystore::Pkcs12Files;
 use kyso::signing::{Level, Placement, SignRequest};
-use kyso::{app, db, pki, Error, Result};
+use kyso::{app, db, pki, signers, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +39,11 @@ enum Command {
     Pki {
         #[command(subcommand)]
         command: PkiCommand,
+    },
+    /// Signers (officials and agencies) and their keys.
+    Signer {
+        #[command(subcommand)]
+        command: SignerCommand,
     },
     /// API keys.
     Apikey {
@@ -75,6 +82,30 @@ enum PkiCommand {
     DevInit {
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SignerCommand {
+    /// Register a signer (or replace its certificate and key): its commune must exist, and its
+    /// certificate must also be uploaded to the roll-out registry before it can sign.
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        commune: String,
+        #[arg(long, value_enum)]
+        kind: SignerKind,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        title: String,
+        /// The signer's certificate (PEM).
+        #[arg(long)]
+        certificate: PathBuf,
+        /// The PKCS#12 file holding the key, relative to `pki.key_dir` or absolute.
+        #[arg(long)]
+        pkcs12: PathBuf,
     },
 }
 
@@ -127,6 +158,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 manifest.signers.len(),
                 dir.join(pki::dev::MANIFEST).display()
             );
+        }
+        Command::Signer {
+            command:
+                SignerCommand::Add {
+                    id,
+                    commune,
+                    kind,
+                    name,
+                    title,
+                    certificate,
+                    pkcs12,
+                },
+        } => {
+            let state = app::prepare(settings)?;
+            let pem = std::fs::read(&certificate)
+                .map_err(|e| Error::BadRequest(format!("{}: {e}", certificate.display())))?;
+            let new = signers::NewSigner {
+                id: &id,
+                kind,
+                commune: &commune,
+                name: &name,
+                title: &title,
+                certificate_pem: &pem,
+                key_ref: Pkcs12Files::key_ref(&pkcs12),
+            };
+            // Only certificates this instance trusts: in production that excludes the dev PKI.
+            let cert = openssl::x509::X509::from_pem(&pem)
+                .map_err(|_| Error::CertificateMalformed(certificate.display().to_string()))?;
+            state.trust.chain(&cert, &[], chrono::Utc::now()).map_err(|e| {
+                Error::CertificateNotValid(format!(
+                    "no valid chain to a trust anchor ({e:?}); put its CA certificates in pki.trust_dir"
+                ))
+            })?;
+            let mut conn = db::get(&state.pool)?;
+            signers::commune(&mut conn, &commune)?;
+            signers::upsert(&mut conn, &new, false)?;
+            eprintln!("signer {id} registered");
         }
         Command::Apikey {
             command:

@@ -111,6 +111,64 @@ pub fn record_right_pin(conn: &mut DbConnection, signer: &Signer) -> Result<()> 
     Ok(())
 }
 
+/// A signer to register: who, and where its certificate and key are.
+pub struct NewSigner<'a> {
+    pub id: &'a str,
+    pub kind: SignerKind,
+    pub commune: &'a str,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub certificate_pem: &'a [u8],
+    pub key_ref: String,
+}
+
+/// Registers a signer, or replaces the certificate, key and names of one with the same id.
+pub fn upsert(conn: &mut DbConnection, new: &NewSigner<'_>, dev: bool) -> Result<()> {
+    let cert = X509::from_pem(new.certificate_pem)
+        .map_err(|_| Error::CertificateMalformed("not a PEM certificate".into()))?;
+    let row = Signer {
+        id: new.id.to_owned(),
+        kind: match new.kind {
+            SignerKind::Official => "official",
+            SignerKind::Agency => "agency",
+        }
+        .into(),
+        commune_code: new.commune.to_owned(),
+        name: new.name.to_owned(),
+        title: new.title.to_owned(),
+        certificate_pem: String::from_utf8_lossy(new.certificate_pem).into_owned(),
+        cert_serial: cert
+            .serial_number()
+            .to_bn()
+            .and_then(|bn| bn.to_hex_str().map(|h| h.to_string()))
+            .map_err(Error::internal)?,
+        not_before: db::timestamp(asn1_to_utc(cert.not_before())?),
+        not_after: db::timestamp(asn1_to_utc(cert.not_after())?),
+        key_ref: new.key_ref.clone(),
+        dev,
+        failed_pins: 0,
+        locked_until: None,
+        created_at: db::now(),
+    };
+    let updated = diesel::update(signers::table.find(&row.id))
+        .set((
+            signers::certificate_pem.eq(&row.certificate_pem),
+            signers::cert_serial.eq(&row.cert_serial),
+            signers::not_before.eq(&row.not_before),
+            signers::not_after.eq(&row.not_after),
+            signers::key_ref.eq(&row.key_ref),
+            signers::name.eq(&row.name),
+            signers::title.eq(&row.title),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(signers::table)
+            .values(&row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Inserts or refreshes the dev PKI's demo communes and signers (dev mode only), and tracks
 /// them in the roll-out registry.
 pub fn register_dev_pki(conn: &mut DbConnection, dir: &Path, manifest: &Manifest) -> Result<()> {
@@ -138,48 +196,17 @@ pub fn register_dev_pki(conn: &mut DbConnection, dir: &Path, manifest: &Manifest
             let pem = std::fs::read(manifest.path(dir, &s.certificate)).map_err(|e| {
                 Error::Config(format!("dev certificate {}: {e}", s.certificate.display()))
             })?;
-            let cert = X509::from_pem(&pem).map_err(Error::internal)?;
-            let row = Signer {
-                id: s.id.clone(),
-                kind: match s.kind {
-                    SignerKind::Official => "official",
-                    SignerKind::Agency => "agency",
-                }
-                .into(),
-                commune_code: s.commune.clone(),
-                name: s.name.clone(),
-                title: s.title.clone(),
-                certificate_pem: String::from_utf8_lossy(&pem).into_owned(),
-                cert_serial: cert
-                    .serial_number()
-                    .to_bn()
-                    .and_then(|bn| bn.to_hex_str().map(|h| h.to_string()))
-                    .map_err(Error::internal)?,
-                not_before: db::timestamp(asn1_to_utc(cert.not_before())?),
-                not_after: db::timestamp(asn1_to_utc(cert.not_after())?),
+            let new = NewSigner {
+                id: &s.id,
+                kind: s.kind,
+                commune: &s.commune,
+                name: &s.name,
+                title: &s.title,
+                certificate_pem: &pem,
                 key_ref: Pkcs12Files::key_ref(&manifest.path(dir, &s.pkcs12)),
-                dev: true,
-                failed_pins: 0,
-                locked_until: None,
-                created_at: db::now(),
             };
             // A regenerated dev PKI replaces the old certificates and keys.
-            let updated = diesel::update(signers::table.find(&s.id))
-                .set((
-                    signers::certificate_pem.eq(&row.certificate_pem),
-                    signers::cert_serial.eq(&row.cert_serial),
-                    signers::not_before.eq(&row.not_before),
-                    signers::not_after.eq(&row.not_after),
-                    signers::key_ref.eq(&row.key_ref),
-                    signers::name.eq(&row.name),
-                    signers::title.eq(&row.title),
-                ))
-                .execute(conn)?;
-            if updated == 0 {
-                diesel::insert_into(signers::table)
-                    .values(&row)
-                    .execute(conn)?;
-            }
+            upsert(conn, &new, true)?;
         }
         crate::rollout::demo::register(conn, dir, manifest)
     })
