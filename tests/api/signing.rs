@@ -396,3 +396,79 @@ pub fn encrypted(pdf: &[u8]) -> Vec<u8> {
     assert!(status.success());
     std::fs::read(output).unwrap()
 }
+
+#[test]
+fn production_signers_must_chain_to_the_trust_folder() {
+    use diesel::RunQueryDsl;
+    let dir = tempfile::tempdir().unwrap();
+    let pki = crate::helpers::dev_pki();
+    let db = format!("sqlite://{}", dir.path().join("kyso.db").display());
+    let config = dir.path().join("kyso.toml");
+    let trust = dir.path().join("trust");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"{db}\"\n[pki]\ntrust_dir = \"{}\"\n",
+            trust.display()
+        ),
+    )
+    .unwrap();
+    let pool = kyso::db::connect(&db).unwrap();
+    diesel::insert_into(kyso::db::schema::communes::table)
+        .values(&kyso::db::models::Commune {
+            code: "12345".into(),
+            name: "Phường Thử".into(),
+            kind: "phường".into(),
+            province: "Thành phố Hải Phòng".into(),
+            demo: false,
+            created_at: kyso::db::now(),
+        })
+        .execute(&mut *kyso::db::get(&pool).unwrap())
+        .unwrap();
+    let signer = pki.signer("99001-chair");
+    let add = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kyso"))
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "signer",
+                "add",
+                "--id",
+                "x",
+                "--commune",
+                "12345",
+            ])
+            .args([
+                "--kind",
+                "official",
+                "--name",
+                "Nguyễn Văn A",
+                "--title",
+                "Chủ tịch UBND",
+                "--certificate",
+            ])
+            .arg(pki.manifest.path(&pki.dir, &signer.certificate))
+            .arg("--pkcs12")
+            .arg(pki.pkcs12("99001-chair"))
+            .output()
+            .unwrap()
+    };
+    // Production does not trust the dev PKI…
+    let refused = add();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("trust anchor"));
+    // … unless its CAs are put in the trust folder.
+    std::fs::create_dir(&trust).unwrap();
+    std::fs::copy(pki.root(), trust.join("root.pem")).unwrap();
+    std::fs::copy(
+        pki.manifest.path(&pki.dir, &pki.manifest.issuing_ca),
+        trust.join("ca.pem"),
+    )
+    .unwrap();
+    let added = add();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+}
