@@ -1,7 +1,8 @@
 //! kyso — "ký số": PAdES signing and verification of PDFs for Vietnamese commune governments,
 //! and tracking of their certificate roll-out.
 //!
-//! Data flows one way: `http` → domain (`signing`) → core (`pdf`, `pki`) → storage (`db`).
+//! Data flows one way: `http`/`web` → domain (`signing`, `documents`, `rollout`, `signers`,
+//! `clients`) → core (`pdf`, `pki`: bytes and certificates in, values out) → storage (`db`).
 
 pub mod app;
 pub mod clients;
