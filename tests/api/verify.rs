@@ -420,6 +420,21 @@ fn mint(
     (path, leaf)
 }
 
+/// A fresh official's certificate from the dev issuing CA, valid from two days ago: its
+/// PKCS#12 file (PIN 1234), the certificate, and the CA (to sign CRLs about it).
+fn dev_leaf(dir: &Path) -> (PathBuf, Issued, Issued) {
+    let ca = dev_issuing_ca();
+    let root = openssl::x509::X509::from_pem(&std::fs::read(dev_pki().root()).unwrap()).unwrap();
+    let (p12, leaf) = mint(
+        dir,
+        &ca,
+        &[&ca.cert, &root],
+        Utc::now() - Duration::days(2),
+        Utc::now() + Duration::days(30),
+    );
+    (p12, leaf, ca)
+}
+
 fn dev_issuing_ca() -> Issued {
     let pki = dev_pki();
     let m = &pki.manifest;
@@ -484,15 +499,7 @@ async fn revoked_after_a_trusted_timestamp_still_passes() {
     let dir = tempfile::tempdir().unwrap();
     let crl_dir = dir.path().join("crl");
     std::fs::create_dir(&crl_dir).unwrap();
-    let ca = dev_issuing_ca();
-    let root = openssl::x509::X509::from_pem(&std::fs::read(dev_pki().root()).unwrap()).unwrap();
-    let (p12, leaf) = mint(
-        dir.path(),
-        &ca,
-        &[&ca.cert, &root],
-        Utc::now() - Duration::days(1),
-        Utc::now() + Duration::days(30),
-    );
+    let (p12, leaf, ca) = dev_leaf(dir.path());
 
     let crl_path = crl_dir.join("later.crl");
     let app = spawn_app_with(|s| s.pki.crl_dir = crl_dir.clone()).await;
@@ -690,15 +697,7 @@ fn collect_pdfs(dir: &Path, out: &mut Vec<PathBuf>) {
 async fn a_crl_uploaded_by_an_admin_is_used_at_once() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
-    let ca = dev_issuing_ca();
-    let root = openssl::x509::X509::from_pem(&std::fs::read(dev_pki().root()).unwrap()).unwrap();
-    let (p12, leaf) = mint(
-        dir.path(),
-        &ca,
-        &[&ca.cert, &root],
-        Utc::now() - Duration::days(2),
-        Utc::now() + Duration::days(30),
-    );
+    let (p12, leaf, ca) = dev_leaf(dir.path());
     let signed = pyhanko_sign(&sample_pdf(XrefStyle::Classic), "Sig1", &p12, "1234", None);
     assert_all_passed(&app.verify(&signed).await, 1);
 
