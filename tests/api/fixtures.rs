@@ -339,7 +339,8 @@ fn stream(extra_dict: &[u8], data: &[u8]) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // qpdf
 
-fn qpdf_rewrite(pdf: &[u8], args: &[&str]) -> Vec<u8> {
+/// `qpdf <args> in out`; qpdf's warnings are failures.
+pub fn qpdf_rewrite(pdf: &[u8], args: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("fixtures: temp dir: {e}"));
     let input = dir.path().join("in.pdf");
     let output = dir.path().join("out.pdf");

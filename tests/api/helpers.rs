@@ -216,6 +216,13 @@ impl TestApp {
         body
     }
 
+    /// qpdf, pdfsig and pyHanko accept every one of the `signatures` signatures of `pdf` as
+    /// intact and trusted, and the last one covers the whole file.
+    pub fn assert_accepted(&self, pdf: &[u8], signatures: usize) {
+        let problems = crate::validators::independent_problems(pdf, &self.pki.root(), signatures);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
     pub fn signing_log_count(&self) -> i64 {
         use diesel::dsl::count_star;
         use diesel::QueryDsl;

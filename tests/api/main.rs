@@ -5,6 +5,7 @@ mod browser;
 mod documents;
 mod fixtures;
 mod helpers;
+mod interop;
 mod rollout;
 mod rollout_page;
 mod signing;

@@ -3,26 +3,8 @@
 use kyso::clients::Role;
 
 use crate::fixtures::{sample_pdf, XrefStyle};
-use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams, TestApp};
-use crate::validators::{artifact_dir, pdfsig, pyhanko_sign, pyhanko_validate, qpdf_check};
-
-/// Every independent validator accepts every signature of `pdf` as intact and trusted, and
-/// the last one covers the whole file.
-fn assert_accepted(app: &TestApp, pdf: &[u8], signatures: usize) {
-    let root = app.pki.root();
-    qpdf_check(pdf).unwrap_or_else(|e| panic!("qpdf --check: {e}"));
-    let sigs = pdfsig(pdf, &root);
-    assert_eq!(sigs.len(), signatures, "pdfsig saw {sigs:?}");
-    for sig in &sigs {
-        assert!(sig.valid && sig.trusted, "pdfsig: {}", sig.raw);
-    }
-    assert!(sigs.last().is_some_and(|s| s.total_document_signed));
-    let lines = pyhanko_validate(pdf, &root).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(lines.len(), signatures, "{lines:?}");
-    for line in &lines {
-        assert!(line.contains(":INTACT:TRUSTED"), "pyHanko: {line}");
-    }
-}
+use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams};
+use crate::validators::{artifact_dir, pyhanko_sign, pyhanko_validate};
 
 fn save(name: &str, pdf: &[u8]) {
     let _ = std::fs::write(artifact_dir("signing").join(name), pdf);
@@ -49,7 +31,7 @@ async fn every_input_layout_signs_with_the_original_bytes_untouched() {
             "{style:?}: original bytes changed"
         );
         save(&format!("{style:?}-b-b.pdf"), &signed);
-        assert_accepted(&app, &signed, 1);
+        app.assert_accepted(&signed, 1);
     }
     assert_eq!(app.signing_log_count(), XrefStyle::ALL.len() as i64);
 }
@@ -79,7 +61,7 @@ async fn rsa_and_ecdsa_visible_and_invisible_b_b_and_b_t() {
             &format!("{signer}-{level}-{}.pdf", visible.is_some()),
             &signed,
         );
-        assert_accepted(&app, &signed, 1);
+        app.assert_accepted(&signed, 1);
         let line = &pyhanko_validate(&signed, &app.pki.root()).unwrap()[0];
         assert_eq!(
             line.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
@@ -136,7 +118,7 @@ async fn official_then_agency_both_stay_valid() {
         .await;
     assert!(second.starts_with(&first));
     save("official-then-agency.pdf", &second);
-    assert_accepted(&app, &second, 2);
+    app.assert_accepted(&second, 2);
     let lines = pyhanko_validate(&second, &app.pki.root()).unwrap();
     assert!(
         lines[0].contains("UNTOUCHED") || lines[0].contains("EXTENDED"),
@@ -165,7 +147,7 @@ async fn a_pdf_signed_by_pyhanko_keeps_its_signature() {
         .await;
     assert!(ours.starts_with(&theirs));
     save("pyhanko-then-kyso.pdf", &ours);
-    assert_accepted(&app, &ours, 2);
+    app.assert_accepted(&ours, 2);
 }
 
 #[tokio::test]

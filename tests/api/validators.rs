@@ -185,6 +185,83 @@ pub fn pyhanko_validate(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, Stri
     Err(report)
 }
 
+/// What `qpdf --check`, pdfsig and pyHanko object to in `pdf`, which must carry exactly
+/// `signatures` signatures, each intact and trusted (chain to `root_pem`), none broken by a later
+/// revision, the last covering the whole file. One line per objection, naming the validator;
+/// empty when all three accept the file.
+pub fn independent_problems(pdf: &[u8], root_pem: &Path, signatures: usize) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Err(e) = qpdf_check(pdf) {
+        problems.push(e);
+    }
+
+    let sigs = pdfsig(pdf, root_pem);
+    if sigs.len() != signatures {
+        problems.push(format!(
+            "pdfsig: {} signature(s), expected {signatures}",
+            sigs.len()
+        ));
+    }
+    for (i, sig) in sigs.iter().enumerate() {
+        if !(sig.valid && sig.trusted) {
+            problems.push(format!(
+                "pdfsig: signature #{} not valid and trusted:\n{}",
+                i + 1,
+                sig.raw
+            ));
+        }
+    }
+    if sigs.last().is_some_and(|sig| !sig.total_document_signed) {
+        problems.push("pdfsig: the last signature does not cover the whole file".to_owned());
+    }
+
+    match pyhanko_validate(pdf, root_pem) {
+        Err(report) => problems.push(pyhanko_headline(&report)),
+        Ok(lines) => {
+            if lines.len() != signatures {
+                problems.push(format!(
+                    "pyHanko: {} signature(s), expected {signatures}: {lines:?}",
+                    lines.len()
+                ));
+            }
+            // ILLEGAL_MODIFICATIONS also makes pyHanko exit non-zero; checked here as well so
+            // the verdict does not rest on the exit status alone.
+            for line in &lines {
+                if !line.contains(":INTACT:TRUSTED")
+                    || ["ILLEGAL_MODIFICATIONS", "NONSTANDARD_COVERAGE"]
+                        .iter()
+                        .any(|bad| line.contains(bad))
+                {
+                    problems.push(format!("pyHanko: {line}"));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The lines of a failed [`pyhanko_validate`] report that say what failed (its first line, the
+/// signatures not intact, trusted and untouched or acceptably extended, pyHanko's warnings and
+/// errors), without the long `--pretty-print` part unless nothing else explains the failure.
+fn pyhanko_headline(report: &str) -> String {
+    let telling: Vec<&str> = report
+        .split("--- --pretty-print ---")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| {
+            !line.starts_with("---")
+                && !(line.contains(":INTACT:TRUSTED")
+                    && (line.ends_with("UNTOUCHED") || line.ends_with("ACCEPTABLE_MODIFICATIONS")))
+        })
+        .collect();
+    if telling.len() < 2 {
+        report.to_owned()
+    } else {
+        telling.join("\n    ")
+    }
+}
+
 /// `qpdf --check`; `Err` holds qpdf's output when it exits non-zero (3 means warnings only,
 /// which is also an error here).
 pub fn qpdf_check(pdf: &[u8]) -> Result<(), String> {
