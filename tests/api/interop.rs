@@ -124,7 +124,7 @@ fn produce(tool: &str, args: &str, inputs: &[(&str, &[u8])]) -> Vec<u8> {
         });
     assert!(
         output.status.success(),
-        "{tool} {args} failed ({}):\n{}{}",
+        "{tool} {args} failed ({}; `.ci/setup` installs the producers):\n{}{}",
         output.status,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
