@@ -6,8 +6,10 @@ use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 
 use crate::error::{Error, Result};
 use crate::pdf::object::{self, deflate};
+use crate::pdf::original::{reference, Original};
 use crate::pdf::render::canvas::{Drawing, A4};
 use crate::pdf::render::statement::{self, Statement};
+use crate::pdf::syntax;
 use crate::pdf::update::Update;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,17 +36,18 @@ pub fn certify(pdf: &[u8], st: &Statement, placement: Placement) -> Result<Certi
         .next_back()
         .ok_or_else(|| Error::PdfMalformed("the document has no pages".into()))?;
     let mut update = Update::new(&doc);
+    let original = Original { pdf, doc: &doc };
     let (signature_page, signature_rect) = match placement {
         Placement::Page => {
             let drawn = statement::page(st)?;
-            add_page(&doc, &mut update, &drawn.drawing)?;
+            add_page(&original, &mut update, &drawn.drawing)?;
             (last_no + 1, drawn.signature_rect)
         }
         Placement::Stamp => {
             let media_box = page_box(&doc, last_no)?;
             let size = [media_box[2] - media_box[0], media_box[3] - media_box[1]];
             let drawn = statement::stamp(st, size)?;
-            stamp_page(&doc, &mut update, last_id, &drawn.drawing, media_box)?;
+            stamp_page(&original, &mut update, last_id, &drawn.drawing, media_box)?;
             let [x1, y1, x2, y2] = drawn.signature_rect;
             let (dx, dy) = (media_box[0], media_box[1]);
             (last_no, [x1 + dx, y1 + dy, x2 + dx, y2 + dy])
@@ -96,17 +99,21 @@ fn content_stream(update: &mut Update, content: &[u8], dict: Dictionary) -> Obje
     id
 }
 
-fn add_page(doc: &Document, update: &mut Update, drawing: &Drawing) -> Result<()> {
+fn add_page(original: &Original<'_>, update: &mut Update, drawing: &Drawing) -> Result<()> {
     let content = drawing
         .pages
         .first()
         .ok_or_else(|| Error::internal("empty statement drawing"))?;
-    let catalog = doc.catalog()?;
-    let tree_id = catalog
+    let doc = original.doc;
+    let tree_id = doc
+        .catalog()?
         .get(b"Pages")
         .and_then(Object::as_reference)
         .map_err(|_| Error::PdfMalformed("the catalog has no page tree".into()))?;
-    let mut tree = doc.get_dictionary(tree_id)?.clone();
+    let tree = original.object(tree_id)?;
+    if syntax::get(&tree, b"Kids")?.is_none() {
+        return Err(Error::PdfMalformed("the page tree has no /Kids".into()));
+    }
     let font = fonts(update, drawing);
     let content_id = content_stream(update, content, Dictionary::new());
     let page_id = update.alloc();
@@ -120,29 +127,23 @@ fn add_page(doc: &Document, update: &mut Update, drawing: &Drawing) -> Result<()
             "Resources" => dictionary! { "Font" => font },
         },
     );
-    match tree.get(b"Kids") {
-        Ok(Object::Reference(kids_id)) => {
-            let mut kids = doc.get_object(*kids_id)?.as_array()?.clone();
-            kids.push(page_id.into());
-            update.put(*kids_id, kids);
-        }
-        Ok(Object::Array(kids)) => {
-            let mut kids = kids.clone();
-            kids.push(page_id.into());
-            tree.set("Kids", kids);
-        }
-        _ => return Err(Error::PdfMalformed("the page tree has no /Kids".into())),
-    }
-    let count = tree.get(b"Count").and_then(Object::as_i64).unwrap_or(0);
-    tree.set("Count", count + 1);
-    update.put(tree_id, tree);
+    let count = doc
+        .get_dictionary(tree_id)?
+        .get(b"Count")
+        .and_then(Object::as_i64)
+        .unwrap_or(0);
+    let tree = original.append(update, &tree, b"Kids", page_id)?;
+    let tree = syntax::set(&tree, b"Count", (count + 1).to_string().as_bytes())?;
+    update.put_raw(tree_id, tree);
     Ok(())
 }
 
 /// Draws the stamp over the page: its old content wrapped in q … Q (so a changed graphics
 /// state cannot leak into the stamp), then the stamp as a form XObject with its own fonts.
+/// The page is edited from its original bytes; inherited or shared resources are copied into
+/// it as written, never changed where other pages use them.
 fn stamp_page(
-    doc: &Document,
+    original: &Original<'_>,
     update: &mut Update,
     page_id: ObjectId,
     drawing: &Drawing,
@@ -152,7 +153,6 @@ fn stamp_page(
         .pages
         .first()
         .ok_or_else(|| Error::internal("empty statement drawing"))?;
-    let mut page = doc.get_dictionary(page_id)?.clone();
     let font = fonts(update, drawing);
     let form = content_stream(
         update,
@@ -165,43 +165,72 @@ fn stamp_page(
             "Resources" => dictionary! { "Font" => font },
         },
     );
-    let mut resources = match inherited(doc, &page, b"Resources") {
-        Some(Object::Dictionary(d)) => d,
-        _ => Dictionary::new(),
+    let mut page = original.object(page_id)?;
+    let dict_or_empty = |value: Option<(Vec<u8>, Option<ObjectId>)>| {
+        value
+            .map(|(bytes, _)| bytes)
+            .filter(|bytes| bytes.starts_with(b"<<"))
+            .unwrap_or_else(|| b"<<>>".to_vec())
     };
-    let mut xobjects = match resources.get(b"XObject").ok().map(|o| doc.dereference(o)) {
-        Some(Ok((_, Object::Dictionary(d)))) => d.clone(),
-        _ => Dictionary::new(),
-    };
-    let name = (1..)
-        .map(|i| format!("KysoStatement{i}"))
-        .find(|n| !xobjects.has(n.as_bytes()))
-        .unwrap_or_default();
-    xobjects.set(name.as_bytes().to_vec(), form);
-    resources.set("XObject", xobjects);
-    page.set("Resources", resources);
+    let resources = dict_or_empty(inherited_raw(original, &page, b"Resources")?);
+    let xobjects = dict_or_empty(original.resolve(&resources, b"XObject")?);
+    let mut name = String::new();
+    for i in 1.. {
+        name = format!("KysoStatement{i}");
+        if syntax::get(&xobjects, name.as_bytes())?.is_none() {
+            break;
+        }
+    }
+    let xobjects = syntax::set(&xobjects, name.as_bytes(), &reference(form))?;
+    let resources = syntax::set(&resources, b"XObject", &xobjects)?;
+    page = syntax::set(&page, b"Resources", &resources)?;
 
-    let open = content_stream(update, b"q\n", Dictionary::new());
-    let close = content_stream(
+    let open = reference(content_stream(update, b"q\n", Dictionary::new()));
+    let close = reference(content_stream(
         update,
         format!("\nQ q /{name} Do Q\n").as_bytes(),
         Dictionary::new(),
-    );
-    let mut contents = vec![Object::from(open)];
-    match page.get(b"Contents").ok().map(|o| doc.dereference(o)) {
-        Some(Ok((_, Object::Array(items)))) => contents.extend(items.iter().cloned()),
-        Some(Ok((Some(id), Object::Stream(_)))) => contents.push(id.into()),
-        None => {}
-        _ => {
-            return Err(Error::PdfMalformed(
-                "the page's /Contents is invalid".into(),
-            ))
+    ));
+    let contents = match syntax::get(&page, b"Contents")? {
+        None => [b"[", open.as_slice(), b" ", close.as_slice(), b"]"].concat(),
+        Some(value) => {
+            let array = match syntax::as_reference(value) {
+                Some(id) if matches!(original.doc.get_object(id), Ok(Object::Stream(_))) => {
+                    [b"[", value, b"]"].concat()
+                }
+                Some(id) => original.object(id)?,
+                None => value.to_vec(),
+            };
+            if !array.starts_with(b"[") {
+                return Err(Error::PdfMalformed(
+                    "the page's /Contents is invalid".into(),
+                ));
+            }
+            syntax::push(&syntax::push_front(&array, &open)?, &close)?
         }
-    }
-    contents.push(close.into());
-    page.set("Contents", contents);
-    update.put(page_id, page);
+    };
+    update.put_raw(page_id, syntax::set(&page, b"Contents", &contents)?);
     Ok(())
+}
+
+/// An inheritable page attribute (§7.7.3.4) as written on the page or the nearest ancestor
+/// that has it, with one indirect reference followed.
+fn inherited_raw(
+    original: &Original<'_>,
+    page: &[u8],
+    key: &[u8],
+) -> Result<Option<(Vec<u8>, Option<ObjectId>)>> {
+    let mut node = page.to_vec();
+    for _ in 0..32 {
+        if let Some(value) = original.resolve(&node, key)? {
+            return Ok(Some(value));
+        }
+        let Some(parent) = syntax::get(&node, b"Parent")?.and_then(syntax::as_reference) else {
+            return Ok(None);
+        };
+        node = original.object(parent)?;
+    }
+    Ok(None)
 }
 
 /// A page attribute, looked up through /Parent as inheritable attributes are (§7.7.3.4),

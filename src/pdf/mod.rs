@@ -3,7 +3,9 @@
 pub mod certify;
 pub mod font;
 pub mod object;
+pub(crate) mod original;
 pub mod render;
 pub mod sign;
+pub(crate) mod syntax;
 pub(crate) mod update;
 pub mod verify;

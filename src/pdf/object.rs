@@ -81,16 +81,11 @@ pub fn write_dict(out: &mut Vec<u8>, dict: &Dictionary) {
     out.extend_from_slice(b">>");
 }
 
+/// The shortest decimal that reads back as the same `f32` (Rust's `Display`, which never uses
+/// an exponent; PDF has none, §7.3.3), with `-0` and non-finite values written as `0`.
 fn write_real(out: &mut Vec<u8>, r: f32) {
-    // PDF has no exponent notation; two decimals are plenty for coordinates.
-    let text = format!("{r:.2}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    let text = if matches!(text, "" | "-" | "-0") {
-        "0"
-    } else {
-        text
-    };
-    out.extend_from_slice(text.as_bytes());
+    let r = if r.is_finite() && r != 0.0 { r } else { 0.0 };
+    let _ = write!(out, "{r}");
 }
 
 fn write_name(out: &mut Vec<u8>, name: &[u8]) {
@@ -153,14 +148,33 @@ mod tests {
         let dict = dictionary! {
             "Type" => "Sig",
             "Odd Name" => Object::Name(b"A#B".to_vec()),
-            "Rect" => vec![0.into(), 1.5.into(), Object::Real(-0.004)],
+            "Rect" => vec![0.into(), 1.5.into(), Object::Real(-0.004), Object::Real(-0.0)],
             "P" => Object::Reference((12, 0)),
             "T" => Object::string_literal("a(b)\\c"),
         };
         assert_eq!(
             serialise(&Object::Dictionary(dict)),
-            "<</Type /Sig/Odd#20Name /A#23B/Rect [0 1.5 0]/P 12 0 R/T (a\\(b\\)\\\\c)>>"
+            "<</Type /Sig/Odd#20Name /A#23B/Rect [0 1.5 -0.004 0]/P 12 0 R/T (a\\(b\\)\\\\c)>>"
         );
+    }
+
+    #[test]
+    fn reals_are_shortest_exact_without_exponent() {
+        for (value, text) in [
+            (595.303_96_f32, "595.30396"),
+            (0.5, "0.5"),
+            (-0.0001, "-0.0001"),
+            (12.0, "12"),
+            (1e-7, "0.0000001"),
+            (3e9, "3000000000"),
+            (-0.0, "0"),
+            (f32::NAN, "0"),
+            (f32::INFINITY, "0"),
+        ] {
+            assert_eq!(serialise(&Object::Real(value)), text);
+            let back: f32 = text.parse().unwrap();
+            assert!(back == value || !value.is_finite(), "{text}");
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub use appearance::Appearance;
 
 use crate::error::{Error, Result};
 use crate::pdf::object::{self, text_string};
+use crate::pdf::original::{reference, Original};
+use crate::pdf::syntax;
 use crate::pki::cms::{self, Content, SigningKey};
 use crate::pki::tsa::Timestamper;
 
@@ -94,8 +96,9 @@ fn sign_with_reserve(
             "AP" => dictionary! { "N" => ap_id },
         },
     );
-    add_to_page(doc, &mut update, page_id, field_id)?;
-    add_to_acroform(doc, &mut update, field_id)?;
+    let original = Original { pdf, doc };
+    add_to_page(&original, &mut update, page_id, field_id)?;
+    add_to_acroform(&original, &mut update, field_id)?;
 
     let placeholder = signature_dictionary(spec, reserve);
     update.put_raw(sig_id, placeholder.bytes.clone());
@@ -247,76 +250,80 @@ fn acroform(doc: &Document) -> Result<&Dictionary> {
     }
 }
 
-/// Appends `item` to the array stored under `key` in `dict`; an indirect array is rewritten
-/// as its own object so the dictionary holding it stays unchanged.
-fn append_to_array(
-    doc: &Document,
-    update: &mut Update,
-    dict: &mut Dictionary,
-    key: &[u8],
-    item: ObjectId,
-) -> Result<()> {
-    match dict.get(key) {
-        Ok(Object::Reference(array_id)) => {
-            let mut items = doc
-                .get_object(*array_id)
-                .and_then(Object::as_array)
-                .map_err(|_| {
-                    Error::PdfMalformed(format!(
-                        "/{} is not an array",
-                        String::from_utf8_lossy(key)
-                    ))
-                })?
-                .clone();
-            items.push(item.into());
-            update.put(*array_id, items);
-        }
-        Ok(Object::Array(items)) => {
-            let mut items = items.clone();
-            items.push(item.into());
-            dict.set(key.to_vec(), items);
-        }
-        _ => dict.set(key.to_vec(), vec![Object::from(item)]),
-    }
-    Ok(())
-}
-
+/// Adds the widget to the page's /Annots, rewriting the page (or its indirect /Annots array)
+/// from its original bytes so that nothing else in it changes.
 fn add_to_page(
-    doc: &Document,
+    original: &Original<'_>,
     update: &mut Update,
     page_id: ObjectId,
     widget: ObjectId,
 ) -> Result<()> {
-    let mut page = doc.get_dictionary(page_id)?.clone();
-    let indirect = matches!(page.get(b"Annots"), Ok(Object::Reference(_)));
-    append_to_array(doc, update, &mut page, b"Annots", widget)?;
-    if !indirect {
-        update.put(page_id, page);
+    let page = original.object(page_id)?;
+    let edited = original.append(update, &page, b"Annots", widget)?;
+    if edited != page {
+        update.put_raw(page_id, edited);
     }
     Ok(())
 }
 
-fn add_to_acroform(doc: &Document, update: &mut Update, field: ObjectId) -> Result<()> {
-    let root_id = catalog_id(doc)?;
-    let mut catalog = doc.get_dictionary(root_id)?.clone();
-    match catalog.get(b"AcroForm") {
-        Ok(Object::Reference(form_id)) => {
-            let form_id = *form_id;
-            let mut form = acroform(doc)?.clone();
-            append_to_array(doc, update, &mut form, b"Fields", field)?;
-            form.set("SigFlags", 3);
-            update.put(form_id, form);
+/// Adds the field to /AcroForm /Fields, creating the form if the document has none.
+fn add_to_acroform(original: &Original<'_>, update: &mut Update, field: ObjectId) -> Result<()> {
+    let root_id = catalog_id(original.doc)?;
+    let catalog = original.object(root_id)?;
+    match original.resolve(&catalog, b"AcroForm")? {
+        Some((form, Some(form_id))) => {
+            let edited = edit_form(original, update, &form, field)?;
+            if edited != form {
+                update.put_raw(form_id, edited);
+            }
         }
-        existing => {
-            let mut form = match existing {
-                Ok(Object::Dictionary(form)) => form.clone(),
-                _ => Dictionary::new(),
-            };
-            append_to_array(doc, update, &mut form, b"Fields", field)?;
-            form.set("SigFlags", 3);
-            catalog.set("AcroForm", form);
-            update.put(root_id, catalog);
+        Some((form, None)) if form.starts_with(b"<<") => {
+            let edited = edit_form(original, update, &form, field)?;
+            update.put_raw(root_id, syntax::set(&catalog, b"AcroForm", &edited)?);
+        }
+        _ => {
+            let form = [
+                b"<</Fields [",
+                reference(field).as_slice(),
+                b"]/SigFlags 3>>",
+            ]
+            .concat();
+            update.put_raw(root_id, syntax::set(&catalog, b"AcroForm", &form)?);
         }
     }
     Ok(())
+}
+
+/// The AcroForm with the new field; /SigFlags raised to SignaturesExist | AppendOnly
+/// (ISO 32000-1 §12.7.2, Table 219) unless an earlier signature exists — the flags are
+/// advisory, and changing them after a signature is a change its validators reject (pyHanko
+/// only lets /Fields, /DR, /DA, /Q and /NeedAppearances differ). /NeedAppearances is dropped:
+/// a viewer must show the signed appearances, not regenerate them.
+fn edit_form(
+    original: &Original<'_>,
+    update: &mut Update,
+    form: &[u8],
+    field: ObjectId,
+) -> Result<Vec<u8>> {
+    let mut form = original.append(update, form, b"Fields", field)?;
+    if syntax::get(&form, b"NeedAppearances")?.is_some() {
+        form = syntax::remove(&form, b"NeedAppearances")?;
+    }
+    let flags = syntax::get(&form, b"SigFlags")?
+        .and_then(|v| syntax::integer(v, 0))
+        .map_or(0, |(flags, _)| flags);
+    if flags & 3 != 3 && !signed_before(original.doc) {
+        form = syntax::set(&form, b"SigFlags", (flags | 3).to_string().as_bytes())?;
+    }
+    Ok(form)
+}
+
+/// Whether the document already holds a signature dictionary (§12.8.1: /ByteRange and
+/// /Contents).
+fn signed_before(doc: &Document) -> bool {
+    doc.objects.values().any(|object| {
+        object
+            .as_dict()
+            .is_ok_and(|d| d.has(b"ByteRange") && d.has(b"Contents"))
+    })
 }

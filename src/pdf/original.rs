@@ -1,0 +1,233 @@
+//! The bytes of an object's newest definition as the file wrote them, so an update can
+//! rewrite it token for token (see `syntax`): from the object's offset for a plain object,
+//! from the decompressed object stream for a compressed one (ISO 32000-1 §7.5.7).
+
+use lopdf::xref::XrefEntry;
+use lopdf::{Document, Object, ObjectId};
+
+use crate::error::{Error, Result};
+use crate::pdf::syntax;
+use crate::pdf::update::Update;
+
+/// Reads objects of `pdf`, located through lopdf's merged cross-reference table (newest
+/// revision first, object streams and hybrid sections included).
+pub(crate) struct Original<'a> {
+    pub pdf: &'a [u8],
+    pub doc: &'a Document,
+}
+
+impl Original<'_> {
+    /// The value of object `id` — a dictionary or array, never a stream — as written.
+    pub fn object(&self, id: ObjectId) -> Result<Vec<u8>> {
+        let missing = || Error::PdfMalformed(format!("object {} {} cannot be read", id.0, id.1));
+        let (src, start) = match self.doc.reference_table.get(id.0) {
+            Some(XrefEntry::Normal { offset, .. }) => (
+                self.pdf,
+                body_start(self.pdf, *offset as usize, id).ok_or_else(missing)?,
+            ),
+            Some(XrefEntry::Compressed { container, index }) => {
+                let stream = self
+                    .doc
+                    .get_object((*container, 0))
+                    .and_then(Object::as_stream)
+                    .map_err(|_| missing())?;
+                let content = if stream.dict.has(b"Filter") {
+                    stream.decompressed_content().map_err(|_| missing())?
+                } else {
+                    stream.content.clone()
+                };
+                let first = stream
+                    .dict
+                    .get(b"First")
+                    .and_then(Object::as_i64)
+                    .ok()
+                    .and_then(|f| usize::try_from(f).ok())
+                    .ok_or_else(missing)?;
+                let start = compressed_start(&content, first, id.0, *index).ok_or_else(missing)?;
+                let end = syntax::skip_value(&content, start)?;
+                return content
+                    .get(start..end)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(missing);
+            }
+            _ => return Err(missing()),
+        };
+        let end = syntax::skip_value(src, start)?;
+        if syntax::token(src, syntax::skip_space(src, end)) == b"stream" {
+            return Err(Error::PdfMalformed(format!(
+                "object {} is a stream where a dictionary was expected",
+                id.0
+            )));
+        }
+        src.get(start..end).map(<[u8]>::to_vec).ok_or_else(missing)
+    }
+
+    /// The value of `key` in the dictionary `dict`, with one indirect reference followed:
+    /// the bytes as written and, when it was a reference, the object it named.
+    pub fn resolve(&self, dict: &[u8], key: &[u8]) -> Result<Option<(Vec<u8>, Option<ObjectId>)>> {
+        let Some(value) = syntax::get(dict, key)? else {
+            return Ok(None);
+        };
+        Ok(Some(match syntax::as_reference(value) {
+            Some(id) => (self.object(id)?, Some(id)),
+            None => (value.to_vec(), None),
+        }))
+    }
+
+    /// `dict` with `item` appended to the array under `key` (/Annots, /Fields, /Kids). An
+    /// indirect array is rewritten as its own object in `update` and `dict` comes back as it
+    /// was; a missing (or non-array) value becomes `[item]`.
+    pub fn append(
+        &self,
+        update: &mut Update,
+        dict: &[u8],
+        key: &[u8],
+        item: ObjectId,
+    ) -> Result<Vec<u8>> {
+        let item = reference(item);
+        match self.resolve(dict, key)? {
+            Some((array, Some(array_id))) => {
+                update.put_raw(array_id, syntax::push(&array, &item)?);
+                Ok(dict.to_vec())
+            }
+            Some((array, None)) if array.starts_with(b"[") => {
+                syntax::set(dict, key, &syntax::push(&array, &item)?)
+            }
+            _ => syntax::set(dict, key, &[b"[", item.as_slice(), b"]"].concat()),
+        }
+    }
+}
+
+/// `N G R`.
+pub(crate) fn reference(id: ObjectId) -> Vec<u8> {
+    format!("{} {} R", id.0, id.1).into_bytes()
+}
+
+/// Where the value of plain object `id` starts: after its `N G obj` header at `offset`.
+fn body_start(pdf: &[u8], offset: usize, id: ObjectId) -> Option<usize> {
+    let (number, end) = syntax::integer(pdf, offset)?;
+    let (generation, end) = syntax::integer(pdf, end)?;
+    let keyword = syntax::skip_space(pdf, end);
+    (number == u64::from(id.0)
+        && generation == u64::from(id.1)
+        && syntax::token(pdf, keyword) == b"obj")
+        .then(|| syntax::skip_space(pdf, keyword + 3))
+}
+
+/// Where object `number` starts in a decompressed object stream: its header holds pairs of
+/// object number and offset relative to `/First`; `index` is the pair the xref names.
+fn compressed_start(content: &[u8], first: usize, number: u32, index: u16) -> Option<usize> {
+    let header = content.get(..first)?;
+    let mut pos = 0;
+    let mut pairs = Vec::new();
+    while let Some((n, end)) = syntax::integer(header, pos) {
+        let (offset, end) = syntax::integer(header, end)?;
+        pairs.push((n, offset));
+        pos = end;
+    }
+    let offset = pairs
+        .get(usize::from(index))
+        .filter(|(n, _)| *n == u64::from(number))
+        .or_else(|| pairs.iter().find(|(n, _)| *n == u64::from(number)))?
+        .1;
+    let start = first.checked_add(usize::try_from(offset).ok()?)?;
+    Some(syntax::skip_space(content, start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::object;
+
+    /// A file whose page lives in an object stream and whose catalog was redefined by a
+    /// later revision.
+    fn two_revisions() -> Vec<u8> {
+        let page = b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595.303937007874 841.889763779528]>>";
+        let pages = b"<</Type /Pages /Kids [3 0 R] /Count 1>>";
+        let header = format!("2 0 3 {} ", pages.len() + 1);
+        let objstm = [header.as_bytes(), pages, b"\n", page].concat();
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let catalog_at = pdf.len();
+        pdf.extend_from_slice(b"1 0 obj\n<</Type/Catalog/Pages 2 0 R/Old true>>\nendobj\n");
+        let stm_at = pdf.len();
+        pdf.extend_from_slice(
+            format!(
+                "4 0 obj\n<</Type/ObjStm/N 2/First {}/Length {}>>stream\n",
+                header.len(),
+                objstm.len()
+            )
+            .as_bytes(),
+        );
+        pdf.extend_from_slice(&objstm);
+        pdf.extend_from_slice(b"\nendstream\nendobj\n");
+        let xref_at = pdf.len();
+        let mut entries = Vec::new();
+        for (kind, a, b) in [
+            (0u8, 0u32, 255u8),
+            (1, catalog_at as u32, 0),
+            (2, 4, 0),
+            (2, 4, 1),
+            (1, stm_at as u32, 0),
+        ] {
+            entries.push(kind);
+            entries.extend_from_slice(&a.to_be_bytes());
+            entries.push(b);
+        }
+        entries.extend_from_slice(&[1]);
+        entries.extend_from_slice(&(xref_at as u32).to_be_bytes());
+        entries.push(0);
+        pdf.extend_from_slice(
+            format!(
+                "5 0 obj\n<</Type/XRef/Size 6/W[1 4 1]/Root 1 0 R/Length {}>>stream\n",
+                entries.len()
+            )
+            .as_bytes(),
+        );
+        pdf.extend_from_slice(&entries);
+        pdf.extend_from_slice(
+            format!("\nendstream\nendobj\nstartxref\n{xref_at}\n%%EOF\n").as_bytes(),
+        );
+        // A second revision redefines the catalog with a classic section.
+        let new_catalog_at = pdf.len();
+        pdf.extend_from_slice(
+            b"1 0 obj %new\n<< /Type /Catalog /Pages 2 0 R /New (1.50) >>\nendobj\n",
+        );
+        let xref2_at = pdf.len();
+        pdf.extend_from_slice(
+            format!(
+                "xref\n1 1\n{new_catalog_at:010} 00000 n\r\ntrailer\n<</Size 6/Root 1 0 R/Prev {xref_at}>>\nstartxref\n{xref2_at}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn reads_the_newest_definition_as_written() {
+        let pdf = two_revisions();
+        let doc = object::parse(&pdf).unwrap();
+        let original = Original {
+            pdf: &pdf,
+            doc: &doc,
+        };
+        assert_eq!(
+            original.object((1, 0)).unwrap(),
+            b"<< /Type /Catalog /Pages 2 0 R /New (1.50) >>"
+        );
+        assert_eq!(
+            original.object((3, 0)).unwrap(),
+            b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595.303937007874 841.889763779528]>>"
+        );
+        assert_eq!(
+            original.object((2, 0)).unwrap(),
+            b"<</Type /Pages /Kids [3 0 R] /Count 1>>"
+        );
+        let (kids, id) = original
+            .resolve(&original.object((2, 0)).unwrap(), b"Kids")
+            .unwrap()
+            .unwrap();
+        assert_eq!((kids.as_slice(), id), (&b"[3 0 R]"[..], None));
+        assert!(original.object((4, 0)).is_err(), "a stream is not editable");
+        assert!(original.object((9, 0)).is_err());
+    }
+}
