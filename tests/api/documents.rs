@@ -178,6 +178,20 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `scan` issued as a certified copy, signed and sealed at once: the document's JSON and
+    /// its PDF.
+    pub async fn sealed_copy(&self, scan: &[u8]) -> (Value, Vec<u8>) {
+        let response = self
+            .post_copy(
+                vec![("scan.pdf", scan.to_vec())],
+                &[("agency_pin", self.agency_pin())],
+            )
+            .await;
+        let document = self.json_ok(response, 201).await;
+        let pdf = self.download(&document).await;
+        (document, pdf)
+    }
+
     pub async fn json_ok(&self, response: reqwest::Response, status: u16) -> Value {
         let got = response.status();
         let body = response.text().await.unwrap();
@@ -201,7 +215,7 @@ impl TestApp {
         response.bytes().await.unwrap().to_vec()
     }
 
-    pub fn agency_pin(&self) -> String {
+    fn agency_pin(&self) -> String {
         self.pki.pin("99001-agency")
     }
 }
@@ -415,15 +429,8 @@ async fn certified_copies_of_other_producers_pdfs_keep_the_original_bytes() {
     let app = spawn_app().await;
     for (i, style) in XrefStyle::ALL.into_iter().enumerate() {
         let original = sample_pdf(style);
-        let response = app
-            .post_copy(
-                vec![("scan.pdf", original.clone())],
-                &[("agency_pin", app.agency_pin())],
-            )
-            .await;
-        let document = app.json_ok(response, 201).await;
+        let (document, pdf) = app.sealed_copy(&original).await;
         assert_eq!(document["number"], i as i64 + 1);
-        let pdf = app.download(&document).await;
         assert!(
             pdf.starts_with(&original),
             "{style:?}: the original bytes changed"
@@ -452,14 +459,7 @@ async fn certified_copies_of_other_producers_pdfs_keep_the_original_bytes() {
 async fn the_statement_can_be_a_stamp_on_the_last_page() {
     let app = spawn_app_with(|s| s.documents.certification = kyso::config::Placement::Stamp).await;
     let original = sample_pdf(XrefStyle::Stream);
-    let response = app
-        .post_copy(
-            vec![("scan.pdf", original.clone())],
-            &[("agency_pin", app.agency_pin())],
-        )
-        .await;
-    let document = app.json_ok(response, 201).await;
-    let pdf = app.download(&document).await;
+    let (document, pdf) = app.sealed_copy(&original).await;
     assert!(pdf.starts_with(&original));
     let pages: Vec<String> = pdftotext(&pdf).split('\u{c}').map(squeeze).collect();
     assert!(

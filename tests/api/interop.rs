@@ -342,15 +342,8 @@ async fn official_then_agency(producer: Producer) {
 async fn certified_copy(producer: Producer) {
     let input = producer.input();
     let app = spawn_app().await;
-    let response = app
-        .post_copy(
-            vec![("scan.pdf", input.to_vec())],
-            &[("agency_pin", app.agency_pin())],
-        )
-        .await;
-    let document = app.json_ok(response, 201).await;
+    let (document, copy) = app.sealed_copy(input).await;
     assert_eq!(document["state"], "sealed", "{producer:?}: {document:#}");
-    let copy = app.download(&document).await;
     let stage = format!("{producer:?}-certified-copy");
     let mut problems = appended(&stage, input, &copy);
     problems.extend(judge(&app, &stage, &copy, producer.earlier_signatures() + 2).await);
