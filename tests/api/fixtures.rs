@@ -339,7 +339,7 @@ fn stream(extra_dict: &[u8], data: &[u8]) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // qpdf
 
-fn qpdf_rewrite(pdf: &[u8], args: &[&str]) -> Vec<u8> {
+pub fn qpdf_rewrite(pdf: &[u8], args: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("fixtures: temp dir: {e}"));
     let input = dir.path().join("in.pdf");
     let output = dir.path().join("out.pdf");
@@ -364,4 +364,38 @@ fn qpdf_rewrite(pdf: &[u8], args: &[&str]) -> Vec<u8> {
         );
     }
     std::fs::read(&output).unwrap_or_else(|e| panic!("fixtures: reading qpdf output: {e}"))
+}
+
+/// A two-page document written by LibreOffice (`soffice --headless --convert-to pdf`): its
+/// page boxes are reals such as `595.303937007874`, which a rewrite must keep as written.
+pub fn libreoffice_pdf() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("fixtures: temp dir: {e}"));
+    let text: String = (1..=90)
+        .map(|i| format!("Dong {i}: van ban thu nghiem cua kyso.\n"))
+        .collect();
+    let input = dir.path().join("letter.txt");
+    std::fs::write(&input, text).unwrap_or_else(|e| panic!("fixtures: writing input: {e}"));
+    let profile = format!(
+        "-env:UserInstallation=file://{}/profile",
+        dir.path().display()
+    );
+    let result = Command::new("soffice")
+        .arg(profile)
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&input)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("fixtures: cannot run `soffice` ({e}); install the test tools with `.ci/setup`")
+        });
+    let output = dir.path().join("letter.pdf");
+    std::fs::read(&output).unwrap_or_else(|e| {
+        panic!(
+            "fixtures: soffice wrote no PDF ({e}, {}):\n{}{}",
+            result.status,
+            String::from_utf8_lossy(&result.stdout),
+            String::from_utf8_lossy(&result.stderr)
+        )
+    })
 }

@@ -2,7 +2,7 @@
 
 use kyso::clients::Role;
 
-use crate::fixtures::{sample_pdf, XrefStyle};
+use crate::fixtures::{libreoffice_pdf, qpdf_rewrite, sample_pdf, XrefStyle};
 use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams, TestApp};
 use crate::validators::{artifact_dir, pdfsig, pyhanko_sign, pyhanko_validate, qpdf_check};
 
@@ -166,6 +166,82 @@ async fn a_pdf_signed_by_pyhanko_keeps_its_signature() {
     assert!(ours.starts_with(&theirs));
     save("pyhanko-then-kyso.pdf", &ours);
     assert_accepted(&app, &ours, 2);
+}
+
+/// Issue 8: files other producers wrote, each signed by an official (visible, page 1) and then
+/// sealed by the agency (visible, last page). Rewriting the page or the form must keep every
+/// token as written, or the earlier signatures no longer match their revision: pyHanko then
+/// reports a disallowed change and kyso "Page changed".
+#[tokio::test]
+async fn official_then_agency_keep_other_producers_signatures_valid() {
+    let app = spawn_app().await;
+    let libreoffice = libreoffice_pdf();
+    assert!(
+        libreoffice.windows(11).any(|w| w == b"595.3039370"),
+        "LibreOffice no longer writes fractional page boxes; this test lost its point"
+    );
+    let pyhanko_signed = pyhanko_sign(
+        &libreoffice,
+        "Sig1",
+        &app.pki.pkcs12("99002-chair"),
+        &app.pki.pin("99002-chair"),
+        None,
+    );
+    let inputs = [
+        ("libreoffice", libreoffice.clone(), 0),
+        (
+            "libreoffice-linearized",
+            qpdf_rewrite(&libreoffice, &["--linearize"]),
+            0,
+        ),
+        (
+            "libreoffice-object-streams",
+            qpdf_rewrite(&libreoffice, &["--object-streams=generate"]),
+            0,
+        ),
+        ("hybrid", sample_pdf(XrefStyle::Hybrid), 0),
+        ("libreoffice-pyhanko", pyhanko_signed, 1),
+    ];
+    for (name, input, earlier) in inputs {
+        let official = app
+            .signed(
+                &input,
+                SignParams {
+                    signer: "99001-civil-status",
+                    visible: Some(VISIBLE),
+                    ..Default::default()
+                },
+            )
+            .await;
+        let sealed = app
+            .signed(
+                &official,
+                SignParams {
+                    signer: "99001-agency",
+                    visible: Some(r#"{"page": 2, "rect": [320, 40, 570, 120]}"#),
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(sealed.starts_with(&official) && official.starts_with(&input));
+        save(&format!("{name}-official-then-agency.pdf"), &sealed);
+        assert_accepted(&app, &sealed, earlier + 2);
+        for line in pyhanko_validate(&sealed, &app.pki.root()).unwrap() {
+            assert!(
+                !line.contains("ILLEGAL") && !line.contains("SUSPICIOUS"),
+                "{name}: pyHanko: {line}"
+            );
+        }
+        let report = app.verify(&sealed).await;
+        let signatures = report["signatures"].as_array().unwrap();
+        assert_eq!(signatures.len(), earlier + 2, "{name}: {report:#}");
+        for signature in signatures {
+            assert_eq!(
+                signature["indication"], "TOTAL_PASSED",
+                "{name}: {report:#}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
