@@ -1,7 +1,8 @@
 //! Interop (issue 8): kyso signs PDFs that OTHER software wrote without breaking any earlier
 //! signature. The suite makes each input itself with the real producer (LibreOffice,
-//! Ghostscript, img2pdf, pdf-lib, `qpdf --linearize`, a pyHanko signature), installed by
-//! `.ci/setup`, then runs two flows per producer through the HTTP API:
+//! Ghostscript, img2pdf, pdf-lib, qpdf's linearized and object-stream rewrites, a pyHanko
+//! signature; plus the hand-made hybrid-reference fixture), installed by `.ci/setup`, then runs
+//! two flows per producer through the HTTP API:
 //! - an official signs (visible, page 1), then the agency seals (visible, last page);
 //! - the input is issued as a certified copy (official and agency signatures).
 //!
@@ -15,7 +16,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::documents::jpeg;
-use crate::fixtures::qpdf_rewrite;
+use crate::fixtures::{qpdf_rewrite, sample_pdf, XrefStyle};
 use crate::helpers::{dev_pki, spawn_app, SignParams, TestApp};
 use crate::validators::{artifact_dir, independent_problems, pdftotext, pyhanko_sign};
 
@@ -34,17 +35,23 @@ enum Producer {
     PdfLib,
     /// The LibreOffice document linearized by qpdf.
     QpdfLinearized,
+    /// The LibreOffice document with its objects packed into object streams by qpdf.
+    QpdfObjectStreams,
+    /// The hand-assembled hybrid-reference file of `fixtures.rs`: no tool at hand writes one.
+    Hybrid,
     /// The LibreOffice document signed by pyHanko (visible, page 1) before kyso sees it.
     PyHanko,
 }
 
 impl Producer {
-    const ALL: [Producer; 6] = [
+    const ALL: [Producer; 8] = [
         Producer::LibreOffice,
         Producer::Ghostscript,
         Producer::Img2pdf,
         Producer::PdfLib,
         Producer::QpdfLinearized,
+        Producer::QpdfObjectStreams,
+        Producer::Hybrid,
         Producer::PyHanko,
     ];
 
@@ -80,6 +87,11 @@ impl Producer {
             Producer::QpdfLinearized => {
                 qpdf_rewrite(Producer::LibreOffice.input(), &["--linearize"])
             }
+            Producer::QpdfObjectStreams => qpdf_rewrite(
+                Producer::LibreOffice.input(),
+                &["--object-streams=generate"],
+            ),
+            Producer::Hybrid => sample_pdf(XrefStyle::Hybrid),
             Producer::PyHanko => {
                 let pki = dev_pki();
                 pyhanko_sign(
@@ -373,5 +385,7 @@ cases! {
     img2pdf: super::Producer::Img2pdf;
     pdf_lib: super::Producer::PdfLib;
     qpdf_linearized: super::Producer::QpdfLinearized;
+    qpdf_object_streams: super::Producer::QpdfObjectStreams;
+    hybrid: super::Producer::Hybrid;
     pyhanko_signed: super::Producer::PyHanko;
 }
