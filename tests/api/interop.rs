@@ -64,10 +64,16 @@ impl Producer {
             let text = pdftotext(&pdf);
             let pages = text.matches('\u{c}').count();
             assert_eq!(pages, PAGES as usize, "{self:?} wrote {pages} page(s)");
-            if matches!(self, Producer::LibreOffice) {
+            if self == Producer::LibreOffice {
                 assert!(
                     text.contains(VIETNAMESE),
                     "{self:?} lost the Vietnamese text: {text}"
+                );
+                // What makes this input hard: A4 written as long reals, which a rewrite of the
+                // page must keep to the digit.
+                assert!(
+                    pdf.windows(11).any(|w| w == b"595.3039370"),
+                    "LibreOffice no longer writes A4 as 595.303937007874: the case lost its point"
                 );
             }
             let _ = std::fs::write(
