@@ -120,9 +120,10 @@ impl Producer {
 // ---------------------------------------------------------------------------------------------
 // The producers
 
-/// Runs `tool` with the whitespace-separated `args` in a fresh folder holding `inputs` and returns the `out.pdf` it writes.
-/// `HOME` is that folder too, so LibreOffice makes a private profile there (concurrent runs
-/// sharing one fail). A producer that cannot be started or fails is a setup problem.
+/// Runs `tool` with the whitespace-separated `args` in a fresh folder holding `inputs`, and
+/// returns the `out.pdf` it writes there. `HOME` is that folder too, so LibreOffice makes a
+/// private profile there (concurrent runs sharing one fail). A producer that cannot be started
+/// or fails is a setup problem.
 fn produce(tool: &str, args: &str, inputs: &[(&str, &[u8])]) -> Vec<u8> {
     let dir = tempfile::Builder::new()
         .prefix("kyso-producers-")
