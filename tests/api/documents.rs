@@ -464,6 +464,34 @@ async fn certified_copies_of_other_producers_pdfs_keep_the_original_bytes() {
     }
 }
 
+/// Adding the statement page (or stamping the last page) after someone else's signature is a
+/// change pyHanko and ISO 32000-2 §12.8.2.2 do not allow: the copy is refused before a number
+/// is taken, in both placements.
+#[tokio::test]
+async fn an_already_signed_pdf_is_not_certified() {
+    for placement in [
+        kyso::config::Placement::Page,
+        kyso::config::Placement::Stamp,
+    ] {
+        let app = spawn_app_with(|s| s.documents.certification = placement).await;
+        let signed = app.signed_by_pyhanko(&sample_pdf(XrefStyle::Classic));
+        let response = app
+            .post_copy(
+                vec![("scan.pdf", signed)],
+                &[("agency_pin", app.agency_pin())],
+            )
+            .await;
+        assert_eq!(error_code(response, 422).await, "pdf_already_signed");
+        let first = app
+            .post_copy(
+                vec![("scan.pdf", sample_pdf(XrefStyle::Classic))],
+                &[("agency_pin", app.agency_pin())],
+            )
+            .await;
+        assert_eq!(app.json_ok(first, 201).await["number"], 1);
+    }
+}
+
 #[tokio::test]
 async fn the_statement_can_be_a_stamp_on_the_last_page() {
     let app = spawn_app_with(|s| s.documents.certification = kyso::config::Placement::Stamp).await;

@@ -4,7 +4,7 @@ use kyso::clients::Role;
 
 use crate::fixtures::{libreoffice_pdf, qpdf_rewrite, sample_pdf, XrefStyle};
 use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams, TestApp};
-use crate::validators::{artifact_dir, pdfsig, pyhanko_sign, pyhanko_validate, qpdf_check};
+use crate::validators::{artifact_dir, pdfsig, pyhanko_validate, qpdf_check};
 
 /// Every independent validator accepts every signature of `pdf` as intact and trusted, and
 /// the last one covers the whole file.
@@ -147,13 +147,7 @@ async fn official_then_agency_both_stay_valid() {
 #[tokio::test]
 async fn a_pdf_signed_by_pyhanko_keeps_its_signature() {
     let app = spawn_app().await;
-    let theirs = pyhanko_sign(
-        &sample_pdf(XrefStyle::Classic),
-        "Sig1",
-        &app.pki.pkcs12("99002-chair"),
-        &app.pki.pin("99002-chair"),
-        None,
-    );
+    let theirs = app.signed_by_pyhanko(&sample_pdf(XrefStyle::Classic));
     let ours = app
         .signed(
             &theirs,
@@ -180,13 +174,7 @@ async fn official_then_agency_keep_other_producers_signatures_valid() {
         libreoffice.windows(11).any(|w| w == b"595.3039370"),
         "LibreOffice no longer writes fractional page boxes; this test lost its point"
     );
-    let pyhanko_signed = pyhanko_sign(
-        &libreoffice,
-        "Sig1",
-        &app.pki.pkcs12("99002-chair"),
-        &app.pki.pin("99002-chair"),
-        None,
-    );
+    let pyhanko_signed = app.signed_by_pyhanko(&libreoffice);
     let inputs = [
         ("libreoffice", libreoffice.clone(), 0),
         (
