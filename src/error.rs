@@ -16,6 +16,8 @@ pub enum Error {
     PdfMalformed(String),
     #[error("the PDF is encrypted; remove the password before signing")]
     PdfEncrypted,
+    #[error("the PDF is already signed: a certification statement (new page or stamp) would break its signature; certify the unsigned original")]
+    PdfAlreadySigned,
     #[error("the upload exceeds the limit of {limit} bytes")]
     TooLarge { limit: usize },
     #[error("invalid request: {0}")]
@@ -79,6 +81,7 @@ impl Error {
             Error::NotPdf => "pdf_not_pdf",
             Error::PdfMalformed(_) => "pdf_malformed",
             Error::PdfEncrypted => "pdf_encrypted",
+            Error::PdfAlreadySigned => "pdf_already_signed",
             Error::TooLarge { .. } => "payload_too_large",
             Error::BadRequest(_) => "bad_request",
             Error::ValidationFailed(_) => "validation_failed",
@@ -122,7 +125,9 @@ impl ResponseError for Error {
             | Error::CertificateMalformed(_)
             | Error::CrlMalformed(_)
             | Error::ScanUnreadable(_) => StatusCode::BAD_REQUEST,
-            Error::ValidationFailed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::ValidationFailed(_) | Error::PdfAlreadySigned => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Conflict(_) | Error::TransitionNotAllowed { .. } => StatusCode::CONFLICT,
             Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -21,6 +21,9 @@ pub fn original(files: Vec<Vec<u8>>) -> Result<Vec<u8>> {
             if doc.get_pages().is_empty() {
                 return Err(Error::PdfMalformed("the document has no pages".into()));
             }
+            if object::is_signed(&doc) {
+                return Err(Error::PdfAlreadySigned);
+            }
             Ok(files.into_iter().next().unwrap_or_default())
         }
         many if many.iter().any(|f| is_pdf(f)) => Err(Error::BadRequest(

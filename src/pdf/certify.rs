@@ -28,8 +28,15 @@ pub struct Certified {
     pub signature_rect: [f32; 4],
 }
 
+/// Refuses a PDF that is already signed: a new page changes the page tree and a stamp the
+/// page's content, both changes ISO 32000-2 §12.8.2.2 does not allow after a signature (pyHanko:
+/// "Unexpected change to page tree structure", "Values for dict key /Resources differ"), so the
+/// earlier signature would be reported broken on the copy.
 pub fn certify(pdf: &[u8], st: &Statement, placement: Placement) -> Result<Certified> {
     let doc = object::parse(pdf)?;
+    if object::is_signed(&doc) {
+        return Err(Error::PdfAlreadySigned);
+    }
     let pages = doc.get_pages();
     let (&last_no, &last_id) = pages
         .iter()

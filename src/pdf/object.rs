@@ -30,6 +30,21 @@ pub fn parse(pdf: &[u8]) -> Result<Document> {
     Ok(doc)
 }
 
+/// Whether the document holds a signature dictionary (ISO 32000-1 §12.8.1: /ByteRange and
+/// /Contents), indirect or directly in a field's /V.
+pub fn is_signed(doc: &Document) -> bool {
+    let is_signature = |d: &Dictionary| d.has(b"ByteRange") && d.has(b"Contents");
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .any(|d| {
+            is_signature(d)
+                || d.get(b"V")
+                    .and_then(Object::as_dict)
+                    .is_ok_and(is_signature)
+        })
+}
+
 /// Writes `object` in PDF syntax.
 pub fn write(out: &mut Vec<u8>, object: &Object) {
     match object {

@@ -230,4 +230,72 @@ mod tests {
         assert!(original.object((4, 0)).is_err(), "a stream is not editable");
         assert!(original.object((9, 0)).is_err());
     }
+
+    /// A classic-xref file of `(number, generation, body)` objects; object 1 is the catalog.
+    fn classic(objects: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut xref = String::from("xref\n0 1\n0000000000 65535 f\r\n");
+        for (number, generation, body) in objects {
+            xref.push_str(&format!(
+                "{number} 1\n{:010} {generation:05} n\r\n",
+                pdf.len()
+            ));
+            pdf.extend_from_slice(
+                format!("{number} {generation} obj\n{body}\nendobj\n").as_bytes(),
+            );
+        }
+        let at = pdf.len();
+        let size = objects.iter().map(|o| o.0).max().unwrap_or(0) + 1;
+        pdf.extend_from_slice(xref.as_bytes());
+        pdf.extend_from_slice(
+            format!("trailer\n<</Size {size}/Root 1 0 R>>\nstartxref\n{at}\n%%EOF\n").as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn indirect_arrays_are_edited_in_place_and_generations_kept() {
+        let pdf = classic(&[
+            (1, 0, "<</Type/Catalog/Pages 2 0 R>>"),
+            (2, 0, "<</Type/Pages/Kids[3 0 R]/Count 1>>"),
+            (
+                3,
+                0,
+                "<</Type/Page/Parent 2 0 R/Annots 4 3 R/MediaBox[0 0 .5 12.]>>",
+            ),
+            (4, 3, "[ 7 0 R ]"),
+        ]);
+        let doc = object::parse(&pdf).unwrap();
+        let original = Original {
+            pdf: &pdf,
+            doc: &doc,
+        };
+        let mut update = Update::new(&doc);
+        let page = original.object((3, 0)).unwrap();
+        let widget = update.alloc();
+        let edited = original
+            .append(&mut update, &page, b"Annots", widget)
+            .unwrap();
+        assert_eq!(edited, page, "the page keeps its indirect /Annots");
+        let missing = original
+            .append(&mut update, &page, b"Kids", widget)
+            .unwrap();
+        assert!(
+            missing.ends_with(b"12.]/Kids [5 0 R]>>"),
+            "{}",
+            String::from_utf8_lossy(&missing)
+        );
+        let out = update.write(&pdf, &doc).unwrap().bytes;
+        let tail = String::from_utf8_lossy(&out[pdf.len()..]).into_owned();
+        assert!(tail.contains("4 3 obj\n[ 7 0 R  5 0 R]\nendobj"), "{tail}");
+        assert!(tail.contains(" 00003 n\r\n"), "{tail}");
+
+        let doc = object::parse(&out).unwrap();
+        let again = Original {
+            pdf: &out,
+            doc: &doc,
+        };
+        assert_eq!(again.object((4, 3)).unwrap(), b"[ 7 0 R  5 0 R]");
+        assert_eq!(again.object((3, 0)).unwrap(), page);
+    }
 }

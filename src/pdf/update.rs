@@ -9,11 +9,12 @@ use lopdf::{Document, Object, ObjectId};
 use crate::error::{Error, Result};
 use crate::pdf::object;
 
-/// Objects to append, by number. Raw entries are pre-serialised bodies (the signature
-/// dictionary, whose placeholders we must locate afterwards).
+/// Objects to append, by number, with their generation (a rewritten object keeps its own).
+/// Raw entries are pre-serialised bodies: the signature dictionary, whose placeholders we must
+/// locate afterwards, and existing objects edited from their original bytes.
 pub(crate) struct Update {
     next_id: u32,
-    objects: BTreeMap<u32, Body>,
+    objects: BTreeMap<u32, (u16, Body)>,
 }
 
 enum Body {
@@ -54,11 +55,12 @@ impl Update {
     }
 
     pub fn put(&mut self, id: ObjectId, object: impl Into<Object>) {
-        self.objects.insert(id.0, Body::Object(object.into()));
+        self.objects
+            .insert(id.0, (id.1, Body::Object(object.into())));
     }
 
     pub fn put_raw(&mut self, id: ObjectId, body: Vec<u8>) {
-        self.objects.insert(id.0, Body::Raw(body));
+        self.objects.insert(id.0, (id.1, Body::Raw(body)));
     }
 
     /// Appends the update to `original`. `trailer_from` supplies /Root, /Info and /ID.
@@ -77,9 +79,9 @@ impl Update {
         }
         let mut offsets = BTreeMap::new();
         let mut raw_offsets = BTreeMap::new();
-        for (id, body) in &self.objects {
-            offsets.insert(*id, out.len());
-            let _ = writeln!(out, "{id} 0 obj");
+        for (id, (generation, body)) in &self.objects {
+            offsets.insert(*id, (out.len(), *generation));
+            let _ = writeln!(out, "{id} {generation} obj");
             match body {
                 Body::Object(obj) => object::write(&mut out, obj),
                 Body::Raw(raw) => {
@@ -103,24 +105,24 @@ impl Update {
         match xref_stream_id {
             None => {
                 out.extend_from_slice(b"xref\n");
-                for (id, offset) in &offsets {
+                for (id, (offset, generation)) in &offsets {
                     // Each entry is exactly 20 bytes, EOL included (§7.5.4).
-                    let _ = write!(out, "{id} 1\n{offset:010} 00000 n\r\n");
+                    let _ = write!(out, "{id} 1\n{offset:010} {generation:05} n\r\n");
                 }
                 out.extend_from_slice(b"trailer\n");
                 object::write_dict(&mut out, &trailer);
             }
             Some(xref_id) => {
-                offsets.insert(xref_id, xref_start);
+                offsets.insert(xref_id, (xref_start, 0));
                 let mut index = Vec::new();
                 let mut data = Vec::new();
-                for (id, offset) in &offsets {
+                for (id, (offset, generation)) in &offsets {
                     index.extend([Object::from(i64::from(*id)), Object::from(1)]);
                     let offset = u32::try_from(*offset)
                         .map_err(|_| Error::PdfMalformed("file too large".into()))?;
                     data.push(1u8);
                     data.extend_from_slice(&offset.to_be_bytes());
-                    data.extend_from_slice(&[0, 0]);
+                    data.extend_from_slice(&generation.to_be_bytes());
                 }
                 trailer.set("Type", "XRef");
                 trailer.set("W", vec![1.into(), 4.into(), 2.into()]);

@@ -215,7 +215,7 @@ impl TestApp {
         response.bytes().await.unwrap().to_vec()
     }
 
-    fn agency_pin(&self) -> String {
+    pub fn agency_pin(&self) -> String {
         self.pki.pin("99001-agency")
     }
 }
@@ -452,6 +452,34 @@ async fn certified_copies_of_other_producers_pdfs_keep_the_original_bytes() {
         }
         assert_rendered(&pdf, &format!("copy-{style:?}"), 3);
         app.assert_accepted(&pdf, 2);
+    }
+}
+
+/// Adding the statement page (or stamping the last page) after someone else's signature is a
+/// change pyHanko and ISO 32000-2 §12.8.2.2 do not allow: the copy is refused before a number
+/// is taken, in both placements.
+#[tokio::test]
+async fn an_already_signed_pdf_is_not_certified() {
+    for placement in [
+        kyso::config::Placement::Page,
+        kyso::config::Placement::Stamp,
+    ] {
+        let app = spawn_app_with(|s| s.documents.certification = placement).await;
+        let signed = app.signed_by_pyhanko(&sample_pdf(XrefStyle::Classic));
+        let response = app
+            .post_copy(
+                vec![("scan.pdf", signed)],
+                &[("agency_pin", app.agency_pin())],
+            )
+            .await;
+        assert_eq!(error_code(response, 422).await, "pdf_already_signed");
+        let first = app
+            .post_copy(
+                vec![("scan.pdf", sample_pdf(XrefStyle::Classic))],
+                &[("agency_pin", app.agency_pin())],
+            )
+            .await;
+        assert_eq!(app.json_ok(first, 201).await["number"], 1);
     }
 }
 

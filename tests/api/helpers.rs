@@ -207,6 +207,18 @@ impl TestApp {
         self.sign_as(&self.admin_key, pdf, p).await
     }
 
+    /// `pdf` as a third party would hand it over: signed first with pyHanko by another
+    /// commune's chair, in an invisible field `Sig1`.
+    pub fn signed_by_pyhanko(&self, pdf: &[u8]) -> Vec<u8> {
+        crate::validators::pyhanko_sign(
+            pdf,
+            "Sig1",
+            &self.pki.pkcs12("99002-chair"),
+            &self.pki.pin("99002-chair"),
+            None,
+        )
+    }
+
     /// Signs and insists on success.
     pub async fn signed(&self, pdf: &[u8], p: SignParams<'_>) -> Vec<u8> {
         let response = self.sign(pdf, p).await;

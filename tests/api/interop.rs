@@ -4,7 +4,8 @@
 //! signature; plus the hand-made hybrid-reference fixture), installed by `.ci/setup`, then runs
 //! two flows per producer through the HTTP API:
 //! - an official signs (visible, page 1), then the agency seals (visible, last page);
-//! - the input is issued as a certified copy (official and agency signatures).
+//! - the input is issued as a certified copy (official and agency signatures); an input that
+//!   is already signed is refused with `pdf_already_signed`.
 //!
 //! Every output is judged by pyHanko, pdfsig, `qpdf --check` and kyso's own `/api/v1/verify`;
 //! a test collects what every validator said before failing, so one run shows the whole picture.
@@ -17,7 +18,7 @@ use serde_json::Value;
 
 use crate::documents::jpeg;
 use crate::fixtures::{qpdf_rewrite, sample_pdf, XrefStyle};
-use crate::helpers::{dev_pki, spawn_app, SignParams, TestApp};
+use crate::helpers::{dev_pki, error_code, spawn_app, SignParams, TestApp};
 use crate::validators::{artifact_dir, independent_problems, pdftotext, pyhanko_sign};
 
 /// Every producer writes a two-page A4 document.
@@ -358,14 +359,26 @@ async fn official_then_agency(producer: Producer) {
 }
 
 /// The input issued as a certified copy, signed by the official and sealed by the agency.
+/// A signed input is refused instead: the statement page (or stamp) would be a change after its
+/// signature that pyHanko and ISO 32000-2 §12.8.2.2 do not allow.
 async fn certified_copy(producer: Producer) {
     let input = producer.input();
     let app = spawn_app().await;
+    if producer.earlier_signatures() > 0 {
+        let response = app
+            .post_copy(
+                vec![("scan.pdf", input.to_vec())],
+                &[("agency_pin", app.agency_pin())],
+            )
+            .await;
+        assert_eq!(error_code(response, 422).await, "pdf_already_signed");
+        return;
+    }
     let (document, copy) = app.sealed_copy(input).await;
     assert_eq!(document["state"], "sealed", "{producer:?}: {document:#}");
     let stage = format!("{producer:?}-certified-copy");
     let mut problems = appended(&stage, input, &copy);
-    problems.extend(judge(&app, &stage, &copy, producer.earlier_signatures() + 2).await);
+    problems.extend(judge(&app, &stage, &copy, 2).await);
     fail_on(producer, "certified copy", &problems);
 }
 

@@ -4,7 +4,7 @@ use kyso::clients::Role;
 
 use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams};
-use crate::validators::{artifact_dir, pyhanko_sign, pyhanko_validate};
+use crate::validators::{artifact_dir, pyhanko_validate};
 
 fn save(name: &str, pdf: &[u8]) {
     let _ = std::fs::write(artifact_dir("signing").join(name), pdf);
@@ -129,13 +129,7 @@ async fn official_then_agency_both_stay_valid() {
 #[tokio::test]
 async fn a_pdf_signed_by_pyhanko_keeps_its_signature() {
     let app = spawn_app().await;
-    let theirs = pyhanko_sign(
-        &sample_pdf(XrefStyle::Classic),
-        "Sig1",
-        &app.pki.pkcs12("99002-chair"),
-        &app.pki.pin("99002-chair"),
-        None,
-    );
+    let theirs = app.signed_by_pyhanko(&sample_pdf(XrefStyle::Classic));
     let ours = app
         .signed(
             &theirs,

@@ -312,18 +312,8 @@ fn edit_form(
     let flags = syntax::get(&form, b"SigFlags")?
         .and_then(|v| syntax::integer(v, 0))
         .map_or(0, |(flags, _)| flags);
-    if flags & 3 != 3 && !signed_before(original.doc) {
+    if flags & 3 != 3 && !object::is_signed(original.doc) {
         form = syntax::set(&form, b"SigFlags", (flags | 3).to_string().as_bytes())?;
     }
     Ok(form)
-}
-
-/// Whether the document already holds a signature dictionary (§12.8.1: /ByteRange and
-/// /Contents).
-fn signed_before(doc: &Document) -> bool {
-    doc.objects.values().any(|object| {
-        object
-            .as_dict()
-            .is_ok_and(|d| d.has(b"ByteRange") && d.has(b"Contents"))
-    })
 }
