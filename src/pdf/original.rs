@@ -16,7 +16,11 @@ pub(crate) struct Original<'a> {
     pub doc: &'a Document,
 }
 
-impl Original<'_> {
+impl<'a> Original<'a> {
+    pub fn new(pdf: &'a [u8], doc: &'a Document) -> Self {
+        Self { pdf, doc }
+    }
+
     /// The value of object `id` — a dictionary or array, never a stream — as written.
     pub fn object(&self, id: ObjectId) -> Result<Vec<u8>> {
         let missing = || Error::PdfMalformed(format!("object {} {} cannot be read", id.0, id.1));
@@ -221,10 +225,7 @@ mod tests {
     fn reads_the_newest_definition_as_written() {
         let pdf = two_revisions();
         let doc = object::parse(&pdf).unwrap();
-        let original = Original {
-            pdf: &pdf,
-            doc: &doc,
-        };
+        let original = Original::new(&pdf, &doc);
         assert_eq!(
             original.object((1, 0)).unwrap(),
             b"<< /Type /Catalog /Pages 2 0 R /New (1.50) >>"
@@ -281,10 +282,7 @@ mod tests {
             (4, 3, "[ 7 0 R ]"),
         ]);
         let doc = object::parse(&pdf).unwrap();
-        let original = Original {
-            pdf: &pdf,
-            doc: &doc,
-        };
+        let original = Original::new(&pdf, &doc);
         let mut update = Update::new(&doc);
         let page = original.object((3, 0)).unwrap();
         let widget = update.alloc();
@@ -306,10 +304,7 @@ mod tests {
         assert!(tail.contains(" 00003 n\r\n"), "{tail}");
 
         let doc = object::parse(&out).unwrap();
-        let again = Original {
-            pdf: &out,
-            doc: &doc,
-        };
+        let again = Original::new(&out, &doc);
         assert_eq!(again.object((4, 3)).unwrap(), b"[ 7 0 R  5 0 R]");
         assert_eq!(again.object((3, 0)).unwrap(), page);
     }
@@ -328,10 +323,7 @@ mod tests {
         let pdf = classic(&[(1, 0, "<</Type/Catalog/Pages 2 0 R>>"), (4, 0, &stream)]);
         let doc = object::parse(&pdf).unwrap();
         assert!(doc.reference_table.get(3).is_none());
-        let original = Original {
-            pdf: &pdf,
-            doc: &doc,
-        };
+        let original = Original::new(&pdf, &doc);
         assert_eq!(
             original.object((3, 0)).unwrap(),
             b"<</Type/Page/Parent 2 0 R/Rotate 90>>"
