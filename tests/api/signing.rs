@@ -110,20 +110,24 @@ async fn visible_signature_shows_signer_and_time_in_vietnamese() {
     assert!(text.contains("+07:00"), "{text}");
 }
 
+/// `input` signed by the commune's civil-status official, visibly on page 1.
+async fn official_on_page_one(app: &TestApp, input: &[u8]) -> Vec<u8> {
+    app.signed(
+        input,
+        SignParams {
+            signer: "99001-civil-status",
+            visible: Some(VISIBLE),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 #[tokio::test]
 async fn official_then_agency_both_stay_valid() {
     let app = spawn_app().await;
     let input = sample_pdf(XrefStyle::Classic);
-    let first = app
-        .signed(
-            &input,
-            SignParams {
-                signer: "99001-civil-status",
-                visible: Some(VISIBLE),
-                ..Default::default()
-            },
-        )
-        .await;
+    let first = official_on_page_one(&app, &input).await;
     let second = app
         .signed(
             &first,
@@ -191,16 +195,7 @@ async fn official_then_agency_keep_other_producers_signatures_valid() {
         ("libreoffice-pyhanko", pyhanko_signed, 1),
     ];
     for (name, input, earlier) in inputs {
-        let official = app
-            .signed(
-                &input,
-                SignParams {
-                    signer: "99001-civil-status",
-                    visible: Some(VISIBLE),
-                    ..Default::default()
-                },
-            )
-            .await;
+        let official = official_on_page_one(&app, &input).await;
         let sealed = app
             .signed(
                 &official,
