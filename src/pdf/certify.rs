@@ -43,7 +43,7 @@ pub fn certify(pdf: &[u8], st: &Statement, placement: Placement) -> Result<Certi
         .next_back()
         .ok_or_else(|| Error::PdfMalformed("the document has no pages".into()))?;
     let mut update = Update::new(&doc);
-    let original = Original { pdf, doc: &doc };
+    let original = Original::new(pdf, &doc);
     let (signature_page, signature_rect) = match placement {
         Placement::Page => {
             let drawn = statement::page(st)?;

@@ -3,7 +3,7 @@
 //! from the decompressed object stream for a compressed one (ISO 32000-1 §7.5.7).
 
 use lopdf::xref::XrefEntry;
-use lopdf::{Document, Object, ObjectId};
+use lopdf::{Document, Object, ObjectId, Stream};
 
 use crate::error::{Error, Result};
 use crate::pdf::syntax;
@@ -16,7 +16,11 @@ pub(crate) struct Original<'a> {
     pub doc: &'a Document,
 }
 
-impl Original<'_> {
+impl<'a> Original<'a> {
+    pub fn new(pdf: &'a [u8], doc: &'a Document) -> Self {
+        Self { pdf, doc }
+    }
+
     /// The value of object `id` — a dictionary or array, never a stream — as written.
     pub fn object(&self, id: ObjectId) -> Result<Vec<u8>> {
         let missing = || Error::PdfMalformed(format!("object {} {} cannot be read", id.0, id.1));
@@ -31,23 +35,19 @@ impl Original<'_> {
                     .get_object((*container, 0))
                     .and_then(Object::as_stream)
                     .map_err(|_| missing())?;
-                let content = if stream.dict.has(b"Filter") {
-                    stream.decompressed_content().map_err(|_| missing())?
-                } else {
-                    stream.content.clone()
-                };
-                let first = stream
-                    .dict
-                    .get(b"First")
-                    .and_then(Object::as_i64)
-                    .ok()
-                    .and_then(|f| usize::try_from(f).ok())
-                    .ok_or_else(missing)?;
-                let start = compressed_start(&content, first, id.0, *index).ok_or_else(missing)?;
-                let end = syntax::skip_value(&content, start)?;
-                return content
-                    .get(start..end)
-                    .map(<[u8]>::to_vec)
+                return compressed(stream, id.0, Some(*index)).ok_or_else(missing);
+            }
+            // lopdf reads a hybrid file's /XRefStm only on the newest trailer, and only when
+            // it has /Prev, yet loads every object of the object streams it finds: look the
+            // object up where lopdf found it, so both agree on which definition is current.
+            None => {
+                return self
+                    .doc
+                    .objects
+                    .values()
+                    .filter_map(|o| o.as_stream().ok())
+                    .filter(|s| s.dict.has_type(b"ObjStm"))
+                    .find_map(|s| compressed(s, id.0, None))
                     .ok_or_else(missing);
             }
             _ => return Err(missing()),
@@ -114,9 +114,28 @@ fn body_start(pdf: &[u8], offset: usize, id: ObjectId) -> Option<usize> {
         .then(|| syntax::skip_space(pdf, keyword + 3))
 }
 
+/// The bytes of object `number` in the object stream `stream`, `index` being its place there
+/// if known.
+fn compressed(stream: &Stream, number: u32, index: Option<u16>) -> Option<Vec<u8>> {
+    let content = if stream.dict.has(b"Filter") {
+        stream.decompressed_content().ok()?
+    } else {
+        stream.content.clone()
+    };
+    let first = usize::try_from(stream.dict.get(b"First").and_then(Object::as_i64).ok()?).ok()?;
+    let start = compressed_start(&content, first, number, index)?;
+    let end = syntax::skip_value(&content, start).ok()?;
+    content.get(start..end).map(<[u8]>::to_vec)
+}
+
 /// Where object `number` starts in a decompressed object stream: its header holds pairs of
 /// object number and offset relative to `/First`; `index` is the pair the xref names.
-fn compressed_start(content: &[u8], first: usize, number: u32, index: u16) -> Option<usize> {
+fn compressed_start(
+    content: &[u8],
+    first: usize,
+    number: u32,
+    index: Option<u16>,
+) -> Option<usize> {
     let header = content.get(..first)?;
     let mut pos = 0;
     let mut pairs = Vec::new();
@@ -125,8 +144,8 @@ fn compressed_start(content: &[u8], first: usize, number: u32, index: u16) -> Op
         pairs.push((n, offset));
         pos = end;
     }
-    let offset = pairs
-        .get(usize::from(index))
+    let offset = index
+        .and_then(|i| pairs.get(usize::from(i)))
         .filter(|(n, _)| *n == u64::from(number))
         .or_else(|| pairs.iter().find(|(n, _)| *n == u64::from(number)))?
         .1;
@@ -206,10 +225,7 @@ mod tests {
     fn reads_the_newest_definition_as_written() {
         let pdf = two_revisions();
         let doc = object::parse(&pdf).unwrap();
-        let original = Original {
-            pdf: &pdf,
-            doc: &doc,
-        };
+        let original = Original::new(&pdf, &doc);
         assert_eq!(
             original.object((1, 0)).unwrap(),
             b"<< /Type /Catalog /Pages 2 0 R /New (1.50) >>"
@@ -266,10 +282,7 @@ mod tests {
             (4, 3, "[ 7 0 R ]"),
         ]);
         let doc = object::parse(&pdf).unwrap();
-        let original = Original {
-            pdf: &pdf,
-            doc: &doc,
-        };
+        let original = Original::new(&pdf, &doc);
         let mut update = Update::new(&doc);
         let page = original.object((3, 0)).unwrap();
         let widget = update.alloc();
@@ -291,11 +304,30 @@ mod tests {
         assert!(tail.contains(" 00003 n\r\n"), "{tail}");
 
         let doc = object::parse(&out).unwrap();
-        let again = Original {
-            pdf: &out,
-            doc: &doc,
-        };
+        let again = Original::new(&out, &doc);
         assert_eq!(again.object((4, 3)).unwrap(), b"[ 7 0 R  5 0 R]");
         assert_eq!(again.object((3, 0)).unwrap(), page);
+    }
+
+    /// What lopdf makes of a hybrid file: the object stream is known, the objects in it have
+    /// no cross-reference entry (they were listed only in an /XRefStm it did not read).
+    #[test]
+    fn objects_found_only_in_an_object_stream_are_read_too() {
+        let objects = "<</Type/Pages/Kids[3 0 R]/Count 1>> <</Type/Page/Parent 2 0 R/Rotate 90>>";
+        let header = "2 0 3 36 ";
+        let stream = format!(
+            "<</Type/ObjStm/N 2/First {}/Length {}>>stream\n{header}{objects}\nendstream",
+            header.len(),
+            header.len() + objects.len()
+        );
+        let pdf = classic(&[(1, 0, "<</Type/Catalog/Pages 2 0 R>>"), (4, 0, &stream)]);
+        let doc = object::parse(&pdf).unwrap();
+        assert!(doc.reference_table.get(3).is_none());
+        let original = Original::new(&pdf, &doc);
+        assert_eq!(
+            original.object((3, 0)).unwrap(),
+            b"<</Type/Page/Parent 2 0 R/Rotate 90>>"
+        );
+        assert!(original.object((5, 0)).is_err());
     }
 }

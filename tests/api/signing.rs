@@ -3,7 +3,7 @@
 use kyso::clients::Role;
 
 use crate::fixtures::{sample_pdf, XrefStyle};
-use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams};
+use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams, TestApp};
 use crate::validators::{artifact_dir, pyhanko_validate};
 
 fn save(name: &str, pdf: &[u8]) {
@@ -92,20 +92,24 @@ async fn visible_signature_shows_signer_and_time_in_vietnamese() {
     assert!(text.contains("+07:00"), "{text}");
 }
 
+/// `input` signed by the commune's civil-status official, visibly on page 1.
+async fn official_on_page_one(app: &TestApp, input: &[u8]) -> Vec<u8> {
+    app.signed(
+        input,
+        SignParams {
+            signer: "99001-civil-status",
+            visible: Some(VISIBLE),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 #[tokio::test]
 async fn official_then_agency_both_stay_valid() {
     let app = spawn_app().await;
     let input = sample_pdf(XrefStyle::Classic);
-    let first = app
-        .signed(
-            &input,
-            SignParams {
-                signer: "99001-civil-status",
-                visible: Some(VISIBLE),
-                ..Default::default()
-            },
-        )
-        .await;
+    let first = official_on_page_one(&app, &input).await;
     let second = app
         .signed(
             &first,

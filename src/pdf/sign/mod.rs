@@ -96,7 +96,7 @@ fn sign_with_reserve(
             "AP" => dictionary! { "N" => ap_id },
         },
     );
-    let original = Original { pdf, doc };
+    let original = Original::new(pdf, doc);
     add_to_page(&original, &mut update, page_id, field_id)?;
     add_to_acroform(&original, &mut update, field_id)?;
 
