@@ -7,11 +7,11 @@ use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
 use der::asn1::OctetString;
 use der::{Decode, Encode};
-use openssl::hash::MessageDigest;
 use openssl::x509::X509;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::report::CertificateInfo;
+use crate::pki::algorithms::{self, Digest};
 use crate::pki::cert_cache;
 use crate::pki::cms::{ID_AA_SIGNATURE_TIME_STAMP_TOKEN, ID_CT_TST_INFO};
 
@@ -93,72 +93,66 @@ pub fn parse(contents: &[u8]) -> Result<Cms, String> {
 }
 
 impl Cms {
-    /// Does the messageDigest attribute equal `digest`?
-    pub fn digest_matches(&self, digest: &[u8]) -> Result<bool, String> {
-        let attrs = self
-            .signer_info
-            .signed_attrs
-            .as_ref()
-            .ok_or("no signed attributes")?;
+    /// The signer's digest algorithm. SHA-1 is still read: old signatures use it, and the
+    /// validity of the evidence is for the report to judge, not the parser.
+    pub fn digest_algorithm(&self) -> Result<&'static Digest, String> {
+        Digest::from_identifier(&self.signer_info.digest_alg)
+    }
+
+    /// The encapsulated content (RFC 5652 §5.2), when the CMS carries one.
+    pub fn encapsulated_content(&self) -> Result<Option<Vec<u8>>, String> {
+        let Some(econtent) = &self.signed_data.encap_content_info.econtent else {
+            return Ok(None);
+        };
+        let octets: OctetString = econtent
+            .decode_as()
+            .map_err(|e| format!("encapsulated content: {e}"))?;
+        Ok(Some(octets.into_bytes()))
+    }
+
+    /// With signed attributes, does their messageDigest equal the digest of `content`
+    /// (RFC 5652 §5.4)? `None` without signed attributes: the signature covers the content.
+    pub fn digest_matches(&self, content: &[&[u8]]) -> Result<Option<bool>, String> {
+        let Some(attrs) = self.signer_info.signed_attrs.as_ref() else {
+            return Ok(None);
+        };
         let message_digest = attrs
             .iter()
             .find(|a| a.oid == ID_MESSAGE_DIGEST)
             .and_then(|a| a.values.get(0))
             .and_then(|v| v.decode_as::<OctetString>().ok())
             .ok_or("no messageDigest attribute")?;
-        Ok(message_digest.as_bytes() == digest)
+        let digest = self.digest_algorithm()?.hash(content)?;
+        Ok(Some(message_digest.as_bytes() == digest))
     }
 
-    /// The signer's digest algorithm. SHA-1 is still read: old signatures use it, and the
-    /// validity of the evidence is for the report to judge, not the parser.
-    pub fn digest_algorithm(&self) -> Result<MessageDigest, String> {
-        let oid = self.signer_info.digest_alg.oid.to_string();
-        MessageDigest::from_name(match oid.as_str() {
-            "1.3.14.3.2.26" => "sha1",
-            "2.16.840.1.101.3.4.2.1" => "sha256",
-            "2.16.840.1.101.3.4.2.2" => "sha384",
-            "2.16.840.1.101.3.4.2.3" => "sha512",
-            _ => return Err(format!("unsupported digest algorithm {oid}")),
-        })
-        .ok_or_else(|| format!("digest {oid} unavailable"))
-    }
-
-    /// Does the signature value verify over the signed attributes with the signer's key?
-    pub fn signature_verifies(&self) -> Result<bool, String> {
+    /// Does the signature value verify with the signer's key? It is over the DER of the
+    /// signed attributes as a SET OF, or over `content` itself when there are none
+    /// (RFC 5652 §5.4).
+    pub fn signature_verifies(&self, content: &[&[u8]]) -> Result<algorithms::Checked, String> {
         let cert = self
             .signer
             .as_ref()
             .ok_or("the signer's certificate is not in the signature")?;
-        let attrs = self
+        let key = cert.public_key().map_err(|e| e.to_string())?;
+        let signed_attrs = self
             .signer_info
             .signed_attrs
             .as_ref()
-            .ok_or("no signed attributes")?;
-        let signed = attrs.to_der().map_err(|e| e.to_string())?;
-        let key = cert.public_key().map_err(|e| e.to_string())?;
-        let mut verifier = openssl::sign::Verifier::new(self.digest_algorithm()?, &key)
+            .map(Encode::to_der)
+            .transpose()
             .map_err(|e| e.to_string())?;
-        verifier
-            .verify_oneshot(self.signer_info.signature.as_bytes(), &signed)
-            .map_err(|e| e.to_string())
-    }
-
-    /// Without signed attributes (older PKCS#7 signers) the signature is over the content
-    /// itself: here the signed byte ranges.
-    pub fn signature_verifies_over(&self, parts: &[&[u8]]) -> Result<bool, String> {
-        let cert = self
-            .signer
-            .as_ref()
-            .ok_or("the signer's certificate is not in the signature")?;
-        let key = cert.public_key().map_err(|e| e.to_string())?;
-        let mut verifier = openssl::sign::Verifier::new(self.digest_algorithm()?, &key)
-            .map_err(|e| e.to_string())?;
-        for part in parts {
-            verifier.update(part).map_err(|e| e.to_string())?;
-        }
-        verifier
-            .verify(self.signer_info.signature.as_bytes())
-            .map_err(|e| e.to_string())
+        let message = match &signed_attrs {
+            Some(der) => &[&der[..]][..],
+            None => content,
+        };
+        algorithms::verify(
+            &key,
+            &self.signer_info.signature_algorithm,
+            self.digest_algorithm()?,
+            message,
+            self.signer_info.signature.as_bytes(),
+        )
     }
 
     /// The DER of the signature timestamp token, if the signer has one.
@@ -190,28 +184,22 @@ pub struct Timestamp {
     pub certificates: Vec<X509>,
 }
 
-/// Checks an RFC 3161 token: a CMS over TSTInfo whose imprint is `digest` (SHA-256).
-pub fn check_timestamp(token: &[u8], digest: &[u8]) -> Result<Timestamp, String> {
+/// Checks an RFC 3161 token: a CMS over TSTInfo whose message imprint is the digest of the
+/// concatenated `message` parts with the imprint's own hash algorithm (RFC 3161 §2.4.2).
+pub fn check_timestamp(token: &[u8], message: &[&[u8]]) -> Result<Timestamp, String> {
     let cms = parse(token)?;
     if cms.signed_data.encap_content_info.econtent_type != ID_CT_TST_INFO {
         return Err("the token does not hold a TSTInfo".into());
     }
-    let econtent = cms
-        .signed_data
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .ok_or("token without TSTInfo")?;
-    let octets: OctetString = econtent.decode_as().map_err(|e| e.to_string())?;
-    let info = x509_tsp::TstInfo::from_der(octets.as_bytes()).map_err(|e| e.to_string())?;
-    if info.message_imprint.hash_algorithm.oid != crate::pki::cms::ID_SHA256
-        || info.message_imprint.hashed_message.as_bytes() != digest
-    {
+    let tst_info = cms.encapsulated_content()?.ok_or("token without TSTInfo")?;
+    let info = x509_tsp::TstInfo::from_der(&tst_info).map_err(|e| e.to_string())?;
+    let imprint = Digest::from_identifier(&info.message_imprint.hash_algorithm)?;
+    if info.message_imprint.hashed_message.as_bytes() != imprint.hash(message)? {
         return Err("the timestamp is over other data".into());
     }
-    let digest = openssl::hash::hash(cms.digest_algorithm()?, octets.as_bytes())
-        .map_err(|e| e.to_string())?;
-    if !cms.digest_matches(&digest)? || !cms.signature_verifies()? {
+    if cms.digest_matches(&[&tst_info])? != Some(true)
+        || !cms.signature_verifies(&[&tst_info])?.valid
+    {
         return Err("the timestamp token's signature does not verify".into());
     }
     let secs = info.gen_time.to_unix_duration().as_secs();

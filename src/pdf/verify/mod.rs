@@ -13,13 +13,13 @@ use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Document, Object, ObjectId};
-use openssl::hash::{Hasher, MessageDigest};
 use openssl::x509::{CrlStatus, X509Crl, X509};
 
 use self::changes::DocMdp;
 use self::report::*;
 use crate::error::{Error, Result};
 use crate::pdf::object;
+use crate::pki::algorithms::{self, Digest};
 use crate::pki::cert_cache;
 use crate::pki::cms::sha256;
 use crate::pki::revocation::RevocationLists;
@@ -411,13 +411,11 @@ impl Validation<'_> {
 
         // 2. Cryptography.
         if report.kind == "document_timestamp" {
-            let digest = self
-                .digest(&ranges, MessageDigest::sha256())
-                .map_err(|e| (FormatFailure, e))?;
-            let ts = cms::check_timestamp(&contents, &digest).map_err(|e| {
-                report.checks.digest = Some(false);
-                (HashFailure, e)
-            })?;
+            let ts = cms::check_timestamp(&contents, &ranges.clone().map(|r| &self.pdf[r]))
+                .map_err(|e| {
+                    report.checks.digest = Some(false);
+                    (HashFailure, e)
+                })?;
             report.checks.digest = Some(true);
             report.checks.signature = Some(true);
             report.signer = cms::describe(&ts.tsa);
@@ -439,40 +437,74 @@ impl Validation<'_> {
                 "the signer's certificate is not in the signature".into(),
             ));
         };
-        let sig_ok = if cms.signer_info.signed_attrs.is_some() {
-            let algorithm = cms.digest_algorithm().map_err(|e| (FormatFailure, e))?;
-            let digest = self
-                .digest(&ranges, algorithm)
-                .map_err(|e| (FormatFailure, e))?;
-            let digest_ok = cms
-                .digest_matches(&digest)
-                .map_err(|e| (FormatFailure, e))?;
-            report.checks.digest = Some(digest_ok);
-            if !digest_ok {
-                return Err((
-                    HashFailure,
-                    "the document bytes do not match the signed digest".into(),
-                ));
+        let ranges_bytes = ranges.clone().map(|r| &self.pdf[r]);
+        let encapsulated = cms.encapsulated_content().map_err(|e| (FormatFailure, e))?;
+        let sha1_sub_filter = report.sub_filter.as_deref() == Some("adbe.pkcs7.sha1");
+        // What the signer signed (ISO 32000-1 §12.8.3.3.1): the byte ranges for the detached
+        // SubFilters, which must then carry no content of their own; for adbe.pkcs7.sha1 the
+        // SHA-1 digest of the byte ranges, encapsulated.
+        let content: Vec<&[u8]> = match (&encapsulated, sha1_sub_filter) {
+            (None, false) => ranges_bytes.to_vec(),
+            (Some(econtent), true) => {
+                let sha1 = Digest::by_oid(&algorithms::SHA1)
+                    .and_then(|d| d.hash(&ranges_bytes))
+                    .map_err(|e| (FormatFailure, e))?;
+                if sha1 != *econtent {
+                    report.checks.digest = Some(false);
+                    return Err((
+                        HashFailure,
+                        "the document bytes do not match the signed SHA-1 digest".into(),
+                    ));
+                }
+                vec![&econtent[..]]
             }
-            cms.signature_verifies()
-        } else {
-            let parts = ranges.clone().map(|r| &self.pdf[r]);
-            cms.signature_verifies_over(&parts)
+            (None, true) => {
+                return Err(format(
+                    "adbe.pkcs7.sha1 without the digest of the byte ranges as its content",
+                ))
+            }
+            (Some(_), false) => {
+                return Err(format(
+                    "a detached signature that also encapsulates content: what was signed is not the document",
+                ))
+            }
+        };
+        let digest_algorithm = cms.digest_algorithm().map_err(|e| (FormatFailure, e))?;
+        let digest_ok = cms
+            .digest_matches(&content)
+            .map_err(|e| (FormatFailure, e))?;
+        if digest_ok == Some(false) {
+            report.checks.digest = Some(false);
+            return Err((
+                HashFailure,
+                "the document bytes do not match the signed digest".into(),
+            ));
         }
-        .map_err(|e| (SigCryptoFailure, e))?;
-        report.checks.signature = Some(sig_ok);
-        if !sig_ok {
+        let checked = cms
+            .signature_verifies(&content)
+            .map_err(|e| (SigCryptoFailure, e))?;
+        // Without signed attributes the digest is checked inside the signature itself.
+        report.checks.digest = Some(digest_ok.unwrap_or(checked.valid));
+        report.checks.signature = Some(checked.valid);
+        if !checked.valid {
             return Err((
                 SigCryptoFailure,
                 "the signature does not match the signer's public key".into(),
             ));
         }
+        for weak in [digest_algorithm, checked.hash].iter().filter(|d| d.weak) {
+            let problem = format!(
+                "{} is weak (collisions can be found): the signature is intact, but weak evidence",
+                weak.name
+            );
+            if !report.problems.contains(&problem) {
+                report.problems.push(problem);
+            }
+        }
 
         // 3. The signature timestamp: proof that the signature existed at that time.
         let poe = cms.timestamp_token().map(|token| {
-            let checked = sha256(cms.signer_info.signature.as_bytes())
-                .map_err(|e| e.to_string())
-                .and_then(|d| cms::check_timestamp(&token, &d))
+            let checked = cms::check_timestamp(&token, &[cms.signer_info.signature.as_bytes()])
                 .and_then(|ts| {
                     let mut intermediates = ts.certificates.clone();
                     intermediates.extend(self.dss.certificates.iter().cloned());
@@ -580,20 +612,6 @@ impl Validation<'_> {
             _ => false,
         };
         (is_this_value && inside_object).then_some(decoded)
-    }
-
-    fn digest(
-        &self,
-        ranges: &[Range<usize>; 2],
-        algorithm: MessageDigest,
-    ) -> std::result::Result<Vec<u8>, String> {
-        let mut hasher = Hasher::new(algorithm).map_err(|e| e.to_string())?;
-        for r in ranges {
-            hasher
-                .update(&self.pdf[r.clone()])
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(hasher.finish().map_err(|e| e.to_string())?.to_vec())
     }
 
     fn check_changes(
