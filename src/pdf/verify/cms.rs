@@ -5,10 +5,12 @@ use ::cms::cert::CertificateChoices;
 use ::cms::content_info::ContentInfo;
 use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
-use der::asn1::OctetString;
-use der::{Decode, Encode};
+use const_oid::ObjectIdentifier;
+use der::asn1::{Int, OctetString};
+use der::{Any, Decode, Encode, Reader, Tag, Tagged};
 use openssl::x509::X509;
 use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_tsp::MessageImprint;
 
 use super::report::CertificateInfo;
 use crate::pki::algorithms::{self, Digest};
@@ -182,6 +184,8 @@ pub struct Timestamp {
     pub time: chrono::DateTime<chrono::Utc>,
     pub tsa: X509,
     pub certificates: Vec<X509>,
+    /// The digests it relies on: the imprint's, the token signer's and its signature's.
+    pub digests: [&'static Digest; 3],
 }
 
 /// Checks an RFC 3161 token: a CMS over TSTInfo whose message imprint is the digest of the
@@ -192,19 +196,15 @@ pub fn check_timestamp(token: &[u8], message: &[&[u8]]) -> Result<Timestamp, Str
         return Err("the token does not hold a TSTInfo".into());
     }
     let tst_info = cms.encapsulated_content()?.ok_or("token without TSTInfo")?;
-    let info = x509_tsp::TstInfo::from_der(&tst_info).map_err(|e| e.to_string())?;
-    let imprint = Digest::from_identifier(&info.message_imprint.hash_algorithm)?;
-    if info.message_imprint.hashed_message.as_bytes() != imprint.hash(message)? {
+    let (imprint, time) = read_tst_info(&tst_info).map_err(|e| format!("TSTInfo: {e}"))?;
+    let algorithm = Digest::from_identifier(&imprint.hash_algorithm)?;
+    if imprint.hashed_message.as_bytes() != algorithm.hash(message)? {
         return Err("the timestamp is over other data".into());
     }
-    if cms.digest_matches(&[&tst_info])? != Some(true)
-        || !cms.signature_verifies(&[&tst_info])?.valid
-    {
+    let checked = cms.signature_verifies(&[&tst_info])?;
+    if cms.digest_matches(&[&tst_info])? != Some(true) || !checked.valid {
         return Err("the timestamp token's signature does not verify".into());
     }
-    let secs = info.gen_time.to_unix_duration().as_secs();
-    let time = chrono::DateTime::from_timestamp(i64::try_from(secs).map_err(|e| e.to_string())?, 0)
-        .ok_or("timestamp out of range")?;
     let tsa = cms
         .signer
         .clone()
@@ -212,8 +212,36 @@ pub fn check_timestamp(token: &[u8], message: &[&[u8]]) -> Result<Timestamp, Str
     Ok(Timestamp {
         time,
         tsa,
+        digests: [algorithm, cms.digest_algorithm()?, checked.hash],
         certificates: cms.certificates,
     })
+}
+
+/// The message imprint and genTime of a TSTInfo (RFC 3161 §2.4.2). Read by hand because
+/// x509-tsp takes genTime as a DER GeneralizedTime, which has no fractional seconds, while
+/// RFC 3161 allows them and many TSAs (pyHanko's among them) send them.
+fn read_tst_info(der: &[u8]) -> Result<(MessageImprint, chrono::DateTime<chrono::Utc>), String> {
+    let (imprint, gen_time) = der::SliceReader::new(der)
+        .and_then(|mut reader| {
+            reader.sequence(|fields| {
+                let _version = u8::decode(fields)?;
+                let _policy = ObjectIdentifier::decode(fields)?;
+                let imprint = MessageImprint::decode(fields)?;
+                let _serial = Int::decode(fields)?;
+                let gen_time = Any::decode(fields)?;
+                // accuracy, ordering, nonce, tsa and extensions say nothing we check.
+                fields.read_slice(fields.remaining_len())?;
+                Ok((imprint, gen_time))
+            })
+        })
+        .map_err(|e| e.to_string())?;
+    if gen_time.tag() != Tag::GeneralizedTime {
+        return Err("genTime is not a GeneralizedTime".into());
+    }
+    let text = std::str::from_utf8(gen_time.value()).map_err(|e| e.to_string())?;
+    let time = chrono::NaiveDateTime::parse_from_str(text, "%Y%m%d%H%M%S%.fZ")
+        .map_err(|e| format!("genTime {text:?}: {e}"))?;
+    Ok((imprint, time.and_utc()))
 }
 
 fn text(attr: &x509_parser::x509::AttributeTypeAndValue<'_>) -> Option<String> {

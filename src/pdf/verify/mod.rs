@@ -122,6 +122,20 @@ fn mark_archival(signatures: &mut [SignatureReport]) {
     }
 }
 
+/// SHA-1 still verifies, but collisions can be found (ETSI TS 119 312 no longer lists it for
+/// signatures): the signature stays intact, and the report says its evidence is weak.
+fn note_weak(report: &mut SignatureReport, what: &str, digests: &[&Digest]) {
+    for digest in digests.iter().filter(|d| d.weak) {
+        let problem = format!(
+            "{what} relies on {}, which is weak (collisions can be found)",
+            digest.name
+        );
+        if !report.problems.contains(&problem) {
+            report.problems.push(problem);
+        }
+    }
+}
+
 fn fail(sig: &mut SignatureReport, indication: Indication, sub: SubIndication) {
     if indication >= sig.indication {
         sig.indication = indication;
@@ -418,6 +432,7 @@ impl Validation<'_> {
                 })?;
             report.checks.digest = Some(true);
             report.checks.signature = Some(true);
+            note_weak(report, "the timestamp", &ts.digests);
             report.signer = cms::describe(&ts.tsa);
             report.timestamp = Some(TimestampInfo {
                 time: ts.time.to_rfc3339(),
@@ -492,15 +507,11 @@ impl Validation<'_> {
                 "the signature does not match the signer's public key".into(),
             ));
         }
-        for weak in [digest_algorithm, checked.hash].iter().filter(|d| d.weak) {
-            let problem = format!(
-                "{} is weak (collisions can be found): the signature is intact, but weak evidence",
-                weak.name
-            );
-            if !report.problems.contains(&problem) {
-                report.problems.push(problem);
-            }
+        let mut digests = vec![digest_algorithm, checked.hash];
+        if sha1_sub_filter {
+            digests.extend(Digest::by_oid(&algorithms::SHA1).ok());
         }
+        note_weak(report, "the signature", &digests);
 
         // 3. The signature timestamp: proof that the signature existed at that time.
         let poe = cms.timestamp_token().map(|token| {
@@ -516,6 +527,7 @@ impl Validation<'_> {
                 });
             match checked {
                 Ok(ts) => {
+                    note_weak(report, "the signature timestamp", &ts.digests);
                     report.timestamp = Some(TimestampInfo {
                         time: ts.time.to_rfc3339(),
                         authority: cms::describe(&ts.tsa).map(|c| c.subject),
