@@ -10,3 +10,4 @@ mod rollout_page;
 mod signing;
 mod validators;
 mod verify;
+mod verify_algorithms;
