@@ -288,3 +288,57 @@ pub fn describe(cert: &X509) -> Option<CertificateInfo> {
     };
     Some(info)
 }
+
+#[cfg(test)]
+mod tests {
+    use der::asn1::GeneralizedTime;
+    use spki::AlgorithmIdentifierOwned;
+
+    use super::*;
+
+    /// A TSTInfo with `gen_time` as genTime (tag and text), and a nonce after it.
+    fn tst_info(tag: Tag, gen_time: &str) -> Vec<u8> {
+        let imprint = MessageImprint {
+            hash_algorithm: AlgorithmIdentifierOwned {
+                oid: algorithms::SHA512,
+                parameters: None,
+            },
+            hashed_message: OctetString::new([7u8; 64]).unwrap(),
+        };
+        let fields = vec![
+            Any::encode_from(&1u8).unwrap(),
+            Any::encode_from(&ObjectIdentifier::new_unwrap("1.2.3.4")).unwrap(),
+            Any::encode_from(&imprint).unwrap(),
+            Any::encode_from(&Int::new(&[0x05]).unwrap()).unwrap(),
+            Any::new(tag, gen_time.as_bytes()).unwrap(),
+            Any::encode_from(&Int::new(&[0x2a]).unwrap()).unwrap(),
+        ];
+        fields.to_der().unwrap()
+    }
+
+    /// RFC 3161 §2.4.2 allows fractional seconds in genTime, which DER GeneralizedTime lacks.
+    #[test]
+    fn tst_info_gen_time_with_and_without_fraction() {
+        let (imprint, time) =
+            read_tst_info(&tst_info(Tag::GeneralizedTime, "20261130051523.123456Z")).unwrap();
+        assert_eq!(imprint.hash_algorithm.oid, algorithms::SHA512);
+        assert_eq!(time.to_rfc3339(), "2026-11-30T05:15:23.123456+00:00");
+        let (_, time) = read_tst_info(&tst_info(Tag::GeneralizedTime, "20261130051523Z")).unwrap();
+        assert_eq!(time.to_rfc3339(), "2026-11-30T05:15:23+00:00");
+        // x509-tsp's reading refuses the fraction: the reason for reading by hand.
+        assert!(GeneralizedTime::from_der(
+            &Any::new(Tag::GeneralizedTime, b"20261130051523.5Z".as_slice())
+                .unwrap()
+                .to_der()
+                .unwrap()
+        )
+        .is_err());
+        for (tag, text) in [
+            (Tag::UtcTime, "261130051523Z"),
+            (Tag::GeneralizedTime, "202611300515Z"),
+            (Tag::GeneralizedTime, "20261130051523+0700"),
+        ] {
+            assert!(read_tst_info(&tst_info(tag, text)).is_err(), "{text}");
+        }
+    }
+}
