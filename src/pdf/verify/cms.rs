@@ -12,7 +12,7 @@ use openssl::x509::X509;
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_tsp::MessageImprint;
 
-use super::report::CertificateInfo;
+use super::report::{CertificateInfo, Checks, SubIndication};
 use crate::pki::algorithms::{self, Digest};
 use crate::pki::cert_cache;
 use crate::pki::cms::{ID_AA_SIGNATURE_TIME_STAMP_TOKEN, ID_CT_TST_INFO};
@@ -177,6 +177,73 @@ impl Cms {
                 .any(|a| a.oid == const_oid::db::rfc5911::ID_AA_SIGNING_CERTIFICATE_V_2)
         })
     }
+}
+
+/// Checks a PDF signature's CMS against the signed byte ranges `ranges`, filling in the
+/// digest and signature checks; returns the digests the signature relies on.
+///
+/// What the signer signed depends on the SubFilter (ISO 32000-1 §12.8.3.3.1): the byte
+/// ranges themselves for the detached ones, which must then carry no content of their own;
+/// for adbe.pkcs7.sha1, the SHA-1 digest of the byte ranges as encapsulated content. That
+/// content is then checked as RFC 5652 §5.4 says: through the messageDigest attribute and a
+/// signature over the signed attributes, or by the signature alone when there are none.
+pub fn check_integrity(
+    cms: &Cms,
+    sub_filter: Option<&str>,
+    ranges: &[&[u8]],
+    checks: &mut Checks,
+) -> Result<Vec<&'static Digest>, (SubIndication, String)> {
+    use SubIndication::*;
+    let format = |e: String| (FormatFailure, e);
+    let mut digests = vec![cms.digest_algorithm().map_err(format)?];
+    let encapsulated = cms.encapsulated_content().map_err(format)?;
+    let content: Vec<&[u8]> = match (sub_filter, &encapsulated) {
+        (Some("adbe.pkcs7.sha1"), Some(econtent)) => {
+            let sha1 = Digest::by_oid(&algorithms::SHA1).map_err(format)?;
+            if sha1.hash(ranges).map_err(format)? != *econtent {
+                checks.digest = Some(false);
+                return Err((
+                    HashFailure,
+                    "the document bytes do not match the signed SHA-1 digest".into(),
+                ));
+            }
+            digests.push(sha1);
+            vec![econtent]
+        }
+        (Some("adbe.pkcs7.sha1"), None) => {
+            return Err(format(
+                "adbe.pkcs7.sha1 without the digest of the byte ranges as its content".into(),
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(format(
+                "a detached signature that also encapsulates content: what was signed is not the document".into(),
+            ))
+        }
+        (_, None) => ranges.to_vec(),
+    };
+    let digest_ok = cms.digest_matches(&content).map_err(format)?;
+    if digest_ok == Some(false) {
+        checks.digest = Some(false);
+        return Err((
+            HashFailure,
+            "the document bytes do not match the signed digest".into(),
+        ));
+    }
+    let checked = cms
+        .signature_verifies(&content)
+        .map_err(|e| (SigCryptoFailure, e))?;
+    // Without signed attributes the digest is checked inside the signature itself.
+    checks.digest = Some(digest_ok.unwrap_or(checked.valid));
+    checks.signature = Some(checked.valid);
+    if !checked.valid {
+        return Err((
+            SigCryptoFailure,
+            "the signature does not match the signer's public key".into(),
+        ));
+    }
+    digests.push(checked.hash);
+    Ok(digests)
 }
 
 /// A verified timestamp: its time and the authority's certificate, for chain building.

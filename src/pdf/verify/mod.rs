@@ -19,7 +19,7 @@ use self::changes::DocMdp;
 use self::report::*;
 use crate::error::{Error, Result};
 use crate::pdf::object;
-use crate::pki::algorithms::{self, Digest};
+use crate::pki::algorithms::Digest;
 use crate::pki::cert_cache;
 use crate::pki::cms::sha256;
 use crate::pki::revocation::RevocationLists;
@@ -452,65 +452,12 @@ impl Validation<'_> {
                 "the signer's certificate is not in the signature".into(),
             ));
         };
-        let ranges_bytes = ranges.clone().map(|r| &self.pdf[r]);
-        let encapsulated = cms.encapsulated_content().map_err(|e| (FormatFailure, e))?;
-        let sha1_sub_filter = report.sub_filter.as_deref() == Some("adbe.pkcs7.sha1");
-        // What the signer signed (ISO 32000-1 §12.8.3.3.1): the byte ranges for the detached
-        // SubFilters, which must then carry no content of their own; for adbe.pkcs7.sha1 the
-        // SHA-1 digest of the byte ranges, encapsulated.
-        let content: Vec<&[u8]> = match (&encapsulated, sha1_sub_filter) {
-            (None, false) => ranges_bytes.to_vec(),
-            (Some(econtent), true) => {
-                let sha1 = Digest::by_oid(&algorithms::SHA1)
-                    .and_then(|d| d.hash(&ranges_bytes))
-                    .map_err(|e| (FormatFailure, e))?;
-                if sha1 != *econtent {
-                    report.checks.digest = Some(false);
-                    return Err((
-                        HashFailure,
-                        "the document bytes do not match the signed SHA-1 digest".into(),
-                    ));
-                }
-                vec![&econtent[..]]
-            }
-            (None, true) => {
-                return Err(format(
-                    "adbe.pkcs7.sha1 without the digest of the byte ranges as its content",
-                ))
-            }
-            (Some(_), false) => {
-                return Err(format(
-                    "a detached signature that also encapsulates content: what was signed is not the document",
-                ))
-            }
-        };
-        let digest_algorithm = cms.digest_algorithm().map_err(|e| (FormatFailure, e))?;
-        let digest_ok = cms
-            .digest_matches(&content)
-            .map_err(|e| (FormatFailure, e))?;
-        if digest_ok == Some(false) {
-            report.checks.digest = Some(false);
-            return Err((
-                HashFailure,
-                "the document bytes do not match the signed digest".into(),
-            ));
-        }
-        let checked = cms
-            .signature_verifies(&content)
-            .map_err(|e| (SigCryptoFailure, e))?;
-        // Without signed attributes the digest is checked inside the signature itself.
-        report.checks.digest = Some(digest_ok.unwrap_or(checked.valid));
-        report.checks.signature = Some(checked.valid);
-        if !checked.valid {
-            return Err((
-                SigCryptoFailure,
-                "the signature does not match the signer's public key".into(),
-            ));
-        }
-        let mut digests = vec![digest_algorithm, checked.hash];
-        if sha1_sub_filter {
-            digests.extend(Digest::by_oid(&algorithms::SHA1).ok());
-        }
+        let digests = cms::check_integrity(
+            &cms,
+            report.sub_filter.as_deref(),
+            &ranges.clone().map(|r| &self.pdf[r]),
+            &mut report.checks,
+        )?;
         note_weak(report, "the signature", &digests);
 
         // 3. The signature timestamp: proof that the signature existed at that time.
