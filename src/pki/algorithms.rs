@@ -619,6 +619,50 @@ mod tests {
         );
     }
 
+    /// A key whose SubjectPublicKeyInfo says id-RSASSA-PSS (RFC 4055 §1.2) is read as such:
+    /// PSS verifies, PKCS#1 v1.5 is refused for it.
+    #[test]
+    fn rsa_pss_key_type() {
+        let mut ctx = openssl::pkey_ctx::PkeyCtx::new_id(Id::RSA_PSS).unwrap();
+        ctx.keygen_init().unwrap();
+        ctx.set_rsa_keygen_bits(2048).unwrap();
+        let key = ctx.keygen().unwrap();
+        let public = public(&key);
+        assert_eq!(public.id(), Id::RSA_PSS);
+        let message: &[u8] = b"signed attributes";
+        let pss = alg(
+            "1.2.840.113549.1.1.10",
+            Some(&hex::decode(PSS_SHA256).unwrap()),
+        );
+        let signature = sign(&key, MessageDigest::sha256(), message, Some(32));
+        assert!(
+            verify(&public, &pss, sha256(), &[message], &signature)
+                .unwrap()
+                .valid
+        );
+        let pkcs1 = alg("1.2.840.113549.1.1.11", None);
+        assert!(verify(&public, &pkcs1, sha256(), &[message], &signature).is_err());
+    }
+
+    #[test]
+    fn dsa_signed_by_openssl_verifies() {
+        let key = PKey::from_dsa(openssl::dsa::Dsa::generate(2048).unwrap()).unwrap();
+        let message: &[u8] = b"signed attributes";
+        let signature = sign(&key, MessageDigest::sha256(), message, None);
+        let public = public(&key);
+        let dsa_with_sha256 = alg("2.16.840.1.101.3.4.3.2", None);
+        assert!(
+            verify(&public, &dsa_with_sha256, sha256(), &[message], &signature)
+                .unwrap()
+                .valid
+        );
+        assert!(
+            !verify(&public, &dsa_with_sha256, sha256(), &[b"other"], &signature)
+                .unwrap()
+                .valid
+        );
+    }
+
     fn ec_key(curve: Nid) -> PKey<Private> {
         PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(curve).unwrap()).unwrap())
             .unwrap()
