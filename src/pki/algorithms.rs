@@ -644,61 +644,44 @@ mod tests {
         assert!(verify(&public, &pkcs1, sha256(), &[message], &signature).is_err());
     }
 
-    #[test]
-    fn dsa_signed_by_openssl_verifies() {
-        let key = PKey::from_dsa(openssl::dsa::Dsa::generate(2048).unwrap()).unwrap();
-        let message: &[u8] = b"signed attributes";
-        let signature = sign(&key, MessageDigest::sha256(), message, None);
-        let public = public(&key);
-        let dsa_with_sha256 = alg("2.16.840.1.101.3.4.3.2", None);
-        assert!(
-            verify(&public, &dsa_with_sha256, sha256(), &[message], &signature)
-                .unwrap()
-                .valid
-        );
-        assert!(
-            !verify(&public, &dsa_with_sha256, sha256(), &[b"other"], &signature)
-                .unwrap()
-                .valid
-        );
-    }
-
     fn ec_key(curve: Nid) -> PKey<Private> {
         PKey::from_ec_key(EcKey::generate(&EcGroup::from_curve_name(curve).unwrap()).unwrap())
             .unwrap()
     }
 
     #[test]
-    fn ecdsa_sha3_and_brainpool_signed_by_openssl_verify() {
+    fn ecdsa_sha3_brainpool_and_dsa_signed_by_openssl_verify() {
         let message: &[u8] = b"signed attributes";
-        for (curve, md, oid) in [
+        let dsa = PKey::from_dsa(openssl::dsa::Dsa::generate(2048).unwrap()).unwrap();
+        for (key, md, oid) in [
             (
-                Nid::X9_62_PRIME256V1,
+                ec_key(Nid::X9_62_PRIME256V1),
                 MessageDigest::sha3_256(),
                 "2.16.840.1.101.3.4.3.10",
             ),
             (
-                Nid::BRAINPOOL_P384R1,
+                ec_key(Nid::BRAINPOOL_P384R1),
                 MessageDigest::sha3_384(),
                 "2.16.840.1.101.3.4.3.11",
             ),
             (
-                Nid::BRAINPOOL_P256R1,
+                ec_key(Nid::BRAINPOOL_P256R1),
                 MessageDigest::sha256(),
                 "1.2.840.10045.4.3.2",
             ),
+            (dsa, MessageDigest::sha256(), "2.16.840.1.101.3.4.3.2"),
         ] {
-            let key = ec_key(curve);
             let signature = sign(&key, md, message, None);
             let public = public(&key);
+            let alg = alg(oid, None);
             assert!(
-                verify(&public, &alg(oid, None), sha256(), &[message], &signature)
+                verify(&public, &alg, sha256(), &[message], &signature)
                     .unwrap()
                     .valid,
                 "{oid}"
             );
             assert!(
-                !verify(&public, &alg(oid, None), sha256(), &[b"other"], &signature)
+                !verify(&public, &alg, sha256(), &[b"other"], &signature)
                     .unwrap()
                     .valid
             );
