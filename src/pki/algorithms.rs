@@ -32,6 +32,8 @@ pub const SHAKE128: ObjectIdentifier = oid("2.16.840.1.101.3.4.2.11");
 pub const SHAKE256: ObjectIdentifier = oid("2.16.840.1.101.3.4.2.12");
 pub const SHAKE128_LEN: ObjectIdentifier = oid("2.16.840.1.101.3.4.2.17");
 pub const SHAKE256_LEN: ObjectIdentifier = oid("2.16.840.1.101.3.4.2.18");
+pub const RSA_ENCRYPTION: ObjectIdentifier = oid("1.2.840.113549.1.1.1");
+pub const ECDSA_WITH_SHA256: ObjectIdentifier = oid("1.2.840.10045.4.3.2");
 const ED25519: ObjectIdentifier = oid("1.3.101.112");
 const ED448: ObjectIdentifier = oid("1.3.101.113");
 
@@ -150,101 +152,38 @@ enum Scheme {
 
 /// Signature algorithms: the OID, the scheme and, where the OID names one, the hash; otherwise
 /// the SignerInfo's digestAlgorithm applies (rsaEncryption, id-ecPublicKey).
+#[rustfmt::skip]
 static SIGNATURES: &[(ObjectIdentifier, Scheme, Option<ObjectIdentifier>)] = &[
-    (oid("1.2.840.113549.1.1.1"), Scheme::Pkcs1, None),
+    (RSA_ENCRYPTION, Scheme::Pkcs1, None),
     (oid("1.2.840.113549.1.1.5"), Scheme::Pkcs1, Some(SHA1)),
     (oid("1.2.840.113549.1.1.14"), Scheme::Pkcs1, Some(SHA224)),
     (oid("1.2.840.113549.1.1.11"), Scheme::Pkcs1, Some(SHA256)),
     (oid("1.2.840.113549.1.1.12"), Scheme::Pkcs1, Some(SHA384)),
     (oid("1.2.840.113549.1.1.13"), Scheme::Pkcs1, Some(SHA512)),
-    (
-        oid("2.16.840.1.101.3.4.3.13"),
-        Scheme::Pkcs1,
-        Some(SHA3_224),
-    ),
-    (
-        oid("2.16.840.1.101.3.4.3.14"),
-        Scheme::Pkcs1,
-        Some(SHA3_256),
-    ),
-    (
-        oid("2.16.840.1.101.3.4.3.15"),
-        Scheme::Pkcs1,
-        Some(SHA3_384),
-    ),
-    (
-        oid("2.16.840.1.101.3.4.3.16"),
-        Scheme::Pkcs1,
-        Some(SHA3_512),
-    ),
+    (oid("2.16.840.1.101.3.4.3.13"), Scheme::Pkcs1, Some(SHA3_224)),
+    (oid("2.16.840.1.101.3.4.3.14"), Scheme::Pkcs1, Some(SHA3_256)),
+    (oid("2.16.840.1.101.3.4.3.15"), Scheme::Pkcs1, Some(SHA3_384)),
+    (oid("2.16.840.1.101.3.4.3.16"), Scheme::Pkcs1, Some(SHA3_512)),
     (oid("1.2.840.113549.1.1.10"), Scheme::Pss, None),
     (oid("1.2.840.10045.2.1"), Scheme::Ecdsa, None),
     (oid("1.2.840.10045.4.1"), Scheme::Ecdsa, Some(SHA1)),
     (oid("1.2.840.10045.4.3.1"), Scheme::Ecdsa, Some(SHA224)),
-    (oid("1.2.840.10045.4.3.2"), Scheme::Ecdsa, Some(SHA256)),
+    (ECDSA_WITH_SHA256, Scheme::Ecdsa, Some(SHA256)),
     (oid("1.2.840.10045.4.3.3"), Scheme::Ecdsa, Some(SHA384)),
     (oid("1.2.840.10045.4.3.4"), Scheme::Ecdsa, Some(SHA512)),
     (oid("2.16.840.1.101.3.4.3.9"), Scheme::Ecdsa, Some(SHA3_224)),
-    (
-        oid("2.16.840.1.101.3.4.3.10"),
-        Scheme::Ecdsa,
-        Some(SHA3_256),
-    ),
-    (
-        oid("2.16.840.1.101.3.4.3.11"),
-        Scheme::Ecdsa,
-        Some(SHA3_384),
-    ),
-    (
-        oid("2.16.840.1.101.3.4.3.12"),
-        Scheme::Ecdsa,
-        Some(SHA3_512),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.1"),
-        Scheme::EcdsaPlain,
-        Some(SHA1),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.2"),
-        Scheme::EcdsaPlain,
-        Some(SHA224),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.3"),
-        Scheme::EcdsaPlain,
-        Some(SHA256),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.4"),
-        Scheme::EcdsaPlain,
-        Some(SHA384),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.5"),
-        Scheme::EcdsaPlain,
-        Some(SHA512),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.8"),
-        Scheme::EcdsaPlain,
-        Some(SHA3_224),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.9"),
-        Scheme::EcdsaPlain,
-        Some(SHA3_256),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.10"),
-        Scheme::EcdsaPlain,
-        Some(SHA3_384),
-    ),
-    (
-        oid("0.4.0.127.0.7.1.1.4.1.11"),
-        Scheme::EcdsaPlain,
-        Some(SHA3_512),
-    ),
+    (oid("2.16.840.1.101.3.4.3.10"), Scheme::Ecdsa, Some(SHA3_256)),
+    (oid("2.16.840.1.101.3.4.3.11"), Scheme::Ecdsa, Some(SHA3_384)),
+    (oid("2.16.840.1.101.3.4.3.12"), Scheme::Ecdsa, Some(SHA3_512)),
+    (oid("0.4.0.127.0.7.1.1.4.1.1"), Scheme::EcdsaPlain, Some(SHA1)),
+    (oid("0.4.0.127.0.7.1.1.4.1.2"), Scheme::EcdsaPlain, Some(SHA224)),
+    (oid("0.4.0.127.0.7.1.1.4.1.3"), Scheme::EcdsaPlain, Some(SHA256)),
+    (oid("0.4.0.127.0.7.1.1.4.1.4"), Scheme::EcdsaPlain, Some(SHA384)),
+    (oid("0.4.0.127.0.7.1.1.4.1.5"), Scheme::EcdsaPlain, Some(SHA512)),
+    (oid("0.4.0.127.0.7.1.1.4.1.8"), Scheme::EcdsaPlain, Some(SHA3_224)),
+    (oid("0.4.0.127.0.7.1.1.4.1.9"), Scheme::EcdsaPlain, Some(SHA3_256)),
+    (oid("0.4.0.127.0.7.1.1.4.1.10"), Scheme::EcdsaPlain, Some(SHA3_384)),
+    (oid("0.4.0.127.0.7.1.1.4.1.11"), Scheme::EcdsaPlain, Some(SHA3_512)),
     (oid("1.2.840.10040.4.1"), Scheme::Dsa, None),
     (oid("1.2.840.10040.4.3"), Scheme::Dsa, Some(SHA1)),
     (oid("2.16.840.1.101.3.4.3.1"), Scheme::Dsa, Some(SHA224)),
