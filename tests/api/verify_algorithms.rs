@@ -14,9 +14,9 @@ use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{dev_pki, spawn_app, SignParams, TestApp};
 use crate::validators::pyhanko_document_timestamp;
 
-/// `../shared/corpus` beside the checkout, or where `KYSO_CORPUS` says (a git worktree).
+/// `../shared/corpus` beside the checkout, or where `KYSO_TEST_CORPUS` says (a git worktree).
 fn corpus_file(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("KYSO_CORPUS").map_or_else(
+    let dir = std::env::var_os("KYSO_TEST_CORPUS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
         PathBuf::from,
     );
