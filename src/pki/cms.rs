@@ -27,12 +27,8 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::Certificate;
 
 use crate::error::{Error, Result};
+use crate::pki::algorithms;
 
-pub const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-pub const ID_RSA_ENCRYPTION: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-pub const ID_ECDSA_WITH_SHA256: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 /// id-aa-signatureTimeStampToken (RFC 3161 appendix A).
 pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
@@ -60,11 +56,11 @@ impl SigningKey {
     fn signature_algorithm(&self) -> Result<AlgorithmIdentifierOwned> {
         match self.key.id() {
             Id::RSA => Ok(AlgorithmIdentifierOwned {
-                oid: ID_RSA_ENCRYPTION,
+                oid: algorithms::RSA_ENCRYPTION,
                 parameters: Some(Any::null()),
             }),
             Id::EC => Ok(AlgorithmIdentifierOwned {
-                oid: ID_ECDSA_WITH_SHA256,
+                oid: algorithms::ECDSA_WITH_SHA256,
                 parameters: None,
             }),
             other => Err(Error::internal(format!("unsupported key type {other:?}"))),
@@ -132,7 +128,7 @@ fn to_certificate(x509: &X509) -> Result<Certificate> {
 /// signature timestamp) before it is encoded.
 pub fn sign(content: Content<'_>, key: &SigningKey) -> Result<SignedData> {
     let sha256_alg = AlgorithmIdentifierOwned {
-        oid: ID_SHA256,
+        oid: algorithms::SHA256,
         parameters: None,
     };
     let (content_type, digest, econtent) = match content {

@@ -1,5 +1,6 @@
 //! Certificates and keys: the dev CA generator, key stores, CMS structures and the TSA.
 
+pub mod algorithms;
 pub mod cert_cache;
 pub mod cms;
 pub mod dev;

@@ -14,7 +14,8 @@ use spki::AlgorithmIdentifier;
 use x509_tsp::{Accuracy, MessageImprint, TimeStampReq, TimeStampResp, TspVersion, TstInfo};
 
 use crate::error::{Error, Result};
-use crate::pki::cms::{self, Content, SigningKey, ID_CT_TST_INFO, ID_SHA256};
+use crate::pki::algorithms::SHA256;
+use crate::pki::cms::{self, Content, SigningKey, ID_CT_TST_INFO};
 
 pub const CONTENT_TYPE_QUERY: &str = "application/timestamp-query";
 pub const CONTENT_TYPE_REPLY: &str = "application/timestamp-reply";
@@ -35,7 +36,7 @@ fn der_err(e: der::Error) -> Error {
 fn sha256_imprint(message: &[u8]) -> Result<MessageImprint> {
     Ok(MessageImprint {
         hash_algorithm: AlgorithmIdentifier {
-            oid: ID_SHA256,
+            oid: SHA256,
             parameters: None,
         },
         hashed_message: OctetString::new(cms::sha256(message)?).map_err(der_err)?,
@@ -152,7 +153,7 @@ impl TimestampAuthority {
             fail_info,
         };
         let response = match TimeStampReq::from_der(request) {
-            Ok(req) if req.message_imprint.hash_algorithm.oid != ID_SHA256 => TimeStampResp {
+            Ok(req) if req.message_imprint.hash_algorithm.oid != SHA256 => TimeStampResp {
                 status: status(
                     PkiStatus::Rejection,
                     Some(PkiFailureInfoValues::BadAlg.into()),

@@ -11,3 +11,4 @@ mod rollout_page;
 mod signing;
 mod validators;
 mod verify;
+mod verify_algorithms;

@@ -582,3 +582,43 @@ pub fn pdftoppm_at(pdf: &[u8], dpi: u32) -> Vec<RenderedPage> {
         })
         .collect()
 }
+
+/// pyHanko's document timestamp over `pdf` with `md` ("sha512", "sha3_256", ...) as the
+/// message imprint's hash, from its in-process test TSA (`DummyTimeStamper`) holding the key
+/// and certificate of the PKCS#12 file `pkcs12`: an RFC 3161 token as a third party makes it.
+pub fn pyhanko_document_timestamp(pdf: &[u8], pkcs12: &Path, pin: &str, md: &str) -> Vec<u8> {
+    const SCRIPT: &str = r#"
+import sys
+from asn1crypto import keys, x509
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+inp, out, p12, pin, md = sys.argv[1:6]
+key, cert, chain = pkcs12.load_key_and_certificates(open(p12, 'rb').read(), pin.encode())
+der = lambda c: x509.Certificate.load(c.public_bytes(Encoding.DER))
+stamper = DummyTimeStamper(
+    tsa_cert=der(cert),
+    tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())),
+    certs_to_embed=[der(c) for c in chain],
+)
+with open(inp, 'rb') as f, open(out, 'wb') as o:
+    signers.PdfTimeStamper(stamper).timestamp_pdf(IncrementalPdfFileWriter(f), md_algorithm=md, output=o)
+"#;
+    let dir = temp_dir();
+    let input = write_input(&dir, "input.pdf", pdf);
+    let output = dir.path().join("stamped.pdf");
+    // The interpreter of pyHanko's virtualenv, beside the `pyhanko` script.
+    let python = Path::new(pyhanko_command().get_program()).with_file_name("python");
+    run_ok(
+        Command::new(&python)
+            .args(["-c", SCRIPT])
+            .arg(&input)
+            .arg(&output)
+            .arg(pkcs12)
+            .args([pin, md]),
+        "pyhanko (python)",
+    );
+    std::fs::read(&output).unwrap_or_else(|e| panic!("reading {}: {e}", output.display()))
+}

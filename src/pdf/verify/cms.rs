@@ -5,13 +5,15 @@ use ::cms::cert::CertificateChoices;
 use ::cms::content_info::ContentInfo;
 use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
-use der::asn1::OctetString;
-use der::{Decode, Encode};
-use openssl::hash::MessageDigest;
+use const_oid::ObjectIdentifier;
+use der::asn1::{Int, OctetString};
+use der::{Any, Decode, Encode, Reader, Tag, Tagged};
 use openssl::x509::X509;
 use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_tsp::MessageImprint;
 
-use super::report::CertificateInfo;
+use super::report::{CertificateInfo, Checks, SubIndication};
+use crate::pki::algorithms::{self, Digest};
 use crate::pki::cert_cache;
 use crate::pki::cms::{ID_AA_SIGNATURE_TIME_STAMP_TOKEN, ID_CT_TST_INFO};
 
@@ -93,72 +95,66 @@ pub fn parse(contents: &[u8]) -> Result<Cms, String> {
 }
 
 impl Cms {
-    /// Does the messageDigest attribute equal `digest`?
-    pub fn digest_matches(&self, digest: &[u8]) -> Result<bool, String> {
-        let attrs = self
-            .signer_info
-            .signed_attrs
-            .as_ref()
-            .ok_or("no signed attributes")?;
+    /// The signer's digest algorithm. SHA-1 is still read: old signatures use it, and the
+    /// validity of the evidence is for the report to judge, not the parser.
+    pub fn digest_algorithm(&self) -> Result<&'static Digest, String> {
+        Digest::from_identifier(&self.signer_info.digest_alg)
+    }
+
+    /// The encapsulated content (RFC 5652 §5.2), when the CMS carries one.
+    pub fn encapsulated_content(&self) -> Result<Option<Vec<u8>>, String> {
+        let Some(econtent) = &self.signed_data.encap_content_info.econtent else {
+            return Ok(None);
+        };
+        let octets: OctetString = econtent
+            .decode_as()
+            .map_err(|e| format!("encapsulated content: {e}"))?;
+        Ok(Some(octets.into_bytes()))
+    }
+
+    /// With signed attributes, does their messageDigest equal the digest of `content`
+    /// (RFC 5652 §5.4)? `None` without signed attributes: the signature covers the content.
+    pub fn digest_matches(&self, content: &[&[u8]]) -> Result<Option<bool>, String> {
+        let Some(attrs) = self.signer_info.signed_attrs.as_ref() else {
+            return Ok(None);
+        };
         let message_digest = attrs
             .iter()
             .find(|a| a.oid == ID_MESSAGE_DIGEST)
             .and_then(|a| a.values.get(0))
             .and_then(|v| v.decode_as::<OctetString>().ok())
             .ok_or("no messageDigest attribute")?;
-        Ok(message_digest.as_bytes() == digest)
+        let digest = self.digest_algorithm()?.hash(content)?;
+        Ok(Some(message_digest.as_bytes() == digest))
     }
 
-    /// The signer's digest algorithm. SHA-1 is still read: old signatures use it, and the
-    /// validity of the evidence is for the report to judge, not the parser.
-    pub fn digest_algorithm(&self) -> Result<MessageDigest, String> {
-        let oid = self.signer_info.digest_alg.oid.to_string();
-        MessageDigest::from_name(match oid.as_str() {
-            "1.3.14.3.2.26" => "sha1",
-            "2.16.840.1.101.3.4.2.1" => "sha256",
-            "2.16.840.1.101.3.4.2.2" => "sha384",
-            "2.16.840.1.101.3.4.2.3" => "sha512",
-            _ => return Err(format!("unsupported digest algorithm {oid}")),
-        })
-        .ok_or_else(|| format!("digest {oid} unavailable"))
-    }
-
-    /// Does the signature value verify over the signed attributes with the signer's key?
-    pub fn signature_verifies(&self) -> Result<bool, String> {
+    /// Does the signature value verify with the signer's key? It is over the DER of the
+    /// signed attributes as a SET OF, or over `content` itself when there are none
+    /// (RFC 5652 §5.4).
+    pub fn signature_verifies(&self, content: &[&[u8]]) -> Result<algorithms::Checked, String> {
         let cert = self
             .signer
             .as_ref()
             .ok_or("the signer's certificate is not in the signature")?;
-        let attrs = self
+        let key = cert.public_key().map_err(|e| e.to_string())?;
+        let signed_attrs = self
             .signer_info
             .signed_attrs
             .as_ref()
-            .ok_or("no signed attributes")?;
-        let signed = attrs.to_der().map_err(|e| e.to_string())?;
-        let key = cert.public_key().map_err(|e| e.to_string())?;
-        let mut verifier = openssl::sign::Verifier::new(self.digest_algorithm()?, &key)
+            .map(Encode::to_der)
+            .transpose()
             .map_err(|e| e.to_string())?;
-        verifier
-            .verify_oneshot(self.signer_info.signature.as_bytes(), &signed)
-            .map_err(|e| e.to_string())
-    }
-
-    /// Without signed attributes (older PKCS#7 signers) the signature is over the content
-    /// itself: here the signed byte ranges.
-    pub fn signature_verifies_over(&self, parts: &[&[u8]]) -> Result<bool, String> {
-        let cert = self
-            .signer
-            .as_ref()
-            .ok_or("the signer's certificate is not in the signature")?;
-        let key = cert.public_key().map_err(|e| e.to_string())?;
-        let mut verifier = openssl::sign::Verifier::new(self.digest_algorithm()?, &key)
-            .map_err(|e| e.to_string())?;
-        for part in parts {
-            verifier.update(part).map_err(|e| e.to_string())?;
-        }
-        verifier
-            .verify(self.signer_info.signature.as_bytes())
-            .map_err(|e| e.to_string())
+        let message = match &signed_attrs {
+            Some(der) => &[&der[..]][..],
+            None => content,
+        };
+        algorithms::verify(
+            &key,
+            &self.signer_info.signature_algorithm,
+            self.digest_algorithm()?,
+            message,
+            self.signer_info.signature.as_bytes(),
+        )
     }
 
     /// The DER of the signature timestamp token, if the signer has one.
@@ -183,40 +179,99 @@ impl Cms {
     }
 }
 
+/// Checks a PDF signature's CMS against the signed byte ranges `ranges`, filling in the
+/// digest and signature checks; returns the digests the signature relies on.
+///
+/// What the signer signed depends on the SubFilter (ISO 32000-1 §12.8.3.3.1): the byte
+/// ranges themselves for the detached ones, which must then carry no content of their own;
+/// for adbe.pkcs7.sha1, the SHA-1 digest of the byte ranges as encapsulated content. That
+/// content is then checked as RFC 5652 §5.4 says: through the messageDigest attribute and a
+/// signature over the signed attributes, or by the signature alone when there are none.
+pub fn check_integrity(
+    cms: &Cms,
+    sub_filter: Option<&str>,
+    ranges: &[&[u8]],
+    checks: &mut Checks,
+) -> Result<Vec<&'static Digest>, (SubIndication, String)> {
+    use SubIndication::*;
+    let format = |e: String| (FormatFailure, e);
+    let mut digests = vec![cms.digest_algorithm().map_err(format)?];
+    let encapsulated = cms.encapsulated_content().map_err(format)?;
+    let content: Vec<&[u8]> = match (sub_filter, &encapsulated) {
+        (Some("adbe.pkcs7.sha1"), Some(econtent)) => {
+            let sha1 = Digest::by_oid(&algorithms::SHA1).map_err(format)?;
+            if sha1.hash(ranges).map_err(format)? != *econtent {
+                checks.digest = Some(false);
+                return Err((
+                    HashFailure,
+                    "the document bytes do not match the signed SHA-1 digest".into(),
+                ));
+            }
+            digests.push(sha1);
+            vec![econtent]
+        }
+        (Some("adbe.pkcs7.sha1"), None) => {
+            return Err(format(
+                "adbe.pkcs7.sha1 without the digest of the byte ranges as its content".into(),
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(format(
+                "a detached signature that also encapsulates content: what was signed is not the document".into(),
+            ))
+        }
+        (_, None) => ranges.to_vec(),
+    };
+    let digest_ok = cms.digest_matches(&content).map_err(format)?;
+    if digest_ok == Some(false) {
+        checks.digest = Some(false);
+        return Err((
+            HashFailure,
+            "the document bytes do not match the signed digest".into(),
+        ));
+    }
+    let checked = cms
+        .signature_verifies(&content)
+        .map_err(|e| (SigCryptoFailure, e))?;
+    // Without signed attributes the digest is checked inside the signature itself.
+    checks.digest = Some(digest_ok.unwrap_or(checked.valid));
+    checks.signature = Some(checked.valid);
+    if !checked.valid {
+        return Err((
+            SigCryptoFailure,
+            "the signature does not match the signer's public key".into(),
+        ));
+    }
+    digests.push(checked.hash);
+    Ok(digests)
+}
+
 /// A verified timestamp: its time and the authority's certificate, for chain building.
 pub struct Timestamp {
     pub time: chrono::DateTime<chrono::Utc>,
     pub tsa: X509,
     pub certificates: Vec<X509>,
+    /// The digests it relies on: the imprint's, the token signer's and its signature's.
+    pub digests: [&'static Digest; 3],
 }
 
-/// Checks an RFC 3161 token: a CMS over TSTInfo whose imprint is `digest` (SHA-256).
-pub fn check_timestamp(token: &[u8], digest: &[u8]) -> Result<Timestamp, String> {
+/// Checks an RFC 3161 token: a CMS over TSTInfo whose message imprint is the digest of the
+/// concatenated `message` parts with the imprint's own hash algorithm (RFC 3161 §2.4.2).
+pub fn check_timestamp(token: &[u8], message: &[&[u8]]) -> Result<Timestamp, String> {
     let cms = parse(token)?;
     if cms.signed_data.encap_content_info.econtent_type != ID_CT_TST_INFO {
         return Err("the token does not hold a TSTInfo".into());
     }
-    let econtent = cms
-        .signed_data
-        .encap_content_info
-        .econtent
-        .as_ref()
-        .ok_or("token without TSTInfo")?;
-    let octets: OctetString = econtent.decode_as().map_err(|e| e.to_string())?;
-    let info = x509_tsp::TstInfo::from_der(octets.as_bytes()).map_err(|e| e.to_string())?;
-    if info.message_imprint.hash_algorithm.oid != crate::pki::cms::ID_SHA256
-        || info.message_imprint.hashed_message.as_bytes() != digest
-    {
+    let tst_info = cms.encapsulated_content()?.ok_or("token without TSTInfo")?;
+    let (imprint, time) = read_tst_info(&tst_info).map_err(|e| format!("TSTInfo: {e}"))?;
+    let algorithm = Digest::from_identifier(&imprint.hash_algorithm)?;
+    if imprint.hashed_message.as_bytes() != algorithm.hash(message)? {
         return Err("the timestamp is over other data".into());
     }
-    let digest = openssl::hash::hash(cms.digest_algorithm()?, octets.as_bytes())
-        .map_err(|e| e.to_string())?;
-    if !cms.digest_matches(&digest)? || !cms.signature_verifies()? {
+    let checked = cms.signature_verifies(&[&tst_info])?;
+    if cms.digest_matches(&[&tst_info])? != Some(true) || !checked.valid {
         return Err("the timestamp token's signature does not verify".into());
     }
-    let secs = info.gen_time.to_unix_duration().as_secs();
-    let time = chrono::DateTime::from_timestamp(i64::try_from(secs).map_err(|e| e.to_string())?, 0)
-        .ok_or("timestamp out of range")?;
     let tsa = cms
         .signer
         .clone()
@@ -224,8 +279,36 @@ pub fn check_timestamp(token: &[u8], digest: &[u8]) -> Result<Timestamp, String>
     Ok(Timestamp {
         time,
         tsa,
+        digests: [algorithm, cms.digest_algorithm()?, checked.hash],
         certificates: cms.certificates,
     })
+}
+
+/// The message imprint and genTime of a TSTInfo (RFC 3161 §2.4.2). Read by hand because
+/// x509-tsp takes genTime as a DER GeneralizedTime, which has no fractional seconds, while
+/// RFC 3161 allows them and many TSAs (pyHanko's among them) send them.
+fn read_tst_info(der: &[u8]) -> Result<(MessageImprint, chrono::DateTime<chrono::Utc>), String> {
+    let (imprint, gen_time) = der::SliceReader::new(der)
+        .and_then(|mut reader| {
+            reader.sequence(|fields| {
+                let _version = u8::decode(fields)?;
+                let _policy = ObjectIdentifier::decode(fields)?;
+                let imprint = MessageImprint::decode(fields)?;
+                let _serial = Int::decode(fields)?;
+                let gen_time = Any::decode(fields)?;
+                // accuracy, ordering, nonce, tsa and extensions say nothing we check.
+                fields.read_slice(fields.remaining_len())?;
+                Ok((imprint, gen_time))
+            })
+        })
+        .map_err(|e| e.to_string())?;
+    if gen_time.tag() != Tag::GeneralizedTime {
+        return Err("genTime is not a GeneralizedTime".into());
+    }
+    let text = std::str::from_utf8(gen_time.value()).map_err(|e| e.to_string())?;
+    let time = chrono::NaiveDateTime::parse_from_str(text, "%Y%m%d%H%M%S%.fZ")
+        .map_err(|e| format!("genTime {text:?}: {e}"))?;
+    Ok((imprint, time.and_utc()))
 }
 
 fn text(attr: &x509_parser::x509::AttributeTypeAndValue<'_>) -> Option<String> {
@@ -271,4 +354,58 @@ pub fn describe(cert: &X509) -> Option<CertificateInfo> {
         key_usage,
     };
     Some(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use der::asn1::GeneralizedTime;
+    use spki::AlgorithmIdentifierOwned;
+
+    use super::*;
+
+    /// A TSTInfo with `gen_time` as genTime (tag and text), and a nonce after it.
+    fn tst_info(tag: Tag, gen_time: &str) -> Vec<u8> {
+        let imprint = MessageImprint {
+            hash_algorithm: AlgorithmIdentifierOwned {
+                oid: algorithms::SHA512,
+                parameters: None,
+            },
+            hashed_message: OctetString::new([7u8; 64]).unwrap(),
+        };
+        let fields = vec![
+            Any::encode_from(&1u8).unwrap(),
+            Any::encode_from(&ObjectIdentifier::new_unwrap("1.2.3.4")).unwrap(),
+            Any::encode_from(&imprint).unwrap(),
+            Any::encode_from(&Int::new(&[0x05]).unwrap()).unwrap(),
+            Any::new(tag, gen_time.as_bytes()).unwrap(),
+            Any::encode_from(&Int::new(&[0x2a]).unwrap()).unwrap(),
+        ];
+        fields.to_der().unwrap()
+    }
+
+    /// RFC 3161 §2.4.2 allows fractional seconds in genTime, which DER GeneralizedTime lacks.
+    #[test]
+    fn tst_info_gen_time_with_and_without_fraction() {
+        let (imprint, time) =
+            read_tst_info(&tst_info(Tag::GeneralizedTime, "20261130051523.123456Z")).unwrap();
+        assert_eq!(imprint.hash_algorithm.oid, algorithms::SHA512);
+        assert_eq!(time.to_rfc3339(), "2026-11-30T05:15:23.123456+00:00");
+        let (_, time) = read_tst_info(&tst_info(Tag::GeneralizedTime, "20261130051523Z")).unwrap();
+        assert_eq!(time.to_rfc3339(), "2026-11-30T05:15:23+00:00");
+        // x509-tsp's reading refuses the fraction: the reason for reading by hand.
+        assert!(GeneralizedTime::from_der(
+            &Any::new(Tag::GeneralizedTime, b"20261130051523.5Z".as_slice())
+                .unwrap()
+                .to_der()
+                .unwrap()
+        )
+        .is_err());
+        for (tag, text) in [
+            (Tag::UtcTime, "261130051523Z"),
+            (Tag::GeneralizedTime, "202611300515Z"),
+            (Tag::GeneralizedTime, "20261130051523+0700"),
+        ] {
+            assert!(read_tst_info(&tst_info(tag, text)).is_err(), "{text}");
+        }
+    }
 }

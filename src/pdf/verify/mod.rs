@@ -13,13 +13,13 @@ use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Document, Object, ObjectId};
-use openssl::hash::{Hasher, MessageDigest};
 use openssl::x509::{CrlStatus, X509Crl, X509};
 
 use self::changes::DocMdp;
 use self::report::*;
 use crate::error::{Error, Result};
 use crate::pdf::object;
+use crate::pki::algorithms::Digest;
 use crate::pki::cert_cache;
 use crate::pki::cms::sha256;
 use crate::pki::revocation::RevocationLists;
@@ -118,6 +118,20 @@ fn mark_archival(signatures: &mut [SignatureReport]) {
             && last_doc_ts.is_some_and(|ts| sig.coverage.revision.is_some_and(|r| r < ts))
         {
             sig.level = Some("B-LTA");
+        }
+    }
+}
+
+/// SHA-1 still verifies, but collisions can be found (ETSI TS 119 312 no longer lists it for
+/// signatures): the signature stays intact, and the report says its evidence is weak.
+fn note_weak(report: &mut SignatureReport, what: &str, digests: &[&Digest]) {
+    for digest in digests.iter().filter(|d| d.weak) {
+        let problem = format!(
+            "{what} relies on {}, which is weak (collisions can be found)",
+            digest.name
+        );
+        if !report.problems.contains(&problem) {
+            report.problems.push(problem);
         }
     }
 }
@@ -411,15 +425,14 @@ impl Validation<'_> {
 
         // 2. Cryptography.
         if report.kind == "document_timestamp" {
-            let digest = self
-                .digest(&ranges, MessageDigest::sha256())
-                .map_err(|e| (FormatFailure, e))?;
-            let ts = cms::check_timestamp(&contents, &digest).map_err(|e| {
-                report.checks.digest = Some(false);
-                (HashFailure, e)
-            })?;
+            let ts = cms::check_timestamp(&contents, &ranges.clone().map(|r| &self.pdf[r]))
+                .map_err(|e| {
+                    report.checks.digest = Some(false);
+                    (HashFailure, e)
+                })?;
             report.checks.digest = Some(true);
             report.checks.signature = Some(true);
+            note_weak(report, "the timestamp", &ts.digests);
             report.signer = cms::describe(&ts.tsa);
             report.timestamp = Some(TimestampInfo {
                 time: ts.time.to_rfc3339(),
@@ -439,40 +452,17 @@ impl Validation<'_> {
                 "the signer's certificate is not in the signature".into(),
             ));
         };
-        let sig_ok = if cms.signer_info.signed_attrs.is_some() {
-            let algorithm = cms.digest_algorithm().map_err(|e| (FormatFailure, e))?;
-            let digest = self
-                .digest(&ranges, algorithm)
-                .map_err(|e| (FormatFailure, e))?;
-            let digest_ok = cms
-                .digest_matches(&digest)
-                .map_err(|e| (FormatFailure, e))?;
-            report.checks.digest = Some(digest_ok);
-            if !digest_ok {
-                return Err((
-                    HashFailure,
-                    "the document bytes do not match the signed digest".into(),
-                ));
-            }
-            cms.signature_verifies()
-        } else {
-            let parts = ranges.clone().map(|r| &self.pdf[r]);
-            cms.signature_verifies_over(&parts)
-        }
-        .map_err(|e| (SigCryptoFailure, e))?;
-        report.checks.signature = Some(sig_ok);
-        if !sig_ok {
-            return Err((
-                SigCryptoFailure,
-                "the signature does not match the signer's public key".into(),
-            ));
-        }
+        let digests = cms::check_integrity(
+            &cms,
+            report.sub_filter.as_deref(),
+            &ranges.clone().map(|r| &self.pdf[r]),
+            &mut report.checks,
+        )?;
+        note_weak(report, "the signature", &digests);
 
         // 3. The signature timestamp: proof that the signature existed at that time.
         let poe = cms.timestamp_token().map(|token| {
-            let checked = sha256(cms.signer_info.signature.as_bytes())
-                .map_err(|e| e.to_string())
-                .and_then(|d| cms::check_timestamp(&token, &d))
+            let checked = cms::check_timestamp(&token, &[cms.signer_info.signature.as_bytes()])
                 .and_then(|ts| {
                     let mut intermediates = ts.certificates.clone();
                     intermediates.extend(self.dss.certificates.iter().cloned());
@@ -484,6 +474,7 @@ impl Validation<'_> {
                 });
             match checked {
                 Ok(ts) => {
+                    note_weak(report, "the signature timestamp", &ts.digests);
                     report.timestamp = Some(TimestampInfo {
                         time: ts.time.to_rfc3339(),
                         authority: cms::describe(&ts.tsa).map(|c| c.subject),
@@ -580,20 +571,6 @@ impl Validation<'_> {
             _ => false,
         };
         (is_this_value && inside_object).then_some(decoded)
-    }
-
-    fn digest(
-        &self,
-        ranges: &[Range<usize>; 2],
-        algorithm: MessageDigest,
-    ) -> std::result::Result<Vec<u8>, String> {
-        let mut hasher = Hasher::new(algorithm).map_err(|e| e.to_string())?;
-        for r in ranges {
-            hasher
-                .update(&self.pdf[r.clone()])
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(hasher.finish().map_err(|e| e.to_string())?.to_vec())
     }
 
     fn check_changes(
