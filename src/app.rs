@@ -102,13 +102,18 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         );
         let dir = settings.pki.dev_dir.clone();
         let manifest = dev::ensure(&dir)?;
-        signers::register_dev_pki(&mut conn, &dir, &manifest)?;
         // The dev root, and its issuing CA so that CRL uploads signed by it are recognised.
         for ca in [&manifest.root, &manifest.issuing_ca] {
             let pem = std::fs::read(manifest.path(&dir, ca))
                 .map_err(|e| Error::Config(format!("dev CA {}: {e}", ca.display())))?;
             anchors.push(openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?);
         }
+        signers::register_dev_pki(
+            &mut conn,
+            &dir,
+            &manifest,
+            &TrustStore::new(anchors.clone()),
+        )?;
         if let Some(crl_dir) = manifest.path(&dir, &manifest.crl).parent() {
             crl_dirs.push(crl_dir.to_path_buf());
         }

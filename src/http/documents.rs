@@ -11,7 +11,7 @@ use super::form::{self, Form};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::db::{self, models::Document};
-use crate::documents::{self, copies, extracts, IssueRequest, Issued, Issuer, Kind, ListQuery};
+use crate::documents::{self, extracts, IssueRequest, Issued, Issuer, Kind, ListQuery};
 use crate::error::{Error, FieldError, Result};
 use crate::pki::cms::sha256;
 
@@ -139,11 +139,8 @@ pub async fn create_certified_copy(
         request_sha256: hex::encode(sha256(asked.as_bytes())?),
     };
     let work = state.clone();
-    let result = super::blocking(move || {
-        let original = copies::original(files)?;
-        issuer(&work).certify_copy(&client, &request, &original)
-    })
-    .await?;
+    let result =
+        super::blocking(move || issuer(&work).certify_copy(&client, &request, files)).await?;
     Ok(issued(&state, result))
 }
 
@@ -180,6 +177,7 @@ pub async fn list(
 
 /// The document, if this client may read it (404 otherwise: its existence is not disclosed).
 fn readable(state: &AppState, client: &Client, id: &str) -> Result<Document> {
+    crate::rollout::ensure_not_viewer(client)?;
     let document = documents::find(&mut *db::get(&state.pool)?, id)?;
     if documents::may_read(client, &document.commune_code) {
         Ok(document)

@@ -225,8 +225,8 @@ async fn upload_certificate(
 ) -> Result<HttpResponse> {
     let bytes = form::body(payload, MAX_PKI_UPLOAD).await?;
     let holder = query.into_inner().holder;
-    let registered = with_conn(&state, move |conn, _| {
-        certificates::upload(conn, &client, &bytes, holder.as_deref())
+    let registered = with_conn(&state, move |conn, state| {
+        certificates::upload(conn, &client, &bytes, holder.as_deref(), &state.trust)
     })
     .await?;
     Ok(HttpResponse::Created().json(registered))
