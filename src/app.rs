@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::{Error, Result};
 use crate::http;
+use crate::http::rate::TokenBucket;
 use crate::pki::dev::{self, Manifest};
 use crate::pki::keystore::{KeyStore, Pkcs12Files};
 use crate::pki::revocation::RevocationLists;
@@ -31,6 +32,10 @@ pub struct AppState {
     pub tsa: Option<Arc<TimestampAuthority>>,
     /// The authority PAdES B-T asks: `tsa.url` when set, else kyso's own, in process.
     pub timestamper: Option<Arc<dyn Timestamper>>,
+    /// Slots for verifications running at once (`security.max_concurrent_verifications`).
+    pub verifications: Arc<tokio::sync::Semaphore>,
+    /// `POST /tsa`'s rate limit.
+    pub tsa_bucket: TokenBucket,
 }
 
 impl AppState {
@@ -80,6 +85,7 @@ pub fn build(settings: Settings) -> Result<Application> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(http::security_headers())
             .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms"))
             .configure(http::routes)
     })
@@ -91,6 +97,17 @@ pub fn build(settings: Settings) -> Result<Application> {
 
 /// The state behind the server; public so the CLI's offline commands share it.
 pub fn prepare(settings: Settings) -> Result<AppState> {
+    // Whatever an older version or an administrator left world-readable is tightened first.
+    for dir in [
+        &settings.data_dir,
+        &settings.pki.dev_dir,
+        &settings.pki.crl_dir,
+    ] {
+        crate::private_files::restrict_tree(dir)
+            .map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+    }
+    crate::private_files::create_dir_all(&settings.data_dir)
+        .map_err(|e| Error::Config(format!("{}: {e}", settings.data_dir.display())))?;
     let pool = db::connect(&settings.database_url)?;
     let mut conn = db::get(&pool)?;
     let mut crl_dirs = vec![settings.pki.crl_dir.clone()];
@@ -147,6 +164,10 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         None => tsa.clone().map(|tsa| tsa as Arc<dyn Timestamper>),
     };
     Ok(AppState {
+        verifications: Arc::new(tokio::sync::Semaphore::new(
+            settings.security.max_concurrent_verifications.max(1),
+        )),
+        tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
         revocation: RevocationLists::load(&crl_dirs)?,
         trust: TrustStore::new(anchors),
         keys: Pkcs12Files {

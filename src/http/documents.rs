@@ -1,13 +1,12 @@
 //! Issued documents: `POST /api/v1/extracts` (JSON), `POST /api/v1/certified-copies`
 //! (multipart), `POST /api/v1/documents/{id}/seal`, and reading them back.
 
-use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::form::{self, Form};
+use super::form::{self, Budget, Form};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::db::{self, models::Document};
@@ -85,7 +84,7 @@ pub async fn create_extract(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     let key = idempotency_key(&req)?;
-    let body = form::body(payload, MAX_EXTRACT_BODY).await?;
+    let body = form::body(payload, Budget::new(&state.settings, MAX_EXTRACT_BODY)).await?;
     let (request, extract) = extracts::parse(&body, key)?;
     let work = state.clone();
     let result =
@@ -97,10 +96,10 @@ pub async fn create_certified_copy(
     state: web::Data<AppState>,
     client: Client,
     req: HttpRequest,
-    multipart: Multipart,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
     let key = idempotency_key(&req)?;
-    let mut form = Form::read(multipart, state.settings.max_upload_bytes).await?;
+    let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
     let mut missing = Vec::new();
     let mut text = |form: &mut Form, name: &str| {
         form.optional(name).unwrap_or_else(|| {
