@@ -90,6 +90,8 @@ fn metered(
             }
         }
     })
+    // The multipart parser may ask again after the end.
+    .fuse()
 }
 
 /// The reason a metered read failed: the budget's verdict, else `what` went wrong.

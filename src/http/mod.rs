@@ -71,13 +71,23 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
 }
 
 /// A form posted from a page must come from kyso's own pages (against cross-site request
-/// forgery, beside the SameSite=Strict cookie). Browsers send `Origin` with every cross-origin
-/// POST; a request without one is not a browser's forgery (a command-line client) and passes.
+/// forgery, beside the SameSite=Strict cookie). Browsers send `Origin` with every POST; a
+/// request without one is not a browser's forgery (a command-line client) and passes. Our own
+/// `Referrer-Policy: no-referrer` makes browsers send `Origin: null` for form posts (Fetch
+/// standard, "serializing a request origin"); then the Fetch Metadata header
+/// `Sec-Fetch-Site: same-origin` is what vouches for the page.
 pub(crate) fn same_origin(req: &actix_web::HttpRequest, state: &AppState) -> crate::Result<()> {
     let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
         return Ok(());
     };
     let origin = origin.to_str().unwrap_or_default();
+    if origin == "null" {
+        let site = req.headers().get("Sec-Fetch-Site");
+        return match site.and_then(|s| s.to_str().ok()) {
+            Some("same-origin") => Ok(()),
+            _ => Err(Error::CrossOrigin),
+        };
+    }
     let info = req.connection_info();
     let own = format!("{}://{}", info.scheme(), info.host());
     let public = &state.settings.public_base_url;
