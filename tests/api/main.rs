@@ -5,6 +5,8 @@ mod browser;
 mod documents;
 mod fixtures;
 mod helpers;
+mod limits;
+mod privilege;
 mod rollout;
 mod rollout_page;
 mod signing;
