@@ -106,8 +106,6 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         crate::private_files::restrict_tree(dir)
             .map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
     }
-    crate::private_files::create_dir_all(&settings.data_dir)
-        .map_err(|e| Error::Config(format!("{}: {e}", settings.data_dir.display())))?;
     let pool = db::connect(&settings.database_url)?;
     let mut conn = db::get(&pool)?;
     let mut crl_dirs = vec![settings.pki.crl_dir.clone()];
