@@ -151,6 +151,14 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
             _ => None,
         }
     };
+    let trust = TrustStore::new(anchors);
+    let retrusted = crate::rollout::certificates::retrust(&mut conn, &trust)?;
+    if retrusted > 0 {
+        tracing::info!(
+            retrusted,
+            "registered certificates now chain to a trust anchor"
+        );
+    }
     drop(conn);
     let crl_dirs: Vec<&std::path::Path> = crl_dirs.iter().map(|d| d.as_path()).collect();
     let tsa = tsa_key.map(|key| Arc::new(TimestampAuthority::new(key)));
@@ -167,7 +175,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         )),
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
         revocation: RevocationLists::load(&crl_dirs)?,
-        trust: TrustStore::new(anchors),
+        trust,
         keys: Pkcs12Files {
             base_dir: settings.pki.key_dir.clone(),
         },

@@ -135,6 +135,29 @@ pub fn is_trusted(parsed: &Parsed, holder: &Official, trust: &TrustStore) -> boo
             .is_ok_and(|cert| trust.chain(&cert, &[], at).is_ok())
 }
 
+/// Judges again the certificates not yet trusted (registered before this rule, or before their
+/// CA was added to the trust folder); returns how many now count. Run at start.
+pub fn retrust(conn: &mut DbConnection, trust: &TrustStore) -> Result<usize> {
+    use crate::db::schema::officials;
+    let pending: Vec<(Certificate, Official)> = certificates::table
+        .inner_join(officials::table)
+        .filter(certificates::trusted.eq(false))
+        .select((Certificate::as_select(), Official::as_select()))
+        .load(conn)?;
+    let mut trusted = 0;
+    for (certificate, holder) in pending {
+        let now_trusted = parse(certificate.pem.as_bytes())
+            .is_ok_and(|parsed| is_trusted(&parsed, &holder, trust));
+        if now_trusted {
+            diesel::update(certificates::table.find(&certificate.id))
+                .set(certificates::trusted.eq(true))
+                .execute(conn)?;
+            trusted += 1;
+        }
+    }
+    Ok(trusted)
+}
+
 /// The official a certificate belongs to; an explicit holder must agree with the certificate's
 /// identifiers when it has any. Officials of communes the client may not write are treated
 /// as absent, with the same words, so an upload learns nothing about them.

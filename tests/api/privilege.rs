@@ -41,6 +41,16 @@ fn self_signed(name: &str, uid: &str) -> X509 {
     cert.build()
 }
 
+/// The body of an admin's GET of `path`.
+async fn admin_text(app: &TestApp, path: &str) -> String {
+    get(app, &app.admin_key, path).await.text().await.unwrap()
+}
+
+/// `POST /api/v1/certificates` (`path` may add `?holder=`) with `cert` as PEM.
+async fn upload(app: &TestApp, key: &str, path: &str, cert: &X509) -> reqwest::Response {
+    post_bytes(app, key, path, cert.to_pem().unwrap()).await
+}
+
 async fn readiness(app: &TestApp, code: &str) -> Value {
     let path = format!("/api/v1/rollout?commune={code}");
     let report = json_of(get(app, &app.admin_key, &path).await, 200).await;
@@ -138,13 +148,7 @@ async fn an_uploaded_certificate_counts_only_if_trusted_and_naming_its_holder() 
 
     // Self-signed, carrying the official's CCCD: registered, but it proves nothing.
     let forged = self_signed("Hoàng Văn Nam", "CCCD:099080000777");
-    let response = post_bytes(
-        &app,
-        &portal,
-        "/api/v1/certificates",
-        forged.to_pem().unwrap(),
-    )
-    .await;
+    let response = upload(&app, &portal, "/api/v1/certificates", &forged).await;
     let registered = json_of(response, 201).await;
     assert_eq!(registered["certificate"]["trusted"], false);
     let after = readiness(&app, "99001").await;
@@ -154,11 +158,11 @@ async fn an_uploaded_certificate_counts_only_if_trusted_and_naming_its_holder() 
     // From the trusted CA but without the holder's UID, named explicitly: still not counted.
     let ca = dev_ca(&app);
     let anonymous = mint(&ca, "Hoàng Văn Nam", "CCCD:099080000999", 365);
-    let response = post_bytes(
+    let response = upload(
         &app,
         &portal,
         &format!("/api/v1/certificates?holder={id}"),
-        anonymous.to_pem().unwrap(),
+        &anonymous,
     )
     .await;
     assert_eq!(
@@ -168,17 +172,56 @@ async fn an_uploaded_certificate_counts_only_if_trusted_and_naming_its_holder() 
 
     // The CA's certificate naming the holder counts.
     let genuine = mint(&ca, "Hoàng Văn Nam", "CCCD:099080000777", 365);
-    let response = post_bytes(
-        &app,
-        &portal,
-        "/api/v1/certificates",
-        genuine.to_pem().unwrap(),
-    )
-    .await;
+    let response = upload(&app, &portal, "/api/v1/certificates", &genuine).await;
     assert_eq!(json_of(response, 201).await["certificate"]["trusted"], true);
     let ready = readiness(&app, "99001").await;
     assert_eq!(ready["officials_covered"].as_u64().unwrap(), covered + 1);
     assert!(!ready["waiting"].to_string().contains(&id), "{ready}");
+}
+
+#[tokio::test]
+async fn a_certificate_counts_once_its_ca_is_trusted() {
+    let app = spawn_app().await;
+    let body = json!({"commune_code": "99003", "kind": "person", "name": "Vũ Thị Lan",
+                      "personal_id": "099180000888", "position": "vice_chair"});
+    json_of(
+        post(&app, &app.admin_key, "/api/v1/officials", &body).await,
+        201,
+    )
+    .await;
+    let covered = readiness(&app, "99003").await["officials_covered"]
+        .as_u64()
+        .unwrap();
+    // A CA this instance does not trust (yet).
+    let new_ca =
+        kyso::pki::dev::new_root("CA mới", kyso::pki::dev::KeyAlgorithm::EcdsaP256).unwrap();
+    let cert = mint(&new_ca, "Vũ Thị Lan", "CCCD:099180000888", 365);
+    let response = upload(&app, &app.admin_key, "/api/v1/certificates", &cert).await;
+    assert_eq!(
+        json_of(response, 201).await["certificate"]["trusted"],
+        false
+    );
+    let still = readiness(&app, "99003").await;
+    assert_eq!(still["officials_covered"].as_u64().unwrap(), covered);
+
+    // The administrator adds the CA to the trust folder; at the next start it counts.
+    let trust = app.data_dir().join("trust");
+    std::fs::create_dir_all(&trust).unwrap();
+    std::fs::write(trust.join("new-ca.pem"), new_ca.cert.to_pem().unwrap()).unwrap();
+    let mut settings = kyso::config::Settings {
+        database_url: app.database_url.clone(),
+        data_dir: app.data_dir(),
+        ..kyso::config::Settings::default()
+    };
+    settings.pki.dev_dir = app.pki.dir.clone();
+    settings.pki.trust_dir = trust;
+    settings.pki.crl_dir = app.data_dir().join("crl");
+    tokio::task::spawn_blocking(move || kyso::app::prepare(settings).map(drop))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = readiness(&app, "99003").await;
+    assert_eq!(now["officials_covered"].as_u64().unwrap(), covered + 1);
 }
 
 /// The error of `response`, with `asked` (what the client named) replaced, so two answers
@@ -224,13 +267,7 @@ async fn another_communes_officials_are_answered_like_unknown_ones() {
     let mut answers = Vec::new();
     for id in [personal_id.as_str(), unknown_id] {
         let cert = mint(&ca, "Đặng Quốc Hùng", &format!("CCCD:{id}"), 365);
-        let response = post_bytes(
-            &app,
-            &portal,
-            "/api/v1/certificates",
-            cert.to_pem().unwrap(),
-        )
-        .await;
+        let response = upload(&app, &portal, "/api/v1/certificates", &cert).await;
         answers.push(answer(response, id).await);
     }
     assert_eq!(answers[0], answers[1]);
@@ -534,16 +571,7 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(header("Referrer-Policy"), "no-referrer");
     }
     // The pages need nothing the policy forbids: no script, no inline style.
-    let html = app
-        .http
-        .get(format!("{}/rollout", app.address))
-        .bearer_auth(&app.admin_key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = admin_text(&app, "/rollout").await;
     assert!(
         !html.contains("<script") && !html.contains("style="),
         "{html}"
@@ -561,16 +589,7 @@ async fn csv_cells_that_spreadsheets_would_run_are_escaped() {
         200,
     )
     .await;
-    let export = app
-        .http
-        .get(format!("{}/api/v1/rollout.csv", app.address))
-        .bearer_auth(&app.admin_key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let export = admin_text(&app, "/api/v1/rollout.csv").await;
     let mut reader = csv::Reader::from_reader(export.as_bytes());
     let mut names = Vec::new();
     for row in reader.records() {
