@@ -46,10 +46,20 @@ pub async fn verify_upload(
                     format!("Tệp quá lớn (giới hạn {} MB).", limit >> 20)
                 }
                 crate::Error::PdfMalformed(_) => "Tệp PDF bị hỏng hoặc không đầy đủ.".to_owned(),
+                crate::Error::Busy { retry_after } => {
+                    format!("Máy chủ đang bận; vui lòng thử lại sau {retry_after} giây.")
+                }
                 _ if status.is_client_error() => e.to_string(),
                 _ => "Lỗi hệ thống; vui lòng thử lại.".to_owned(),
             };
-            html(status, web::verify::page(Some(Err(message))))
+            let mut response = html(status, web::verify::page(Some(Err(message))));
+            if let crate::Error::Busy { retry_after } = e {
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(retry_after),
+                );
+            }
+            response
         }
     }
 }
