@@ -97,6 +97,7 @@ fn seed(conn: &mut DbConnection, communes_n: usize, officials_n: usize) {
                         revocation_reason: revoked.then(|| "KeyCompromise".into()),
                         replaces_certificate_id: None,
                         created_at: ts(from),
+                        trusted: true,
                     });
                 }
                 // A closed history for everyone, an open request for some.

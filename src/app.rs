@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::{Error, Result};
 use crate::http;
+use crate::http::rate::TokenBucket;
 use crate::pki::dev::{self, Manifest};
 use crate::pki::keystore::{KeyStore, Pkcs12Files};
 use crate::pki::revocation::RevocationLists;
@@ -31,6 +32,10 @@ pub struct AppState {
     pub tsa: Option<Arc<TimestampAuthority>>,
     /// The authority PAdES B-T asks: `tsa.url` when set, else kyso's own, in process.
     pub timestamper: Option<Arc<dyn Timestamper>>,
+    /// Slots for verifications running at once (`security.max_concurrent_verifications`).
+    pub verifications: Arc<tokio::sync::Semaphore>,
+    /// `POST /tsa`'s rate limit.
+    pub tsa_bucket: TokenBucket,
 }
 
 impl AppState {
@@ -80,6 +85,7 @@ pub fn build(settings: Settings) -> Result<Application> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(http::security_headers())
             .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms"))
             .configure(http::routes)
     })
@@ -91,6 +97,15 @@ pub fn build(settings: Settings) -> Result<Application> {
 
 /// The state behind the server; public so the CLI's offline commands share it.
 pub fn prepare(settings: Settings) -> Result<AppState> {
+    // Whatever an older version or an administrator left world-readable is tightened first.
+    for dir in [
+        &settings.data_dir,
+        &settings.pki.dev_dir,
+        &settings.pki.crl_dir,
+    ] {
+        crate::private_files::restrict_tree(dir)
+            .map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+    }
     let pool = db::connect(&settings.database_url)?;
     let mut conn = db::get(&pool)?;
     let mut crl_dirs = vec![settings.pki.crl_dir.clone()];
@@ -102,13 +117,18 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         );
         let dir = settings.pki.dev_dir.clone();
         let manifest = dev::ensure(&dir)?;
-        signers::register_dev_pki(&mut conn, &dir, &manifest)?;
         // The dev root, and its issuing CA so that CRL uploads signed by it are recognised.
         for ca in [&manifest.root, &manifest.issuing_ca] {
             let pem = std::fs::read(manifest.path(&dir, ca))
                 .map_err(|e| Error::Config(format!("dev CA {}: {e}", ca.display())))?;
             anchors.push(openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?);
         }
+        signers::register_dev_pki(
+            &mut conn,
+            &dir,
+            &manifest,
+            &TrustStore::new(anchors.clone()),
+        )?;
         if let Some(crl_dir) = manifest.path(&dir, &manifest.crl).parent() {
             crl_dirs.push(crl_dir.to_path_buf());
         }
@@ -131,6 +151,14 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
             _ => None,
         }
     };
+    let trust = TrustStore::new(anchors);
+    let retrusted = crate::rollout::certificates::retrust(&mut conn, &trust)?;
+    if retrusted > 0 {
+        tracing::info!(
+            retrusted,
+            "registered certificates now chain to a trust anchor"
+        );
+    }
     drop(conn);
     let crl_dirs: Vec<&std::path::Path> = crl_dirs.iter().map(|d| d.as_path()).collect();
     let tsa = tsa_key.map(|key| Arc::new(TimestampAuthority::new(key)));
@@ -142,8 +170,12 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         None => tsa.clone().map(|tsa| tsa as Arc<dyn Timestamper>),
     };
     Ok(AppState {
+        verifications: Arc::new(tokio::sync::Semaphore::new(
+            settings.security.max_concurrent_verifications.max(1),
+        )),
+        tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
         revocation: RevocationLists::load(&crl_dirs)?,
-        trust: TrustStore::new(anchors),
+        trust,
         keys: Pkcs12Files {
             base_dir: settings.pki.key_dir.clone(),
         },

@@ -3,11 +3,12 @@
 //! stay one indexed query).
 
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::models::ApiClient;
-use crate::db::schema::{api_clients, communes};
+use crate::db::schema::{api_clients, communes, sessions};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 use crate::pki::cms::sha256;
@@ -63,6 +64,17 @@ pub fn create(
     commune: Option<&str>,
     label: &str,
 ) -> Result<(Client, String)> {
+    create_until(conn, role, commune, label, None)
+}
+
+/// `create`, with a key that stops working at `expires_at` when given.
+pub fn create_until(
+    conn: &mut DbConnection,
+    role: Role,
+    commune: Option<&str>,
+    label: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(Client, String)> {
     match (role, commune) {
         (Role::Portal, None) => {
             return Err(Error::BadRequest("a portal key needs --commune".into()))
@@ -88,6 +100,8 @@ pub fn create(
         commune_code: commune.map(Into::into),
         label: label.into(),
         created_at: db::now(),
+        expires_at: expires_at.map(db::timestamp),
+        revoked_at: None,
     };
     diesel::insert_into(api_clients::table)
         .values(&row)
@@ -100,22 +114,59 @@ pub fn create(
     Ok((client, key))
 }
 
-/// The client holding `key`, or `Unauthorized`.
+/// The client holding `key`, or `Unauthorized` (also for a revoked or expired key).
 pub fn authenticate(conn: &mut DbConnection, key: &str) -> Result<Client> {
     let row: ApiClient = api_clients::table
         .filter(api_clients::key_hash.eq(hash(key)?))
+        .filter(usable(db::now()))
         .select(ApiClient::as_select())
         .first(conn)
         .optional()?
         .ok_or(Error::Unauthorized)?;
-    let role = match row.role.as_str() {
-        "admin" => Role::Admin,
-        "portal" => Role::Portal,
-        _ => Role::Viewer,
-    };
-    Ok(Client {
-        id: row.id,
-        role,
-        commune: row.commune_code,
+    Ok(row.into())
+}
+
+/// Keys neither revoked nor expired at `now` (as stored).
+#[diesel::dsl::auto_type]
+pub(crate) fn usable(now: String) -> _ {
+    api_clients::revoked_at.is_null().and(
+        api_clients::expires_at
+            .is_null()
+            .or(api_clients::expires_at.gt(now)),
+    )
+}
+
+impl From<ApiClient> for Client {
+    fn from(row: ApiClient) -> Self {
+        let role = match row.role.as_str() {
+            "admin" => Role::Admin,
+            "portal" => Role::Portal,
+            _ => Role::Viewer,
+        };
+        Client {
+            id: row.id,
+            role,
+            commune: row.commune_code,
+        }
+    }
+}
+
+/// Revokes the key of client `id` at once; its dashboard sessions end with it.
+pub fn revoke(conn: &mut DbConnection, id: &str) -> Result<()> {
+    conn.transaction(|conn| {
+        let revoked = diesel::update(
+            api_clients::table
+                .find(id)
+                .filter(api_clients::revoked_at.is_null()),
+        )
+        .set(api_clients::revoked_at.eq(Some(db::now())))
+        .execute(conn)?;
+        if revoked == 0 {
+            return Err(Error::NotFound(format!(
+                "API client `{id}` (or already revoked)"
+            )));
+        }
+        diesel::delete(sessions::table.filter(sessions::client_id.eq(id))).execute(conn)?;
+        Ok(())
     })
 }

@@ -30,6 +30,21 @@ pub struct Settings {
     pub keys: KeySettings,
     pub rollout: RolloutSettings,
     pub documents: DocumentSettings,
+    pub security: SecuritySettings,
+}
+
+/// Limits that keep one client from taking the service down, and the dashboard's sessions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// A request body (upload) must arrive whole within this many seconds.
+    pub body_timeout_secs: u64,
+    /// Verifications running at once; beyond, `503` with `Retry-After`.
+    pub max_concurrent_verifications: usize,
+    /// Pixels of one scanned image (width × height), read from its header before decoding.
+    pub max_image_pixels: u64,
+    /// Lifetime of a dashboard sign-in.
+    pub session_minutes: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,6 +70,12 @@ pub struct TsaSettings {
     pub pkcs12: Option<PathBuf>,
     #[serde(skip_serializing)]
     pub pin: Option<SecretString>,
+    /// Serve `POST /tsa` without an API key.
+    pub public: bool,
+    /// `POST /tsa` answers at most this many requests per second (per instance), with bursts
+    /// up to `burst`.
+    pub rate_per_second: f64,
+    pub burst: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +146,9 @@ impl Default for Settings {
                 timeout_secs: 10,
                 pkcs12: None,
                 pin: None,
+                public: false,
+                rate_per_second: 20.0,
+                burst: 40.0,
             },
             keys: KeySettings {
                 max_failed_pins: 5,
@@ -149,6 +173,13 @@ impl Default for Settings {
                 certifier_heading: "Người thực hiện chứng thực".into(),
                 copy_book: "{year}-SCTĐT/BS".into(),
                 copy_number: "{n}/ĐT".into(),
+            },
+            security: SecuritySettings {
+                body_timeout_secs: 60,
+                max_concurrent_verifications: 4,
+                // A4 at 600 dpi is 4 960 × 7 016 ≈ 34.8 million.
+                max_image_pixels: 36_000_000,
+                session_minutes: 8 * 60,
             },
         }
     }

@@ -66,6 +66,16 @@ pub enum Error {
     CrlUntrusted(String),
     #[error("the time-stamping authority failed: {0}")]
     Timestamp(String),
+    #[error("an image of {pixels} pixels exceeds the limit of {limit}")]
+    ImageTooLarge { pixels: u64, limit: u64 },
+    #[error("the request body did not arrive within {secs} s")]
+    BodyTimeout { secs: u64 },
+    #[error("too many requests of this kind at once; retry after {retry_after} s")]
+    Busy { retry_after: u64 },
+    #[error("rate limit reached; retry after {retry_after} s")]
+    RateLimited { retry_after: u64 },
+    #[error("a form posted from another origin is refused")]
+    CrossOrigin,
     #[error("configuration error: {0}")]
     Config(String),
     #[error("database error")]
@@ -104,6 +114,11 @@ impl Error {
             Error::CrlMalformed(_) => "crl_malformed",
             Error::CrlUntrusted(_) => "crl_untrusted",
             Error::Timestamp(_) => "timestamp_failed",
+            Error::ImageTooLarge { .. } => "image_too_large",
+            Error::BodyTimeout { .. } => "body_timeout",
+            Error::Busy { .. } => "busy",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::CrossOrigin => "cross_origin",
             Error::Config(_) => "config_invalid",
             Error::Database(_) => "database_error",
             Error::Internal(_) => "internal_error",
@@ -130,7 +145,11 @@ impl ResponseError for Error {
             }
             Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Conflict(_) | Error::TransitionNotAllowed { .. } => StatusCode::CONFLICT,
-            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooLarge { .. } | Error::ImageTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::CrossOrigin => StatusCode::FORBIDDEN,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::UnknownSigner(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,
@@ -162,7 +181,11 @@ impl ResponseError for Error {
         if let Error::ValidationFailed(fields) = self {
             error["fields"] = json!(fields);
         }
-        HttpResponse::build(status).json(json!({ "error": error }))
+        let mut response = HttpResponse::build(status);
+        if let Error::Busy { retry_after } | Error::RateLimited { retry_after } = self {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after));
+        }
+        response.json(json!({ "error": error }))
     }
 }
 

@@ -119,7 +119,37 @@ enum ApikeyCommand {
         commune: Option<String>,
         #[arg(long, default_value = "")]
         label: String,
+        /// When the key stops working: an RFC 3339 time, a date (`2027-06-30`, end of that
+        /// day in Vietnam), or a number of days from now (`90d`).
+        #[arg(long, value_parser = parse_expiry)]
+        expires: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Revoke a key at once (its dashboard sessions end with it).
+    Revoke {
+        /// The client id printed when the key was created.
+        id: String,
+    },
+}
+
+/// `--expires`: RFC 3339, a day (its end, Vietnam time) or `<n>d`.
+fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::{DateTime, NaiveDate, Utc};
+    if let Some(days) = text.strip_suffix('d') {
+        let days: i64 = days
+            .parse()
+            .map_err(|_| format!("`{text}`: not a number of days"))?;
+        return Ok(Utc::now() + chrono::Duration::days(days));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return day
+            .succ_opt()
+            .and_then(|next| next.and_hms_opt(0, 0, 0))
+            .map(|t| (t - chrono::Duration::hours(7)).and_utc())
+            .ok_or_else(|| format!("`{text}`: day out of range"));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{text}`: expected RFC 3339, YYYY-MM-DD or <n>d ({e})"))
 }
 
 fn main() -> ExitCode {
@@ -202,15 +232,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     role,
                     commune,
                     label,
+                    expires,
                 },
         } => {
             // Dev mode registers the demo communes a portal key may name.
             let state = app::prepare(settings)?;
-            let (client, key) = clients::create(
+            let (client, key) = clients::create_until(
                 &mut *db::get(&state.pool)?,
                 role,
                 commune.as_deref(),
                 &label,
+                expires,
             )?;
             eprintln!(
                 "API key {} ({}) — shown once, store it now:",
@@ -218,6 +250,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 role.as_str()
             );
             println!("{key}");
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Revoke { id },
+        } => {
+            let state = app::prepare(settings)?;
+            clients::revoke(&mut *db::get(&state.pool)?, &id)?;
+            eprintln!("API key {id} revoked");
         }
         Command::Sign {
             input,

@@ -13,6 +13,7 @@ use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 use crate::pki::dev::{Manifest, SignerKind};
 use crate::pki::keystore::Pkcs12Files;
+use crate::pki::trust::TrustStore;
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Signer> {
     signers::table
@@ -76,39 +77,105 @@ impl Signer {
     }
 }
 
-/// Counts a wrong PIN; the `max`-th in a row locks the key for `lock`.
-pub fn record_wrong_pin(conn: &mut DbConnection, id: &str, max: i32, lock: Duration) -> Result<()> {
-    conn.transaction(|conn| {
-        diesel::update(signers::table.find(id))
-            .set(signers::failed_pins.eq(signers::failed_pins + 1))
+/// PIN attempts on one key: each is claimed in the database before the PIN is tried, so
+/// concurrent guesses cannot overtake the count, and a right PIN gives back only its own claim,
+/// never the wrong ones before it: `max` wrong PINs within `lock` of the first lock the key
+/// for `lock`.
+pub struct PinAttempts {
+    pub max: i32,
+    pub lock: Duration,
+}
+
+impl PinAttempts {
+    /// Claims one attempt on signer `id`, or `KeyLocked` when none is left.
+    pub fn claim(&self, conn: &mut DbConnection, id: &str) -> Result<()> {
+        let now = Utc::now();
+        let now_text = db::timestamp(now);
+        let unlocked = || {
+            signers::locked_until
+                .is_null()
+                .or(signers::locked_until.le(now_text.clone()))
+        };
+        // A window that began more than `lock` ago is over: its attempts are forgotten.
+        diesel::update(
+            signers::table
+                .find(id)
+                .filter(signers::pin_window_start.le(db::timestamp(now - self.lock)))
+                .filter(unlocked()),
+        )
+        .set((
+            signers::failed_pins.eq(0),
+            signers::pin_window_start.eq(None::<String>),
+            signers::locked_until.eq(None::<String>),
+        ))
+        .execute(conn)?;
+        // The claim itself: one conditional UPDATE, atomic on SQLite and PostgreSQL alike.
+        let claimed = diesel::update(
+            signers::table
+                .find(id)
+                .filter(signers::failed_pins.lt(self.max))
+                .filter(unlocked()),
+        )
+        .set(signers::failed_pins.eq(signers::failed_pins + 1))
+        .execute(conn)?;
+        if claimed == 1 {
+            diesel::update(
+                signers::table
+                    .find(id)
+                    .filter(signers::pin_window_start.is_null()),
+            )
+            .set(signers::pin_window_start.eq(Some(&now_text)))
             .execute(conn)?;
-        let failed: i32 = signers::table
-            .find(id)
-            .select(signers::failed_pins)
-            .first(conn)?;
-        if failed >= max {
-            diesel::update(signers::table.find(id))
-                .set((
-                    signers::failed_pins.eq(0),
-                    signers::locked_until.eq(Some(db::timestamp(Utc::now() + lock))),
-                ))
-                .execute(conn)?;
+            return Ok(());
+        }
+        let signer = find(conn, id)?;
+        let until = match signer.locked_until(now)? {
+            Some(until) => until,
+            // Every attempt of the window is taken by requests still trying theirs.
+            None => signer
+                .pin_window_start
+                .as_deref()
+                .map(parse_time)
+                .transpose()?
+                .map_or(now, |start| start + self.lock),
+        };
+        Err(Error::KeyLocked {
+            until: crate::signing::vietnam_time(until)
+                .format("%H:%M:%S %d/%m/%Y %:z")
+                .to_string(),
+        })
+    }
+
+    /// The claimed attempt was a wrong PIN: it stays counted, and the `max`-th locks the key.
+    /// Logged with the client that tried (never the PIN).
+    pub fn wrong(&self, conn: &mut DbConnection, id: &str, client: Option<&str>) -> Result<()> {
+        let now = Utc::now();
+        tracing::warn!(signer = id, client = client.unwrap_or("local"), "wrong PIN");
+        let locked = diesel::update(
+            signers::table
+                .find(id)
+                .filter(signers::failed_pins.ge(self.max))
+                .filter(
+                    signers::locked_until
+                        .is_null()
+                        .or(signers::locked_until.le(db::timestamp(now))),
+                ),
+        )
+        .set(signers::locked_until.eq(Some(db::timestamp(now + self.lock))))
+        .execute(conn)?;
+        if locked == 1 {
             tracing::warn!(signer = id, "key locked after repeated wrong PINs");
         }
         Ok(())
-    })
-}
-
-pub fn record_right_pin(conn: &mut DbConnection, signer: &Signer) -> Result<()> {
-    if signer.failed_pins > 0 || signer.locked_until.is_some() {
-        diesel::update(signers::table.find(&signer.id))
-            .set((
-                signers::failed_pins.eq(0),
-                signers::locked_until.eq(None::<String>),
-            ))
-            .execute(conn)?;
     }
-    Ok(())
+
+    /// The claimed attempt was the right PIN: only that claim is given back.
+    pub fn right(&self, conn: &mut DbConnection, id: &str) -> Result<()> {
+        diesel::update(signers::table.find(id).filter(signers::failed_pins.gt(0)))
+            .set(signers::failed_pins.eq(signers::failed_pins - 1))
+            .execute(conn)?;
+        Ok(())
+    }
 }
 
 /// A signer to register: who, and where its certificate and key are.
@@ -149,6 +216,7 @@ pub fn upsert(conn: &mut DbConnection, new: &NewSigner<'_>, dev: bool) -> Result
         failed_pins: 0,
         locked_until: None,
         created_at: db::now(),
+        pin_window_start: None,
     };
     let updated = diesel::update(signers::table.find(&row.id))
         .set((
@@ -171,7 +239,12 @@ pub fn upsert(conn: &mut DbConnection, new: &NewSigner<'_>, dev: bool) -> Result
 
 /// Inserts or refreshes the dev PKI's demo communes and signers (dev mode only), and tracks
 /// them in the roll-out registry.
-pub fn register_dev_pki(conn: &mut DbConnection, dir: &Path, manifest: &Manifest) -> Result<()> {
+pub fn register_dev_pki(
+    conn: &mut DbConnection,
+    dir: &Path,
+    manifest: &Manifest,
+    trust: &TrustStore,
+) -> Result<()> {
     conn.transaction(|conn| {
         for c in &manifest.communes {
             let exists = communes::table
@@ -208,7 +281,7 @@ pub fn register_dev_pki(conn: &mut DbConnection, dir: &Path, manifest: &Manifest
             // A regenerated dev PKI replaces the old certificates and keys.
             upsert(conn, &new, true)?;
         }
-        crate::rollout::demo::register(conn, dir, manifest)
+        crate::rollout::demo::register(conn, dir, manifest, trust)
     })
 }
 

@@ -127,11 +127,12 @@ impl Signing<'_> {
     ) -> Result<Unlocked> {
         let signer = signers::find(conn, signer_id)?;
         if let Some(client) = client {
+            if client.role == crate::clients::Role::Viewer {
+                return Err(Error::Forbidden("a viewer key does not sign".into()));
+            }
+            // Another commune's signer is answered like an unknown one: ids do not leak.
             if !client.may_act_for(&signer.commune_code) {
-                return Err(Error::Forbidden(format!(
-                    "signer `{}` belongs to another commune",
-                    signer.id
-                )));
+                return Err(Error::UnknownSigner(signer_id.to_owned()));
             }
         }
         let now = Utc::now();
@@ -151,14 +152,24 @@ impl Signing<'_> {
             return Err(Error::CertificateRevoked);
         }
         rollout::certificates::check_signer(conn, &signer, now)?;
+        let attempts = signers::PinAttempts {
+            max: self.max_failed_pins,
+            lock: self.lock,
+        };
+        attempts.claim(conn, &signer.id)?;
         let key = match self.keys.unlock(&signer.key_ref, pin) {
             Err(Error::WrongPin) => {
-                signers::record_wrong_pin(conn, &signer.id, self.max_failed_pins, self.lock)?;
+                attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))?;
                 return Err(Error::WrongPin);
             }
-            other => other?,
+            Err(other) => {
+                // Not a PIN verdict (a missing key file …): the claim is given back.
+                attempts.right(conn, &signer.id)?;
+                return Err(other);
+            }
+            Ok(key) => key,
         };
-        signers::record_right_pin(conn, &signer)?;
+        attempts.right(conn, &signer.id)?;
         Ok(Unlocked { signer, key })
     }
 

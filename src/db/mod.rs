@@ -68,12 +68,14 @@ impl ManageConnection for Manager {
 /// Connects, creating the SQLite file's folder when needed, and applies pending migrations.
 pub fn connect(url: &str) -> Result<Pool> {
     let is_sqlite = if let Some(path) = url.strip_prefix("sqlite://") {
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)
+        let file = std::path::Path::new(path);
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::private_files::create_dir_all(dir)
                 .map_err(|e| Error::Config(format!("database folder {}: {e}", dir.display())))?;
+        }
+        if path != ":memory:" {
+            crate::private_files::ensure_file(file)
+                .map_err(|e| Error::Config(format!("database file {path}: {e}")))?;
         }
         true
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {

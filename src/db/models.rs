@@ -38,6 +38,7 @@ pub struct Signer {
     pub failed_pins: i32,
     pub locked_until: Option<String>,
     pub created_at: String,
+    pub pin_window_start: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -49,6 +50,8 @@ pub struct ApiClient {
     pub commune_code: Option<String>,
     pub label: String,
     pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -100,6 +103,8 @@ pub struct Certificate {
     pub revocation_reason: Option<String>,
     pub replaces_certificate_id: Option<String>,
     pub created_at: String,
+    /// Chains to a trust anchor and its UID names the holder: only then it counts for readiness.
+    pub trusted: bool,
 }
 
 /// A request to the CA (đề nghị cấp chứng thư số) and where it stands.

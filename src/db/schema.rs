@@ -27,6 +27,7 @@ diesel::table! {
         failed_pins -> Integer,
         locked_until -> Nullable<Text>,
         created_at -> Text,
+        pin_window_start -> Nullable<Text>,
     }
 }
 
@@ -38,6 +39,8 @@ diesel::table! {
         commune_code -> Nullable<Text>,
         label -> Text,
         created_at -> Text,
+        expires_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
     }
 }
 
@@ -89,6 +92,7 @@ diesel::table! {
         revocation_reason -> Nullable<Text>,
         replaces_certificate_id -> Nullable<Text>,
         created_at -> Text,
+        trusted -> Bool,
     }
 }
 
@@ -185,6 +189,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        client_id -> Text,
+        created_at -> Text,
+        expires_at -> Text,
+    }
+}
+
+diesel::joinable!(sessions -> api_clients (client_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     communes,
     signers,
@@ -197,5 +212,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     numbering_books,
     documents,
-    blobs
+    blobs,
+    sessions
 );

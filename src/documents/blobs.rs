@@ -10,6 +10,7 @@ use crate::config::{BlobStoreKind, Settings};
 use crate::db::schema::blobs;
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
+use crate::private_files;
 
 pub trait BlobStore: Send + Sync {
     fn put(&self, conn: &mut DbConnection, key: &str, data: &[u8]) -> Result<()>;
@@ -51,9 +52,9 @@ impl BlobStore for Files {
     fn put(&self, _: &mut DbConnection, key: &str, data: &[u8]) -> Result<()> {
         use std::io::Write;
         let path = self.path(key)?;
-        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        private_files::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
         let tmp = path.with_extension("part");
-        let mut file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        let mut file = private_files::create(&tmp).map_err(|e| io(&tmp, e))?;
         file.write_all(data)
             .and_then(|()| file.sync_all())
             .map_err(|e| io(&tmp, e))?;

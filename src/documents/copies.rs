@@ -9,9 +9,10 @@ use crate::pdf::render::{scan, statement::Statement};
 use crate::pdf::{certify, object};
 use crate::signing::Placement;
 
-/// The PDF to certify: an uploaded PDF as is, or the uploaded images wrapped into one.
-/// `415` for other file types, `400` for damaged files.
-pub fn original(files: Vec<Vec<u8>>) -> Result<Vec<u8>> {
+/// The PDF to certify: an uploaded PDF as is, or the uploaded images wrapped into one, each
+/// image's size read from its header and refused above `max_pixels` before any decoding.
+/// `415` for other file types, `400` for damaged files, `413` for too many pixels.
+pub fn original(files: Vec<Vec<u8>>, max_pixels: u64) -> Result<Vec<u8>> {
     let is_pdf = |f: &[u8]| f.get(..1024).unwrap_or(f).windows(5).any(|w| w == b"%PDF-");
     match files.as_slice() {
         [] => Err(Error::BadRequest("missing file field `file`".into())),
@@ -29,16 +30,21 @@ pub fn original(files: Vec<Vec<u8>>) -> Result<Vec<u8>> {
         many if many.iter().any(|f| is_pdf(f)) => Err(Error::BadRequest(
             "upload one PDF, or one or more JPEG/PNG pages, not both".into(),
         )),
-        images => scan::wrap(images, "Bản chụp bản chính"),
+        images => {
+            scan::check_pixels(images, max_pixels)?;
+            scan::wrap(images, "Bản chụp bản chính")
+        }
     }
 }
 
 impl Issuer<'_> {
+    /// Certifies the uploaded `files` (see `original`), read only once the key's rights and
+    /// the PINs are checked.
     pub fn certify_copy(
         &self,
         client: &Client,
         req: &IssueRequest,
-        original: &[u8],
+        files: Vec<Vec<u8>>,
     ) -> Result<Issued> {
         let docs = &self.settings.documents;
         let labels = |n: i32, year: i32| {
@@ -47,7 +53,9 @@ impl Issuer<'_> {
                 docs.copy_book.replace("{year}", &year.to_string()),
             )
         };
-        let render = |n: &Numbered<'_>| -> Result<Unsigned> {
+        let max_pixels = self.settings.security.max_image_pixels;
+        let input = move || original(files, max_pixels);
+        let render = |n: &Numbered<'_>, original: &Vec<u8>| -> Result<Unsigned> {
             let statement = Statement {
                 authority: authority(n.commune),
                 text: docs.copy_statement.clone(),
@@ -77,6 +85,6 @@ impl Issuer<'_> {
                 },
             })
         };
-        self.issue(client, req, labels, render)
+        self.issue(client, req, input, labels, render)
     }
 }

@@ -440,7 +440,7 @@ impl Issuer<'_> {
             };
             (number, format!("{code}-{year}"))
         };
-        let render = |n: &Numbered<'_>| -> Result<Unsigned> {
+        let render = |n: &Numbered<'_>, _: &()| -> Result<Unsigned> {
             let references = match &extract.register {
                 Some((number, book)) => vec![format!("Số: {number}"), format!("Quyển số: {book}")],
                 None => vec![format!("Số: {}", n.number_label)],
@@ -490,7 +490,7 @@ impl Issuer<'_> {
                 },
             })
         };
-        self.issue(client, req, labels, render)
+        self.issue(client, req, || Ok(()), labels, render)
     }
 }
 

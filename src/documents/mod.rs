@@ -121,14 +121,16 @@ pub struct Issuer<'a> {
 }
 
 impl Issuer<'_> {
-    /// Checks, unlocks both keys, then in one transaction: number, render, sign, seal, store,
-    /// record.
-    pub fn issue(
+    /// Checks, unlocks both keys, reads the caller's `input` (only now: parsing and decoding
+    /// uploads is work a key without the rights or the PIN must not cause), then in one
+    /// transaction: number, render, sign, seal, store, record.
+    pub fn issue<I>(
         &self,
         client: &Client,
         req: &IssueRequest,
+        input: impl FnOnce() -> Result<I>,
         labels: impl Fn(i32, i32) -> (String, String),
-        render: impl Fn(&Numbered<'_>) -> Result<Unsigned>,
+        render: impl Fn(&Numbered<'_>, &I) -> Result<Unsigned>,
     ) -> Result<Issued> {
         let mut conn = db::get(self.pool)?;
         if let Some(existing) = self.retried(&mut conn, client, req)? {
@@ -142,7 +144,11 @@ impl Issuer<'_> {
             )));
         }
         let signer = signers::find(&mut conn, &req.signer)?;
-        if signer.kind != "official" || signer.commune_code != commune.code {
+        // Another commune's signer is answered like an unknown one: ids do not leak.
+        if signer.commune_code != commune.code {
+            return Err(Error::UnknownSigner(req.signer.clone()));
+        }
+        if signer.kind != "official" {
             return Err(Error::ValidationFailed(vec![FieldError {
                 field: "signer".into(),
                 message: format!("must be an official of commune {}", commune.code),
@@ -156,6 +162,7 @@ impl Issuer<'_> {
             .as_ref()
             .map(|pin| self.unlock_agency(&mut conn, client, &commune.code, pin))
             .transpose()?;
+        let input = input()?;
 
         let time = vietnam_time(Utc::now());
         let year = time.year();
@@ -177,7 +184,7 @@ impl Issuer<'_> {
                 lookup_code,
                 time,
             };
-            let drawn = render(&numbered)?;
+            let drawn = render(&numbered, &input)?;
             let reason = format!("{} số {}", req.kind.name_vi(), numbered.number_label);
             let mut pdf = self.signing.sign_unlocked(
                 conn,
@@ -434,9 +441,10 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Document> {
         .ok_or_else(|| Error::NotFound(format!("document with lookup code `{code}`")))
 }
 
-/// Who may read a document: admins and viewers all, a portal its own commune's.
+/// Who may read a document: admins all, a portal its own commune's. Issued documents carry
+/// personal data, so a viewer key (roll-out statistics only) reads none.
 pub fn may_read(client: &Client, commune: &str) -> bool {
-    client.role == Role::Viewer || client.may_act_for(commune)
+    client.may_act_for(commune)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -452,6 +460,7 @@ pub struct ListQuery {
 /// Newest first, at most `LIST_LIMIT`.
 pub fn list(conn: &mut DbConnection, client: &Client, q: &ListQuery) -> Result<Vec<Document>> {
     const LIST_LIMIT: i64 = 500;
+    crate::rollout::ensure_not_viewer(client)?;
     let mut query = documents::table.into_boxed();
     match (&q.commune, client.role) {
         (Some(commune), _) if !may_read(client, commune) => {

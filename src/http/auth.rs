@@ -15,15 +15,19 @@ impl FromRequest for Client {
     type Future = Pin<Box<dyn Future<Output = Result<Client, Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let key = bearer(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let (Some(key), Some(state)) = (key, state) else {
-                return Err(Error::Unauthorized);
-            };
-            super::blocking(move || clients::authenticate(&mut *db::get(&state.pool)?, &key)).await
-        })
+        let req = req.clone();
+        Box::pin(async move { client(&req).await })
     }
+}
+
+/// The client whose key the request carries, or `Unauthorized`.
+pub(crate) async fn client(req: &HttpRequest) -> Result<Client, Error> {
+    let key = bearer(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let (Some(key), Some(state)) = (key, state) else {
+        return Err(Error::Unauthorized);
+    };
+    super::blocking(move || clients::authenticate(&mut *db::get(&state.pool)?, &key)).await
 }
 
 /// The key of an `Authorization: Bearer <key>` header.

@@ -1,17 +1,16 @@
 //! Issued documents: `POST /api/v1/extracts` (JSON), `POST /api/v1/certified-copies`
 //! (multipart), `POST /api/v1/documents/{id}/seal`, and reading them back.
 
-use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::form::{self, Form};
+use super::form::{self, Budget, Form};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::db::{self, models::Document};
-use crate::documents::{self, copies, extracts, IssueRequest, Issued, Issuer, Kind, ListQuery};
+use crate::documents::{self, extracts, IssueRequest, Issued, Issuer, Kind, ListQuery};
 use crate::error::{Error, FieldError, Result};
 use crate::pki::cms::sha256;
 
@@ -85,7 +84,7 @@ pub async fn create_extract(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     let key = idempotency_key(&req)?;
-    let body = form::body(payload, MAX_EXTRACT_BODY).await?;
+    let body = form::body(payload, Budget::new(&state.settings, MAX_EXTRACT_BODY)).await?;
     let (request, extract) = extracts::parse(&body, key)?;
     let work = state.clone();
     let result =
@@ -97,10 +96,10 @@ pub async fn create_certified_copy(
     state: web::Data<AppState>,
     client: Client,
     req: HttpRequest,
-    multipart: Multipart,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
     let key = idempotency_key(&req)?;
-    let mut form = Form::read(multipart, state.settings.max_upload_bytes).await?;
+    let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
     let mut missing = Vec::new();
     let mut text = |form: &mut Form, name: &str| {
         form.optional(name).unwrap_or_else(|| {
@@ -139,11 +138,8 @@ pub async fn create_certified_copy(
         request_sha256: hex::encode(sha256(asked.as_bytes())?),
     };
     let work = state.clone();
-    let result = super::blocking(move || {
-        let original = copies::original(files)?;
-        issuer(&work).certify_copy(&client, &request, &original)
-    })
-    .await?;
+    let result =
+        super::blocking(move || issuer(&work).certify_copy(&client, &request, files)).await?;
     Ok(issued(&state, result))
 }
 
@@ -180,6 +176,7 @@ pub async fn list(
 
 /// The document, if this client may read it (404 otherwise: its existence is not disclosed).
 fn readable(state: &AppState, client: &Client, id: &str) -> Result<Document> {
+    crate::rollout::ensure_not_viewer(client)?;
     let document = documents::find(&mut *db::get(&state.pool)?, id)?;
     if documents::may_read(client, &document.commune_code) {
         Ok(document)

@@ -1,16 +1,105 @@
-//! Reading uploads: a multipart form's fields, or a raw body, with the size limit enforced
-//! while streaming so an oversized upload is refused before it is held in memory.
+//! Reading uploads: a multipart form's fields, or a raw body, within a budget of bytes and
+//! time counted on the wire (multipart boundaries and part headers included, so thousands of
+//! empty parts cost what they weigh), enforced while streaming so an oversized or trickled
+//! upload is refused before it is held in memory.
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
 
 use actix_multipart::Multipart;
-use actix_web::web::{self, BytesMut};
-use futures_util::StreamExt;
+use actix_web::error::PayloadError;
+use actix_web::http::header::HeaderMap;
+use actix_web::rt::time::{timeout, Instant};
+use actix_web::web::{self, Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
 
+use crate::config::Settings;
 use crate::error::{Error, Result};
 
 /// Text fields are small; anything larger is not a PIN or a reason.
 const MAX_TEXT_FIELD: usize = 16 * 1024;
+
+/// What one request body may cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Bytes on the wire.
+    pub limit: usize,
+    /// From the first read to the last byte.
+    pub timeout: Duration,
+}
+
+impl Budget {
+    /// `limit` bytes within the configured body timeout.
+    pub fn new(settings: &Settings, limit: usize) -> Budget {
+        Budget {
+            limit,
+            timeout: Duration::from_secs(settings.security.body_timeout_secs),
+        }
+    }
+
+    /// The upload limit (`max_upload_bytes`) within the configured body timeout.
+    pub fn upload(settings: &Settings) -> Budget {
+        Budget::new(settings, settings.max_upload_bytes)
+    }
+}
+
+/// Why a metered body stopped, kept beside the stream: the multipart parser turns the
+/// stream's error into its own, and the client deserves the real reason.
+type Verdict = Rc<Cell<Option<Error>>>;
+
+/// The body as a stream that ends with an error once it exceeds the budget.
+fn metered(
+    payload: web::Payload,
+    budget: Budget,
+    verdict: Verdict,
+) -> impl Stream<Item = Result<Bytes, PayloadError>> {
+    let deadline = Instant::now() + budget.timeout;
+    // The state is `None` once the stream has failed: nothing is read after an error.
+    futures_util::stream::unfold(Some((payload, 0usize)), move |state| {
+        let verdict = verdict.clone();
+        async move {
+            let (mut payload, total) = state?;
+            let stop = |error: Error, why: PayloadError| {
+                verdict.set(Some(error));
+                Some((Err(why), None))
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            match timeout(left, payload.next()).await {
+                Err(_) => stop(
+                    Error::BodyTimeout {
+                        secs: budget.timeout.as_secs(),
+                    },
+                    PayloadError::Io(std::io::ErrorKind::TimedOut.into()),
+                ),
+                Ok(None) => None,
+                Ok(Some(Err(e))) => Some((Err(e), None)),
+                Ok(Some(Ok(chunk))) => {
+                    let total = total + chunk.len();
+                    if total > budget.limit {
+                        return stop(
+                            Error::TooLarge {
+                                limit: budget.limit,
+                            },
+                            PayloadError::Overflow,
+                        );
+                    }
+                    Some((Ok(chunk), Some((payload, total))))
+                }
+            }
+        }
+    })
+    // The multipart parser may ask again after the end.
+    .fuse()
+}
+
+/// The reason a metered read failed: the budget's verdict, else `what` went wrong.
+fn failed(verdict: &Verdict, what: &str, e: impl std::fmt::Display) -> Error {
+    verdict
+        .take()
+        .unwrap_or_else(|| Error::BadRequest(format!("{what}: {e}")))
+}
 
 pub struct Form {
     /// In upload order; a name may repeat (several scanned pages under `file`).
@@ -19,14 +108,15 @@ pub struct Form {
 }
 
 impl Form {
-    pub async fn read(mut multipart: Multipart, limit: usize) -> Result<Form> {
+    pub async fn read(headers: &HeaderMap, payload: web::Payload, budget: Budget) -> Result<Form> {
+        let verdict = Verdict::default();
+        let mut multipart = Multipart::new(headers, metered(payload, budget, verdict.clone()));
         let mut form = Form {
             files: Vec::new(),
             texts: HashMap::new(),
         };
-        let mut total = 0usize;
         while let Some(field) = multipart.next().await {
-            let mut field = field.map_err(|e| Error::BadRequest(format!("multipart: {e}")))?;
+            let mut field = field.map_err(|e| failed(&verdict, "multipart", e))?;
             let name = field.name().unwrap_or_default().to_owned();
             let is_file = field
                 .content_disposition()
@@ -34,20 +124,16 @@ impl Form {
                 .is_some();
             let mut data = BytesMut::new();
             while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(|e| Error::BadRequest(format!("multipart: {e}")))?;
-                total += chunk.len();
-                if total > limit {
-                    return Err(Error::TooLarge { limit });
-                }
+                let chunk = chunk.map_err(|e| failed(&verdict, "multipart", e))?;
                 if !is_file && data.len() + chunk.len() > MAX_TEXT_FIELD {
                     return Err(Error::BadRequest(format!("field `{name}` is too long")));
                 }
                 data.extend_from_slice(&chunk);
             }
             if is_file {
-                form.files.push((name, data.to_vec()));
+                form.files.push((name, data.into()));
             } else {
-                let text = String::from_utf8(data.to_vec())
+                let text = String::from_utf8(data.into())
                     .map_err(|_| Error::BadRequest(format!("field `{name}` is not UTF-8")))?;
                 form.texts.insert(name, text);
             }
@@ -83,15 +169,13 @@ impl Form {
     }
 }
 
-/// A raw request body, up to `limit` bytes.
-pub async fn body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>> {
+/// A raw request body within `budget`.
+pub async fn body(payload: web::Payload, budget: Budget) -> Result<Vec<u8>> {
+    let verdict = Verdict::default();
+    let mut stream = std::pin::pin!(metered(payload, budget, verdict.clone()));
     let mut data = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| Error::BadRequest(format!("body: {e}")))?;
-        if data.len() + chunk.len() > limit {
-            return Err(Error::TooLarge { limit });
-        }
-        data.extend_from_slice(&chunk);
+    while let Some(chunk) = stream.next().await {
+        data.extend_from_slice(&chunk.map_err(|e| failed(&verdict, "body", e))?);
     }
-    Ok(data.to_vec())
+    Ok(data.into())
 }

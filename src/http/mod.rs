@@ -6,13 +6,15 @@ mod documents;
 pub(crate) mod form;
 mod health;
 mod pages;
+pub(crate) mod rate;
 pub(crate) mod rollout;
 mod sign;
 mod tsa;
-mod verify;
+pub(crate) mod verify;
 
 use actix_web::web;
 
+use crate::app::AppState;
 use crate::error::Error;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -52,6 +54,53 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/documents/{id}/seal", web::post().to(documents::seal))
             .configure(rollout::routes),
     );
+}
+
+/// Pages have no script and take styles and images only from kyso itself; nothing may frame
+/// them (clickjacking), sniff types, or learn the URL (lookup codes) through `Referer`.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Security headers on every response, errors included.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add(("Content-Security-Policy", CSP))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"))
+}
+
+/// A form posted from a page must come from kyso's own pages (against cross-site request
+/// forgery, beside the SameSite=Strict cookie). Browsers send `Origin` with every POST; a
+/// request without one is not a browser's forgery (a command-line client) and passes. Our own
+/// `Referrer-Policy: no-referrer` makes browsers send `Origin: null` for form posts (Fetch
+/// standard, "serializing a request origin"); then the Fetch Metadata header
+/// `Sec-Fetch-Site: same-origin` is what vouches for the page.
+pub(crate) fn same_origin(req: &actix_web::HttpRequest, state: &AppState) -> crate::Result<()> {
+    let Some(origin) = req.headers().get(actix_web::http::header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    if origin == "null" {
+        let site = req.headers().get("Sec-Fetch-Site");
+        return match site.and_then(|s| s.to_str().ok()) {
+            Some("same-origin") => Ok(()),
+            _ => Err(Error::CrossOrigin),
+        };
+    }
+    let info = req.connection_info();
+    let own = format!("{}://{}", info.scheme(), info.host());
+    let public = &state.settings.public_base_url;
+    // The origin of the public URL: scheme and authority, without any path.
+    let public_origin = public
+        .find("://")
+        .map(|at| at + 3)
+        .map(|host| &public[..public[host..].find('/').map_or(public.len(), |p| host + p)]);
+    if origin == own || Some(origin) == public_origin {
+        Ok(())
+    } else {
+        Err(Error::CrossOrigin)
+    }
 }
 
 /// Runs blocking work off the async workers, flattening the two layers of errors.

@@ -1,12 +1,10 @@
 //! The web pages' routes: `GET /verify` and the upload it posts back to itself.
 
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 
-use super::form::Form;
+use super::form::{Budget, Form};
 use crate::app::AppState;
-use crate::pdf::verify;
 use crate::web;
 
 fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
@@ -22,16 +20,19 @@ pub async fn verify_form() -> HttpResponse {
 /// Works without JavaScript: a plain multipart form post answered with the same page.
 pub async fn verify_upload(
     state: actix_web::web::Data<AppState>,
-    multipart: Multipart,
+    req: HttpRequest,
+    payload: actix_web::web::Payload,
 ) -> HttpResponse {
-    let limit = state.settings.max_upload_bytes;
-    let result = match Form::read(multipart, limit)
-        .await
-        .and_then(|mut f| f.file("file"))
-    {
-        Ok(pdf) => super::blocking(move || verify::verify(&pdf, &state.verification())).await,
-        Err(e) => Err(e),
-    };
+    let result = async {
+        super::same_origin(&req, &state)?;
+        let slot = super::verify::slot(&state)?;
+        let budget = Budget::upload(&state.settings);
+        let pdf = Form::read(req.headers(), payload, budget)
+            .await?
+            .file("file")?;
+        super::verify::report(state, slot, pdf).await
+    }
+    .await;
     match result {
         Ok(report) => html(StatusCode::OK, web::verify::page(Some(Ok(&report)))),
         Err(e) => {
@@ -45,10 +46,20 @@ pub async fn verify_upload(
                     format!("Tệp quá lớn (giới hạn {} MB).", limit >> 20)
                 }
                 crate::Error::PdfMalformed(_) => "Tệp PDF bị hỏng hoặc không đầy đủ.".to_owned(),
+                crate::Error::Busy { retry_after } => {
+                    format!("Máy chủ đang bận; vui lòng thử lại sau {retry_after} giây.")
+                }
                 _ if status.is_client_error() => e.to_string(),
                 _ => "Lỗi hệ thống; vui lòng thử lại.".to_owned(),
             };
-            html(status, web::verify::page(Some(Err(message))))
+            let mut response = html(status, web::verify::page(Some(Err(message))));
+            if let crate::Error::Busy { retry_after } = e {
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(retry_after),
+                );
+            }
+            response
         }
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::form;
+use super::form::{self, Budget};
 use crate::app::AppState;
 use crate::clients::{Client, Role};
 use crate::db::{self, DbConnection};
@@ -17,8 +17,8 @@ use crate::rollout::officials::{NewOfficial, OfficialChange};
 use crate::rollout::readiness::{self, Rollout};
 use crate::rollout::requests::NewRequest;
 use crate::rollout::{
-    audit, certificates, communes, crl, ensure_admin, ensure_may_read, officials, requests,
-    RequestState,
+    audit, certificates, communes, crl, ensure_admin, ensure_may_read, ensure_not_viewer,
+    officials, requests, RequestState,
 };
 
 /// Certificates and CRLs are small; a CA's full CRL stays well below this.
@@ -59,6 +59,13 @@ async fn with_conn<T: Send + 'static>(
 ) -> Result<T> {
     let state = state.clone();
     super::blocking(move || work(&mut *db::get(&state.pool)?, &state)).await
+}
+
+/// The commune a list of officials, certificates or requests (personal data) is limited to;
+/// a viewer key reads none.
+fn personal_scope(client: &Client, asked: Option<String>) -> Result<Option<String>> {
+    ensure_not_viewer(client)?;
+    scope(client, asked)
 }
 
 /// The commune a list is limited to: what was asked, and for a portal key always its own.
@@ -108,7 +115,7 @@ async fn import_communes(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     ensure_admin(&client)?;
-    let csv = form::body(payload, MAX_PKI_UPLOAD).await?;
+    let csv = form::body(payload, Budget::new(&state.settings, MAX_PKI_UPLOAD)).await?;
     let report = with_conn(&state, move |conn, _| {
         communes::import_csv(conn, &client.id, &csv)
     })
@@ -122,6 +129,16 @@ async fn get_commune(
     code: web::Path<String>,
 ) -> Result<HttpResponse> {
     let code = code.into_inner();
+    if client.role == Role::Viewer {
+        // Statistics only: the commune and its readiness, without names.
+        let query = RolloutQuery {
+            at: None,
+            commune: Some(code.clone()),
+        };
+        let readiness = report(&state, client, query).await?.communes.pop();
+        let commune = with_conn(&state, move |conn, _| communes::get(conn, &code)).await?;
+        return Ok(HttpResponse::Ok().json(json!({"commune": commune, "readiness": readiness})));
+    }
     ensure_may_read(&client, &code)?;
     let body = with_conn(&state, move |conn, state| {
         let commune = communes::get(conn, &code)?;
@@ -147,7 +164,7 @@ async fn list_officials(
     client: Client,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse> {
-    let scope = scope(&client, query.into_inner().commune)?;
+    let scope = personal_scope(&client, query.into_inner().commune)?;
     let list = with_conn(&state, move |conn, _| {
         officials::list(conn, scope.as_deref())
     })
@@ -200,7 +217,7 @@ async fn list_certificates(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
-    let scope = scope(&client, query.commune)?;
+    let scope = personal_scope(&client, query.commune)?;
     let list = with_conn(&state, move |conn, _| {
         if let Some(id) = &query.official {
             officials::read(conn, &client, id)?;
@@ -223,10 +240,10 @@ async fn upload_certificate(
     query: web::Query<UploadQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let bytes = form::body(payload, MAX_PKI_UPLOAD).await?;
+    let bytes = form::body(payload, Budget::new(&state.settings, MAX_PKI_UPLOAD)).await?;
     let holder = query.into_inner().holder;
-    let registered = with_conn(&state, move |conn, _| {
-        certificates::upload(conn, &client, &bytes, holder.as_deref())
+    let registered = with_conn(&state, move |conn, state| {
+        certificates::upload(conn, &client, &bytes, holder.as_deref(), &state.trust)
     })
     .await?;
     Ok(HttpResponse::Created().json(registered))
@@ -250,7 +267,7 @@ async fn import_crl(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     ensure_admin(&client)?;
-    let bytes = form::body(payload, MAX_PKI_UPLOAD).await?;
+    let bytes = form::body(payload, Budget::new(&state.settings, MAX_PKI_UPLOAD)).await?;
     let report = with_conn(&state, move |conn, state| {
         // A CRL must be signed by a CA this instance trusts (trust folder, dev CAs).
         let report = crl::import(conn, &client.id, &bytes, state.trust.anchors())?;
@@ -272,7 +289,7 @@ async fn list_requests(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
-    let scope = scope(&client, query.commune)?;
+    let scope = personal_scope(&client, query.commune)?;
     let wanted = query
         .state
         .as_deref()
@@ -385,10 +402,17 @@ pub(crate) async fn report(
 ) -> Result<Rollout> {
     let now = moment(&client, query.at.as_deref())?;
     let scope = scope(&client, query.commune)?;
-    with_conn(state, move |conn, state| {
+    let mut rollout = with_conn(state, move |conn, state| {
         readiness::compute(conn, &state.settings.rollout, now, scope.as_deref())
     })
-    .await
+    .await?;
+    if client.role == Role::Viewer {
+        // Statistics only: who is still waiting is personal data.
+        for commune in &mut rollout.communes {
+            commune.waiting.clear();
+        }
+    }
+    Ok(rollout)
 }
 
 async fn rollout_json(
@@ -430,7 +454,8 @@ pub(crate) async fn csv_report(
     let windows = state.settings.rollout.expiry_warning_days.clone();
     header.extend(windows.iter().map(|d| format!("expiring_{d}d")));
     header.push("signatures".into());
-    out.write_record(&header).map_err(Error::internal)?;
+    out.write_record(header.iter().map(|c| inert(c)))
+        .map_err(Error::internal)?;
     for r in &rollout.communes {
         let mut row = vec![
             r.code.clone(),
@@ -448,7 +473,8 @@ pub(crate) async fn csv_report(
         ];
         row.extend(r.expiring.iter().map(|e| e.certificates.to_string()));
         row.push(r.signatures.to_string());
-        out.write_record(&row).map_err(Error::internal)?;
+        out.write_record(row.iter().map(|c| inert(c)))
+            .map_err(Error::internal)?;
     }
     let body = out.into_inner().map_err(Error::internal)?;
     Ok(HttpResponse::Ok()
@@ -458,6 +484,16 @@ pub(crate) async fn csv_report(
             "attachment; filename=\"rollout.csv\"",
         ))
         .body(body))
+}
+
+/// A cell a spreadsheet will not run: one starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return is a formula to Excel and LibreOffice (OWASP "CSV injection"), so it gets a leading `'`.
+fn inert(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,11 +1,10 @@
 //! `POST /api/v1/sign`: multipart `file`, `signer`, `pin`, optional `reason`, `location`,
 //! `level` (B-B | B-T) and `visible` (JSON `{page, rect}`); answers the signed PDF.
 
-use actix_multipart::Multipart;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 
-use super::form::Form;
+use super::form::{Budget, Form};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::error::{Error, Result};
@@ -14,9 +13,10 @@ use crate::signing::{Level, Placement, SignRequest};
 pub async fn sign(
     state: web::Data<AppState>,
     client: Client,
-    multipart: Multipart,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let mut form = Form::read(multipart, state.settings.max_upload_bytes).await?;
+    let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
     let pdf = form.file("file")?;
     let request = SignRequest {
         signer_id: form.text("signer")?,

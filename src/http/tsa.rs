@@ -1,7 +1,10 @@
 //! `POST /tsa`: kyso's own RFC 3161 time-stamping authority (RFC 3161 §3.4, HTTP transport).
+//! It signs for whoever asks, so it needs an API key unless `tsa.public = true`, and it is
+//! rate-limited per instance (`tsa.rate_per_second`, `tsa.burst`; beyond, `429`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::form::{self, Budget};
 use crate::app::AppState;
 use crate::error::{Error, Result};
 use crate::pki::tsa::CONTENT_TYPE_REPLY;
@@ -9,13 +12,24 @@ use crate::pki::tsa::CONTENT_TYPE_REPLY;
 /// Requests are a hash and a nonce; anything bigger is not a timestamp query.
 const MAX_QUERY: usize = 16 * 1024;
 
-pub async fn timestamp(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
+pub async fn timestamp(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
     if state.tsa.is_none() {
         return Err(Error::NotFound(
             "this instance serves no time-stamping authority".into(),
         ));
     }
-    let query = super::form::body(payload, MAX_QUERY).await?;
+    if !state.settings.tsa.public {
+        super::auth::client(&req).await?;
+    }
+    state
+        .tsa_bucket
+        .take()
+        .map_err(|retry_after| Error::RateLimited { retry_after })?;
+    let query = form::body(payload, Budget::new(&state.settings, MAX_QUERY)).await?;
     let reply = super::blocking(move || match &state.tsa {
         Some(tsa) => tsa.respond(&query),
         None => Err(Error::internal("TSA vanished")),

@@ -1,31 +1,60 @@
 //! `POST /api/v1/verify`: a PDF as the body (`application/pdf`) or as multipart `file`.
+//! Verifications are capped: each holds an upload in memory and a core, so beyond
+//! `security.max_concurrent_verifications` the answer is `503` with `Retry-After`.
 
-use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
+use tokio::sync::OwnedSemaphorePermit;
 
-use super::form::{self, Form};
+use super::form::{self, Budget, Form};
 use crate::app::AppState;
-use crate::error::Result;
-use crate::pdf::verify;
+use crate::error::{Error, Result};
+use crate::pdf::verify::{self, report::Report};
+
+/// Seconds a client is asked to wait when every verification slot is taken.
+const RETRY_AFTER_SECS: u64 = 5;
+
+/// A verification slot, taken before the upload is read and held until the report is made.
+pub(crate) fn slot(state: &AppState) -> Result<OwnedSemaphorePermit> {
+    state
+        .verifications
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| Error::Busy {
+            retry_after: RETRY_AFTER_SECS,
+        })
+}
+
+/// Verifies `pdf` on the blocking pool while `slot` is held.
+pub(crate) async fn report(
+    state: web::Data<AppState>,
+    slot: OwnedSemaphorePermit,
+    pdf: Vec<u8>,
+) -> Result<Report> {
+    super::blocking(move || {
+        let _slot = slot;
+        verify::verify(&pdf, &state.verification())
+    })
+    .await
+}
 
 pub async fn verify(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let limit = state.settings.max_upload_bytes;
+    let slot = slot(&state)?;
+    let budget = Budget::upload(&state.settings);
     let is_multipart = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("multipart/"));
     let pdf = if is_multipart {
-        Form::read(Multipart::new(req.headers(), payload), limit)
+        Form::read(req.headers(), payload, budget)
             .await?
             .file("file")?
     } else {
-        form::body(payload, limit).await?
+        form::body(payload, budget).await?
     };
-    let report = super::blocking(move || verify::verify(&pdf, &state.verification())).await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(report(state, slot, pdf).await?))
 }

@@ -464,10 +464,9 @@ pub fn write_pkcs12(
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).ctx("creating directory")?;
-    }
-    fs::write(path, bytes).map_err(|e| Error::internal(format!("writing {}: {e}", path.display())))
+    // Keys and their PINs: readable by the service's user only.
+    crate::private_files::write(path, bytes)
+        .map_err(|e| Error::internal(format!("writing {}: {e}", path.display())))
 }
 
 /// Writes `<stem>.pem` and `<stem>.p12` (own random PIN) under `dir`; returns relative paths.

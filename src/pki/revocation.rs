@@ -54,8 +54,7 @@ impl RevocationLists {
     pub fn store(&self, dir: &Path, der: &[u8]) -> Result<()> {
         let crl = X509Crl::from_der(der).map_err(|e| Error::CrlMalformed(e.to_string()))?;
         let name = hex::encode(crate::pki::cms::sha256(der)?);
-        std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(dir.join(format!("{name}.crl")), der))
+        crate::private_files::write(&dir.join(format!("{name}.crl")), der)
             .map_err(|e| Error::internal(format!("storing the CRL in {}: {e}", dir.display())))?;
         self.crls
             .write()

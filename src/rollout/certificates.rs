@@ -10,14 +10,16 @@ use x509_parser::oid_registry::OID_USERID;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::{
-    audit, ensure_may_read, ensure_may_write, officials, requests, RequestKind, RequestState,
+    audit, ensure_may_write, ensure_not_viewer, ensure_visible, officials, requests, RequestKind,
+    RequestState,
 };
-use crate::clients::Client;
+use crate::clients::{Client, Role};
 use crate::db::models::{Certificate, IssuanceRequest, Official, Signer};
 use crate::db::schema::{certificates, issuance_requests};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 use crate::pki::cms::sha256;
+use crate::pki::trust::TrustStore;
 
 /// What kyso reads from a certificate.
 #[derive(Debug, Clone)]
@@ -95,32 +97,85 @@ pub struct Registered {
 }
 
 /// Registers an uploaded certificate for `client`; `holder` overrides matching by identifier.
+/// It counts for readiness only if it chains to one of `trust`'s anchors and names its holder;
+/// only an admin's upload closes the holder's open request (that is the CA's side).
 pub fn upload(
     conn: &mut DbConnection,
     client: &Client,
     bytes: &[u8],
     holder: Option<&str>,
+    trust: &TrustStore,
 ) -> Result<Registered> {
+    ensure_not_viewer(client)?;
     let parsed = parse(bytes)?;
     conn.transaction(|conn| {
-        let holder = match_holder(conn, &parsed, holder)?;
+        let holder = match_holder(conn, client, &parsed, holder)?;
         ensure_may_write(client, &holder.commune_code)?;
-        register(conn, &client.id, parsed, holder)
+        let trusted = is_trusted(&parsed, &holder, trust);
+        register(
+            conn,
+            &client.id,
+            parsed,
+            holder,
+            trusted,
+            client.role == Role::Admin,
+        )
     })
 }
 
+/// Chains to a trust anchor (at a moment of its own validity, so an expired certificate can
+/// still be recorded as genuine) and its `UID=CCCD:` / `UID=MST:` is the holder's.
+pub fn is_trusted(parsed: &Parsed, holder: &Official, trust: &TrustStore) -> bool {
+    let (personal_id, tax_code) = parsed.identifiers();
+    let names_holder = personal_id.is_some_and(|p| holder.personal_id.as_deref() == Some(p))
+        || tax_code.is_some_and(|t| holder.tax_code.as_deref() == Some(t));
+    let at = Utc::now().clamp(parsed.not_before, parsed.not_after);
+    names_holder
+        && openssl::x509::X509::from_pem(parsed.pem.as_bytes())
+            .is_ok_and(|cert| trust.chain(&cert, &[], at).is_ok())
+}
+
+/// Judges again the certificates not yet trusted (registered before this rule, or before their
+/// CA was added to the trust folder); returns how many now count. Run at start.
+pub fn retrust(conn: &mut DbConnection, trust: &TrustStore) -> Result<usize> {
+    use crate::db::schema::officials;
+    let pending: Vec<(Certificate, Official)> = certificates::table
+        .inner_join(officials::table)
+        .filter(certificates::trusted.eq(false))
+        .select((Certificate::as_select(), Official::as_select()))
+        .load(conn)?;
+    let mut trusted = 0;
+    for (certificate, holder) in pending {
+        let now_trusted = parse(certificate.pem.as_bytes())
+            .is_ok_and(|parsed| is_trusted(&parsed, &holder, trust));
+        if now_trusted {
+            diesel::update(certificates::table.find(&certificate.id))
+                .set(certificates::trusted.eq(true))
+                .execute(conn)?;
+            trusted += 1;
+        }
+    }
+    Ok(trusted)
+}
+
 /// The official a certificate belongs to; an explicit holder must agree with the certificate's
-/// identifiers when it has any.
+/// identifiers when it has any. Officials of communes the client may not write are treated
+/// as absent, with the same words, so an upload learns nothing about them.
 fn match_holder(
     conn: &mut DbConnection,
+    client: &Client,
     parsed: &Parsed,
     explicit: Option<&str>,
 ) -> Result<Official> {
     let (personal_id, tax_code) = parsed.identifiers();
-    let named = officials::find_by_identifier(conn, personal_id, tax_code)?;
+    let named = officials::find_by_identifier(conn, personal_id, tax_code)?
+        .filter(|o| client.may_act_for(&o.commune_code));
     match (explicit, named) {
         (Some(id), named) => {
-            let holder = officials::get(conn, id)?;
+            let holder = officials::get(conn, id)
+                .ok()
+                .filter(|o| client.may_act_for(&o.commune_code))
+                .ok_or_else(|| Error::NotFound(format!("official `{id}`")))?;
             let disagrees = personal_id.is_some_and(|p| holder.personal_id.as_deref() != Some(p))
                 || tax_code.is_some_and(|t| holder.tax_code.as_deref() != Some(t));
             if disagrees {
@@ -144,12 +199,15 @@ fn match_holder(
 }
 
 /// Inserts the certificate for `holder`, links a renewal to the certificate it replaces, and
-/// marks the holder's open request issued. Runs inside the caller's transaction.
+/// (when `closes`) marks the holder's open request issued. Runs inside the caller's
+/// transaction.
 pub fn register(
     conn: &mut DbConnection,
     actor: &str,
     parsed: Parsed,
     holder: Official,
+    trusted: bool,
+    closes: bool,
 ) -> Result<Registered> {
     if let Some(existing) = by_fingerprint(conn, &parsed.fingerprint)? {
         return Err(Error::Conflict(format!(
@@ -189,6 +247,7 @@ pub fn register(
         revocation_reason: None,
         replaces_certificate_id: replaces,
         created_at: db::now(),
+        trusted,
     };
     diesel::insert_into(certificates::table)
         .values(&certificate)
@@ -202,7 +261,7 @@ pub fn register(
         None,
         Some(&certificate),
     )?;
-    let request = match request {
+    let request = match request.filter(|_| closes) {
         Some(request) => {
             let note = format!("chứng thư số {} đã được tải lên", certificate.serial);
             let mut request = request;
@@ -259,7 +318,9 @@ pub fn read(conn: &mut DbConnection, client: &Client, id: &str) -> Result<Certif
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("certificate `{id}`")))?;
     let holder = officials::get(conn, &certificate.official_id)?;
-    ensure_may_read(client, &holder.commune_code)?;
+    ensure_visible(client, &holder.commune_code, || {
+        format!("certificate `{id}`")
+    })?;
     Ok(certificate)
 }
 

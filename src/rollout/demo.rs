@@ -12,11 +12,17 @@ use crate::db::schema::officials as officials_table;
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
 use crate::pki::dev::{Manifest, SignerKind};
+use crate::pki::trust::TrustStore;
 
 const ACTOR: &str = "kyso dev-pki";
 
 /// Registers every demo signer as an official (id = signer id) with its certificate.
-pub fn register(conn: &mut DbConnection, dir: &Path, manifest: &Manifest) -> Result<()> {
+pub fn register(
+    conn: &mut DbConnection,
+    dir: &Path,
+    manifest: &Manifest,
+    trust: &TrustStore,
+) -> Result<()> {
     for s in &manifest.signers {
         let pem = std::fs::read(manifest.path(dir, &s.certificate))
             .map_err(|e| Error::Config(format!("dev certificate: {e}")))?;
@@ -56,7 +62,8 @@ pub fn register(conn: &mut DbConnection, dir: &Path, manifest: &Manifest) -> Res
             )?;
         }
         let holder = officials::get(conn, &s.id)?;
-        certificates::register(conn, ACTOR, parsed, holder)?;
+        let trusted = certificates::is_trusted(&parsed, &holder, trust);
+        certificates::register(conn, ACTOR, parsed, holder, trusted, true)?;
     }
     let issuing_ca = std::fs::read(manifest.path(dir, &manifest.issuing_ca))
         .and_then(|pem| X509::from_pem(&pem).map_err(std::io::Error::other))

@@ -132,11 +132,35 @@ impl RequestState {
     }
 }
 
-/// May `client` read `commune`'s roll-out data? Admins and viewers read all; a portal its own.
+/// May `client` read `commune`'s officials, certificates and requests (personal data)? Admins
+/// all, a portal its own commune; a viewer only the roll-out statistics.
 pub fn may_read(client: &Client, commune: &str) -> bool {
     match client.role {
-        Role::Admin | Role::Viewer => true,
+        Role::Admin => true,
         Role::Portal => client.commune.as_deref() == Some(commune),
+        Role::Viewer => false,
+    }
+}
+
+/// Refuses a viewer key: what follows is personal data.
+pub fn ensure_not_viewer(client: &Client) -> Result<()> {
+    if client.role == Role::Viewer {
+        Err(Error::Forbidden(
+            "a viewer key reads roll-out statistics only".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A record of `commune` for `client`: another commune's is answered exactly like an unknown
+/// one (`what` names only what the client asked for), so ids and holders do not leak.
+pub fn ensure_visible(client: &Client, commune: &str, what: impl FnOnce() -> String) -> Result<()> {
+    ensure_not_viewer(client)?;
+    if may_read(client, commune) {
+        Ok(())
+    } else {
+        Err(Error::NotFound(what()))
     }
 }
 
@@ -151,12 +175,23 @@ pub fn ensure_may_write(client: &Client, commune: &str) -> Result<()> {
 }
 
 pub fn ensure_may_read(client: &Client, commune: &str) -> Result<()> {
+    ensure_not_viewer(client)?;
     if may_read(client, commune) {
         Ok(())
     } else {
         Err(Error::Forbidden(format!(
             "this key may not read commune `{commune}`"
         )))
+    }
+}
+
+/// Only the CA's side (an admin) moves a request into `received`, `issued` or `rejected`.
+pub fn ensure_may_move(client: &Client, to: RequestState) -> Result<()> {
+    match to {
+        RequestState::Received | RequestState::Issued | RequestState::Rejected => {
+            ensure_admin(client)
+        }
+        RequestState::Drafted | RequestState::Submitted | RequestState::Cancelled => Ok(()),
     }
 }
 

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::{audit, ensure_may_read, ensure_may_write, OfficialKind, Position};
+use super::{audit, ensure_may_write, ensure_visible, OfficialKind, Position};
 use crate::clients::Client;
 use crate::db::models::Official;
 use crate::db::schema::officials;
@@ -99,13 +99,12 @@ pub fn create_as(conn: &mut DbConnection, actor: &str, new: NewOfficial) -> Resu
     check(&new)?;
     conn.transaction(|conn| {
         crate::signers::commune(conn, &new.commune_code)?;
-        if let Some(holder) =
-            find_by_identifier(conn, new.personal_id.as_deref(), new.tax_code.as_deref())?
+        // Ids are unique across communes; which official holds one is not said.
+        if find_by_identifier(conn, new.personal_id.as_deref(), new.tax_code.as_deref())?.is_some()
         {
-            return Err(Error::Conflict(format!(
-                "official `{}` already has this personal id or tax code",
-                holder.id
-            )));
+            return Err(Error::Conflict(
+                "this personal id or tax code is already registered".into(),
+            ));
         }
         let now = db::now();
         let official = Official {
@@ -156,7 +155,7 @@ pub fn update(
     change: OfficialChange,
 ) -> Result<Official> {
     conn.transaction(|conn| {
-        let old = get(conn, id)?;
+        let old = read(conn, client, id)?;
         ensure_may_write(client, &old.commune_code)?;
         let mut new = old.clone();
         if let Some(name) = change.name {
@@ -204,7 +203,9 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<Official> {
 /// `get`, for a client allowed to read its commune.
 pub fn read(conn: &mut DbConnection, client: &Client, id: &str) -> Result<Official> {
     let official = get(conn, id)?;
-    ensure_may_read(client, &official.commune_code)?;
+    ensure_visible(client, &official.commune_code, || {
+        format!("official `{id}`")
+    })?;
     Ok(official)
 }
 

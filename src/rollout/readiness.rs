@@ -120,6 +120,8 @@ pub fn compute(
     let mut certificates_q = certificates::table
         .inner_join(officials::table)
         .filter(officials::active.eq(true))
+        // Only certificates that chain to a trust anchor and name their holder count.
+        .filter(certificates::trusted.eq(true))
         // Revoked only from its revocation time on, so a report at an earlier `now` is right.
         .filter(
             certificates::revoked_at

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::{
-    audit, ensure_may_read, ensure_may_write, officials, Form, OfficialKind, Position, RequestKind,
-    RequestState,
+    audit, ensure_may_move, ensure_may_write, ensure_visible, officials, Form, OfficialKind,
+    Position, RequestKind, RequestState,
 };
 use crate::clients::Client;
 use crate::config::RolloutSettings;
@@ -36,7 +36,7 @@ pub fn create(
     new: NewRequest,
 ) -> Result<IssuanceRequest> {
     conn.transaction(|conn| {
-        let official = officials::get(conn, &new.official_id)?;
+        let official = officials::read(conn, client, &new.official_id)?;
         ensure_may_write(client, &official.commune_code)?;
         let form = new
             .form
@@ -92,8 +92,9 @@ pub fn transition(
     to: RequestState,
     note: &str,
 ) -> Result<IssuanceRequest> {
+    ensure_may_move(client, to)?;
     conn.transaction(|conn| {
-        let request = get(conn, id)?;
+        let request = read(conn, client, id)?;
         ensure_may_write(client, &request.commune_code)?;
         apply(conn, &client.id, request, to, note, None)
     })
@@ -202,7 +203,9 @@ pub fn get(conn: &mut DbConnection, id: &str) -> Result<IssuanceRequest> {
 
 pub fn read(conn: &mut DbConnection, client: &Client, id: &str) -> Result<IssuanceRequest> {
     let request = get(conn, id)?;
-    ensure_may_read(client, &request.commune_code)?;
+    ensure_visible(client, &request.commune_code, || {
+        format!("issuance request `{id}`")
+    })?;
     Ok(request)
 }
 

@@ -2,15 +2,14 @@
 //! issuance record and checks an uploaded file: is it exactly the issued one (SHA-256), and do
 //! its signatures verify.
 
-use actix_multipart::Multipart;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 
 use crate::app::AppState;
 use crate::db::{self, models::Document};
 use crate::documents::{self, Kind};
 use crate::error::{Error, Result};
-use crate::http::form::Form;
+use crate::http::form::{Budget, Form};
 use crate::pdf::verify::{
     self,
     report::{Indication, Report},
@@ -62,13 +61,17 @@ pub async fn show(state: web::Data<AppState>, code: web::Path<String>) -> Result
 
 pub async fn check(
     state: web::Data<AppState>,
+    req: HttpRequest,
     code: web::Path<String>,
-    multipart: Multipart,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let mut form = Form::read(multipart, state.settings.max_upload_bytes).await?;
+    crate::http::same_origin(&req, &state)?;
+    let slot = crate::http::verify::slot(&state)?;
+    let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
     let file = form.file("file")?;
     let code = code.into_inner();
     let (found, verdict) = crate::http::blocking(move || {
+        let _slot = slot;
         let found = record(&state, &code);
         let verdict = match &found {
             Ok(r) => Some(check_file(&state, &r.document, &file)?),

@@ -1,8 +1,9 @@
 //! `GET /rollout`: the roll-out dashboard for city IT — totals, a chart drawn server-side (SVG)
 //! and a table of communes that sorts and filters through query parameters, so it needs no
-//! JavaScript. The page shows who is not ready and why, which is internal to the city: it asks
-//! for an API key (viewer is enough) once, kept in an HttpOnly, SameSite=Strict cookie scoped to
-//! `/rollout` — never in the URL, which would land in access logs.
+//! JavaScript. The page is internal to the city: it asks for an API key (viewer is enough for
+//! the statistics) once and opens a server-side session; the cookie (HttpOnly, SameSite=Strict,
+//! `Max-Age`, scoped to `/rollout`) holds only the session id — never the key, and never in the
+//! URL, which would land in access logs. Its forms check `Origin`.
 
 use std::cmp::Ordering;
 
@@ -15,13 +16,13 @@ use serde::{Deserialize, Serialize};
 use super::layout;
 use crate::app::AppState;
 use crate::clients::{self, Client};
-use crate::db;
 use crate::error::{Error, Result};
 use crate::http::rollout::{csv_report, report, RolloutQuery};
 use crate::rollout::readiness::{CommuneReadiness, Rollout};
 use crate::signing::vietnam_time;
+use crate::{db, sessions};
 
-const COOKIE: &str = "kyso_key";
+const COOKIE: &str = "kyso_session";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/rollout", web::get().to(page))
@@ -55,18 +56,25 @@ struct View {
     at: Option<String>,
 }
 
-/// The caller from `Authorization: Bearer` or the dashboard cookie.
+/// The caller from `Authorization: Bearer` or the dashboard's session cookie.
 pub(super) async fn caller(
     req: &HttpRequest,
     state: &web::Data<AppState>,
 ) -> Result<Option<Client>> {
-    let key =
-        crate::http::auth::bearer(req).or_else(|| req.cookie(COOKIE).map(|c| c.value().to_owned()));
-    let Some(key) = key else { return Ok(None) };
+    let key = crate::http::auth::bearer(req);
+    let session = req.cookie(COOKIE).map(|c| c.value().to_owned());
     let state = state.clone();
-    match crate::http::blocking(move || clients::authenticate(&mut *db::get(&state.pool)?, &key))
-        .await
-    {
+    let found = match (key, session) {
+        (Some(key), _) => {
+            crate::http::blocking(move || clients::authenticate(&mut *db::get(&state.pool)?, &key))
+                .await
+        }
+        (None, Some(id)) => {
+            crate::http::blocking(move || sessions::client(&mut *db::get(&state.pool)?, &id)).await
+        }
+        (None, None) => return Ok(None),
+    };
+    match found {
         Ok(client) => Ok(Some(client)),
         Err(Error::Unauthorized) => Ok(None),
         Err(e) => Err(e),
@@ -99,21 +107,29 @@ async fn sign_in(
     state: web::Data<AppState>,
     form: web::Form<SignIn>,
 ) -> Result<HttpResponse> {
+    crate::http::same_origin(&req, &state)?;
     let https = req.connection_info().scheme() == "https";
     let key = form.into_inner().key.trim().to_owned();
+    let ttl = chrono::Duration::minutes(state.settings.security.session_minutes);
     let pool = state.clone();
-    let checked = key.clone();
-    match crate::http::blocking(move || clients::authenticate(&mut *db::get(&pool.pool)?, &checked))
-        .await
+    match crate::http::blocking(move || {
+        let conn = &mut *db::get(&pool.pool)?;
+        let client = clients::authenticate(conn, &key)?;
+        sessions::open(conn, &client, ttl)
+    })
+    .await
     {
-        Ok(_) => Ok(HttpResponse::SeeOther()
+        Ok(session) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, "/rollout"))
             .cookie(
-                Cookie::build(COOKIE, key)
+                Cookie::build(COOKIE, session)
                     .path("/rollout")
                     .http_only(true)
                     .same_site(SameSite::Strict)
                     .secure(https)
+                    .max_age(actix_web::cookie::time::Duration::seconds(
+                        ttl.num_seconds(),
+                    ))
                     .finish(),
             )
             .finish()),
@@ -122,13 +138,18 @@ async fn sign_in(
     }
 }
 
-async fn sign_out() -> HttpResponse {
+async fn sign_out(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+    crate::http::same_origin(&req, &state)?;
+    if let Some(id) = req.cookie(COOKIE).map(|c| c.value().to_owned()) {
+        let pool = state.clone();
+        crate::http::blocking(move || sessions::close(&mut *db::get(&pool.pool)?, &id)).await?;
+    }
     let mut gone = Cookie::build(COOKIE, "").path("/rollout").finish();
     gone.make_removal();
-    HttpResponse::SeeOther()
+    Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/rollout"))
         .cookie(gone)
-        .finish()
+        .finish())
 }
 
 async fn csv(
@@ -255,7 +276,7 @@ fn dashboard(
                         td.ready { @if r.ready { span.ok { "Sẵn sàng" } } @else { span.bad { "Chưa" } } }
                         td.agency { @if r.agency_certificate_valid { "còn hiệu lực" } @else { span.bad { "chưa có" } } }
                         td.progress title=(waiting_title(r)) {
-                            div.bar { span style={ "width: " (r.progress()) "%" } {} }
+                            progress.bar value=(r.progress()) max="100" {}
                             span.count { (r.officials_covered) " / " (r.officials_required) }
                         }
                         td.pending {

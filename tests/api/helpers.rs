@@ -105,6 +105,7 @@ pub struct TestApp {
     pub admin_key: String,
     pub pool: kyso::db::Pool,
     pub pki: &'static DevPki,
+    pub database_url: String,
     _db: TestDb,
     _data: tempfile::TempDir,
 }
@@ -120,6 +121,9 @@ pub fn test_settings(db: &TestDb, data: &Path) -> Settings {
     settings.pki.dev_dir = pki.dir.clone();
     settings.pki.trust_dir = data.join("trust");
     settings.pki.crl_dir = data.join("crl");
+    // pyHanko and a second instance ask this instance's `/tsa` without a key; the test of the
+    // key requirement turns it back on.
+    settings.tsa.public = true;
     settings
 }
 
@@ -156,6 +160,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         admin_key,
         pool,
         pki: dev_pki(),
+        database_url: db.url.clone(),
         _db: db,
         _data: data,
     }
@@ -172,6 +177,11 @@ pub struct SignParams<'a> {
 }
 
 impl TestApp {
+    /// The server's `data_dir`.
+    pub fn data_dir(&self) -> PathBuf {
+        self._data.path().to_path_buf()
+    }
+
     pub fn api_key(&self, role: Role, commune: Option<&str>) -> String {
         let mut conn = kyso::db::get(&self.pool).expect("conn");
         clients::create(&mut conn, role, commune, "test")

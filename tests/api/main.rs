@@ -6,6 +6,8 @@ mod documents;
 mod fixtures;
 mod helpers;
 mod interop;
+mod limits;
+mod privilege;
 mod rollout;
 mod rollout_page;
 mod signing;

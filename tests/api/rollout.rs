@@ -672,13 +672,14 @@ async fn portal_keys_see_and_change_only_their_commune() {
         .await,
         "forbidden"
     );
+    // Another commune's official is answered like an unknown one.
     assert_eq!(
         error_code(
             get(&app, &portal, "/api/v1/officials/99002-chair").await,
-            403
+            404
         )
         .await,
-        "forbidden"
+        "not_found"
     );
     let everyone = json_of(get(&app, &viewer, "/api/v1/rollout").await, 200).await;
     assert_eq!(everyone["communes"].as_array().unwrap().len(), 3);
@@ -697,10 +698,10 @@ async fn portal_keys_see_and_change_only_their_commune() {
     assert_eq!(
         error_code(
             post(&app, &portal, "/api/v1/issuance-requests", &body).await,
-            403
+            404
         )
         .await,
-        "forbidden"
+        "not_found"
     );
     assert_eq!(
         error_code(
@@ -726,14 +727,14 @@ async fn portal_keys_see_and_change_only_their_commune() {
     let changed = json_of(patch(portal.clone(), "99001-expired").await, 200).await;
     assert_eq!(changed["active"], false);
     assert_eq!(
-        error_code(patch(portal.clone(), "99002-vice-chair").await, 403).await,
-        "forbidden"
+        error_code(patch(portal.clone(), "99002-vice-chair").await, 404).await,
+        "not_found"
     );
     assert_eq!(
         error_code(patch(viewer.clone(), "99001-chair").await, 403).await,
         "forbidden"
     );
-    // A certificate of another commune's official: matched, then refused to this portal.
+    // A certificate of another commune's official: answered as if nobody held its id.
     let other = json_of(
         get(&app, &app.admin_key, "/api/v1/officials/99002-chair").await,
         200,
@@ -751,7 +752,10 @@ async fn portal_keys_see_and_change_only_their_commune() {
         cert.to_pem().unwrap(),
     )
     .await;
-    assert_eq!(error_code(response, 403).await, "forbidden");
+    assert_eq!(
+        error_code(response, 422).await,
+        "certificate_holder_unknown"
+    );
     let response = post_bytes(
         &app,
         &viewer,

@@ -63,6 +63,9 @@ async fn the_page_asks_for_a_key_then_filters_and_sorts() {
         "{html}"
     );
     assert!(html.contains("<svg") && html.contains("Đơn vị sẵn sàng ký số theo loại"));
+    // A viewer reads statistics only: who waits is personal data, an admin sees it.
+    assert!(!html.contains("Lý Thị Ngân"), "{html}");
+    let (_, html) = page("", Some(app.admin_key.clone())).await;
     assert!(html.contains("Chưa có chứng thư: Lý Thị Ngân"), "{html}");
 
     let (_, xa) = page("?kind=x%C3%A3", Some(viewer.clone())).await;
@@ -140,8 +143,16 @@ async fn a_commune_page_shows_who_waits_and_what_the_ca_holds() {
             )
         }
     };
+    // Names and ids are personal data: a viewer key is refused, the commune's portal reads.
     let viewer = app.api_key(Role::Viewer, None);
-    let (status, html) = fetch("/rollout/communes/99002".into(), viewer.clone()).await;
+    assert_eq!(
+        fetch("/rollout/communes/99002".into(), viewer.clone())
+            .await
+            .0,
+        403
+    );
+    let own = app.api_key(Role::Portal, Some("99002"));
+    let (status, html) = fetch("/rollout/communes/99002".into(), own.clone()).await;
     let html = String::from_utf8(html).unwrap();
     assert_eq!(status, 200, "{html}");
     for expected in [
@@ -168,7 +179,9 @@ async fn a_commune_page_shows_who_waits_and_what_the_ca_holds() {
 
     let portal = app.api_key(Role::Portal, Some("99001"));
     assert_eq!(fetch("/rollout/communes/99002".into(), portal).await.0, 403);
-    let (status, pdf) = fetch(format!("/rollout/requests/{id}/form.pdf"), viewer).await;
+    let form = format!("/rollout/requests/{id}/form.pdf");
+    assert_eq!(fetch(form.clone(), viewer).await.0, 403);
+    let (status, pdf) = fetch(form, own).await;
     assert_eq!(status, 200);
     assert!(crate::validators::pdftotext(&pdf).contains("Lý Thị Ngân"));
 }
@@ -176,7 +189,8 @@ async fn a_commune_page_shows_who_waits_and_what_the_ca_holds() {
 #[tokio::test]
 async fn chromium_reads_the_totals_and_a_commune() {
     let app = spawn_app().await;
-    let viewer = app.api_key(Role::Viewer, None);
+    // An admin: the commune page shows officials, which a viewer key does not read.
+    let admin = app.admin_key.clone();
     let browser = Browser::start().await;
     let c = &browser.client;
 
@@ -184,7 +198,7 @@ async fn chromium_reads_the_totals_and_a_commune() {
     c.find(Locator::Css("input[name=key]"))
         .await
         .unwrap()
-        .send_keys(&viewer)
+        .send_keys(&admin)
         .await
         .unwrap();
     c.find(Locator::Css("form.upload button"))

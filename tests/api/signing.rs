@@ -304,9 +304,10 @@ async fn bad_requests_get_stable_codes_and_write_nothing() {
         .unwrap();
     assert_eq!(error_code(no_key, 401).await, "unauthorized");
 
+    // Another commune's signer is answered like an unknown one.
     let other_commune = app.api_key(Role::Portal, Some("99002"));
     let response = app.sign_as(&other_commune, &pdf, chair()).await;
-    assert_eq!(error_code(response, 403).await, "forbidden");
+    assert_eq!(error_code(response, 404).await, "signer_unknown");
     let own_commune = app.api_key(Role::Portal, Some("99001"));
     assert_eq!(app.sign_as(&own_commune, &pdf, chair()).await.status(), 200);
 

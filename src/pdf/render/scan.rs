@@ -130,6 +130,29 @@ pub fn wrap(images: &[Vec<u8>], title: &str) -> Result<Vec<u8>> {
     Ok(pdf.finish())
 }
 
+/// Refuses any image above `max` pixels from its header alone, before anything is decoded
+/// (a few KB of PNG can announce gigabytes of pixels). Other file types are left to `wrap`.
+pub fn check_pixels(images: &[Vec<u8>], max: u64) -> Result<()> {
+    for bytes in images {
+        let (width, height) = if is_jpeg(bytes) {
+            let image = jpeg(bytes)?;
+            (image.width, image.height)
+        } else if is_png(bytes) {
+            let reader = png::Decoder::new(std::io::Cursor::new(bytes))
+                .read_info()
+                .map_err(|e| Error::ScanUnreadable(format!("damaged PNG: {e}")))?;
+            reader.info().size()
+        } else {
+            continue;
+        };
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > max {
+            return Err(Error::ImageTooLarge { pixels, limit: max });
+        }
+    }
+    Ok(())
+}
+
 /// Reads the frame header (SOFn) for size and components; the file itself is embedded as is.
 /// Hand-written because the few bytes needed do not justify a JPEG decoder.
 fn jpeg(bytes: &[u8]) -> Result<Image> {
