@@ -14,8 +14,10 @@ pub enum Error {
     NotPdf,
     #[error("the PDF is damaged or truncated: {0}")]
     PdfMalformed(String),
-    #[error("the PDF is encrypted; remove the password before signing")]
+    #[error("the PDF is encrypted: it needs a password to open, or kyso cannot sign it encrypted; remove the encryption first")]
     PdfEncrypted,
+    #[error("the PDF is too complex to read safely: {0}")]
+    PdfTooComplex(String),
     #[error("the upload exceeds the limit of {limit} bytes")]
     TooLarge { limit: usize },
     #[error("invalid request: {0}")]
@@ -79,6 +81,7 @@ impl Error {
             Error::NotPdf => "pdf_not_pdf",
             Error::PdfMalformed(_) => "pdf_malformed",
             Error::PdfEncrypted => "pdf_encrypted",
+            Error::PdfTooComplex(_) => "pdf_too_complex",
             Error::TooLarge { .. } => "payload_too_large",
             Error::BadRequest(_) => "bad_request",
             Error::ValidationFailed(_) => "validation_failed",
@@ -118,6 +121,7 @@ impl ResponseError for Error {
             Error::NotPdf
             | Error::PdfMalformed(_)
             | Error::PdfEncrypted
+            | Error::PdfTooComplex(_)
             | Error::BadRequest(_)
             | Error::CertificateMalformed(_)
             | Error::CrlMalformed(_)

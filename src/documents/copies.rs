@@ -5,19 +5,20 @@
 use super::{authority, words, IssueRequest, Issued, Issuer, Numbered, Unsigned};
 use crate::clients::Client;
 use crate::error::{Error, Result};
+use crate::pdf::certify;
+use crate::pdf::read::{self, Limits};
 use crate::pdf::render::{scan, statement::Statement};
-use crate::pdf::{certify, object};
 use crate::signing::Placement;
 
 /// The PDF to certify: an uploaded PDF as is, or the uploaded images wrapped into one.
 /// `415` for other file types, `400` for damaged files.
-pub fn original(files: Vec<Vec<u8>>) -> Result<Vec<u8>> {
+pub fn original(files: Vec<Vec<u8>>, limits: &Limits) -> Result<Vec<u8>> {
     let is_pdf = |f: &[u8]| f.get(..1024).unwrap_or(f).windows(5).any(|w| w == b"%PDF-");
     match files.as_slice() {
         [] => Err(Error::BadRequest("missing file field `file`".into())),
         [pdf] if is_pdf(pdf) => {
             // Refuse what cannot be certified before a number is taken for it.
-            let doc = object::parse(pdf)?;
+            let doc = read::writable(pdf, limits)?;
             if doc.get_pages().is_empty() {
                 return Err(Error::PdfMalformed("the document has no pages".into()));
             }
@@ -65,7 +66,8 @@ impl Issuer<'_> {
                     n.lookup_url.clone(),
                 ],
             };
-            let certified = certify::certify(original, &statement, docs.certification)?;
+            let certified =
+                certify::certify(original, &statement, docs.certification, &self.settings.pdf)?;
             Ok(Unsigned {
                 pdf: certified.pdf,
                 signature: Placement {

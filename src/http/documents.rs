@@ -140,7 +140,7 @@ pub async fn create_certified_copy(
     };
     let work = state.clone();
     let result = super::blocking(move || {
-        let original = copies::original(files)?;
+        let original = copies::original(files, &work.settings.pdf)?;
         issuer(&work).certify_copy(&client, &request, &original)
     })
     .await?;

@@ -45,6 +45,7 @@ pub async fn verify_upload(
                     format!("Tệp quá lớn (giới hạn {} MB).", limit >> 20)
                 }
                 crate::Error::PdfMalformed(_) => "Tệp PDF bị hỏng hoặc không đầy đủ.".to_owned(),
+                crate::Error::PdfTooComplex(_) => "Tệp PDF quá phức tạp để đọc an toàn.".to_owned(),
                 _ if status.is_client_error() => e.to_string(),
                 _ => "Lỗi hệ thống; vui lòng thử lại.".to_owned(),
             };

@@ -5,7 +5,8 @@
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 
 use crate::error::{Error, Result};
-use crate::pdf::object::{self, deflate};
+use crate::pdf::object::deflate;
+use crate::pdf::read::{self, Limits};
 use crate::pdf::render::canvas::{Drawing, A4};
 use crate::pdf::render::statement::{self, Statement};
 use crate::pdf::update::Update;
@@ -26,8 +27,13 @@ pub struct Certified {
     pub signature_rect: [f32; 4],
 }
 
-pub fn certify(pdf: &[u8], st: &Statement, placement: Placement) -> Result<Certified> {
-    let doc = object::parse(pdf)?;
+pub fn certify(
+    pdf: &[u8],
+    st: &Statement,
+    placement: Placement,
+    limits: &Limits,
+) -> Result<Certified> {
+    let doc = read::writable(pdf, limits)?;
     let pages = doc.get_pages();
     let (&last_no, &last_id) = pages
         .iter()

@@ -3,6 +3,7 @@
 pub mod certify;
 pub mod font;
 pub mod object;
+pub mod read;
 pub mod render;
 pub mod sign;
 pub(crate) mod update;
