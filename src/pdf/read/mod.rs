@@ -129,7 +129,8 @@ pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
         }
     };
     unmask(&mut doc);
-    let encrypted = doc.trailer.has(b"Encrypt");
+    // Some writers put `/Encrypt null` into an unencrypted file's trailer.
+    let encrypted = !matches!(doc.trailer.get(b"Encrypt"), Err(_) | Ok(Object::Null));
     if encrypted {
         decrypt::decrypt(&mut doc)?;
     }

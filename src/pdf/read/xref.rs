@@ -90,8 +90,8 @@ pub fn check(
         .count();
     Ok(if wrong > 0 {
         Err(format!(
-            "{wrong} cross-reference entr{} point where the object is not",
-            if wrong == 1 { "y" } else { "ies" }
+            "{wrong} cross-reference {} where the object is not",
+            if wrong == 1 { "entry points" } else { "entries point" }
         ))
     } else {
         Ok(())
