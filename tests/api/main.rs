@@ -5,6 +5,8 @@ mod browser;
 mod documents;
 mod fixtures;
 mod helpers;
+mod hostile;
+mod reading;
 mod rollout;
 mod rollout_page;
 mod signing;

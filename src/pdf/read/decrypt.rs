@@ -10,6 +10,7 @@ use lopdf::{Dictionary, Document, EncryptionState, Object, ObjectId};
 use crate::error::{Error, Result};
 
 pub fn decrypt(doc: &mut Document) -> Result<()> {
+    normalise_key_length(doc);
     doc.authenticate_password("")
         .map_err(|_| Error::PdfEncrypted)?;
     let state = EncryptionState::decode(&*doc, "").map_err(|_| Error::PdfEncrypted)?;
@@ -24,6 +25,25 @@ pub fn decrypt(doc: &mut Document) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `/V 1` means a 40-bit key (ISO 32000-2 Table 20), and `/V 4` a 128-bit one; writers such as
+/// qpdf still add `/Length` to the former, which lopdf refuses, and its default for a missing
+/// `/Length` under `/V 4` is 40 bits.
+fn normalise_key_length(doc: &mut Document) {
+    let Ok(id) = doc.trailer.get(b"Encrypt").and_then(Object::as_reference) else {
+        return;
+    };
+    let Some(Object::Dictionary(dict)) = doc.objects.get_mut(&id) else {
+        return;
+    };
+    match dict.get(b"V").and_then(Object::as_i64) {
+        Ok(1) => {
+            dict.remove(b"Length");
+        }
+        Ok(4) => dict.set("Length", 128),
+        _ => {}
+    }
 }
 
 fn object_tree(state: &EncryptionState, id: ObjectId, object: &mut Object) {

@@ -68,18 +68,22 @@ impl Budget {
     /// `data` inflated (as far as it is intact), counted against the budget; `None` when
     /// nothing could be inflated.
     fn inflate(&mut self, data: &[u8]) -> Result<Option<Vec<u8>>> {
-        let mut out = Vec::new();
-        let decoder = flate2::read::ZlibDecoder::new(data);
-        let read = std::io::Read::read_to_end(
-            &mut std::io::Read::take(decoder, self.inflated_left + 1),
-            &mut out,
-        );
-        if out.len() as u64 > self.inflated_left {
+        use std::io::Read;
+        // Counted first, so that a bomb costs no memory.
+        let limit = self.inflated_left + 1;
+        let mut counter = flate2::read::ZlibDecoder::new(data).take(limit);
+        let size = std::io::copy(&mut counter, &mut std::io::sink()).unwrap_or(0);
+        let size = size.max(counter.get_ref().total_out());
+        if size > self.inflated_left {
             return Err(Error::PdfTooComplex(format!(
                 "streams inflate to more than {} MiB",
                 self.limits.max_inflated_bytes >> 20
             )));
         }
+        let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let read = flate2::read::ZlibDecoder::new(data)
+            .take(size)
+            .read_to_end(&mut out);
         self.inflated_left -= out.len() as u64;
         // A damaged end (a missing checksum) is common; what inflated is kept.
         Ok((read.is_ok() || !out.is_empty()).then_some(out))

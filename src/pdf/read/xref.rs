@@ -91,7 +91,11 @@ pub fn check(
     Ok(if wrong > 0 {
         Err(format!(
             "{wrong} cross-reference {} where the object is not",
-            if wrong == 1 { "entry points" } else { "entries point" }
+            if wrong == 1 {
+                "entry points"
+            } else {
+                "entries point"
+            }
         ))
     } else {
         Ok(())
