@@ -98,6 +98,25 @@ async fn a_signed_file_with_a_damaged_original_xref_verifies_with_a_warning() {
         warnings.len() == 1 && warnings[0].as_str().unwrap().contains("damaged"),
         "{report:#}"
     );
+    // The page shows it too.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(signed_twice(&damaged)).file_name("damaged.pdf"),
+    );
+    let page = app
+        .http
+        .post(format!("{}/verify", app.address))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"warnings\"") && page.contains("cross-reference data is damaged"),
+        "{page}"
+    );
     // kyso does not append to a damaged file.
     assert_eq!(app.sign_refused(&damaged, 400).await, "pdf_malformed");
 }
