@@ -44,6 +44,8 @@ impl<'a> Lexer<'a> {
     }
 
     fn run(&mut self, keep: impl Fn(u8) -> bool) -> &'a [u8] {
+        // An escape or a hex string may end past the last byte.
+        self.pos = self.pos.min(self.data.len());
         let start = self.pos;
         while self.data.get(self.pos).is_some_and(|&b| keep(b)) {
             self.pos += 1;
@@ -59,6 +61,12 @@ impl<'a> Lexer<'a> {
             let b = *self.data.get(start)?;
             self.pos += 1;
             let token = match b {
+                // An update may follow `%%EOF` on the same line (pdf-writer ends without an
+                // end-of-line, pyHanko appends right after it).
+                b'%' if self.data[start..].starts_with(b"%%EOF") => {
+                    self.pos = start + b"%%EOF".len();
+                    continue;
+                }
                 b'%' => {
                     self.run(|b| b != b'\r' && b != b'\n');
                     continue;
@@ -462,6 +470,24 @@ fn stream_end(data: &[u8], start: usize, length: Option<usize>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unterminated_tokens_at_the_end_are_harmless() {
+        let joined = scan(b"%PDF-1.7\n%%EOF1 0 obj (x) endobj", 128, 100).unwrap();
+        assert_eq!(joined.objects[0].id, (1, 0));
+        for tail in [
+            "<ab",
+            "(a\\",
+            "(",
+            "/",
+            "%",
+            "1 0 obj <</Length 99>> stream\n",
+        ] {
+            let pdf = format!("%PDF-1.7\n{tail}");
+            assert!(scan(pdf.as_bytes(), 128, 100).is_ok(), "{tail}");
+            assert!(check_nesting(pdf.as_bytes(), 128).is_ok());
+        }
+    }
 
     #[test]
     fn the_word_stream_in_a_string_hides_nothing() {

@@ -71,7 +71,7 @@ pub fn check(
             }
         }
     }
-    let wrong = entries
+    let wrong: Vec<&Entry> = entries
         .iter()
         .filter(|e| {
             usize::try_from(e.offset)
@@ -87,18 +87,21 @@ pub fn check(
                 .and_then(|o| objects.get(&o))
                 .is_none_or(|f| f.id != (e.id, e.generation))
         })
-        .count();
-    Ok(if wrong > 0 {
-        Err(format!(
-            "{wrong} cross-reference {} where the object is not",
-            if wrong == 1 {
-                "entry points"
+        .collect();
+    Ok(match wrong.first() {
+        Some(e) => Err(format!(
+            "{} cross-reference entr{} where the object is not, e.g. {} {} R at byte {}",
+            wrong.len(),
+            if wrong.len() == 1 {
+                "y points"
             } else {
-                "entries point"
-            }
-        ))
-    } else {
-        Ok(())
+                "ies point"
+            },
+            e.id,
+            e.generation,
+            e.offset
+        )),
+        None => Ok(()),
     })
 }
 
