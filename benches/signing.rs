@@ -35,7 +35,7 @@ fn main() {
     let common::Bench { key, .. } = common::dev_key();
     let pdf = fixtures::sample_pdf_of_size(100 * 1024);
     let spec = common::invisible_b_b();
-    let signed = sign(&pdf, &spec, &key).unwrap();
+    let signed = sign(&pdf, &spec, &key, &Default::default()).unwrap();
     assert!(signed.starts_with(&pdf));
     if !benchmarking {
         return;
@@ -47,11 +47,11 @@ fn main() {
         key.sign(&digest).unwrap();
     });
     let kyso = median(budget, || {
-        sign(&pdf, &spec, &key).unwrap();
+        sign(&pdf, &spec, &key, &Default::default()).unwrap();
     });
     // The parts no signer can skip: reading the PDF and hashing all of it.
     let parse = median(budget, || {
-        kyso::pdf::object::parse(&pdf).unwrap();
+        kyso::pdf::read::parse(&pdf, &Default::default()).unwrap();
     });
     let hash = median(budget, || {
         kyso::pki::cms::sha256(&pdf).unwrap();

@@ -21,7 +21,13 @@ fn main() {
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let common::Bench { dir, manifest, key } = common::dev_key();
     let spec = common::invisible_b_b();
-    let signed = sign(&fixtures::sample_pdf_of_size(100 * 1024), &spec, &key).unwrap();
+    let signed = sign(
+        &fixtures::sample_pdf_of_size(100 * 1024),
+        &spec,
+        &key,
+        &Default::default(),
+    )
+    .unwrap();
     let root_path = manifest.path(dir.path(), &manifest.root);
     let root = openssl::x509::X509::from_pem(&std::fs::read(&root_path).unwrap()).unwrap();
     let trust = TrustStore::new(vec![root]);
@@ -30,6 +36,7 @@ fn main() {
         trust: &trust,
         crls: &crls,
         now: chrono::Utc::now(),
+        limits: Default::default(),
     };
     assert_eq!(
         verify(&signed, &ctx).unwrap().indication,

@@ -45,6 +45,7 @@ impl AppState {
             trust: &self.trust,
             crls: &self.revocation,
             now: chrono::Utc::now(),
+            limits: self.settings.pdf,
         }
     }
 
@@ -56,6 +57,7 @@ impl AppState {
             timestamper: self.timestamper.as_deref(),
             max_failed_pins: self.settings.keys.max_failed_pins,
             lock: chrono::Duration::minutes(self.settings.keys.lock_minutes),
+            limits: self.settings.pdf,
         }
     }
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 pub use crate::pdf::certify::Placement;
+use crate::pdf::read::Limits;
 use crate::rollout::Position;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,6 +31,8 @@ pub struct Settings {
     pub keys: KeySettings,
     pub rollout: RolloutSettings,
     pub documents: DocumentSettings,
+    /// What reading one untrusted PDF may cost; reaching a limit is `pdf_too_complex`.
+    pub pdf: Limits,
     pub security: SecuritySettings,
 }
 
@@ -181,6 +184,7 @@ impl Default for Settings {
                 max_image_pixels: 36_000_000,
                 session_minutes: 8 * 60,
             },
+            pdf: Limits::default(),
         }
     }
 }

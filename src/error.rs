@@ -14,10 +14,12 @@ pub enum Error {
     NotPdf,
     #[error("the PDF is damaged or truncated: {0}")]
     PdfMalformed(String),
-    #[error("the PDF is encrypted; remove the password before signing")]
+    #[error("the PDF is encrypted: it needs a password to open, or kyso cannot sign it encrypted; remove the encryption first")]
     PdfEncrypted,
     #[error("the PDF is already signed: a certification statement (new page or stamp) would break its signature; certify the unsigned original")]
     PdfAlreadySigned,
+    #[error("the PDF is too complex to read safely: {0}")]
+    PdfTooComplex(String),
     #[error("the upload exceeds the limit of {limit} bytes")]
     TooLarge { limit: usize },
     #[error("invalid request: {0}")]
@@ -92,6 +94,7 @@ impl Error {
             Error::PdfMalformed(_) => "pdf_malformed",
             Error::PdfEncrypted => "pdf_encrypted",
             Error::PdfAlreadySigned => "pdf_already_signed",
+            Error::PdfTooComplex(_) => "pdf_too_complex",
             Error::TooLarge { .. } => "payload_too_large",
             Error::BadRequest(_) => "bad_request",
             Error::ValidationFailed(_) => "validation_failed",
@@ -136,6 +139,7 @@ impl ResponseError for Error {
             Error::NotPdf
             | Error::PdfMalformed(_)
             | Error::PdfEncrypted
+            | Error::PdfTooComplex(_)
             | Error::BadRequest(_)
             | Error::CertificateMalformed(_)
             | Error::CrlMalformed(_)

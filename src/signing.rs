@@ -12,6 +12,7 @@ use crate::db::models::{Signer, SigningLogEntry};
 use crate::db::schema::signing_log;
 use crate::db::{self, DbConnection, Pool};
 use crate::error::{Error, Result};
+use crate::pdf::read::Limits;
 use crate::pdf::sign::{self, Appearance, SignatureSpec};
 use crate::pki::cms::{sha256, SigningKey};
 use crate::pki::keystore::KeyStore;
@@ -82,6 +83,7 @@ pub struct Signing<'a> {
     pub timestamper: Option<&'a dyn Timestamper>,
     pub max_failed_pins: i32,
     pub lock: Duration,
+    pub limits: Limits,
 }
 
 /// A signer whose checks passed and whose key is unlocked, ready to sign.
@@ -218,7 +220,7 @@ impl Signing<'_> {
             }),
             timestamper,
         };
-        let signed = sign::sign(pdf, &spec, &unlocked.key)?;
+        let signed = sign::sign(pdf, &spec, &unlocked.key, &self.limits)?;
 
         diesel::insert_into(signing_log::table)
             .values(&SigningLogEntry {

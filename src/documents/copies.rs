@@ -5,20 +5,21 @@
 use super::{authority, words, IssueRequest, Issued, Issuer, Numbered, Unsigned};
 use crate::clients::Client;
 use crate::error::{Error, Result};
-use crate::pdf::render::{scan, statement::Statement};
 use crate::pdf::{certify, object};
+use crate::pdf::read::{self, Limits};
+use crate::pdf::render::{scan, statement::Statement};
 use crate::signing::Placement;
 
 /// The PDF to certify: an uploaded PDF as is, or the uploaded images wrapped into one, each
 /// image's size read from its header and refused above `max_pixels` before any decoding.
 /// `415` for other file types, `400` for damaged files, `413` for too many pixels.
-pub fn original(files: Vec<Vec<u8>>, max_pixels: u64) -> Result<Vec<u8>> {
+pub fn original(files: Vec<Vec<u8>>, limits: &Limits, max_pixels: u64) -> Result<Vec<u8>> {
     let is_pdf = |f: &[u8]| f.get(..1024).unwrap_or(f).windows(5).any(|w| w == b"%PDF-");
     match files.as_slice() {
         [] => Err(Error::BadRequest("missing file field `file`".into())),
         [pdf] if is_pdf(pdf) => {
             // Refuse what cannot be certified before a number is taken for it.
-            let doc = object::parse(pdf)?;
+            let doc = read::writable(pdf, limits)?;
             if doc.get_pages().is_empty() {
                 return Err(Error::PdfMalformed("the document has no pages".into()));
             }
@@ -54,7 +55,8 @@ impl Issuer<'_> {
             )
         };
         let max_pixels = self.settings.security.max_image_pixels;
-        let input = move || original(files, max_pixels);
+        let limits = &self.settings.pdf;
+        let input = move || original(files, limits, max_pixels);
         let render = |n: &Numbered<'_>, original: &Vec<u8>| -> Result<Unsigned> {
             let statement = Statement {
                 authority: authority(n.commune),
@@ -76,7 +78,8 @@ impl Issuer<'_> {
                     n.lookup_url.clone(),
                 ],
             };
-            let certified = certify::certify(original, &statement, docs.certification)?;
+            let certified =
+                certify::certify(original, &statement, docs.certification, &self.settings.pdf)?;
             Ok(Unsigned {
                 pdf: certified.pdf,
                 signature: Placement {

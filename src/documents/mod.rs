@@ -25,7 +25,7 @@ use crate::db::models::{Commune, Document, Signer};
 use crate::db::schema::{documents, signers as signer_table};
 use crate::db::{self, DbConnection, Pool};
 use crate::error::{Error, FieldError, Result};
-use crate::pdf::{certify, object};
+use crate::pdf::{certify, read};
 use crate::pki::cms::sha256;
 use crate::signers;
 use crate::signing::{vietnam_time, Placement, SignOptions, Signing, Unlocked};
@@ -318,7 +318,7 @@ impl Issuer<'_> {
         reason: &str,
         location: &str,
     ) -> Result<Vec<u8>> {
-        let [x0, _, x1, y1] = certify::page_box(&object::parse(pdf)?, 1)?;
+        let [x0, _, x1, y1] = certify::page_box(&read::writable(pdf, &self.settings.pdf)?, 1)?;
         let right = x1.min(x0 + 595.0) - 20.0;
         self.signing.sign_unlocked(
             conn,

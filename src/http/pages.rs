@@ -49,6 +49,7 @@ pub async fn verify_upload(
                 crate::Error::Busy { retry_after } => {
                     format!("Máy chủ đang bận; vui lòng thử lại sau {retry_after} giây.")
                 }
+                crate::Error::PdfTooComplex(_) => "Tệp PDF quá phức tạp để đọc an toàn.".to_owned(),
                 _ if status.is_client_error() => e.to_string(),
                 _ => "Lỗi hệ thống; vui lòng thử lại.".to_owned(),
             };

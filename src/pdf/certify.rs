@@ -7,6 +7,7 @@ use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 use crate::error::{Error, Result};
 use crate::pdf::object::{self, deflate};
 use crate::pdf::original::{reference, Original};
+use crate::pdf::read::{self, Limits};
 use crate::pdf::render::canvas::{Drawing, A4};
 use crate::pdf::render::statement::{self, Statement};
 use crate::pdf::syntax;
@@ -32,8 +33,13 @@ pub struct Certified {
 /// page's content, both changes ISO 32000-2 §12.8.2.2 does not allow after a signature (pyHanko:
 /// "Unexpected change to page tree structure", "Values for dict key /Resources differ"), so the
 /// earlier signature would be reported broken on the copy.
-pub fn certify(pdf: &[u8], st: &Statement, placement: Placement) -> Result<Certified> {
-    let doc = object::parse(pdf)?;
+pub fn certify(
+    pdf: &[u8],
+    st: &Statement,
+    placement: Placement,
+    limits: &Limits,
+) -> Result<Certified> {
+    let doc = read::writable(pdf, limits)?;
     if object::is_signed(&doc) {
         return Err(Error::PdfAlreadySigned);
     }

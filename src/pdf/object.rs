@@ -1,4 +1,4 @@
-//! Parsing guarded against panics, and serialising lopdf objects into an incremental update.
+//! Serialising lopdf objects into an incremental update.
 //!
 //! lopdf keeps its object writer private and can only save whole documents, while an
 //! incremental update must append a handful of objects after the untouched original bytes
@@ -7,28 +7,6 @@
 use std::io::Write;
 
 use lopdf::{Dictionary, Document, Object, StringFormat};
-
-use crate::error::{Error, Result};
-
-/// Parses a PDF, turning every failure — including a panic inside the parser — into a 4xx
-/// error; encrypted files are refused because their strings could not be read or written.
-pub fn parse(pdf: &[u8]) -> Result<Document> {
-    if !pdf.starts_with(b"%PDF-") {
-        return Err(Error::NotPdf);
-    }
-    let doc = std::panic::catch_unwind(|| Document::load_mem(pdf))
-        .map_err(|_| Error::PdfMalformed("the parser could not read the file".into()))?
-        .map_err(|e| match e {
-            lopdf::Error::Decryption(_) | lopdf::Error::UnsupportedSecurityHandler(_) => {
-                Error::PdfEncrypted
-            }
-            other => Error::PdfMalformed(other.to_string()),
-        })?;
-    if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
-        return Err(Error::PdfEncrypted);
-    }
-    Ok(doc)
-}
 
 /// Whether the document holds a signature dictionary (ISO 32000-1 §12.8.1: /ByteRange and
 /// /Contents), indirect or directly in a field's /V.
@@ -196,14 +174,5 @@ mod tests {
     fn text_strings_use_utf16_for_vietnamese() {
         assert_eq!(serialise(&text_string("Ha Noi")), "(Ha Noi)");
         assert_eq!(serialise(&text_string("Đ")), "<FEFF0110>");
-    }
-
-    #[test]
-    fn refuses_non_pdf_and_garbage() {
-        assert!(matches!(parse(b"hello"), Err(Error::NotPdf)));
-        assert!(matches!(
-            parse(b"%PDF-1.7\n1 0 obj <<"),
-            Err(Error::PdfMalformed(_))
-        ));
     }
 }

@@ -156,7 +156,6 @@ fn compressed_start(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pdf::object;
 
     /// A file whose page lives in an object stream and whose catalog was redefined by a
     /// later revision.
@@ -224,7 +223,7 @@ mod tests {
     #[test]
     fn reads_the_newest_definition_as_written() {
         let pdf = two_revisions();
-        let doc = object::parse(&pdf).unwrap();
+        let doc = crate::pdf::read::writable(&pdf, &Default::default()).unwrap();
         let original = Original::new(&pdf, &doc);
         assert_eq!(
             original.object((1, 0)).unwrap(),
@@ -281,7 +280,7 @@ mod tests {
             ),
             (4, 3, "[ 7 0 R ]"),
         ]);
-        let doc = object::parse(&pdf).unwrap();
+        let doc = crate::pdf::read::writable(&pdf, &Default::default()).unwrap();
         let original = Original::new(&pdf, &doc);
         let mut update = Update::new(&doc);
         let page = original.object((3, 0)).unwrap();
@@ -303,7 +302,7 @@ mod tests {
         assert!(tail.contains("4 3 obj\n[ 7 0 R  5 0 R]\nendobj"), "{tail}");
         assert!(tail.contains(" 00003 n\r\n"), "{tail}");
 
-        let doc = object::parse(&out).unwrap();
+        let doc = crate::pdf::read::writable(&out, &Default::default()).unwrap();
         let again = Original::new(&out, &doc);
         assert_eq!(again.object((4, 3)).unwrap(), b"[ 7 0 R  5 0 R]");
         assert_eq!(again.object((3, 0)).unwrap(), page);
@@ -321,7 +320,7 @@ mod tests {
             header.len() + objects.len()
         );
         let pdf = classic(&[(1, 0, "<</Type/Catalog/Pages 2 0 R>>"), (4, 0, &stream)]);
-        let doc = object::parse(&pdf).unwrap();
+        let doc = crate::pdf::read::writable(&pdf, &Default::default()).unwrap();
         assert!(doc.reference_table.get(3).is_none());
         let original = Original::new(&pdf, &doc);
         assert_eq!(

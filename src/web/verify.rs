@@ -74,6 +74,12 @@ fn report_view(report: &Report) -> Markup {
                 dt { "Số phiên bản" } dd { (report.document.revisions) }
                 dt { "SHA-256" } dd { code { (report.document.sha256) } }
             }
+            @if !report.warnings.is_empty() {
+                div #warnings {
+                    p { "Tệp có lỗi cấu trúc nhưng vẫn đọc được (đã sửa khi đọc, như qpdf):" }
+                    ul lang="en" { @for w in &report.warnings { li { (w) } } }
+                }
+            }
         }
         @for sig in &report.signatures {
             (signature_card(sig, report.document.revisions))

@@ -8,6 +8,8 @@ mod helpers;
 mod interop;
 mod limits;
 mod privilege;
+mod hostile;
+mod reading;
 mod rollout;
 mod rollout_page;
 mod signing;

@@ -415,7 +415,9 @@ pub fn pyhanko_sign(
         command.arg("--passfile").arg(passfile);
     }
     command.arg(&input).arg(&output_path).arg(&pkcs12);
-    let output = run(&mut command, "pyhanko");
+    // pyHanko asks for an encrypted file's password: the empty user password, on stdin.
+    let password: &[u8] = if is_encrypted(pdf) { b"\n" } else { b"" };
+    let output = run_with_input(&mut command, "pyhanko", password);
     if !output.status.success() {
         panic!(
             "pyhanko sign addsig failed ({}):\n{}{}",
@@ -481,12 +483,51 @@ fn write_input(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
 /// Runs a tool with stdin closed (pyHanko would otherwise wait for a password); a tool that
 /// cannot be started is a setup problem, reported as such.
 fn run(command: &mut Command, tool: &str) -> Output {
-    command.stdin(Stdio::null()).output().unwrap_or_else(|e| {
+    run_with_input(command, tool, b"")
+}
+
+/// Runs a tool with `input` on its stdin, then closed.
+fn run_with_input(command: &mut Command, tool: &str, input: &[u8]) -> Output {
+    let started = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            if let Some(mut stdin) = child.stdin.take() {
+                std::io::Write::write_all(&mut stdin, input)?;
+            }
+            child.wait_with_output()
+        });
+    started.unwrap_or_else(|e| {
         panic!(
             "cannot run `{tool}` ({:?}): {e}. Install the independent validators with `.ci/setup`",
             command.get_program()
         )
     })
+}
+
+fn is_encrypted(pdf: &[u8]) -> bool {
+    pdf.windows(b"/Encrypt".len()).any(|w| w == b"/Encrypt")
+}
+
+/// `pdf` encrypted by qpdf with an empty user password; `args` choose the algorithm, e.g.
+/// `["128", "--use-aes=y"]` (qpdf `--encrypt "" owner …`).
+pub fn qpdf_encrypt(pdf: &[u8], args: &[&str]) -> Vec<u8> {
+    let dir = temp_dir();
+    let input = write_input(&dir, "plain.pdf", pdf);
+    let output = dir.path().join("encrypted.pdf");
+    run_ok(
+        Command::new("qpdf")
+            .arg("--allow-weak-crypto")
+            .args(["--encrypt", "", "owner"])
+            .args(args)
+            .arg("--")
+            .arg(&input)
+            .arg(&output),
+        "qpdf",
+    );
+    std::fs::read(&output).unwrap_or_else(|e| panic!("reading {}: {e}", output.display()))
 }
 
 fn run_ok(command: &mut Command, tool: &str) {

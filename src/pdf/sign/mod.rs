@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::pdf::object::{self, text_string};
 use crate::pdf::original::{reference, Original};
 use crate::pdf::syntax;
+use crate::pdf::read::{self, Limits};
 use crate::pki::cms::{self, Content, SigningKey};
 use crate::pki::tsa::Timestamper;
 
@@ -35,8 +36,13 @@ const TIMESTAMP_RESERVE: usize = 6 * 1024;
 const CMS_OVERHEAD: usize = 1024;
 
 /// Signs `pdf` and returns the original bytes followed by the signing update.
-pub fn sign(pdf: &[u8], spec: &SignatureSpec<'_>, key: &SigningKey) -> Result<Vec<u8>> {
-    let doc = object::parse(pdf)?;
+pub fn sign(
+    pdf: &[u8],
+    spec: &SignatureSpec<'_>,
+    key: &SigningKey,
+    limits: &Limits,
+) -> Result<Vec<u8>> {
+    let doc = read::writable(pdf, limits)?;
     let certs_len: usize = std::iter::once(&key.certificate)
         .chain(&key.chain)
         .map(|c| c.to_der().map(|d| d.len()).unwrap_or(2048))

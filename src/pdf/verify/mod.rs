@@ -17,8 +17,8 @@ use openssl::x509::{CrlStatus, X509Crl, X509};
 
 use self::changes::DocMdp;
 use self::report::*;
-use crate::error::{Error, Result};
-use crate::pdf::object;
+use crate::error::Result;
+use crate::pdf::read::{self, Limits};
 use crate::pki::algorithms::Digest;
 use crate::pki::cert_cache;
 use crate::pki::cms::sha256;
@@ -30,21 +30,14 @@ pub struct Context<'a> {
     pub trust: &'a TrustStore,
     pub crls: &'a RevocationLists,
     pub now: DateTime<Utc>,
+    pub limits: Limits,
 }
 
 pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
-    structure::check_nesting(pdf)?;
-    structure::check_object_streams(pdf, structure::MAX_INFLATED)?;
     let blanked = structure::blank_signature_values(pdf);
-    let doc = object::parse(&blanked.bytes)?;
-    if doc.objects.len() > structure::MAX_OBJECTS {
-        return Err(Error::PdfMalformed(format!(
-            "more than {} objects",
-            structure::MAX_OBJECTS
-        )));
-    }
+    let read::Parsed { doc, warnings, .. } = read::parse(&blanked.bytes, &ctx.limits)?;
     let revisions = structure::revision_ends(pdf);
-    let dss = Dss::load(&doc);
+    let dss = Dss::load(&doc, ctx.limits.max_inflated_bytes);
     let mdp = doc_mdp(&doc);
     let mut fields = signature_fields(&doc);
     let orphans = orphan_signatures(&doc, &fields);
@@ -86,6 +79,7 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         },
         signatures,
         indication,
+        warnings,
     })
 }
 
@@ -227,7 +221,9 @@ struct Dss {
 }
 
 impl Dss {
-    fn load(doc: &Document) -> Dss {
+    /// Reads each stream once (by object number) and at most `limit` bytes in all (issue 9:
+    /// 2 000 references to one large stream must not inflate it 2 000 times).
+    fn load(doc: &Document, limit: u64) -> Dss {
         let Some(dss) = doc
             .catalog()
             .ok()
@@ -237,31 +233,47 @@ impl Dss {
         else {
             return Dss::default();
         };
-        let streams = |key: &[u8]| -> Vec<Vec<u8>> {
-            dss.get(key)
+        let mut seen = std::collections::HashSet::new();
+        let mut left = limit;
+        let mut streams = |key: &[u8]| -> Vec<Vec<u8>> {
+            let items = dss
+                .get(key)
                 .and_then(|a| doc.dereference(a))
                 .and_then(|(_, a)| a.as_array())
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|i| doc.dereference(i).ok())
-                        .filter_map(|(_, o)| o.as_stream().ok())
-                        .filter_map(|s| match s.dict.get(b"Filter").and_then(Object::as_name) {
-                            // Validation data is small: a bigger stream is not a certificate.
-                            Ok(b"FlateDecode") => structure::inflate(&s.content, 1 << 20),
-                            _ => Some(s.content.clone()),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let mut out = Vec::new();
+            for item in items {
+                let Ok((Some(id), Object::Stream(s))) = doc.dereference(item) else {
+                    continue;
+                };
+                if !seen.insert(id) {
+                    continue;
+                }
+                // Validation data is small: a bigger stream is not a certificate or CRL.
+                let data = match s.dict.get(b"Filter").and_then(Object::as_name) {
+                    Ok(b"FlateDecode") => structure::inflate(&s.content, left.min(1 << 20)),
+                    _ => Some(s.content.clone()),
+                };
+                if let Some(data) = data {
+                    left = left.saturating_sub(data.len() as u64);
+                    out.push(data);
+                }
+                if left == 0 {
+                    break;
+                }
+            }
+            out
         };
+        let certificates = streams(b"Certs");
+        let crls = streams(b"CRLs");
         Dss {
             present: true,
-            certificates: streams(b"Certs")
+            certificates: certificates
                 .iter()
                 .filter_map(|d| cert_cache::parse(d).ok())
                 .collect(),
-            crls: streams(b"CRLs")
+            crls: crls
                 .iter()
                 .filter_map(|d| X509Crl::from_der(d).ok())
                 .collect(),
@@ -587,13 +599,13 @@ impl Validation<'_> {
         if report.coverage.whole_file {
             return Ok(());
         }
-        let signed = object::parse(&self.blanked.bytes[..*end]).map_err(|e| {
+        let signed = read::parse(&self.blanked.bytes[..*end], &self.ctx.limits).map_err(|e| {
             (
                 SubIndication::FormatFailure,
                 format!("the signed revision cannot be read: {e}"),
             )
         })?;
-        report.coverage.later_changes = changes::analyse(&signed, self.doc, self.mdp);
+        report.coverage.later_changes = changes::analyse(&signed.doc, self.doc, self.mdp);
         let disallowed: Vec<&Change> = report
             .coverage
             .later_changes

@@ -36,6 +36,8 @@ pub struct Report {
     /// Worst indication over all signatures; INDETERMINATE when there is none.
     pub indication: Indication,
     pub summary: Explanation,
+    /// What was wrong with the file but could be read anyway (a repaired cross-reference).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,0 +1,256 @@
+//! The one door through which untrusted PDF bytes become a lopdf `Document`, with the limits
+//! that keep a hostile file from exhausting the process inside it. Every path that reads a PDF
+//! it did not write (verification, signing, sealing, certified copies, the lookup page) goes
+//! through `parse`.
+//!
+//! lopdf parses recursively, inflates object and xref streams without a limit and trusts the
+//! cross-reference chain. So before it sees the file, `lex` walks all of it iteratively
+//! (nesting, objects, trailers) and `xref` checks the chain against what the walk found; a
+//! damaged chain is repaired from the walk, as qpdf does, with a warning. lopdf then reads a
+//! copy in which `/Encrypt` and `/ObjStm` are masked, so that decryption (`decrypt`) and object
+//! streams (`objstm`) happen here, within the limits.
+
+mod decrypt;
+mod lex;
+mod objstm;
+mod xref;
+
+use lopdf::{Document, Object};
+
+use crate::error::{Error, Result};
+
+/// Limits on what one document may cost to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Deepest nesting of arrays and dictionaries; real documents stay below 20.
+    pub max_nesting: usize,
+    /// Most indirect objects (found in the file, declared by xref streams, or in total).
+    pub max_objects: usize,
+    /// Most bytes the xref and object streams of one document may inflate to, together.
+    pub max_inflated_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_nesting: 128,
+            max_objects: 500_000,
+            max_inflated_bytes: 64 << 20,
+        }
+    }
+}
+
+/// A document as read, and what was wrong with it but could be read anyway.
+pub struct Parsed {
+    pub doc: Document,
+    pub warnings: Vec<String>,
+    /// Encrypted with an empty user password, and decrypted here.
+    pub encrypted: bool,
+}
+
+/// What is left of the limits while one document is read.
+pub struct Budget {
+    inflated_left: u64,
+    entries_left: u64,
+    limits: Limits,
+}
+
+impl Budget {
+    fn new(limits: &Limits) -> Self {
+        Budget {
+            inflated_left: limits.max_inflated_bytes,
+            entries_left: limits.max_objects as u64,
+            limits: *limits,
+        }
+    }
+
+    /// `data` inflated (as far as it is intact), counted against the budget; `None` when
+    /// nothing could be inflated.
+    fn inflate(&mut self, data: &[u8]) -> Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        // Counted first, so that a bomb costs no memory.
+        let limit = self.inflated_left + 1;
+        let mut counter = flate2::read::ZlibDecoder::new(data).take(limit);
+        let size = std::io::copy(&mut counter, &mut std::io::sink()).unwrap_or(0);
+        let size = size.max(counter.get_ref().total_out());
+        if size > self.inflated_left {
+            return Err(Error::PdfTooComplex(format!(
+                "streams inflate to more than {} MiB",
+                self.limits.max_inflated_bytes >> 20
+            )));
+        }
+        let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let read = flate2::read::ZlibDecoder::new(data)
+            .take(size)
+            .read_to_end(&mut out);
+        self.inflated_left -= out.len() as u64;
+        // A damaged end (a missing checksum) is common; what inflated is kept.
+        Ok((read.is_ok() || !out.is_empty()).then_some(out))
+    }
+
+    /// Counts entries an xref stream declares.
+    fn entries(&mut self, count: u32) -> Result<()> {
+        self.entries_left = self
+            .entries_left
+            .checked_sub(u64::from(count))
+            .ok_or_else(|| {
+                Error::PdfTooComplex(format!(
+                    "xref streams declare more than {} objects",
+                    self.limits.max_objects
+                ))
+            })?;
+        Ok(())
+    }
+}
+
+/// Reads `pdf` within `limits`. Reaching a limit is `PdfTooComplex`; a file that is not a PDF
+/// or cannot be read even by scanning for objects is `NotPdf` or `PdfMalformed`; a file that
+/// needs a password is `PdfEncrypted`.
+pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
+    if !pdf.starts_with(b"%PDF-") {
+        return Err(Error::NotPdf);
+    }
+    let scan = lex::scan(pdf, limits.max_nesting, limits.max_objects)?;
+    let mut budget = Budget::new(limits);
+    let masked = mask(pdf, &scan.masks);
+    let mut warnings = Vec::new();
+    let checked = xref::check(pdf, &scan, &mut budget)?;
+    let read = checked.and_then(|()| load(&masked));
+    let (mut doc, repaired) = match read {
+        Ok(doc) => (doc, false),
+        Err(damage) => {
+            let (bytes, trailer) = xref::repair(&masked, &scan)?;
+            let mut doc = load(&bytes).map_err(|e| {
+                Error::PdfMalformed(format!("{damage}; reading by scanning failed too: {e}"))
+            })?;
+            adopt_trailer(&mut doc, trailer, &scan);
+            warnings.push(format!(
+                "the cross-reference data is damaged ({damage}); the objects were found by \
+                 scanning the file, as qpdf does"
+            ));
+            (doc, true)
+        }
+    };
+    unmask(&mut doc);
+    // Some writers put `/Encrypt null` into an unencrypted file's trailer.
+    let encrypted = !matches!(doc.trailer.get(b"Encrypt"), Err(_) | Ok(Object::Null));
+    if encrypted {
+        decrypt::decrypt(&mut doc)?;
+    }
+    warnings.extend(objstm::expand(&mut doc, repaired, &mut budget)?);
+    if doc.objects.len() > limits.max_objects {
+        return Err(Error::PdfTooComplex(format!(
+            "more than {} objects",
+            limits.max_objects
+        )));
+    }
+    if doc.catalog().is_err() {
+        return Err(Error::PdfMalformed(
+            "the file has no document catalog".into(),
+        ));
+    }
+    Ok(Parsed {
+        doc,
+        warnings,
+        encrypted,
+    })
+}
+
+/// A document kyso may append an update to: read within `limits`, neither encrypted (the
+/// update would have to be encrypted too) nor repaired (its `/Prev` would point at the
+/// damaged cross-reference data).
+pub fn writable(pdf: &[u8], limits: &Limits) -> Result<Document> {
+    let parsed = parse(pdf, limits)?;
+    if parsed.encrypted {
+        return Err(Error::PdfEncrypted);
+    }
+    if let Some(warning) = parsed.warnings.first() {
+        return Err(Error::PdfMalformed(format!(
+            "{warning}; kyso does not add to a damaged file (rewrite it first, e.g. with qpdf)"
+        )));
+    }
+    Ok(parsed.doc)
+}
+
+/// lopdf's reading, with a panic inside it turned into an error.
+fn load(bytes: &[u8]) -> std::result::Result<Document, String> {
+    std::panic::catch_unwind(|| Document::load_mem(bytes))
+        .map_err(|_| "the parser could not read the file".to_owned())?
+        .map_err(|e| e.to_string())
+}
+
+const MASKED: [(&[u8], &[u8]); 2] = [(b"Encrypt", b"Encryp_"), (b"ObjStm", b"ObjSt_")];
+
+/// A copy of `pdf` in which the names at `at` (`/Encrypt`, `/ObjStm`) lose their last letter,
+/// so that lopdf neither decrypts nor expands anything on its own.
+fn mask(pdf: &[u8], at: &[usize]) -> Vec<u8> {
+    let mut bytes = pdf.to_vec();
+    for &at in at {
+        let len = if pdf[at..].starts_with(b"/Encrypt") {
+            b"/Encrypt".len()
+        } else {
+            b"/ObjStm".len()
+        };
+        bytes[at + len - 1] = b'_';
+    }
+    bytes
+}
+
+fn unmask(doc: &mut Document) {
+    let rename = |dict: &mut lopdf::Dictionary| {
+        for (name, masked) in MASKED {
+            if let Some(value) = dict.remove(masked) {
+                dict.set(name, value);
+            }
+            if dict.get(b"Type").and_then(Object::as_name).ok() == Some(masked) {
+                dict.set("Type", Object::Name(name.to_vec()));
+            }
+        }
+    };
+    rename(&mut doc.trailer);
+    for object in doc.objects.values_mut() {
+        if let Object::Stream(stream) = object {
+            rename(&mut stream.dict);
+        }
+    }
+}
+
+/// After a repair: the trailer entries come from the last trailer written (appended as an
+/// object by `xref::repair`, then removed) or, failing a `/Root`, from the last catalog found.
+fn adopt_trailer(doc: &mut Document, trailer: Option<xref::TrailerSource>, scan: &lex::Scan) {
+    let source = trailer.and_then(|t| {
+        if t.appended {
+            doc.reference_table.entries.remove(&t.id.0);
+            match doc.objects.remove(&t.id) {
+                Some(Object::Dictionary(dict)) => Some(dict),
+                _ => None,
+            }
+        } else {
+            match doc.objects.get(&t.id) {
+                Some(Object::Stream(s)) => Some(s.dict.clone()),
+                _ => None,
+            }
+        }
+    });
+    doc.trailer = lopdf::Dictionary::new();
+    if let Some(source) = source {
+        for key in [&b"Root"[..], b"Info", b"ID", b"Encryp_"] {
+            if let Ok(value) = source.get(key) {
+                doc.trailer.set(key, value.clone());
+            }
+        }
+    }
+    if !doc.trailer.has(b"Root") {
+        let catalog = scan
+            .objects
+            .iter()
+            .rfind(|f| f.summary.has_name(b"Type", b"Catalog"));
+        if let Some(found) = catalog {
+            doc.trailer.set("Root", Object::Reference(found.id));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

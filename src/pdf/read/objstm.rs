@@ -1,0 +1,77 @@
+//! Objects stored in object streams (ISO 32000-2 §7.5.7), expanded here rather than by lopdf:
+//! after decryption, within the inflation budget, and with the same nesting check as the file.
+
+use std::collections::BTreeMap;
+
+use lopdf::{Document, Object, ObjectStream, Stream};
+
+use super::{lex, Budget};
+use crate::error::Result;
+
+/// Adds the objects of the document's object streams; returns warnings about streams that
+/// could not be read. Without a usable xref (`repaired`), every object stream is read and
+/// objects written outside them win; else each object comes from the stream its entry names.
+pub fn expand(doc: &mut Document, repaired: bool, budget: &mut Budget) -> Result<Vec<String>> {
+    let mut wanted: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    if repaired {
+        for (id, object) in &doc.objects {
+            if matches!(object, Object::Stream(s) if s.dict.has_type(b"ObjStm")) {
+                wanted.entry(id.0).or_default();
+            }
+        }
+    } else {
+        for (&id, entry) in &doc.reference_table.entries {
+            if let lopdf::xref::XrefEntry::Compressed { container, .. } = *entry {
+                wanted.entry(container).or_default().push(id);
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    for (container, ids) in wanted {
+        let Some(Object::Stream(stream)) = doc.objects.get(&(container, 0)) else {
+            continue;
+        };
+        let Some(data) = content(stream, budget)? else {
+            warnings.push(format!(
+                "object stream {container} 0 R cannot be decoded; its objects are missing"
+            ));
+            continue;
+        };
+        lex::check_nesting(&data, budget.limits.max_nesting)?;
+        let mut dict = stream.dict.clone();
+        dict.remove(b"Filter");
+        dict.remove(b"DecodeParms");
+        let Ok(parsed) = ObjectStream::new(&mut Stream::new(dict, data)) else {
+            warnings.push(format!("object stream {container} 0 R is damaged"));
+            continue;
+        };
+        for (id, object) in parsed.objects {
+            if repaired {
+                doc.objects.entry(id).or_insert(object);
+            } else if ids.contains(&id.0) {
+                doc.objects.insert(id, object);
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+/// The stream's decoded bytes: unfiltered, or Flate (with predictors, as lopdf decodes them)
+/// after its inflated size was counted against the budget.
+fn content(stream: &Stream, budget: &mut Budget) -> Result<Option<Vec<u8>>> {
+    let filters = stream.filters().unwrap_or_default();
+    match filters.as_slice() {
+        [] => Ok(Some(stream.content.clone())),
+        [b"FlateDecode"] => {
+            let Some(inflated) = budget.inflate(&stream.content)? else {
+                return Ok(None);
+            };
+            if stream.dict.has(b"DecodeParms") {
+                Ok(stream.decompressed_content().ok())
+            } else {
+                Ok(Some(inflated))
+            }
+        }
+        _ => Ok(None),
+    }
+}

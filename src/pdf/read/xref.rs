@@ -1,0 +1,295 @@
+//! The cross-reference chain (ISO 32000-2 §7.5.4–7.5.8), read before lopdf reads it: every
+//! section the chain reaches (through `startxref`, `/Prev` and `/XRefStm`, each visited once)
+//! must be where the scan found a table or an xref stream, and every in-use entry must point
+//! at an object the scan found, with its number. Then lopdf only ever parses bytes the scan has
+//! checked; when the chain is damaged the file is repaired from the scan instead (`repair`).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+
+use super::lex::{Found, Lexer, Scan, Summary, Token};
+use super::Budget;
+use crate::error::{Error, Result};
+
+/// Why the chain cannot be used as written.
+pub type Damage = String;
+
+struct Entry {
+    id: u32,
+    generation: u16,
+    offset: u64,
+}
+
+/// Checks the chain; `Ok(Err(why))` when it is damaged, `Err` when a limit is reached.
+pub fn check(
+    pdf: &[u8],
+    scan: &Scan,
+    budget: &mut Budget,
+) -> Result<std::result::Result<(), Damage>> {
+    let Some(start) = startxref(pdf) else {
+        return Ok(Err("no startxref at the end of the file".into()));
+    };
+    let objects: HashMap<usize, &Found> = scan.objects.iter().map(|f| (f.offset, f)).collect();
+    let mut queue = vec![start];
+    let mut visited = HashSet::new();
+    let mut entries = Vec::new();
+    while let Some(offset) = queue.pop() {
+        if !visited.insert(offset) {
+            continue; // a /Prev cycle: each section is read once
+        }
+        let Some(at) = usize::try_from(offset).ok().filter(|&o| o < pdf.len()) else {
+            return Ok(Err(format!(
+                "a cross-reference offset ({offset}) is outside the file"
+            )));
+        };
+        let at = at
+            + pdf[at..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+        let trailer = if scan.xref_tables.contains(&at) {
+            match table(pdf, at, &mut entries) {
+                Some(trailer) => trailer,
+                None => return Ok(Err(format!("the xref table at byte {at} is damaged"))),
+            }
+        } else if let Some(found) = objects
+            .get(&at)
+            .filter(|f| f.summary.has_name(b"Type", b"XRef"))
+        {
+            match stream(pdf, found, budget, &mut entries)? {
+                Some(()) => found.summary.clone(),
+                None => return Ok(Err(format!("the xref stream at byte {at} is damaged"))),
+            }
+        } else {
+            return Ok(Err(format!(
+                "no cross-reference section at byte {at}, where the file says one is"
+            )));
+        };
+        for key in [&b"Prev"[..], b"XRefStm"] {
+            if let Some(next) = trailer.int(key).and_then(|o| u64::try_from(o).ok()) {
+                queue.push(next);
+            }
+        }
+    }
+    let wrong: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            usize::try_from(e.offset)
+                .ok()
+                .filter(|&o| o < pdf.len())
+                // lopdf, like other readers, skips white space before `N G obj`.
+                .map(|o| {
+                    o + pdf[o..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_whitespace())
+                        .count()
+                })
+                .and_then(|o| objects.get(&o))
+                .is_none_or(|f| f.id != (e.id, e.generation))
+        })
+        .collect();
+    Ok(match wrong.first() {
+        Some(e) => Err(format!(
+            "{} cross-reference entr{} where the object is not, e.g. {} {} R at byte {}",
+            wrong.len(),
+            if wrong.len() == 1 {
+                "y points"
+            } else {
+                "ies point"
+            },
+            e.id,
+            e.generation,
+            e.offset
+        )),
+        None => Ok(()),
+    })
+}
+
+/// The offset after the last `startxref` near the end, found as lopdf finds it.
+fn startxref(pdf: &[u8]) -> Option<u64> {
+    let tail = pdf.len().saturating_sub(1024);
+    let at = memchr::memmem::rfind(&pdf[tail..], b"startxref")? + tail + b"startxref".len();
+    let mut lexer = Lexer::new(pdf, at);
+    match lexer.next_token()? {
+        (_, Token::Word(w)) => std::str::from_utf8(w).ok()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Reads a classic table's in-use entries; returns its trailer's summary.
+fn table(pdf: &[u8], at: usize, entries: &mut Vec<Entry>) -> Option<Summary> {
+    let mut lexer = Lexer::new(pdf, at + b"xref".len());
+    loop {
+        let first = word(&mut lexer)?;
+        if first == b"trailer" {
+            return Some(super::lex::dictionary(pdf, lexer.pos));
+        }
+        let start: u32 = std::str::from_utf8(first).ok()?.parse().ok()?;
+        let count: u32 = std::str::from_utf8(word(&mut lexer)?).ok()?.parse().ok()?;
+        for i in 0..count {
+            let offset: u64 = std::str::from_utf8(word(&mut lexer)?).ok()?.parse().ok()?;
+            let generation: u16 = std::str::from_utf8(word(&mut lexer)?).ok()?.parse().ok()?;
+            if word(&mut lexer)? == b"n" {
+                entries.push(Entry {
+                    id: start.checked_add(i)?,
+                    generation,
+                    offset,
+                });
+            }
+        }
+    }
+}
+
+fn word<'a>(lexer: &mut Lexer<'a>) -> Option<&'a [u8]> {
+    match lexer.next_token() {
+        Some((_, Token::Word(w))) => Some(w),
+        _ => None,
+    }
+}
+
+/// Reads an xref stream's in-use entries (§7.5.8.3), inflating it within the budget.
+fn stream(
+    pdf: &[u8],
+    found: &Found,
+    budget: &mut Budget,
+    entries: &mut Vec<Entry>,
+) -> Result<Option<()>> {
+    let s = &found.summary;
+    let Some(range) = found.data.clone() else {
+        return Ok(None);
+    };
+    let filters = s.get(b"Filter").unwrap_or_default();
+    let data = match filters {
+        [] => pdf[range].to_vec(),
+        [super::lex::Value::Name(f)] if f == b"FlateDecode" => match budget.inflate(&pdf[range])? {
+            Some(data) => data,
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let Some(widths) = s.ints(b"W").filter(|w| w.len() == 3) else {
+        return Ok(None);
+    };
+    let Ok(widths) = widths
+        .iter()
+        .map(|&w| usize::try_from(w).ok().filter(|&w| w <= 8).ok_or(()))
+        .collect::<std::result::Result<Vec<usize>, ()>>()
+    else {
+        return Ok(None);
+    };
+    let row = widths.iter().sum::<usize>();
+    if row == 0 {
+        return Ok(None);
+    }
+    let data = match s.int(b"Predictor").unwrap_or(1) {
+        1 => data,
+        p if p >= 10 => {
+            let columns = s.int(b"Columns").unwrap_or(1);
+            if usize::try_from(columns).ok() != Some(row) {
+                return Ok(None);
+            }
+            match lopdf::filters::png::decode_frame(&data, 1, row) {
+                Ok(data) => data,
+                Err(_) => return Ok(None),
+            }
+        }
+        _ => return Ok(None),
+    };
+    let size = s.int(b"Size").unwrap_or(0);
+    let index = s.ints(b"Index").unwrap_or_else(|| vec![0, size]);
+    let mut rows = data.chunks_exact(row);
+    for pair in index.chunks_exact(2) {
+        let (Ok(start), Ok(count)) = (u32::try_from(pair[0]), u32::try_from(pair[1])) else {
+            return Ok(None);
+        };
+        budget.entries(count)?;
+        for i in 0..count {
+            let Some(r) = rows.next() else {
+                return Ok(None);
+            };
+            let (kind, rest) = r.split_at(widths[0]);
+            let (field2, field3) = rest.split_at(widths[1]);
+            let kind = if widths[0] == 0 { 1 } else { be(kind) };
+            if kind == 1 {
+                entries.push(Entry {
+                    id: start.saturating_add(i),
+                    generation: u16::try_from(be(field3)).unwrap_or(u16::MAX),
+                    offset: be(field2),
+                });
+            }
+        }
+    }
+    Ok(Some(()))
+}
+
+fn be(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+/// The object that holds the trailer's entries after a repair.
+pub struct TrailerSource {
+    pub id: (u32, u16),
+    /// A classic trailer appended as an object, to be removed again.
+    pub appended: bool,
+}
+
+/// The file with a new cross-reference section appended that lists every object the scan
+/// found (the last definition of each number wins, as in qpdf's reconstruction), and the
+/// trailer to use. Offsets of the original bytes stay valid. The trailer is the last one
+/// written (a `trailer` dictionary or an xref stream's dictionary), so the caller can copy
+/// `/Root`, `/Info`, `/ID` and `/Encrypt` from it; a classic trailer is appended as an object
+/// numbered `trailer_id` for lopdf to parse.
+pub fn repair(bytes: &[u8], scan: &Scan) -> Result<(Vec<u8>, Option<TrailerSource>)> {
+    let mut latest: HashMap<u32, &Found> = HashMap::new();
+    for found in scan.objects.iter().filter(|f| f.id.0 > 0) {
+        latest.insert(found.id.0, found);
+    }
+    if latest.is_empty() {
+        return Err(Error::PdfMalformed("no objects found in the file".into()));
+    }
+    let mut out = bytes.to_vec();
+    let mut rows: Vec<(u32, u16, usize)> = latest
+        .values()
+        .map(|f| (f.id.0, f.id.1, f.offset))
+        .collect();
+    let last_stream = scan
+        .objects
+        .iter()
+        .rfind(|f| f.summary.has_name(b"Type", b"XRef"));
+    let last_table = scan.trailers.last();
+    let trailer_object = match (last_table, last_stream) {
+        (Some(t), stream) if stream.is_none_or(|s| s.offset < t.start) => {
+            let id = rows
+                .iter()
+                .map(|r| r.0)
+                .max()
+                .unwrap_or(0)
+                .saturating_add(1);
+            rows.push((id, 0, out.len() + 1));
+            let _ = write!(out, "\n{id} 0 obj");
+            out.extend_from_slice(&bytes[t.clone()]);
+            out.extend_from_slice(b"\nendobj\n");
+            Some(TrailerSource {
+                id: (id, 0),
+                appended: true,
+            })
+        }
+        (_, Some(stream)) => Some(TrailerSource {
+            id: stream.id,
+            appended: false,
+        }),
+        _ => None,
+    };
+    rows.sort_unstable();
+    let size = rows.last().map_or(1, |r| r.0 + 1);
+    let xref_at = out.len() + 1;
+    out.extend_from_slice(b"\nxref\n0 1\n0000000000 65535 f\r\n");
+    for (id, generation, offset) in rows {
+        let _ = write!(out, "{id} 1\n{offset:010} {generation:05} n\r\n");
+    }
+    let _ = write!(
+        out,
+        "trailer\n<</Size {size}>>\nstartxref\n{xref_at}\n%%EOF\n"
+    );
+    Ok((out, trailer_object))
+}
