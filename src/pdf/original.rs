@@ -76,7 +76,7 @@ impl<'a> Original<'a> {
 
     /// `dict` with `item` appended to the array under `key` (/Annots, /Fields, /Kids). An
     /// indirect array is rewritten as its own object in `update` and `dict` comes back as it
-    /// was; a missing (or non-array) value becomes `[item]`.
+    /// was; a missing (or non-array, or a reference to a non-array) value becomes `[item]`.
     pub fn append(
         &self,
         update: &mut Update,
@@ -86,7 +86,7 @@ impl<'a> Original<'a> {
     ) -> Result<Vec<u8>> {
         let item = reference(item);
         match self.resolve(dict, key)? {
-            Some((array, Some(array_id))) => {
+            Some((array, Some(array_id))) if array.starts_with(b"[") => {
                 update.put_raw(array_id, syntax::push(&array, &item)?);
                 Ok(dict.to_vec())
             }
