@@ -18,6 +18,8 @@ pub enum Error {
     PdfEncrypted,
     #[error("the PDF is already signed: a certification statement (new page or stamp) would break its signature; certify the unsigned original")]
     PdfAlreadySigned,
+    #[error("the PDF is certified: {0}")]
+    PdfCertified(String),
     #[error("the upload exceeds the limit of {limit} bytes")]
     TooLarge { limit: usize },
     #[error("invalid request: {0}")]
@@ -82,6 +84,7 @@ impl Error {
             Error::PdfMalformed(_) => "pdf_malformed",
             Error::PdfEncrypted => "pdf_encrypted",
             Error::PdfAlreadySigned => "pdf_already_signed",
+            Error::PdfCertified(_) => "pdf_certified",
             Error::TooLarge { .. } => "payload_too_large",
             Error::BadRequest(_) => "bad_request",
             Error::ValidationFailed(_) => "validation_failed",
@@ -125,7 +128,7 @@ impl ResponseError for Error {
             | Error::CertificateMalformed(_)
             | Error::CrlMalformed(_)
             | Error::ScanUnreadable(_) => StatusCode::BAD_REQUEST,
-            Error::ValidationFailed(_) | Error::PdfAlreadySigned => {
+            Error::ValidationFailed(_) | Error::PdfAlreadySigned | Error::PdfCertified(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

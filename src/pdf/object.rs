@@ -16,7 +16,7 @@ pub fn parse(pdf: &[u8]) -> Result<Document> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::NotPdf);
     }
-    let doc = std::panic::catch_unwind(|| Document::load_mem(pdf))
+    let mut doc = std::panic::catch_unwind(|| Document::load_mem(pdf))
         .map_err(|_| Error::PdfMalformed("the parser could not read the file".into()))?
         .map_err(|e| match e {
             lopdf::Error::Decryption(_) | lopdf::Error::UnsupportedSecurityHandler(_) => {
@@ -27,6 +27,7 @@ pub fn parse(pdf: &[u8]) -> Result<Document> {
     if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_some() {
         return Err(Error::PdfEncrypted);
     }
+    crate::pdf::original::prefer_newest_compressed(&mut doc);
     Ok(doc)
 }
 
