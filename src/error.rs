@@ -20,6 +20,8 @@ pub enum Error {
     PdfAlreadySigned,
     #[error("the PDF is too complex to read safely: {0}")]
     PdfTooComplex(String),
+    #[error("the PDF is certified: {0}")]
+    PdfCertified(String),
     #[error("the upload exceeds the limit of {limit} bytes")]
     TooLarge { limit: usize },
     #[error("invalid request: {0}")]
@@ -95,6 +97,7 @@ impl Error {
             Error::PdfEncrypted => "pdf_encrypted",
             Error::PdfAlreadySigned => "pdf_already_signed",
             Error::PdfTooComplex(_) => "pdf_too_complex",
+            Error::PdfCertified(_) => "pdf_certified",
             Error::TooLarge { .. } => "payload_too_large",
             Error::BadRequest(_) => "bad_request",
             Error::ValidationFailed(_) => "validation_failed",
@@ -144,7 +147,7 @@ impl ResponseError for Error {
             | Error::CertificateMalformed(_)
             | Error::CrlMalformed(_)
             | Error::ScanUnreadable(_) => StatusCode::BAD_REQUEST,
-            Error::ValidationFailed(_) | Error::PdfAlreadySigned => {
+            Error::ValidationFailed(_) | Error::PdfAlreadySigned | Error::PdfCertified(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -5,9 +5,9 @@
 use super::{authority, words, IssueRequest, Issued, Issuer, Numbered, Unsigned};
 use crate::clients::Client;
 use crate::error::{Error, Result};
-use crate::pdf::{certify, object};
 use crate::pdf::read::{self, Limits};
 use crate::pdf::render::{scan, statement::Statement};
+use crate::pdf::{certify, object};
 use crate::signing::Placement;
 
 /// The PDF to certify: an uploaded PDF as is, or the uploaded images wrapped into one, each

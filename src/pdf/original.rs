@@ -3,6 +3,7 @@
 //! from the decompressed object stream for a compressed one (ISO 32000-1 §7.5.7).
 
 use lopdf::xref::XrefEntry;
+
 use lopdf::{Document, Object, ObjectId, Stream};
 
 use crate::error::{Error, Result};
@@ -76,7 +77,7 @@ impl<'a> Original<'a> {
 
     /// `dict` with `item` appended to the array under `key` (/Annots, /Fields, /Kids). An
     /// indirect array is rewritten as its own object in `update` and `dict` comes back as it
-    /// was; a missing (or non-array) value becomes `[item]`.
+    /// was; a missing (or non-array, or a reference to a non-array) value becomes `[item]`.
     pub fn append(
         &self,
         update: &mut Update,
@@ -86,7 +87,7 @@ impl<'a> Original<'a> {
     ) -> Result<Vec<u8>> {
         let item = reference(item);
         match self.resolve(dict, key)? {
-            Some((array, Some(array_id))) => {
+            Some((array, Some(array_id))) if array.starts_with(b"[") => {
                 update.put_raw(array_id, syntax::push(&array, &item)?);
                 Ok(dict.to_vec())
             }
@@ -96,6 +97,18 @@ impl<'a> Original<'a> {
             _ => syntax::set(dict, key, &[b"[", item.as_slice(), b"]"].concat()),
         }
     }
+}
+
+/// An object stream's decompressed content (lopdf may have decompressed it already) and where
+/// its objects start (/First).
+fn unpacked(stream: &Stream) -> Option<(Vec<u8>, usize)> {
+    let content = if stream.dict.has(b"Filter") {
+        stream.decompressed_content().ok()?
+    } else {
+        stream.content.clone()
+    };
+    let first = usize::try_from(stream.dict.get(b"First").and_then(Object::as_i64).ok()?).ok()?;
+    Some((content, first))
 }
 
 /// `N G R`.
@@ -117,12 +130,7 @@ fn body_start(pdf: &[u8], offset: usize, id: ObjectId) -> Option<usize> {
 /// The bytes of object `number` in the object stream `stream`, `index` being its place there
 /// if known.
 fn compressed(stream: &Stream, number: u32, index: Option<u16>) -> Option<Vec<u8>> {
-    let content = if stream.dict.has(b"Filter") {
-        stream.decompressed_content().ok()?
-    } else {
-        stream.content.clone()
-    };
-    let first = usize::try_from(stream.dict.get(b"First").and_then(Object::as_i64).ok()?).ok()?;
+    let (content, first) = unpacked(stream)?;
     let start = compressed_start(&content, first, number, index)?;
     let end = syntax::skip_value(&content, start).ok()?;
     content.get(start..end).map(<[u8]>::to_vec)
@@ -136,14 +144,7 @@ fn compressed_start(
     number: u32,
     index: Option<u16>,
 ) -> Option<usize> {
-    let header = content.get(..first)?;
-    let mut pos = 0;
-    let mut pairs = Vec::new();
-    while let Some((n, end)) = syntax::integer(header, pos) {
-        let (offset, end) = syntax::integer(header, end)?;
-        pairs.push((n, offset));
-        pos = end;
-    }
+    let pairs = pairs(content.get(..first)?);
     let offset = index
         .and_then(|i| pairs.get(usize::from(i)))
         .filter(|(n, _)| *n == u64::from(number))
@@ -153,8 +154,22 @@ fn compressed_start(
     Some(syntax::skip_space(content, start))
 }
 
+/// The (object number, offset) pairs of an object stream's header.
+fn pairs(header: &[u8]) -> Vec<(u64, u64)> {
+    let mut pos = 0;
+    let mut pairs = Vec::new();
+    while let Some((n, end)) = syntax::integer(header, pos) {
+        let Some((offset, end)) = syntax::integer(header, end) else {
+            break;
+        };
+        pairs.push((n, offset));
+        pos = end;
+    }
+    pairs
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A file whose page lives in an object stream and whose catalog was redefined by a
@@ -247,7 +262,7 @@ mod tests {
     }
 
     /// A classic-xref file of `(number, generation, body)` objects; object 1 is the catalog.
-    fn classic(objects: &[(u32, u16, &str)]) -> Vec<u8> {
+    pub(crate) fn classic(objects: &[(u32, u16, &str)]) -> Vec<u8> {
         let mut pdf = b"%PDF-1.7\n".to_vec();
         let mut xref = String::from("xref\n0 1\n0000000000 65535 f\r\n");
         for (number, generation, body) in objects {
@@ -328,5 +343,90 @@ mod tests {
             b"<</Type/Page/Parent 2 0 R/Rotate 90>>"
         );
         assert!(original.object((5, 0)).is_err());
+    }
+
+    /// Appends an object stream `container` holding `objects`, then an xref stream that lists
+    /// it and them (type 2), with /Prev `prev`; returns the xref stream's offset.
+    fn append_objstm(
+        pdf: &mut Vec<u8>,
+        container: u32,
+        objects: &[(u32, &str)],
+        prev: Option<usize>,
+    ) -> usize {
+        let mut header = String::new();
+        let mut body = String::new();
+        for (number, text) in objects {
+            header.push_str(&format!("{number} {} ", body.len()));
+            body.push_str(text);
+            body.push(' ');
+        }
+        let stm_at = pdf.len();
+        pdf.extend_from_slice(
+            format!(
+                "{container} 0 obj\n<</Type/ObjStm/N {}/First {}/Length {}>>stream\n{header}{body}\nendstream\nendobj\n",
+                objects.len(),
+                header.len(),
+                header.len() + body.len()
+            )
+            .as_bytes(),
+        );
+        let xref_at = pdf.len();
+        let mut index = format!("{container} 2 ");
+        let mut data = vec![1u8];
+        data.extend_from_slice(&(stm_at as u32).to_be_bytes());
+        data.push(0);
+        data.push(1);
+        data.extend_from_slice(&(xref_at as u32).to_be_bytes());
+        data.push(0);
+        for (i, (number, _)) in objects.iter().enumerate() {
+            index.push_str(&format!("{number} 1 "));
+            data.push(2);
+            data.extend_from_slice(&container.to_be_bytes());
+            data.push(i as u8);
+        }
+        let prev = prev.map(|p| format!("/Prev {p}")).unwrap_or_default();
+        pdf.extend_from_slice(
+            format!(
+                "{} 0 obj\n<</Type/XRef/Size 20/W[1 4 1]/Index[{index}]/Root 1 0 R{prev}/Length {}>>stream\n",
+                container + 1,
+                data.len()
+            )
+            .as_bytes(),
+        );
+        pdf.extend_from_slice(&data);
+        pdf.extend_from_slice(
+            format!("\nendstream\nendobj\nstartxref\n{xref_at}\n%%EOF\n").as_bytes(),
+        );
+        xref_at
+    }
+
+    /// lopdf alone would keep the first object stream's page (container 4) over the newer one
+    /// (container 10), which the newest xref section names; the reader must not.
+    #[test]
+    fn the_newest_object_stream_wins() {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let first = append_objstm(
+            &mut pdf,
+            4,
+            &[
+                (1, "<</Type/Catalog/Pages 2 0 R>>"),
+                (2, "<</Type/Pages/Kids[3 0 R]/Count 1>>"),
+                (3, "<</Type/Page/Parent 2 0 R/Rotate 0>>"),
+            ],
+            None,
+        );
+        append_objstm(
+            &mut pdf,
+            10,
+            &[(3, "<</Type/Page/Parent 2 0 R/Rotate 90>>")],
+            Some(first),
+        );
+        let doc = crate::pdf::read::writable(&pdf, &Default::default()).unwrap();
+        let page = doc.get_dictionary((3, 0)).unwrap();
+        assert_eq!(page.get(b"Rotate").unwrap().as_i64().unwrap(), 90);
+        assert_eq!(
+            Original::new(&pdf, &doc).object((3, 0)).unwrap(),
+            b"<</Type/Page/Parent 2 0 R/Rotate 90>>"
+        );
     }
 }

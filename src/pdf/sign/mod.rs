@@ -13,8 +13,8 @@ pub use appearance::Appearance;
 use crate::error::{Error, Result};
 use crate::pdf::object::{self, text_string};
 use crate::pdf::original::{reference, Original};
-use crate::pdf::syntax;
 use crate::pdf::read::{self, Limits};
+use crate::pdf::syntax;
 use crate::pki::cms::{self, Content, SigningKey};
 use crate::pki::tsa::Timestamper;
 
@@ -43,6 +43,7 @@ pub fn sign(
     limits: &Limits,
 ) -> Result<Vec<u8>> {
     let doc = read::writable(pdf, limits)?;
+    check_certification(&doc, spec.appearance.is_some())?;
     let certs_len: usize = std::iter::once(&key.certificate)
         .chain(&key.chain)
         .map(|c| c.to_der().map(|d| d.len()).unwrap_or(2048))
@@ -209,6 +210,56 @@ pub fn pdf_date(time: &DateTime<FixedOffset>) -> String {
     )
 }
 
+/// Refuses a signature the document's certification does not allow (ISO 32000-1 §12.8.2.2,
+/// Table 254): none at all under DocMDP P=1, and no new visible signature field under P=2
+/// or 3 — pyHanko, like other validators reading "signing" as signing existing fields, then
+/// reports the certification signature as broken. An invisible signature remains possible.
+fn check_certification(doc: &Document, visible: bool) -> Result<()> {
+    let Some(permission) = docmdp(doc) else {
+        return Ok(());
+    };
+    if permission == 1 {
+        return Err(Error::PdfCertified(
+            "its certification signature allows no change (DocMDP P=1), not even a signature"
+                .into(),
+        ));
+    }
+    if visible {
+        return Err(Error::PdfCertified(format!(
+            "a new visible signature would break its certification signature (DocMDP P={permission}); sign invisibly"
+        )));
+    }
+    Ok(())
+}
+
+/// The /P of the certification signature's DocMDP transform (default 2), if the document is
+/// certified: catalog /Perms /DocMDP → signature → /Reference → /TransformParams.
+fn docmdp(doc: &Document) -> Option<i64> {
+    let deref = |o: &Object| doc.dereference(o).ok().map(|(_, o)| o.clone());
+    let perms = deref(doc.catalog().ok()?.get(b"Perms").ok()?)?;
+    let signature = deref(perms.as_dict().ok()?.get(b"DocMDP").ok()?)?;
+    let Ok(references) = signature.as_dict().and_then(|d| d.get(b"Reference")) else {
+        return Some(2);
+    };
+    let references = deref(references)?;
+    let permission = references
+        .as_array()
+        .ok()?
+        .iter()
+        .filter_map(|r| deref(r)?.as_dict().ok().cloned())
+        .filter(|r| r.get(b"TransformMethod").and_then(Object::as_name).ok() == Some(b"DocMDP"))
+        .find_map(|r| {
+            let params = deref(r.get(b"TransformParams").ok()?)?;
+            params
+                .as_dict()
+                .ok()?
+                .get(b"P")
+                .and_then(Object::as_i64)
+                .ok()
+        });
+    Some(permission.unwrap_or(2))
+}
+
 /// `Signature1`, `Signature2`, … — the first name no field of the form uses yet.
 fn unused_field_name(doc: &Document) -> String {
     let mut taken = Vec::new();
@@ -322,4 +373,41 @@ fn edit_form(
         form = syntax::set(&form, b"SigFlags", (flags | 3).to_string().as_bytes())?;
     }
     Ok(form)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::original::tests::classic;
+
+    fn certified(perms: &str) -> Document {
+        let catalog = format!("<</Type/Catalog/Pages 2 0 R{perms}>>");
+        let pdf = classic(&[
+            (1, 0, &catalog),
+            (2, 0, "<</Type/Pages/Kids[3 0 R]/Count 1>>"),
+            (3, 0, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 595.3 841.9]>>"),
+            (
+                4,
+                0,
+                "<</Type/Sig/Reference[<</Type/SigRef/TransformMethod/DocMDP/TransformParams 5 0 R>>]>>",
+            ),
+            (5, 0, "<</Type/TransformParams/P 1/V/1.2>>"),
+            (6, 0, "<</Type/Sig>>"),
+        ]);
+        crate::pdf::read::writable(&pdf, &Default::default()).unwrap()
+    }
+
+    #[test]
+    fn certification_limits_what_may_be_signed() {
+        let code =
+            |doc: &Document, visible| check_certification(doc, visible).map_err(|e| e.code());
+        let none = certified("");
+        assert_eq!(code(&none, true), Ok(()));
+        let p1 = certified("/Perms<</DocMDP 4 0 R>>");
+        assert_eq!(code(&p1, false), Err("pdf_certified"));
+        // No /Reference: the default permission, P=2.
+        let p2 = certified("/Perms<</DocMDP 6 0 R>>");
+        assert_eq!(code(&p2, true), Err("pdf_certified"));
+        assert_eq!(code(&p2, false), Ok(()));
+    }
 }
