@@ -47,6 +47,8 @@ pub struct Parsed {
     pub warnings: Vec<String>,
     /// Encrypted with an empty user password, and decrypted here.
     pub encrypted: bool,
+    /// The cross-reference data was damaged and the objects were found by scanning.
+    pub repaired: bool,
 }
 
 /// What is left of the limits while one document is read.
@@ -115,16 +117,26 @@ pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
     let mut budget = Budget::new(limits);
     let masked = mask(pdf, &scan.masks);
     let mut warnings = Vec::new();
-    let checked = xref::check(pdf, &scan, &mut budget)?;
-    let read = checked.and_then(|()| load(&masked));
+    let chain = xref::check(pdf, &scan, &mut budget)?;
+    let read = match &chain.damage {
+        None => load(&masked),
+        Some(damage) => Err(damage.clone()),
+    };
     let (mut doc, repaired) = match read {
         Ok(doc) => (doc, false),
         Err(damage) => {
-            let (bytes, trailer) = xref::repair(&masked, &scan)?;
+            let (bytes, trailer) = xref::repair(&masked, &scan, &chain)?;
             let mut doc = load(&bytes).map_err(|e| {
                 Error::PdfMalformed(format!("{damage}; reading by scanning failed too: {e}"))
             })?;
             adopt_trailer(&mut doc, trailer, &scan);
+            for (id, container) in chain.compressed() {
+                let entry = lopdf::xref::XrefEntry::Compressed {
+                    container,
+                    index: 0,
+                };
+                doc.reference_table.insert(id, entry);
+            }
             warnings.push(format!(
                 "the cross-reference data is damaged ({damage}); the objects were found by \
                  scanning the file, as qpdf does"
@@ -154,6 +166,7 @@ pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
         doc,
         warnings,
         encrypted,
+        repaired,
     })
 }
 

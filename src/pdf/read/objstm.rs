@@ -1,33 +1,37 @@
 //! Objects stored in object streams (ISO 32000-2 §7.5.7), expanded here rather than by lopdf:
 //! after decryption, within the inflation budget, and with the same nesting check as the file.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
+use lopdf::xref::XrefEntry;
 use lopdf::{Document, Object, ObjectStream, Stream};
 
 use super::{lex, Budget};
 use crate::error::Result;
 
 /// Adds the objects of the document's object streams; returns warnings about streams that
-/// could not be read. Without a usable xref (`repaired`), every object stream is read and
-/// objects written outside them win; else each object comes from the stream its entry names.
+/// could not be read. Each object comes from the stream its xref entry names; after a repair
+/// (`repaired`) every object stream is read, and objects without such an entry are taken
+/// from them unless written outside them.
 pub fn expand(doc: &mut Document, repaired: bool, budget: &mut Budget) -> Result<Vec<String>> {
-    let mut wanted: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    let mut wanted: BTreeSet<u32> = doc
+        .reference_table
+        .entries
+        .values()
+        .filter_map(|entry| match *entry {
+            XrefEntry::Compressed { container, .. } => Some(container),
+            _ => None,
+        })
+        .collect();
     if repaired {
         for (id, object) in &doc.objects {
             if matches!(object, Object::Stream(s) if s.dict.has_type(b"ObjStm")) {
-                wanted.entry(id.0).or_default();
-            }
-        }
-    } else {
-        for (&id, entry) in &doc.reference_table.entries {
-            if let lopdf::xref::XrefEntry::Compressed { container, .. } = *entry {
-                wanted.entry(container).or_default().push(id);
+                wanted.insert(id.0);
             }
         }
     }
     let mut warnings = Vec::new();
-    for (container, ids) in wanted {
+    for container in wanted {
         let Some(Object::Stream(stream)) = doc.objects.get(&(container, 0)) else {
             continue;
         };
@@ -46,10 +50,14 @@ pub fn expand(doc: &mut Document, repaired: bool, budget: &mut Budget) -> Result
             continue;
         };
         for (id, object) in parsed.objects {
-            if repaired {
-                doc.objects.entry(id).or_insert(object);
-            } else if ids.contains(&id.0) {
+            let placed = matches!(
+                doc.reference_table.get(id.0),
+                Some(XrefEntry::Compressed { container: c, .. }) if *c == container
+            );
+            if placed {
                 doc.objects.insert(id, object);
+            } else if repaired {
+                doc.objects.entry(id).or_insert(object);
             }
         }
     }

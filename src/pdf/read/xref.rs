@@ -14,82 +14,71 @@ use crate::error::{Error, Result};
 /// Why the chain cannot be used as written.
 pub type Damage = String;
 
-struct Entry {
+pub struct Entry {
     id: u32,
     generation: u16,
     offset: u64,
+    /// In an object stream (then `offset` is unused).
+    compressed: bool,
 }
 
-/// Checks the chain; `Ok(Err(why))` when it is damaged, `Err` when a limit is reached.
-pub fn check(
-    pdf: &[u8],
-    scan: &Scan,
-    budget: &mut Budget,
-) -> Result<std::result::Result<(), Damage>> {
-    let Some(start) = startxref(pdf) else {
-        return Ok(Err("no startxref at the end of the file".into()));
+/// The entries the chain yields, newest section first, and what is wrong with it.
+pub struct Chain {
+    entries: Vec<Entry>,
+    pub damage: Option<Damage>,
+}
+
+impl Chain {
+    /// (object number, container) of the objects the chain places in object streams.
+    pub fn compressed(&self) -> Vec<(u32, u32)> {
+        let mut decided = HashSet::new();
+        self.entries
+            .iter()
+            .filter(|e| decided.insert(e.id) && e.compressed)
+            .filter_map(|e| Some((e.id, u32::try_from(e.offset).ok()?)))
+            .collect()
+    }
+}
+
+/// Reads the chain; its `damage` says why it cannot be used as written (a section missing or
+/// unreadable, or an entry pointing where its object is not); `Err` when a limit is reached.
+pub fn check(pdf: &[u8], scan: &Scan, budget: &mut Budget) -> Result<Chain> {
+    let mut chain = Chain {
+        entries: Vec::new(),
+        damage: None,
     };
     let objects: HashMap<usize, &Found> = scan.objects.iter().map(|f| (f.offset, f)).collect();
+    let Some(start) = startxref(pdf) else {
+        chain.damage = Some("no startxref at the end of the file".into());
+        return Ok(chain);
+    };
     let mut queue = vec![start];
     let mut visited = HashSet::new();
-    let mut entries = Vec::new();
     while let Some(offset) = queue.pop() {
         if !visited.insert(offset) {
             continue; // a /Prev cycle: each section is read once
         }
-        let Some(at) = usize::try_from(offset).ok().filter(|&o| o < pdf.len()) else {
-            return Ok(Err(format!(
-                "a cross-reference offset ({offset}) is outside the file"
-            )));
-        };
-        let at = at
-            + pdf[at..]
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count();
-        let trailer = if scan.xref_tables.contains(&at) {
-            match table(pdf, at, &mut entries) {
-                Some(trailer) => trailer,
-                None => return Ok(Err(format!("the xref table at byte {at} is damaged"))),
+        match section(pdf, offset, scan, &objects, budget, &mut chain.entries)? {
+            Ok(trailer) => {
+                for key in [&b"Prev"[..], b"XRefStm"] {
+                    if let Some(next) = trailer.int(key).and_then(|o| u64::try_from(o).ok()) {
+                        queue.push(next);
+                    }
+                }
             }
-        } else if let Some(found) = objects
-            .get(&at)
-            .filter(|f| f.summary.has_name(b"Type", b"XRef"))
-        {
-            match stream(pdf, found, budget, &mut entries)? {
-                Some(()) => found.summary.clone(),
-                None => return Ok(Err(format!("the xref stream at byte {at} is damaged"))),
-            }
-        } else {
-            return Ok(Err(format!(
-                "no cross-reference section at byte {at}, where the file says one is"
-            )));
-        };
-        for key in [&b"Prev"[..], b"XRefStm"] {
-            if let Some(next) = trailer.int(key).and_then(|o| u64::try_from(o).ok()) {
-                queue.push(next);
+            Err(damage) => {
+                chain.damage = Some(damage);
+                return Ok(chain);
             }
         }
     }
-    let wrong: Vec<&Entry> = entries
+    let wrong: Vec<&Entry> = chain
+        .entries
         .iter()
-        .filter(|e| {
-            usize::try_from(e.offset)
-                .ok()
-                .filter(|&o| o < pdf.len())
-                // lopdf, like other readers, skips white space before `N G obj`.
-                .map(|o| {
-                    o + pdf[o..]
-                        .iter()
-                        .take_while(|b| b.is_ascii_whitespace())
-                        .count()
-                })
-                .and_then(|o| objects.get(&o))
-                .is_none_or(|f| f.id != (e.id, e.generation))
-        })
+        .filter(|e| !e.compressed && located(pdf, &objects, e).is_none())
         .collect();
-    Ok(match wrong.first() {
-        Some(e) => Err(format!(
+    if let Some(e) = wrong.first() {
+        chain.damage = Some(format!(
             "{} cross-reference entr{} where the object is not, e.g. {} {} R at byte {}",
             wrong.len(),
             if wrong.len() == 1 {
@@ -100,9 +89,60 @@ pub fn check(
             e.id,
             e.generation,
             e.offset
-        )),
-        None => Ok(()),
-    })
+        ));
+    }
+    Ok(chain)
+}
+
+/// Reads the section at `offset`; returns its trailer (or xref stream dictionary).
+fn section(
+    pdf: &[u8],
+    offset: u64,
+    scan: &Scan,
+    objects: &HashMap<usize, &Found>,
+    budget: &mut Budget,
+    entries: &mut Vec<Entry>,
+) -> Result<std::result::Result<Summary, Damage>> {
+    let Some(at) = usize::try_from(offset).ok().filter(|&o| o < pdf.len()) else {
+        return Ok(Err(format!(
+            "a cross-reference offset ({offset}) is outside the file"
+        )));
+    };
+    let at = at
+        + pdf[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    if scan.xref_tables.contains(&at) {
+        return Ok(table(pdf, at, entries)
+            .ok_or_else(|| format!("the xref table at byte {at} is damaged")));
+    }
+    match objects
+        .get(&at)
+        .filter(|f| f.summary.has_name(b"Type", b"XRef"))
+    {
+        Some(found) => Ok(stream(pdf, found, budget, entries)?
+            .map(|()| found.summary.clone())
+            .ok_or_else(|| format!("the xref stream at byte {at} is damaged"))),
+        None => Ok(Err(format!(
+            "no cross-reference section at byte {at}, where the file says one is"
+        ))),
+    }
+}
+
+/// Where an in-use entry's object starts, when the entry points at it (lopdf, like other
+/// readers, skips white space before `N G obj`).
+fn located(pdf: &[u8], objects: &HashMap<usize, &Found>, e: &Entry) -> Option<usize> {
+    let at = usize::try_from(e.offset).ok().filter(|&o| o < pdf.len())?;
+    let at = at
+        + pdf[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    objects
+        .get(&at)
+        .is_some_and(|f| f.id == (e.id, e.generation))
+        .then_some(at)
 }
 
 /// The offset after the last `startxref` near the end, found as lopdf finds it.
@@ -134,6 +174,7 @@ fn table(pdf: &[u8], at: usize, entries: &mut Vec<Entry>) -> Option<Summary> {
                     id: start.checked_add(i)?,
                     generation,
                     offset,
+                    compressed: false,
                 });
             }
         }
@@ -210,11 +251,16 @@ fn stream(
             let (kind, rest) = r.split_at(widths[0]);
             let (field2, field3) = rest.split_at(widths[1]);
             let kind = if widths[0] == 0 { 1 } else { be(kind) };
-            if kind == 1 {
+            if kind == 1 || kind == 2 {
                 entries.push(Entry {
                     id: start.saturating_add(i),
-                    generation: u16::try_from(be(field3)).unwrap_or(u16::MAX),
+                    generation: if kind == 1 {
+                        u16::try_from(be(field3)).unwrap_or(u16::MAX)
+                    } else {
+                        0
+                    },
                     offset: be(field2),
+                    compressed: kind == 2,
                 });
             }
         }
@@ -239,19 +285,36 @@ pub struct TrailerSource {
 /// written (a `trailer` dictionary or an xref stream's dictionary), so the caller can copy
 /// `/Root`, `/Info`, `/ID` and `/Encrypt` from it; a classic trailer is appended as an object
 /// numbered `trailer_id` for lopdf to parse.
-pub fn repair(bytes: &[u8], scan: &Scan) -> Result<(Vec<u8>, Option<TrailerSource>)> {
-    let mut latest: HashMap<u32, &Found> = HashMap::new();
+pub fn repair(
+    bytes: &[u8],
+    scan: &Scan,
+    chain: &Chain,
+) -> Result<(Vec<u8>, Option<TrailerSource>)> {
+    let mut latest: HashMap<u32, (u16, usize)> = HashMap::new();
     for found in scan.objects.iter().filter(|f| f.id.0 > 0) {
-        latest.insert(found.id.0, found);
+        latest.insert(found.id.0, (found.id.1, found.offset));
     }
     if latest.is_empty() {
         return Err(Error::PdfMalformed("no objects found in the file".into()));
     }
+    // Where the readable part of the chain points at the right object it wins, so that the
+    // file reads as a viewer following its xref reads it; objects in object streams come from
+    // their streams.
+    let objects: HashMap<usize, &Found> = scan.objects.iter().map(|f| (f.offset, f)).collect();
+    let mut decided = HashSet::new();
+    for e in chain.entries.iter().filter(|e| decided.insert(e.id)) {
+        if e.compressed {
+            latest.remove(&e.id);
+        } else if let Some(at) = located(bytes, &objects, e) {
+            latest.insert(e.id, (e.generation, at));
+        }
+    }
     let mut out = bytes.to_vec();
     let mut rows: Vec<(u32, u16, usize)> = latest
-        .values()
-        .map(|f| (f.id.0, f.id.1, f.offset))
+        .iter()
+        .map(|(&id, &(generation, offset))| (id, generation, offset))
         .collect();
+
     let last_stream = scan
         .objects
         .iter()

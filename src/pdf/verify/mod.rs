@@ -35,7 +35,12 @@ pub struct Context<'a> {
 
 pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     let blanked = structure::blank_signature_values(pdf);
-    let read::Parsed { doc, warnings, .. } = read::parse(&blanked.bytes, &ctx.limits)?;
+    let read::Parsed {
+        doc,
+        warnings,
+        repaired,
+        ..
+    } = read::parse(&blanked.bytes, &ctx.limits)?;
     let revisions = structure::revision_ends(pdf);
     let dss = Dss::load(&doc, ctx.limits.max_inflated_bytes);
     let mdp = doc_mdp(&doc);
@@ -53,6 +58,7 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
                 revisions: &revisions,
                 dss: &dss,
                 mdp,
+                repaired,
             }
             .run(field, *id, sig)
         })
@@ -331,6 +337,8 @@ struct Validation<'a> {
     revisions: &'a [usize],
     dss: &'a Dss,
     mdp: Option<DocMdp>,
+    /// The file's cross-reference data had to be repaired.
+    repaired: bool,
 }
 
 impl Validation<'_> {
@@ -606,6 +614,16 @@ impl Validation<'_> {
             )
         })?;
         report.coverage.later_changes = changes::analyse(&signed.doc, self.doc, self.mdp);
+        if self.repaired && !signed.repaired {
+            // Damage added by an update (an entry pointing at another object) makes readers
+            // disagree on what the document is: the incremental saving attacks' trick.
+            report.coverage.later_changes.push(Change {
+                object: "xref".into(),
+                what: "cross-reference data damaged after signing".into(),
+                allowed: false,
+                rule: "an update must not make readers disagree on the signed objects",
+            });
+        }
         let disallowed: Vec<&Change> = report
             .coverage
             .later_changes
