@@ -574,6 +574,9 @@ impl Validation<'_> {
         }
         .map_err(|e| (SigCryptoFailure, e))?;
         report.checks.signature = Some(sig_ok);
+        // Without signed attributes the signature value is over the document bytes itself:
+        // verifying it is the digest check (RFC 5652 §5.4).
+        report.checks.digest.get_or_insert(sig_ok);
         if !sig_ok {
             return Err((
                 SigCryptoFailure,

@@ -393,3 +393,187 @@ fn describe(object: &Object) -> String {
         _ => "dictionary".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use lopdf::{dictionary, Stream};
+
+    use super::*;
+
+    /// A one-page document with a form whose fields are `fields`.
+    fn document(fields: Vec<Object>) -> Document {
+        let mut doc = Document::with_version("1.7");
+        let pages = doc.new_object_id();
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "MediaBox" => vec![0.into(), 0.into(), 100.into(), 100.into()],
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(
+                dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+            ),
+        );
+        let form = doc.add_object(dictionary! { "Fields" => fields });
+        let catalog = doc
+            .add_object(dictionary! { "Type" => "Catalog", "Pages" => pages, "AcroForm" => form });
+        doc.trailer.set("Root", catalog);
+        doc
+    }
+
+    #[test]
+    fn a_field_that_is_its_own_kid_twice_is_read_once() {
+        let mut doc = document(vec![]);
+        let id = doc.new_object_id();
+        doc.objects.insert(
+            id,
+            Object::Dictionary(dictionary! { "T" => Object::string_literal("loop"), "FT" => "Tx", "Kids" => vec![id.into(), id.into()] }),
+        );
+        let form = doc
+            .catalog()
+            .unwrap()
+            .get(b"AcroForm")
+            .unwrap()
+            .as_reference()
+            .unwrap();
+        doc.get_dictionary_mut(form)
+            .unwrap()
+            .set("Fields", vec![id.into(), id.into()]);
+        let mut later = doc.clone();
+        later
+            .get_dictionary_mut(id)
+            .unwrap()
+            .set("V", Object::string_literal("x"));
+        let analysis = analyse(&[&doc, &later], 0, &Policy::default());
+        assert_eq!(analysis.level, ModificationLevel::FormFilling);
+    }
+
+    #[test]
+    fn a_binary_tree_of_fields_costs_one_visit_per_object() {
+        // 60 levels, each node's two kids being the same two nodes: 2^60 paths, 120 objects.
+        let mut doc = document(vec![]);
+        let mut level: Vec<Object> = Vec::new();
+        for depth in 0..60 {
+            let pair: Vec<Object> = (0..2)
+                .map(|i| {
+                    let mut field = dictionary! { "T" => Object::string_literal(format!("f{depth}{i}")), "FT" => "Tx" };
+                    if !level.is_empty() {
+                        field.set("Kids", level.clone());
+                    }
+                    doc.add_object(field).into()
+                })
+                .collect();
+            level = pair;
+        }
+        let form = doc
+            .catalog()
+            .unwrap()
+            .get(b"AcroForm")
+            .unwrap()
+            .as_reference()
+            .unwrap();
+        doc.get_dictionary_mut(form).unwrap().set("Fields", level);
+        let started = std::time::Instant::now();
+        let analysis = analyse(&[&doc, &doc.clone()], 0, &Policy::default());
+        assert!(analysis.changes.is_empty());
+        assert!(started.elapsed().as_secs() < 5);
+    }
+
+    /// pyHanko's "sneaky" case: the appearance stream of the field being signed is rewritten
+    /// in place, but the catalog shows the same stream elsewhere.
+    fn sneaky(shared: bool) -> Analysis {
+        let mut doc = document(vec![]);
+        let stream = doc.add_object(Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Form" },
+            b"0 g".to_vec(),
+        ));
+        let field = doc.add_object(dictionary! {
+            "T" => Object::string_literal("Sig2"), "FT" => "Sig", "Subtype" => "Widget",
+            "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()], "AP" => dictionary! { "N" => stream },
+        });
+        let form = doc
+            .catalog()
+            .unwrap()
+            .get(b"AcroForm")
+            .unwrap()
+            .as_reference()
+            .unwrap();
+        doc.get_dictionary_mut(form)
+            .unwrap()
+            .set("Fields", vec![field.into()]);
+        if shared {
+            doc.catalog_mut().unwrap().set("FooBar", stream);
+        }
+        let mut later = doc.clone();
+        later.objects.insert(
+            stream,
+            Object::Stream(Stream::new(
+                dictionary! { "Type" => "XObject", "Subtype" => "Form" },
+                b"1 g".to_vec(),
+            )),
+        );
+        let sig = later.add_object(dictionary! { "Type" => "Sig" });
+        later.get_dictionary_mut(field).unwrap().set("V", sig);
+        analyse(&[&doc, &later], 0, &Policy::default())
+    }
+
+    #[test]
+    fn an_appearance_rewritten_in_place_is_allowed_only_when_nothing_else_shows_it() {
+        let honest = sneaky(false);
+        assert_eq!(honest.level, ModificationLevel::FormFilling);
+        assert!(honest.changes.iter().all(|c| c.allowed));
+        let sneaky = sneaky(true);
+        assert_eq!(sneaky.level, ModificationLevel::Other);
+        assert!(sneaky
+            .changes
+            .iter()
+            .any(|c| !c.allowed && c.rule == text::ALSO_USED));
+    }
+
+    #[test]
+    fn signing_is_beyond_docmdp_p1_and_a_lock_protects_its_fields() {
+        let no_changes = Policy {
+            doc_mdp: Some(DocMdp::NoChanges),
+            ..Policy::default()
+        };
+        let mut doc = document(vec![]);
+        let field =
+            doc.add_object(dictionary! { "T" => Object::string_literal("name"), "FT" => "Tx" });
+        let form = doc
+            .catalog()
+            .unwrap()
+            .get(b"AcroForm")
+            .unwrap()
+            .as_reference()
+            .unwrap();
+        doc.get_dictionary_mut(form)
+            .unwrap()
+            .set("Fields", vec![field.into()]);
+        let mut later = doc.clone();
+        later
+            .get_dictionary_mut(field)
+            .unwrap()
+            .set("V", Object::string_literal("Nguyễn Văn A"));
+        let filled = analyse(&[&doc, &later], 0, &no_changes);
+        assert!(filled
+            .changes
+            .iter()
+            .any(|c| !c.allowed && c.rule == text::DOCMDP));
+        let locked = Policy {
+            lock: FieldLock::Include(vec!["name".into()]),
+            ..Policy::default()
+        };
+        let filled = analyse(&[&doc, &later], 0, &locked);
+        assert!(filled
+            .changes
+            .iter()
+            .any(|c| !c.allowed && c.rule == text::LOCKED));
+        let other = Policy {
+            lock: FieldLock::Include(vec!["other".into()]),
+            ..Policy::default()
+        };
+        assert!(analyse(&[&doc, &later], 0, &other)
+            .changes
+            .iter()
+            .all(|c| c.allowed));
+    }
+}
