@@ -46,16 +46,7 @@ fn classify(report: &Value) -> (&'static str, String) {
 }
 
 async fn verdict(app: &TestApp, pdf: &[u8]) -> (&'static str, String) {
-    let response = app
-        .http
-        .post(format!("{}/api/v1/verify", app.address))
-        .header("Content-Type", "application/pdf")
-        .body(pdf.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = app.verify_response(pdf).await;
     if status != 200 {
         return ("unreadable", format!("{status}: {body}"));
     }

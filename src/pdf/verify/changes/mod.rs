@@ -420,6 +420,12 @@ mod tests {
         doc
     }
 
+    fn set_fields(doc: &mut Document, fields: Vec<Object>) {
+        let form = doc.catalog().unwrap().get(b"AcroForm").unwrap();
+        let form = form.as_reference().unwrap();
+        doc.get_dictionary_mut(form).unwrap().set("Fields", fields);
+    }
+
     #[test]
     fn a_field_that_is_its_own_kid_twice_is_read_once() {
         let mut doc = document(vec![]);
@@ -428,16 +434,7 @@ mod tests {
             id,
             Object::Dictionary(dictionary! { "T" => Object::string_literal("loop"), "FT" => "Tx", "Kids" => vec![id.into(), id.into()] }),
         );
-        let form = doc
-            .catalog()
-            .unwrap()
-            .get(b"AcroForm")
-            .unwrap()
-            .as_reference()
-            .unwrap();
-        doc.get_dictionary_mut(form)
-            .unwrap()
-            .set("Fields", vec![id.into(), id.into()]);
+        set_fields(&mut doc, vec![id.into(), id.into()]);
         let mut later = doc.clone();
         later
             .get_dictionary_mut(id)
@@ -464,14 +461,7 @@ mod tests {
                 .collect();
             level = pair;
         }
-        let form = doc
-            .catalog()
-            .unwrap()
-            .get(b"AcroForm")
-            .unwrap()
-            .as_reference()
-            .unwrap();
-        doc.get_dictionary_mut(form).unwrap().set("Fields", level);
+        set_fields(&mut doc, level);
         let started = std::time::Instant::now();
         let analysis = analyse(&[&doc, &doc.clone()], 0, &Policy::default());
         assert!(analysis.changes.is_empty());
@@ -490,16 +480,7 @@ mod tests {
             "T" => Object::string_literal("Sig2"), "FT" => "Sig", "Subtype" => "Widget",
             "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()], "AP" => dictionary! { "N" => stream },
         });
-        let form = doc
-            .catalog()
-            .unwrap()
-            .get(b"AcroForm")
-            .unwrap()
-            .as_reference()
-            .unwrap();
-        doc.get_dictionary_mut(form)
-            .unwrap()
-            .set("Fields", vec![field.into()]);
+        set_fields(&mut doc, vec![field.into()]);
         if shared {
             doc.catalog_mut().unwrap().set("FooBar", stream);
         }
@@ -538,16 +519,7 @@ mod tests {
         let mut doc = document(vec![]);
         let field =
             doc.add_object(dictionary! { "T" => Object::string_literal("name"), "FT" => "Tx" });
-        let form = doc
-            .catalog()
-            .unwrap()
-            .get(b"AcroForm")
-            .unwrap()
-            .as_reference()
-            .unwrap();
-        doc.get_dictionary_mut(form)
-            .unwrap()
-            .set("Fields", vec![field.into()]);
+        set_fields(&mut doc, vec![field.into()]);
         let mut later = doc.clone();
         later
             .get_dictionary_mut(field)
