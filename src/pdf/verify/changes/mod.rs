@@ -10,6 +10,7 @@
 mod form;
 mod graph;
 mod rules;
+mod tagged;
 mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -218,6 +219,7 @@ impl Revision<'_> {
         rules::dss(self, &mut v);
         let widgets = form::form(self, &mut v);
         form::pages(self, &mut v, &widgets);
+        tagged::structure_tree(self, &mut v, &widgets);
         let reachable = graph::reachable(self.new);
 
         let mut out = Vec::new();

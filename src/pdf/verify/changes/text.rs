@@ -68,6 +68,10 @@ pub const ANNOTATION: Rule = rule(
     "Chú thích (ghi chú, đánh dấu, liên kết) được thêm, sửa hoặc xóa",
     "annotation (comment, markup, link) added, changed or removed",
 );
+pub const TAGGED: Rule = rule(
+    "Cây cấu trúc (tài liệu có thẻ) ghi nhận ô chữ ký mới",
+    "structure tree (tagged PDF) records the new signature widget",
+);
 pub const ORPHAN: Rule = rule(
     "Đối tượng mới không được dùng ở đâu trong tài liệu",
     "new object that nothing in the document uses",

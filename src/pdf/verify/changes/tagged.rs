@@ -1,0 +1,89 @@
+//! The structure tree of a tagged PDF (ISO 32000-2 §14.7): a signer that adds a widget also
+//! tags it — a new structure element with an object reference to the widget, appended to an
+//! existing element's kids and registered in the parent tree. Only that is allowed, and only
+//! in a revision that adds signature widgets; it changes no rendered content.
+
+use std::collections::BTreeMap;
+
+use lopdf::{Object, ObjectId};
+
+use super::graph::{self, Usage};
+use super::rules::catalog_dict;
+use super::{approval, text, Revision, Verdicts};
+use crate::pdf::verify::report::ModificationLevel::FormFilling;
+
+/// What tagging a new widget changes in the structure tree root.
+const ROOT_KEYS: &[&[u8]] = &[b"K", b"ParentTree", b"ParentTreeNextKey"];
+
+pub fn structure_tree(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, String>) {
+    if new_widgets.is_empty() {
+        return;
+    }
+    let (Some(old_cat), Some(new_cat)) = (catalog_dict(r, true), catalog_dict(r, false)) else {
+        return;
+    };
+    let (Ok(Object::Reference(root)), Ok(Object::Reference(new_root))) = (
+        old_cat.get(b"StructTreeRoot"),
+        new_cat.get(b"StructTreeRoot"),
+    ) else {
+        return;
+    };
+    let (Some(od), Some(nd)) = (
+        r.old.objects.get(root).and_then(graph::dict),
+        r.new.objects.get(new_root).and_then(graph::dict),
+    ) else {
+        return;
+    };
+    if root != new_root || !graph::dicts_equal_except(od, nd, ROOT_KEYS) {
+        return;
+    }
+    v.approve(r.old, *root, approval(FormFilling, text::TAGGED, None));
+    if let Ok(tree) = nd.get(b"ParentTree") {
+        let via = Usage::at(Some(*root), "/ParentTree");
+        if r.approve_key_ref(
+            v,
+            od.get(b"ParentTree").ok(),
+            Some(tree),
+            via,
+            FormFilling,
+            text::TAGGED,
+        ) {
+            if let Some(tree) = graph::resolve(r.new, tree) {
+                r.approve_new(v, tree, FormFilling, text::TAGGED);
+            }
+        }
+    }
+    // Existing elements whose kids only grew with new elements.
+    for (id, new) in &r.new.objects {
+        let Some(old) = r.old.objects.get(id) else {
+            continue;
+        };
+        let (Some(o), Some(n)) = (graph::dict(old), graph::dict(new)) else {
+            continue;
+        };
+        let element = id == root || graph::type_name(old) == Some(b"StructElem");
+        let may_change: &[&[u8]] = if id == root { ROOT_KEYS } else { &[b"K"] };
+        if !element || graph::same(old, new) || !graph::dicts_equal_except(o, n, may_change) {
+            continue;
+        }
+        let kids = |d: &lopdf::Dictionary| -> Vec<Object> {
+            match d.get(b"K") {
+                Ok(Object::Array(items)) => items.clone(),
+                Ok(single) => vec![single.clone()],
+                Err(_) => Vec::new(),
+            }
+        };
+        let (before, after) = (kids(o), kids(n));
+        let grew = after.len() >= before.len() && after[..before.len()] == before[..];
+        let added_new = after[before.len().min(after.len())..].iter().all(|k| {
+            k.as_reference()
+                .is_ok_and(|k| !r.old.objects.contains_key(&k))
+        });
+        if grew && added_new {
+            v.approve(r.old, *id, approval(FormFilling, text::TAGGED, None));
+            for kid in &after[before.len()..] {
+                r.approve_new(v, kid, FormFilling, text::TAGGED);
+            }
+        }
+    }
+}
