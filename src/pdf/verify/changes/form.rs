@@ -155,18 +155,14 @@ pub fn form(r: &Revision, v: &mut Verdicts) -> BTreeMap<ObjectId, String> {
     );
     if let Ok(dr) = new_form.get(b"DR") {
         let via = Usage::at(holder, &format!("{prefix}/DR"));
-        if r.approve_key_ref(
+        r.approve_value(
             v,
             of.get(b"DR").ok(),
-            Some(dr),
+            dr,
             via,
             FormFilling,
             text::FORM_RESOURCES,
-        ) {
-            if let Some(dr) = graph::resolve(r.new, dr) {
-                r.approve_new(v, dr, FormFilling, text::FORM_RESOURCES);
-            }
-        }
+        );
     }
 
     let old_fields = list_fields(r.old, old_form);

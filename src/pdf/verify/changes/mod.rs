@@ -363,6 +363,24 @@ impl Revision<'_> {
         true
     }
 
+    /// `approve_key_ref`, then everything new the value holds (a dictionary or array that
+    /// may be direct, or an old object rewritten in place).
+    fn approve_value(
+        &self,
+        v: &mut Verdicts,
+        old_value: Option<&Object>,
+        new_value: &Object,
+        via: Usage,
+        level: ModificationLevel,
+        rule: Rule,
+    ) {
+        if self.approve_key_ref(v, old_value, Some(new_value), via, level, rule) {
+            if let Some(value) = graph::resolve(self.new, new_value) {
+                self.approve_new(v, value, level, rule);
+            }
+        }
+    }
+
     /// Approves everything `value` brought along that did not exist when signed.
     fn approve_new(&self, v: &mut Verdicts, value: &Object, level: ModificationLevel, rule: Rule) {
         for id in graph::new_dependencies(self.old, self.new, value) {

@@ -224,16 +224,13 @@ fn streams_arrays(
             continue;
         }
         let path = format!("{prefix}/{}", String::from_utf8_lossy(key));
-        let approved = r.approve_key_ref(
+        r.approve_value(
             v,
             old.get(key).ok(),
-            Some(value),
+            value,
             Usage::at(holder, &path),
             LtaUpdates,
             text::DSS,
         );
-        if let Some(array) = graph::resolve(r.new, value).filter(|_| approved) {
-            r.approve_new(v, array, LtaUpdates, text::DSS);
-        }
     }
 }

@@ -40,18 +40,14 @@ pub fn structure_tree(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<Obj
     v.approve(r.old, *root, approval(FormFilling, text::TAGGED, None));
     if let Ok(tree) = nd.get(b"ParentTree") {
         let via = Usage::at(Some(*root), "/ParentTree");
-        if r.approve_key_ref(
+        r.approve_value(
             v,
             od.get(b"ParentTree").ok(),
-            Some(tree),
+            tree,
             via,
             FormFilling,
             text::TAGGED,
-        ) {
-            if let Some(tree) = graph::resolve(r.new, tree) {
-                r.approve_new(v, tree, FormFilling, text::TAGGED);
-            }
-        }
+        );
     }
     // Existing elements whose kids only grew with new elements.
     for (id, new) in &r.new.objects {
