@@ -300,7 +300,7 @@ impl Dss {
 }
 
 /// Most revisions a change analysis reads (each is parsed once).
-const MAX_REVISIONS: usize = 500;
+const MAX_REVISIONS: usize = 100;
 
 /// The document as of each revision, parsed once and shared by all signatures.
 struct History<'a> {
@@ -940,6 +940,28 @@ pub fn parse_pdf_date(text: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_listed_twice_and_as_its_own_kid_holds_its_signature_once() {
+        use lopdf::dictionary;
+        let mut doc = Document::with_version("1.7");
+        let sig = doc.add_object(dictionary! { "Type" => "Sig", "ByteRange" => vec![0.into()] });
+        let field = doc.new_object_id();
+        doc.objects.insert(
+            field,
+            Object::Dictionary(dictionary! {
+                "T" => Object::string_literal("Sig1"), "FT" => "Sig", "V" => sig,
+                "Kids" => vec![field.into(), field.into()],
+            }),
+        );
+        let form = doc.add_object(dictionary! { "Fields" => vec![field.into(), field.into()] });
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "AcroForm" => form });
+        doc.trailer.set("Root", catalog);
+        let found = signature_fields(&doc);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name, "Sig1");
+        assert!(orphan_signatures(&doc, &found).is_empty());
+    }
 
     #[test]
     fn pdf_dates_parse_with_offsets() {
