@@ -216,9 +216,12 @@ fn new_field(
     } else {
         v.finding(Some(f.id), text::CLOBBER);
     }
+    // What an invisible field brings along cannot be seen: it stays at the field's level
+    // (pyHanko puts appearances at `form_filling` always, which would make a document
+    // timestamp with an empty appearance break a P=1 certification).
     for key in [&b"AP"[..], b"Lock", b"SV", b"Kids"] {
         if let Ok(value) = field.get(key) {
-            r.approve_new(v, value, FormFilling, text::NEW_SIGNATURE_FIELD);
+            r.approve_new(v, value, level, text::NEW_SIGNATURE_FIELD);
         }
     }
     for &w in &f.widgets {
@@ -242,7 +245,7 @@ fn new_field(
             .and_then(graph::dict)
             .and_then(|d| d.get(b"AP").ok())
         {
-            r.approve_new(v, ap, FormFilling, text::NEW_SIGNATURE_FIELD);
+            r.approve_new(v, ap, level, text::NEW_SIGNATURE_FIELD);
         }
     }
     if let Ok(value) = field.get(b"V") {
