@@ -2,7 +2,9 @@
 //! `POST /api/v1/verify` must reach the outcome their tests assert on every row of
 //! `manifest.tsv`. Trust is not part of it (the suites use their own test CAs).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use reqwest::multipart::{Form, Part};
 
 use serde_json::Value;
 
@@ -53,12 +55,10 @@ async fn verdict(app: &TestApp, pdf: &[u8]) -> (&'static str, String) {
     classify(&body)
 }
 
-#[tokio::test]
-async fn verdicts_agree_with_the_peers_test_suites() {
-    // `../shared/corpus` beside the checkout (a git worktree sits one level deeper).
+/// `../shared/corpus` beside the checkout (a git worktree sits one level deeper).
+fn corpus() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root
-        .ancestors()
+    root.ancestors()
         .skip(1)
         .map(|a| a.join("shared/corpus"))
         .find(|d| d.join("manifest.tsv").is_file())
@@ -67,7 +67,12 @@ async fn verdicts_agree_with_the_peers_test_suites() {
                 "the peers' corpus is required at {}/../shared/corpus (manifest.tsv and the PDFs)",
                 root.display()
             )
-        });
+        })
+}
+
+#[tokio::test]
+async fn verdicts_agree_with_the_peers_test_suites() {
+    let dir = corpus();
     let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
     let app = spawn_app().await;
     let mut rows = 0;
@@ -93,4 +98,39 @@ async fn verdicts_agree_with_the_peers_test_suites() {
         disagreements.len(),
         disagreements.join("\n")
     );
+}
+
+/// The change table on `/verify` speaks Vietnamese first, English second: an honest
+/// appearance update is allowed, pyHanko's "sneaky" one (the stream is also used elsewhere)
+/// is not.
+#[tokio::test]
+async fn the_verify_page_explains_each_change_in_vietnamese_then_english() {
+    let app = spawn_app().await;
+    let page = |name: &str| {
+        let pdf = std::fs::read(corpus().join("pyhanko").join(name)).unwrap();
+        app.http
+            .post(format!("{}/verify", app.address))
+            .multipart(Form::new().part("file", Part::bytes(pdf).file_name(name.to_owned())))
+            .send()
+    };
+    let honest = page("form-update-override-appearance-stream.pdf")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let vi = "Hình hiển thị của trường vừa điền hoặc vừa ký được cập nhật";
+    let en = "appearance of a field just filled or signed updated";
+    assert!(honest.contains(vi) && honest.contains(en), "{honest}");
+    assert!(honest.find(vi) < honest.find(en));
+    assert!(honest.contains("Mức thay đổi sau khi ký"), "{honest}");
+    let sneaky = page("form-update-override-appearance-stream-sneaky.pdf")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let vi = "<strong>không được phép</strong>: Đối tượng bị ghi đè còn được dùng ở chỗ khác trong bản đã ký";
+    assert!(sneaky.contains(vi), "{sneaky}");
+    assert!(sneaky.contains("an overwritten object is also used elsewhere"));
 }

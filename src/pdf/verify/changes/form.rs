@@ -516,15 +516,13 @@ fn signature_value(r: &Revision, v: &mut Verdicts, name: &str, value: &Object, s
 /// list new signature widgets (`lta_updates`) and add, change or remove other annotations
 /// (`annotations`, ISO 32000-2 Table 257 P=3).
 pub fn pages(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, String>) {
-    let root = |doc: &Document, cat: Option<&Dictionary>| {
-        let _ = doc;
+    let root = |cat: Option<&Dictionary>| {
         cat.and_then(|c| c.get(b"Pages").ok())
             .and_then(|p| p.as_reference().ok())
     };
-    let (Some(old_root), Some(new_root)) = (
-        root(r.old, catalog_dict(r, true)),
-        root(r.new, catalog_dict(r, false)),
-    ) else {
+    let (Some(old_root), Some(new_root)) =
+        (root(catalog_dict(r, true)), root(catalog_dict(r, false)))
+    else {
         return;
     };
     let mut seen = BTreeSet::new();
@@ -608,6 +606,7 @@ fn page(
                 r.approve_new(v, object, Annotations, text::ANNOTATION);
             }
         } else if new_widgets.contains_key(&a) {
+            // A new signature's widget: approved with its field.
         } else if is_widget(r.new, &a) {
             v.finding(Some(a), text::WIDGET_UNKNOWN);
         } else if old_object.is_some() {
