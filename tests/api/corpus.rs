@@ -103,33 +103,30 @@ async fn verdicts_agree_with_the_peers_test_suites() {
 /// The change table on `/verify` speaks Vietnamese first, English second: an honest
 /// appearance update is allowed, pyHanko's "sneaky" one (the stream is also used elsewhere)
 /// is not.
+/// The `/verify` page for a corpus file.
+async fn verify_page(app: &TestApp, name: &str) -> String {
+    let pdf = std::fs::read(corpus().join("pyhanko").join(name)).unwrap();
+    let form = Form::new().part("file", Part::bytes(pdf).file_name(name.to_owned()));
+    let response = app
+        .http
+        .post(format!("{}/verify", app.address))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    response.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_verify_page_explains_each_change_in_vietnamese_then_english() {
     let app = spawn_app().await;
-    let page = |name: &str| {
-        let pdf = std::fs::read(corpus().join("pyhanko").join(name)).unwrap();
-        app.http
-            .post(format!("{}/verify", app.address))
-            .multipart(Form::new().part("file", Part::bytes(pdf).file_name(name.to_owned())))
-            .send()
-    };
-    let honest = page("form-update-override-appearance-stream.pdf")
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let honest = verify_page(&app, "form-update-override-appearance-stream.pdf").await;
     let vi = "Hình hiển thị của trường vừa điền hoặc vừa ký được cập nhật";
     let en = "appearance of a field just filled or signed updated";
     assert!(honest.contains(vi) && honest.contains(en), "{honest}");
     assert!(honest.find(vi) < honest.find(en));
     assert!(honest.contains("Mức thay đổi sau khi ký"), "{honest}");
-    let sneaky = page("form-update-override-appearance-stream-sneaky.pdf")
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sneaky = verify_page(&app, "form-update-override-appearance-stream-sneaky.pdf").await;
     let vi = "<strong>không được phép</strong>: Đối tượng bị ghi đè còn được dùng ở chỗ khác trong bản đã ký";
     assert!(sneaky.contains(vi), "{sneaky}");
     assert!(sneaky.contains("an overwritten object is also used elsewhere"));
