@@ -445,14 +445,10 @@ fn appearance(r: &Revision, v: &mut Verdicts, old_id: ObjectId, new_id: ObjectId
     let Some(new_ap) = graph::resolve_dict(r.new, new_raw) else {
         return;
     };
+    // An indirect appearance dictionary also used elsewhere: replacing it, or any stream it
+    // names, would change the other place too.
     if let Some(Object::Reference(shared)) = old_raw {
-        let replaced = old_raw != Some(new_raw)
-            || r.old
-                .objects
-                .get(shared)
-                .map(|o| r.new.objects.get(shared).is_some_and(|n| graph::same(o, n)))
-                == Some(false);
-        if replaced && r.usages.get(shared).is_some_and(|u| u.len() > 1) {
+        if r.usages.get(shared).is_some_and(|u| u.len() > 1) {
             v.finding(Some(*shared), text::SHARED_APPEARANCE);
             return;
         }
