@@ -201,7 +201,6 @@ fn new_field(
     let mark = |a: Approval| Approval {
         field: Some(name.to_owned()),
         when_locked: !shown,
-        when_certified: !shown,
         ..a
     };
     let Some(field) = r.new.objects.get(&f.id).and_then(graph::dict) else {
@@ -613,12 +612,19 @@ fn page(
             r.approve_new(v, object, Annotations, text::ANNOTATION);
         }
     }
+    // The tab order of annotations (/Tabs, ISO 32000-2 Table 31) is an annotation matter;
+    // /S, the structure order, is what a reader uses anyway in a tagged document, so adding
+    // it changes nothing (iText likewise).
+    let (old_tabs, new_tabs) = (graph::name(od, b"Tabs"), graph::name(nd, b"Tabs"));
+    if old_tabs != new_tabs && !(old_tabs.is_none() && new_tabs == Some(b"S")) {
+        level = level.max(Annotations);
+    }
     let rule = if level == LtaUpdates {
         text::PAGE_WIDGET
     } else {
         text::ANNOTATION
     };
-    if !graph::dicts_equal_except(od, nd, &[b"Annots"]) {
+    if !graph::dicts_equal_except(od, nd, &[b"Annots", b"Tabs"]) {
         return;
     }
     // Pages are referenced from many places (outlines, links, widgets): cleared at once,

@@ -135,8 +135,6 @@ struct Approval {
     field: Option<String>,
     /// Still fine when that field is locked (only flags changed, or an invisible timestamp).
     when_locked: bool,
-    /// Still fine after a certification signature (pyHanko: no new visible signature fields).
-    when_certified: bool,
 }
 
 /// Approvals and suspicious findings collected by the rules for one revision.
@@ -157,7 +155,6 @@ impl Verdicts {
                 e.blanket |= a.blanket;
                 e.cleared.extend(a.cleared);
                 e.when_locked &= a.when_locked;
-                e.when_certified &= a.when_certified;
                 e.field = e.field.take().or(a.field);
                 // An overwritten object needs every approval; a new one the mildest.
                 let stronger = if existed {
@@ -187,7 +184,6 @@ fn approval(level: ModificationLevel, rule: Rule, via: Option<Usage>) -> Approva
         cleared: via.into_iter().collect(),
         field: None,
         when_locked: true,
-        when_certified: true,
     }
 }
 
@@ -249,8 +245,6 @@ impl Revision<'_> {
                         .is_some_and(|f| !a.when_locked && policy.lock.locks(f));
                     if locked {
                         (ModificationLevel::Other, text::LOCKED, false)
-                    } else if policy.doc_mdp.is_some() && !a.when_certified {
-                        (ModificationLevel::Other, text::CERTIFIED_NEW_FIELD, false)
                     } else {
                         (a.level, a.rule, true)
                     }

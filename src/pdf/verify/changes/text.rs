@@ -135,7 +135,3 @@ pub const DOCMDP: Rule = rule(
     "Thay đổi vượt quá mức chữ ký chứng nhận (DocMDP) cho phép",
     "change beyond what the certification (DocMDP) permits",
 );
-pub const CERTIFIED_NEW_FIELD: Rule = rule(
-    "Thêm trường chữ ký hiển thị sau chữ ký chứng nhận",
-    "visible signature field added after a certification signature",
-);
