@@ -510,7 +510,9 @@ fn signature_value(r: &Revision, v: &mut Verdicts, name: &str, value: &Object, s
 /// Walks the old and new page trees side by side: the tree must not change; a page may only
 /// list new signature widgets (`lta_updates`) and add, change or remove other annotations
 /// (`annotations`, ISO 32000-2 Table 257 P=3).
-pub fn pages(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, String>) {
+/// Returns whether annotations other than widgets were added (the structure tree may then
+/// tag them).
+pub fn pages(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, String>) -> bool {
     let root = |cat: Option<&Dictionary>| {
         cat.and_then(|c| c.get(b"Pages").ok())
             .and_then(|p| p.as_reference().ok())
@@ -518,8 +520,9 @@ pub fn pages(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, St
     let (Some(old_root), Some(new_root)) =
         (root(catalog_dict(r, true)), root(catalog_dict(r, false)))
     else {
-        return;
+        return false;
     };
+    let mut annotated = false;
     let mut seen = BTreeSet::new();
     let mut queue = vec![(old_root, new_root)];
     while let Some((old_id, new_id)) = queue.pop() {
@@ -547,8 +550,9 @@ pub fn pages(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, St
             }
             continue;
         }
-        page(r, v, new_id, od, nd, new_widgets);
+        annotated |= page(r, v, new_id, od, nd, new_widgets);
     }
+    annotated
 }
 
 fn page(
@@ -558,14 +562,15 @@ fn page(
     od: &Dictionary,
     nd: &Dictionary,
     new_widgets: &BTreeMap<ObjectId, String>,
-) {
+) -> bool {
     let (Some(old_annots), Some(new_annots)) = (
         graph::ref_array(r.old, od.get(b"Annots").ok()),
         graph::ref_array(r.new, nd.get(b"Annots").ok()),
     ) else {
         v.finding(Some(id), text::PAGE_CHANGED);
-        return;
+        return false;
     };
+    let mut annotated = false;
     let is_widget = |doc: &Document, a: &ObjectId| {
         doc.objects
             .get(a)
@@ -608,6 +613,7 @@ fn page(
             v.finding(Some(a), text::CLOBBER);
         } else {
             level = Annotations;
+            annotated = true;
             annotation(v, a);
             r.approve_new(v, object, Annotations, text::ANNOTATION);
         }
@@ -624,8 +630,14 @@ fn page(
     } else {
         text::ANNOTATION
     };
-    if !graph::dicts_equal_except(od, nd, &[b"Annots", b"Tabs"]) {
-        return;
+    // A page that gets its first tagged annotation also gets /StructParents (§14.7.5.4).
+    let may_change: &[&[u8]] = if od.has(b"StructParents") {
+        &[b"Annots", b"Tabs"]
+    } else {
+        &[b"Annots", b"Tabs", b"StructParents"]
+    };
+    if !graph::dicts_equal_except(od, nd, may_change) {
+        return annotated;
     }
     // Pages are referenced from many places (outlines, links, widgets): cleared at once,
     // their other keys being unchanged.
@@ -645,4 +657,5 @@ fn page(
             }
         }
     }
+    annotated
 }

@@ -214,8 +214,13 @@ impl Revision<'_> {
         rules::metadata(self, &mut v);
         rules::dss(self, &mut v);
         let widgets = form::form(self, &mut v);
-        form::pages(self, &mut v, &widgets);
-        tagged::structure_tree(self, &mut v, &widgets);
+        let annotated = form::pages(self, &mut v, &widgets);
+        let tagging = match (annotated, widgets.is_empty()) {
+            (true, _) => Some(ModificationLevel::Annotations),
+            (false, false) => Some(ModificationLevel::FormFilling),
+            (false, true) => None,
+        };
+        tagged::structure_tree(self, &mut v, tagging);
         let reachable = graph::reachable(self.new);
 
         let mut out = Vec::new();

@@ -3,22 +3,20 @@
 //! existing element's kids and registered in the parent tree. Only that is allowed, and only
 //! in a revision that adds signature widgets; it changes no rendered content.
 
-use std::collections::BTreeMap;
-
-use lopdf::{Object, ObjectId};
+use lopdf::Object;
 
 use super::graph::{self, Usage};
 use super::rules::catalog_dict;
 use super::{approval, text, Revision, Verdicts};
-use crate::pdf::verify::report::ModificationLevel::FormFilling;
+use crate::pdf::verify::report::ModificationLevel;
 
 /// What tagging a new widget changes in the structure tree root.
 const ROOT_KEYS: &[&[u8]] = &[b"K", b"ParentTree", b"ParentTreeNextKey"];
 
-pub fn structure_tree(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, String>) {
-    if new_widgets.is_empty() {
-        return;
-    }
+/// `level`: `form_filling` when the revision adds signature widgets, `annotations` when it
+/// adds other annotations; nothing may be tagged otherwise.
+pub fn structure_tree(r: &Revision, v: &mut Verdicts, level: Option<ModificationLevel>) {
+    let Some(level) = level else { return };
     let (Some(old_cat), Some(new_cat)) = (catalog_dict(r, true), catalog_dict(r, false)) else {
         return;
     };
@@ -37,7 +35,7 @@ pub fn structure_tree(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<Obj
     if root != new_root || !graph::dicts_equal_except(od, nd, ROOT_KEYS) {
         return;
     }
-    v.approve(r.old, *root, approval(FormFilling, text::TAGGED, None));
+    v.approve(r.old, *root, approval(level, text::TAGGED, None));
     if let Ok(tree) = nd.get(b"ParentTree") {
         let via = Usage::at(Some(*root), "/ParentTree");
         r.approve_value(
@@ -45,7 +43,7 @@ pub fn structure_tree(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<Obj
             od.get(b"ParentTree").ok(),
             tree,
             via,
-            FormFilling,
+            level,
             text::TAGGED,
         );
     }
@@ -71,14 +69,19 @@ pub fn structure_tree(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<Obj
         };
         let (before, after) = (kids(o), kids(n));
         let grew = after.len() >= before.len() && after[..before.len()] == before[..];
-        let added_new = after[before.len().min(after.len())..].iter().all(|k| {
-            k.as_reference()
-                .is_ok_and(|k| !r.old.objects.contains_key(&k))
-        });
+        // A new element, or a direct object reference to a new annotation.
+        let new =
+            |id: lopdf::Result<lopdf::ObjectId>| id.is_ok_and(|k| !r.old.objects.contains_key(&k));
+        let added_new = after[before.len().min(after.len())..]
+            .iter()
+            .all(|k| match k {
+                Object::Dictionary(objr) => new(objr.get(b"Obj").and_then(Object::as_reference)),
+                other => new(other.as_reference()),
+            });
         if grew && added_new {
-            v.approve(r.old, *id, approval(FormFilling, text::TAGGED, None));
+            v.approve(r.old, *id, approval(level, text::TAGGED, None));
             for kid in &after[before.len()..] {
-                r.approve_new(v, kid, FormFilling, text::TAGGED);
+                r.approve_new(v, kid, level, text::TAGGED);
             }
         }
     }
