@@ -586,10 +586,9 @@ fn page(
         if is_widget(r.old, &a) {
             v.finding(Some(a), text::WIDGET_REMOVED);
         } else {
+            // Removed from the page: whatever is left of it is shown nowhere.
             level = Annotations;
-            if !r.new.objects.contains_key(&a) {
-                annotation(v, a);
-            }
+            annotation(v, a);
         }
     }
     for &a in &new_annots {

@@ -142,6 +142,14 @@ pub fn name<'a>(d: &'a Dictionary, key: &[u8]) -> Option<&'a [u8]> {
     d.get(key).and_then(Object::as_name).ok()
 }
 
+/// An annotation of `doc` (it has /Subtype and /Rect, /Type being optional).
+pub fn is_annotation(doc: &Document, id: ObjectId) -> bool {
+    doc.objects
+        .get(&id)
+        .and_then(dict)
+        .is_some_and(|d| d.has(b"Subtype") && d.has(b"Rect"))
+}
+
 pub fn type_name(object: &Object) -> Option<&[u8]> {
     name(dict(object)?, b"Type")
 }

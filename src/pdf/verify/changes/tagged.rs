@@ -3,7 +3,9 @@
 //! existing element's kids and registered in the parent tree. Only that is allowed, and only
 //! in a revision that adds signature widgets; it changes no rendered content.
 
-use lopdf::Object;
+use std::collections::BTreeSet;
+
+use lopdf::{Object, ObjectId};
 
 use super::graph::{self, Usage};
 use super::rules::catalog_dict;
@@ -47,7 +49,16 @@ pub fn structure_tree(r: &Revision, v: &mut Verdicts, level: Option<Modification
             text::TAGGED,
         );
     }
-    // Existing elements whose kids only grew with new elements.
+    let listed: BTreeSet<ObjectId> = r
+        .new
+        .objects
+        .values()
+        .filter(|o| graph::type_name(o) == Some(b"Page"))
+        .filter_map(graph::dict)
+        .filter_map(|page| graph::ref_array(r.new, page.get(b"Annots").ok()))
+        .flatten()
+        .collect();
+    // Existing elements whose kids only grew with new elements (or lost removed annotations).
     for (id, new) in &r.new.objects {
         let Some(old) = r.old.objects.get(id) else {
             continue;
@@ -67,7 +78,16 @@ pub fn structure_tree(r: &Revision, v: &mut Verdicts, level: Option<Modification
                 Err(_) => Vec::new(),
             }
         };
-        let (before, after) = (kids(o), kids(n));
+        // References to annotations taken off their page go with them.
+        let removed = |k: &Object| match k {
+            Object::Dictionary(objr) => objr
+                .get(b"Obj")
+                .and_then(Object::as_reference)
+                .is_ok_and(|a| !listed.contains(&a) && graph::is_annotation(r.old, a)),
+            _ => false,
+        };
+        let before: Vec<Object> = kids(o).into_iter().filter(|k| !removed(k)).collect();
+        let after = kids(n);
         let grew = after.len() >= before.len() && after[..before.len()] == before[..];
         // A new element, or a direct object reference to a new annotation.
         let new =
