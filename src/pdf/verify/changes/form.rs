@@ -265,7 +265,7 @@ fn signature_field(r: &Revision, v: &mut Verdicts, name: &str, of: &Field, nf: &
     if !was_signed && new.has(b"V") {
         let shown = visible(r.new, &nf.widgets);
         for (old_id, new_id) in parts(of, nf) {
-            if let Some(when_locked) = compare_part(r, v, old_id, new_id) {
+            if let Some(when_locked) = compare_part(r, v, old_id, new_id, false) {
                 approve_part(
                     r,
                     v,
@@ -284,7 +284,7 @@ fn signature_field(r: &Revision, v: &mut Verdicts, name: &str, of: &Field, nf: &
         return;
     }
     for (old_id, new_id) in parts(of, nf) {
-        match compare_part(r, v, old_id, new_id) {
+        match compare_part(r, v, old_id, new_id, false) {
             Some(true) => {
                 approve_part(r, v, new_id, name, true, LtaUpdates, text::FIELD_FLAGS);
             }
@@ -302,18 +302,21 @@ fn signature_field(r: &Revision, v: &mut Verdicts, name: &str, of: &Field, nf: &
 /// A text, choice or button field: its value and appearance may change (`form_filling`).
 fn filled_field(r: &Revision, v: &mut Verdicts, name: &str, of: &Field, nf: &Field) {
     for (old_id, new_id) in parts(of, nf) {
-        let Some(when_locked) = compare_part(r, v, old_id, new_id) else {
+        let dropped = old_id == of.id && widgets_dropped(r, of.id);
+        let Some(when_locked) = compare_part(r, v, old_id, new_id, dropped) else {
             continue;
         };
-        approve_part(
-            r,
-            v,
-            new_id,
-            name,
-            when_locked,
-            FormFilling,
-            text::FIELD_FILLED,
-        );
+        let (level, rule) = match dropped {
+            true => (Annotations, text::ANNOTATION),
+            false => (FormFilling, text::FIELD_FILLED),
+        };
+        approve_part(r, v, new_id, name, when_locked, level, rule);
+        let old_kids = r.old.objects.get(&of.id).and_then(graph::dict);
+        if let Some(Object::Reference(list)) = old_kids.and_then(|d| d.get(b"Kids").ok()) {
+            if dropped && !r.new.objects.contains_key(list) {
+                v.approve(r.old, *list, approval(Annotations, text::ANNOTATION, None));
+            }
+        }
         appearance(r, v, old_id, new_id);
         let value = |doc: &Document, id| {
             doc.objects
@@ -329,6 +332,29 @@ fn filled_field(r: &Revision, v: &mut Verdicts, name: &str, of: &Field, nf: &Fie
             r.approve_new(v, nv, FormFilling, text::FIELD_FILLED);
         }
     }
+}
+
+/// A field's /Kids only lost widgets (kids without /T): its widgets were taken off the
+/// pages, an annotation change (ISO 32000-2 Table 257 P=3; iText likewise).
+fn widgets_dropped(r: &Revision, id: ObjectId) -> bool {
+    let kids = |doc: &Document| {
+        let field = doc.objects.get(&id).and_then(graph::dict);
+        graph::ref_array(doc, field.and_then(|f| f.get(b"Kids").ok())).unwrap_or_default()
+    };
+    let (before, after) = (kids(r.old), kids(r.new));
+    let is_widget = |k: &&ObjectId| {
+        r.old
+            .objects
+            .get(*k)
+            .and_then(graph::dict)
+            .is_some_and(|d| !d.has(b"T"))
+    };
+    before != after
+        && after.iter().all(|k| before.contains(k))
+        && before
+            .iter()
+            .filter(|k| !after.contains(k))
+            .all(|k| is_widget(&k))
 }
 
 /// The field dictionary and its separate widgets, paired old → new (widgets by position).
@@ -351,12 +377,14 @@ fn compare_part(
     v: &mut Verdicts,
     old_id: ObjectId,
     new_id: ObjectId,
+    widgets_dropped: bool,
 ) -> Option<bool> {
     let (old, new) = (r.old.objects.get(&old_id)?, r.new.objects.get(&new_id)?);
     if old_id == new_id && graph::same(old, new) {
         return None;
     }
     let (od, nd) = (graph::dict(old)?, graph::dict(new)?);
+    let dropped: &[&[u8]] = if widgets_dropped { &[b"Kids"] } else { &[] };
     let type_ok = match (graph::name(od, b"Type"), graph::name(nd, b"Type")) {
         (None, Some(t)) => t == b"Annot",
         (o, n) => o == n,
@@ -364,7 +392,7 @@ fn compare_part(
     if old_id != new_id
         || matches!(new, Object::Stream(_))
         || !type_ok
-        || !graph::dicts_equal_except(od, nd, VALUE_KEYS)
+        || !graph::dicts_equal_except(od, nd, &[VALUE_KEYS, dropped].concat())
     {
         v.finding(Some(new_id), text::FIELD_CHANGED);
         return None;
@@ -523,6 +551,15 @@ pub fn pages(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, St
         return false;
     };
     let mut annotated = false;
+    // Widgets of text, choice and button fields may be taken off (not a signature's).
+    let old_form = catalog_dict(r, true)
+        .and_then(|c| c.get(b"AcroForm").ok())
+        .and_then(|f| graph::resolve_dict(r.old, f));
+    let removable: BTreeSet<ObjectId> = list_fields(r.old, old_form)
+        .into_values()
+        .filter(|f| f.kind.as_deref() != Some(b"Sig"))
+        .flat_map(|f| f.widgets)
+        .collect();
     let mut seen = BTreeSet::new();
     let mut queue = vec![(old_root, new_root)];
     while let Some((old_id, new_id)) = queue.pop() {
@@ -550,7 +587,7 @@ pub fn pages(r: &Revision, v: &mut Verdicts, new_widgets: &BTreeMap<ObjectId, St
             }
             continue;
         }
-        annotated |= page(r, v, new_id, od, nd, new_widgets);
+        annotated |= page(r, v, new_id, od, nd, new_widgets, &removable);
     }
     annotated
 }
@@ -562,6 +599,7 @@ fn page(
     od: &Dictionary,
     nd: &Dictionary,
     new_widgets: &BTreeMap<ObjectId, String>,
+    removable: &BTreeSet<ObjectId>,
 ) -> bool {
     let (Some(old_annots), Some(new_annots)) = (
         graph::ref_array(r.old, od.get(b"Annots").ok()),
@@ -583,7 +621,7 @@ fn page(
         v.approve(r.old, a, approval(Annotations, text::ANNOTATION, None));
     };
     for &a in old_annots.iter().filter(|a| !new_annots.contains(a)) {
-        if is_widget(r.old, &a) {
+        if is_widget(r.old, &a) && !removable.contains(&a) {
             v.finding(Some(a), text::WIDGET_REMOVED);
         } else {
             // Removed from the page: whatever is left of it is shown nowhere.
