@@ -189,6 +189,16 @@ fn verdict_card(v: &Verdict) -> Markup {
                             li {
                                 (s.signer.as_ref().and_then(|c| c.common_name.as_deref()).unwrap_or("(không rõ người ký)")) ": "
                                 (s.explanation.vi)
+                                @if !s.coverage.later_changes.is_empty() {
+                                    @let (vi, en) = s.coverage.modification_level.describe();
+                                    details open[s.coverage.later_changes.iter().any(|c| !c.allowed)] {
+                                        summary {
+                                            "Thay đổi sau khi ký: " (vi)
+                                            span.muted lang="en" { " (changes after signing: " (en) ")" }
+                                        }
+                                        (super::verify::changes_table(&s.coverage.later_changes))
+                                    }
+                                }
                             }
                         }
                     }

@@ -6,7 +6,7 @@ use maud::{html, Markup};
 
 use super::layout;
 use crate::pdf::verify::parse_pdf_date;
-use crate::pdf::verify::report::{Indication, Report, SignatureReport};
+use crate::pdf::verify::report::{Change, Indication, Report, SignatureReport};
 use crate::signing::vietnam_time;
 
 /// The upload form, and the report of the last upload when there is one.
@@ -91,6 +91,33 @@ fn report_view(report: &Report) -> Markup {
     }
 }
 
+/// One row per change: where, what, and the rule that judged it (Vietnamese, then English).
+pub fn changes_table(changes: &[Change]) -> Markup {
+    html! {
+        table.changes {
+            tr {
+                th { "Phiên bản" } th { "Đối tượng" } th { "Thay đổi" } th { "Đánh giá" }
+            }
+            @for c in changes {
+                tr data-allowed=(c.allowed) {
+                    td { (c.revision) }
+                    td { code { (c.object) } }
+                    td {
+                        (c.action.vi()) " " code { (c.kind) }
+                        span.muted lang="en" { " (" (c.what) ")" }
+                    }
+                    td {
+                        @if c.allowed { "được phép" } @else { strong { "không được phép" } }
+                        ": " (c.rule.vi)
+                        br;
+                        span.muted lang="en" { (if c.allowed { "allowed" } else { "not allowed" }) ": " (c.rule.en) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn signature_card(sig: &SignatureReport, revisions: usize) -> Markup {
     let signer = sig.signer.as_ref();
     let claimed = sig.claimed_signing_time.as_deref().and_then(parse_pdf_date);
@@ -124,6 +151,11 @@ fn signature_card(sig: &SignatureReport, revisions: usize) -> Markup {
                     }
                 }
                 @if let Some(level) = sig.level { dt { "Chuẩn chữ ký" } dd { "PAdES " (level) } }
+                @if !sig.coverage.whole_file && sig.coverage.revision.is_some() {
+                    @let (vi, en) = sig.coverage.modification_level.describe();
+                    dt { "Mức thay đổi sau khi ký" }
+                    dd { (vi) span.muted lang="en" { " (" (en) ")" } }
+                }
                 dt { "Phạm vi" }
                 dd {
                     @match (sig.coverage.whole_file, sig.coverage.revision) {
@@ -139,17 +171,8 @@ fn signature_card(sig: &SignatureReport, revisions: usize) -> Markup {
             }
             @if !sig.coverage.later_changes.is_empty() {
                 details open[!disallowed.is_empty()] {
-                    summary { "Những thay đổi sau khi ký" }
-                    table {
-                        tr { th { "Đối tượng" } th { "Nội dung" } th { "Đánh giá" } }
-                        @for c in &sig.coverage.later_changes {
-                            tr {
-                                td { code { (c.object) } }
-                                td { (c.what) }
-                                td { @if c.allowed { "được phép" } @else { strong { "không được phép" } } span.muted { " — " (c.rule) } }
-                            }
-                        }
-                    }
+                    summary { "Những thay đổi sau khi ký " span.muted lang="en" { "(changes after signing)" } }
+                    (changes_table(&sig.coverage.later_changes))
                 }
             }
         }

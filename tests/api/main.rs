@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod corpus;
 mod documents;
 mod fixtures;
 mod helpers;

@@ -12,6 +12,13 @@ use crate::validators::{pyhanko_sign, pyhanko_validate};
 
 impl TestApp {
     pub async fn verify(&self, pdf: &[u8]) -> Value {
+        let (status, report) = self.verify_response(pdf).await;
+        assert_eq!(status, 200, "verify answered {status}: {report}");
+        report
+    }
+
+    /// The status and JSON body of `POST /api/v1/verify`, whatever they are.
+    pub async fn verify_response(&self, pdf: &[u8]) -> (u16, Value) {
         let response = self
             .http
             .post(format!("{}/api/v1/verify", self.address))
@@ -20,13 +27,8 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            response.status(),
-            200,
-            "verify answered {}",
-            response.status()
-        );
-        response.json().await.unwrap()
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
     }
 
     async fn kyso_signed(&self, signer: &str, level: &str) -> Vec<u8> {

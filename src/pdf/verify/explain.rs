@@ -21,10 +21,13 @@ pub fn signature(sig: &SignatureReport) -> Explanation {
             format!("Chữ ký của {who} hợp lệ: chứng thư số được tin cậy và tài liệu không bị thay đổi kể từ khi ký."),
             format!("The signature of {who} is valid: the certificate is trusted and the document has not changed since it was signed."),
         ),
-        (Indication::TotalPassed, _) => text(
-            format!("Chữ ký của {who} hợp lệ. Sau khi ký, tài liệu chỉ được bổ sung những nội dung được phép (chữ ký sau, dữ liệu kiểm tra, điền biểu mẫu); nội dung đã ký không bị sửa."),
-            format!("The signature of {who} is valid. After signing, only allowed additions were made (later signatures, validation data, form filling); the signed content is unchanged."),
-        ),
+        (Indication::TotalPassed, _) => {
+            let (vi, en) = sig.coverage.modification_level.describe();
+            text(
+                format!("Chữ ký của {who} hợp lệ. Sau khi ký, tài liệu chỉ có những thay đổi được phép ({vi}); nội dung đã ký không bị sửa."),
+                format!("The signature of {who} is valid. After signing, only allowed changes were made ({en}); the signed content is unchanged."),
+            )
+        }
         (_, Some(FormatFailure)) if sig.coverage.later_changes.iter().any(|c| !c.allowed) => text(
             "KHÔNG HỢP LỆ: tài liệu đã bị sửa nội dung sau khi ký (trang, phông chữ, hình ảnh hoặc chú thích). Không sử dụng bản này; hãy yêu cầu bản gốc từ cơ quan ban hành.",
             "NOT VALID: the document's content was changed after signing (pages, fonts, images or annotations). Do not rely on this copy; ask the issuing authority for the original.",

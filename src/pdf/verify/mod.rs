@@ -9,15 +9,16 @@ mod explain;
 pub mod report;
 mod structure;
 
+use std::cell::{Cell, OnceCell};
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use openssl::x509::{CrlStatus, X509Crl, X509};
 
-use self::changes::DocMdp;
 use self::report::*;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::pdf::read::{self, Limits};
 use crate::pki::algorithms::Digest;
 use crate::pki::cert_cache;
@@ -43,13 +44,19 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     } = read::parse(&blanked.bytes, &ctx.limits)?;
     let revisions = structure::revision_ends(pdf);
     let dss = Dss::load(&doc, ctx.limits.max_inflated_bytes);
-    let mdp = doc_mdp(&doc);
     let mut fields = signature_fields(&doc);
     let orphans = orphan_signatures(&doc, &fields);
-    fields.extend(orphans.iter().cloned());
+    let held = fields.len();
+    fields.extend(orphans);
+    if fields.len() > MAX_SIGNATURES {
+        return Err(Error::PdfMalformed(format!(
+            "more than {MAX_SIGNATURES} signatures: not verified"
+        )));
+    }
+    let history = History::new(&blanked.bytes, &revisions, &doc, &ctx.limits, repaired);
     let mut signatures: Vec<SignatureReport> = fields
         .iter()
-        .map(|(field, id, sig)| {
+        .map(|sig| {
             Validation {
                 pdf,
                 blanked: &blanked,
@@ -57,15 +64,14 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
                 ctx,
                 revisions: &revisions,
                 dss: &dss,
-                mdp,
-                repaired,
+                history: &history,
             }
-            .run(field, *id, sig)
+            .run(sig)
         })
         .collect();
     flag_shared_revisions(&mut signatures);
     mark_archival(&mut signatures);
-    for sig in signatures.iter_mut().skip(fields.len() - orphans.len()) {
+    for sig in signatures.iter_mut().skip(held) {
         sig.problems.push("no form field holds this signature: a viewer may show it, but it is not part of the form".into());
         fail(sig, Indication::TotalFailed, SubIndication::FormatFailure);
     }
@@ -144,8 +150,23 @@ fn fail(sig: &mut SignatureReport, indication: Indication, sub: SubIndication) {
     }
 }
 
-/// (qualified field name, signature dictionary id, signature dictionary), depth-first.
-fn signature_fields(doc: &Document) -> Vec<(String, ObjectId, &Dictionary)> {
+/// Most signatures verified in one file; each costs a change analysis over the revisions.
+const MAX_SIGNATURES: usize = 100;
+/// Most form fields read while looking for signatures (a binary tree of fields stays cheap).
+const MAX_FIELDS: usize = 10_000;
+
+/// A signature dictionary and the field that holds it.
+struct Signed<'a> {
+    /// Fully qualified field name, or `(12 0 R)` for a signature no field holds.
+    name: String,
+    field: Option<&'a Dictionary>,
+    id: ObjectId,
+    dict: &'a Dictionary,
+}
+
+/// The signatures held by the form's fields, depth-first. A field is read once even when
+/// listed twice (or as its own kid); its kids without /T are its widgets.
+fn signature_fields(doc: &Document) -> Vec<Signed<'_>> {
     let mut out = Vec::new();
     let fields = doc
         .catalog()
@@ -154,7 +175,7 @@ fn signature_fields(doc: &Document) -> Vec<(String, ObjectId, &Dictionary)> {
         .and_then(|(_, form)| form.as_dict())
         .and_then(|form| form.get(b"Fields"));
     if let Ok(fields) = fields {
-        walk_fields(doc, fields, "", &mut out, 0);
+        walk_fields(doc, fields, "", None, &mut out, &mut BTreeSet::new(), 0);
     }
     out
 }
@@ -163,17 +184,25 @@ fn walk_fields<'a>(
     doc: &'a Document,
     fields: &'a Object,
     prefix: &str,
-    out: &mut Vec<(String, ObjectId, &'a Dictionary)>,
+    inherited_type: Option<&'a [u8]>,
+    out: &mut Vec<Signed<'a>>,
+    seen: &mut BTreeSet<ObjectId>,
     depth: usize,
 ) {
     let Ok((_, Object::Array(items))) = doc.dereference(fields) else {
         return;
     };
     if depth > 32 {
-        return; // cyclic or absurd form trees
+        return; // absurd form trees
     }
     for item in items {
-        let Ok((_, Object::Dictionary(field))) = doc.dereference(item) else {
+        let Ok(id) = item.as_reference() else {
+            continue;
+        };
+        if seen.len() >= MAX_FIELDS || !seen.insert(id) {
+            continue;
+        }
+        let Ok(field) = doc.get_dictionary(id) else {
             continue;
         };
         let name = match field.get(b"T") {
@@ -187,33 +216,45 @@ fn walk_fields<'a>(
             }
             _ => prefix.to_owned(),
         };
-        if matches!(field.get(b"FT"), Ok(Object::Name(ft)) if ft == b"Sig") {
-            if let Ok(Object::Reference(id)) = field.get(b"V") {
-                if let Ok(sig) = doc.get_dictionary(*id) {
-                    out.push((name.clone(), *id, sig));
+        // /FT and /V are inheritable (ISO 32000-2 §12.7.4.1, Table 226).
+        let kind = field
+            .get(b"FT")
+            .and_then(Object::as_name)
+            .ok()
+            .or(inherited_type);
+        if kind == Some(b"Sig") && field.has(b"T") {
+            if let Ok(Object::Reference(v)) = field.get(b"V") {
+                if let Ok(sig) = doc.get_dictionary(*v) {
+                    out.push(Signed {
+                        name: name.clone(),
+                        field: Some(field),
+                        id: *v,
+                        dict: sig,
+                    });
                 }
             }
         }
         if let Ok(kids) = field.get(b"Kids") {
-            walk_fields(doc, kids, &name, out, depth + 1);
+            walk_fields(doc, kids, &name, kind, out, seen, depth + 1);
         }
     }
 }
 
 /// Signature dictionaries that no field of the form holds (a "sneaky" signature or a field
 /// removed from the form): reported too, so nothing signed goes unmentioned.
-fn orphan_signatures<'a>(
-    doc: &'a Document,
-    fields: &[(String, ObjectId, &'a Dictionary)],
-) -> Vec<(String, ObjectId, &'a Dictionary)> {
+fn orphan_signatures<'a>(doc: &'a Document, fields: &[Signed<'a>]) -> Vec<Signed<'a>> {
     doc.objects
         .iter()
-        .filter(|(id, _)| !fields.iter().any(|(_, f, _)| f == *id))
+        .filter(|(id, _)| !fields.iter().any(|f| f.id == **id))
         .filter_map(|(id, object)| {
             let dict = object.as_dict().ok()?;
             let ty = dict.get(b"Type").and_then(Object::as_name).ok()?;
-            (matches!(ty, b"Sig" | b"DocTimeStamp") && dict.has(b"ByteRange"))
-                .then(|| (format!("({} {} R)", id.0, id.1), *id, dict))
+            (matches!(ty, b"Sig" | b"DocTimeStamp") && dict.has(b"ByteRange")).then(|| Signed {
+                name: format!("({} {} R)", id.0, id.1),
+                field: None,
+                id: *id,
+                dict,
+            })
         })
         .collect()
 }
@@ -287,46 +328,145 @@ impl Dss {
     }
 }
 
-/// The permissions of a certification signature, if the document has one.
-fn doc_mdp(doc: &Document) -> Option<DocMdp> {
-    let sig = doc
+/// Most revisions a change analysis reads (each is parsed once).
+const MAX_REVISIONS: usize = 100;
+/// Most work all change analyses of one file may do, in objects × revisions judged: far above
+/// real files (50 000 objects, 10 signatures: 5 million), it bounds a hostile one.
+const MAX_ANALYSIS_WORK: usize = 50_000_000;
+
+/// The document as of each revision, parsed once and shared by all signatures.
+struct History<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
+    last: &'a Document,
+    limits: &'a Limits,
+    /// The final file's cross-reference data had to be repaired.
+    repaired: bool,
+    parsed: Vec<OnceCell<Option<read::Parsed>>>,
+    work: Cell<usize>,
+}
+
+impl<'a> History<'a> {
+    fn new(
+        bytes: &'a [u8],
+        ends: &'a [usize],
+        last: &'a Document,
+        limits: &'a Limits,
+        repaired: bool,
+    ) -> Self {
+        History {
+            bytes,
+            ends,
+            last,
+            limits,
+            repaired,
+            parsed: ends.iter().map(|_| OnceCell::new()).collect(),
+            work: Cell::new(0),
+        }
+    }
+
+    /// The documents from revision `from` (0-based) to the last one; revisions that cannot
+    /// be read on their own (a `%%EOF` inside a stream) are skipped.
+    fn from(&self, from: usize) -> std::result::Result<Vec<&Document>, String> {
+        let later = self.ends.len().saturating_sub(from);
+        if later > MAX_REVISIONS {
+            return Err(format!("more than {MAX_REVISIONS} revisions after signing"));
+        }
+        let work = self.work.get() + later * self.last.objects.len();
+        if work > MAX_ANALYSIS_WORK {
+            return Err("too many revisions and objects to analyse the changes".into());
+        }
+        self.work.set(work);
+        let mut out = Vec::new();
+        for (i, &end) in self.ends.iter().enumerate().skip(from) {
+            if end >= self.bytes.len() || i + 1 == self.ends.len() {
+                break;
+            }
+            match self.revision(i) {
+                Some(parsed) => out.push(&parsed.doc),
+                None if i == from => return Err("the signed revision cannot be read".into()),
+                None => {}
+            }
+        }
+        out.push(self.last);
+        Ok(out)
+    }
+
+    /// Revision `i` (0-based) read on its own, once.
+    fn revision(&self, i: usize) -> Option<&read::Parsed> {
+        let end = *self.ends.get(i)?;
+        self.parsed
+            .get(i)?
+            .get_or_init(|| read::parse(self.bytes.get(..end)?, self.limits).ok())
+            .as_ref()
+    }
+
+    /// The final file needed a repair that revision `i` did not: damage added after it.
+    fn repaired_since(&self, i: usize) -> bool {
+        self.repaired && self.revision(i).is_some_and(|r| !r.repaired)
+    }
+}
+
+/// What a signature permits after it: its DocMDP (as the certification signature of
+/// /Perms, or its field lock's /P, ISO 32000-2 Table 236) and the fields it locks (its
+/// FieldMDP reference, else its field's /Lock).
+fn policy(doc: &Document, signed: &Signed) -> changes::Policy {
+    fn dict_of<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Dictionary> {
+        doc.dereference(o).ok().and_then(|(_, o)| o.as_dict().ok())
+    }
+    let resolve_dict = |o| dict_of(doc, o);
+    let transform = |method: &[u8]| {
+        signed
+            .dict
+            .get(b"Reference")
+            .ok()
+            .and_then(|r| doc.dereference(r).ok())
+            .and_then(|(_, r)| r.as_array().ok())
+            .into_iter()
+            .flatten()
+            .filter_map(resolve_dict)
+            .find(|r| r.get(b"TransformMethod").and_then(Object::as_name).ok() == Some(method))
+            .map(|r| r.get(b"TransformParams").ok().and_then(resolve_dict))
+    };
+    let certifies = doc
         .catalog()
-        .ok()?
-        .get(b"Perms")
-        .and_then(|p| doc.dereference(p))
-        .ok()?
-        .1
-        .as_dict()
-        .ok()?
-        .get(b"DocMDP")
-        .and_then(|s| doc.dereference(s))
-        .ok()?
-        .1
-        .as_dict()
-        .ok()?;
-    let p = sig
-        .get(b"Reference")
-        .and_then(Object::as_array)
-        .ok()?
-        .iter()
-        .filter_map(|r| doc.dereference(r).ok()?.1.as_dict().ok())
-        .find_map(|r| {
-            r.get(b"TransformParams")
-                .and_then(|t| doc.dereference(t))
-                .ok()?
-                .1
-                .as_dict()
-                .ok()?
-                .get(b"P")
-                .and_then(Object::as_i64)
-                .ok()
-        })
-        .unwrap_or(2);
-    Some(match p {
-        1 => DocMdp::NoChanges,
-        3 => DocMdp::Annotations,
-        _ => DocMdp::FormFilling,
-    })
+        .ok()
+        .and_then(|c| c.get(b"Perms").ok())
+        .and_then(resolve_dict)
+        .and_then(|p| p.get(b"DocMDP").ok())
+        .and_then(|s| s.as_reference().ok())
+        == Some(signed.id);
+    let lock = signed
+        .field
+        .and_then(|f| f.get(b"Lock").ok())
+        .and_then(resolve_dict);
+    let p = |d: Option<&Dictionary>| d.and_then(|d| d.get(b"P").and_then(Object::as_i64).ok());
+    let doc_mdp = match transform(b"DocMDP") {
+        Some(params) => Some(changes::DocMdp::from_p(p(params).unwrap_or(2))),
+        None if certifies => Some(changes::DocMdp::FormFilling),
+        None => p(lock).map(changes::DocMdp::from_p),
+    };
+    let lock_params = transform(b"FieldMDP").flatten().or(lock);
+    let names = |d: &Dictionary| -> Vec<String> {
+        d.get(b"Fields")
+            .ok()
+            .and_then(|f| doc.dereference(f).ok())
+            .and_then(|(_, f)| f.as_array().ok())
+            .into_iter()
+            .flatten()
+            .filter_map(|n| lopdf::decode_text_string(n).ok())
+            .collect()
+    };
+    let lock = match lock_params {
+        None => changes::FieldLock::Nothing,
+        Some(d) => match d.get(b"Action").and_then(Object::as_name).ok() {
+            Some(b"All") => changes::FieldLock::All,
+            Some(b"Include") => changes::FieldLock::Include(names(d)),
+            Some(b"Exclude") => changes::FieldLock::Exclude(names(d)),
+            _ => changes::FieldLock::Nothing,
+        },
+    };
+    changes::Policy { doc_mdp, lock }
 }
 
 struct Validation<'a> {
@@ -336,13 +476,12 @@ struct Validation<'a> {
     ctx: &'a Context<'a>,
     revisions: &'a [usize],
     dss: &'a Dss,
-    mdp: Option<DocMdp>,
-    /// The file's cross-reference data had to be repaired.
-    repaired: bool,
+    history: &'a History<'a>,
 }
 
 impl Validation<'_> {
-    fn run(&self, field: &str, id: ObjectId, sig: &Dictionary) -> SignatureReport {
+    fn run(&self, signed: &Signed) -> SignatureReport {
+        let (field, sig) = (signed.name.as_str(), signed.dict);
         let name = |key: &[u8]| {
             sig.get(key)
                 .and_then(Object::as_name)
@@ -376,7 +515,7 @@ impl Validation<'_> {
             },
             problems: Vec::new(),
         };
-        if let Err((sub, problem)) = self.check(id, sig, &mut report) {
+        if let Err((sub, problem)) = self.check(signed, &mut report) {
             report.problems.push(problem);
             let indication = match sub {
                 SubIndication::FormatFailure
@@ -397,11 +536,11 @@ impl Validation<'_> {
     /// Runs the checks in order; the first failure decides the indication.
     fn check(
         &self,
-        id: ObjectId,
-        sig: &Dictionary,
+        signed: &Signed,
         report: &mut SignatureReport,
     ) -> std::result::Result<(), (SubIndication, String)> {
         use SubIndication::*;
+        let (id, sig) = (signed.id, signed.dict);
         let format = |msg: &str| (FormatFailure, msg.to_owned());
 
         // 1. Structure: the byte ranges, the gap and the revision they close.
@@ -459,7 +598,7 @@ impl Validation<'_> {
                 authority: report.signer.as_ref().map(|s| s.subject.clone()),
                 valid: true,
             });
-            self.check_changes(report)?;
+            self.check_changes(signed, report)?;
             return self
                 .check_chain(report, &ts.tsa, &ts.certificates, Some(ts.time), None)
                 .map(|_| ());
@@ -528,7 +667,7 @@ impl Validation<'_> {
         };
 
         // 4. What happened after signing.
-        self.check_changes(report)?;
+        self.check_changes(signed, report)?;
 
         // 5. Key usage: a signing certificate must allow signatures.
         let usage = report.signer.as_ref().map(|s| &s.key_usage);
@@ -595,34 +734,44 @@ impl Validation<'_> {
 
     fn check_changes(
         &self,
+        signed: &Signed,
         report: &mut SignatureReport,
     ) -> std::result::Result<(), (SubIndication, String)> {
-        let Some(end) = report
-            .coverage
-            .revision
-            .and_then(|r| self.revisions.get(r - 1))
-        else {
+        let Some(revision) = report.coverage.revision else {
             return Ok(());
         };
         if report.coverage.whole_file {
             return Ok(());
         }
-        let signed = read::parse(&self.blanked.bytes[..*end], &self.ctx.limits).map_err(|e| {
-            (
-                SubIndication::FormatFailure,
-                format!("the signed revision cannot be read: {e}"),
-            )
-        })?;
-        report.coverage.later_changes = changes::analyse(&signed.doc, self.doc, self.mdp);
-        if self.repaired && !signed.repaired {
+        let documents = self
+            .history
+            .from(revision - 1)
+            .map_err(|e| (SubIndication::FormatFailure, e))?;
+        let analysis = changes::analyse(&documents, 0, &policy(self.doc, signed));
+        // Revision numbers as the report counts them.
+        report.coverage.later_changes = analysis
+            .changes
+            .into_iter()
+            .map(|c| Change {
+                revision: c.revision + revision - 1,
+                ..c
+            })
+            .collect();
+        report.coverage.modification_level = analysis.level;
+        if self.history.repaired_since(revision - 1) {
             // Damage added by an update (an entry pointing at another object) makes readers
             // disagree on what the document is: the incremental saving attacks' trick.
             report.coverage.later_changes.push(Change {
                 object: "xref".into(),
                 what: "cross-reference data damaged after signing".into(),
+                kind: "xref".into(),
+                action: Action::Finding,
+                revision: self.revisions.len(),
+                level: ModificationLevel::Other,
                 allowed: false,
-                rule: "an update must not make readers disagree on the signed objects",
+                rule: changes::text::XREF_DAMAGED,
             });
+            report.coverage.modification_level = ModificationLevel::Other;
         }
         let disallowed: Vec<&Change> = report
             .coverage
@@ -638,7 +787,7 @@ impl Validation<'_> {
                     disallowed.len(),
                     first.object,
                     first.what,
-                    first.rule
+                    first.rule.en
                 ),
             ));
         }
@@ -826,6 +975,28 @@ pub fn parse_pdf_date(text: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_listed_twice_and_as_its_own_kid_holds_its_signature_once() {
+        use lopdf::dictionary;
+        let mut doc = Document::with_version("1.7");
+        let sig = doc.add_object(dictionary! { "Type" => "Sig", "ByteRange" => vec![0.into()] });
+        let field = doc.new_object_id();
+        doc.objects.insert(
+            field,
+            Object::Dictionary(dictionary! {
+                "T" => Object::string_literal("Sig1"), "FT" => "Sig", "V" => sig,
+                "Kids" => vec![field.into(), field.into()],
+            }),
+        );
+        let form = doc.add_object(dictionary! { "Fields" => vec![field.into(), field.into()] });
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "AcroForm" => form });
+        doc.trailer.set("Root", catalog);
+        let found = signature_fields(&doc);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].name, "Sig1");
+        assert!(orphan_signatures(&doc, &found).is_empty());
+    }
 
     #[test]
     fn pdf_dates_parse_with_offsets() {

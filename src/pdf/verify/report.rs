@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use super::changes::Rule;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Indication {
@@ -114,18 +116,95 @@ pub struct Coverage {
     /// 1-based revision the signature closes.
     pub revision: Option<usize>,
     pub whole_file: bool,
+    /// The highest level of the changes made after signing, as pyHanko reports it.
+    pub modification_level: ModificationLevel,
     pub later_changes: Vec<Change>,
+}
+
+/// How far the changes after a signature go (pyHanko's `ModificationLevel`): each level
+/// includes the ones before it; `other` is what no rule explains.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModificationLevel {
+    /// Nothing changed.
+    #[default]
+    #[serde(rename = "none")]
+    Unchanged,
+    /// Validation data, document timestamps, invisible signature fields, metadata.
+    LtaUpdates,
+    /// Form filling and signing (visible signature fields).
+    FormFilling,
+    /// Annotations added, changed or removed.
+    Annotations,
+    /// Anything else.
+    Other,
+}
+
+impl ModificationLevel {
+    /// For people: Vietnamese, English.
+    pub fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Unchanged => ("không có thay đổi", "no changes"),
+            Self::LtaUpdates => (
+                "chỉ bổ sung dữ liệu kiểm tra hiệu lực, dấu thời gian",
+                "validation data and timestamps only",
+            ),
+            Self::FormFilling => ("điền biểu mẫu và ký thêm", "form filling and signing"),
+            Self::Annotations => (
+                "thêm, sửa hoặc xóa chú thích",
+                "annotations added, changed or removed",
+            ),
+            Self::Other => ("thay đổi không được phép", "changes no rule allows"),
+        }
+    }
+}
+
+/// What happened to an object after signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Added,
+    Changed,
+    Removed,
+    /// A finding about the document as a whole (a removed field, a changed catalog).
+    Finding,
+}
+
+impl Action {
+    pub fn vi(self) -> &'static str {
+        match self {
+            Action::Added => "thêm",
+            Action::Changed => "sửa",
+            Action::Removed => "xóa",
+            Action::Finding => "phát hiện",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Action::Added => "added",
+            Action::Changed => "changed",
+            Action::Removed => "removed",
+            Action::Finding => "finding",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
-    /// The object, as `12 0 R`; changes are judged on the final state of each object.
+    /// The object, as `12 0 R` (`—` for a finding about the document as a whole).
     pub object: String,
-    /// What kind of object it is and what happened to it.
+    /// What kind of object it is and what happened to it (`Page changed`).
     pub what: String,
+    /// The object's kind alone (`Page`, `XObject /Form`).
+    pub kind: String,
+    pub action: Action,
+    /// 1-based revision that made the change.
+    pub revision: usize,
+    pub level: ModificationLevel,
     pub allowed: bool,
-    /// The rule that judged it.
-    pub rule: &'static str,
+    /// The rule that judged it, in Vietnamese and English.
+    pub rule: Rule,
 }
 
 /// The ETSI names, as in the JSON report.
