@@ -2,13 +2,11 @@
 //! `POST /api/v1/verify` must reach the outcome their tests assert on every row of
 //! `manifest.tsv`. Trust is not part of it (the suites use their own test CAs).
 
-use std::path::{Path, PathBuf};
-
 use reqwest::multipart::{Form, Part};
 
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{shared_data, spawn_app, TestApp};
 
 /// `intact_all` when every signature is intact (byte range, digest, signature value), covers
 /// a whole revision and no change after it is disallowed; otherwise `tampered`.
@@ -55,24 +53,9 @@ async fn verdict(app: &TestApp, pdf: &[u8]) -> (&'static str, String) {
     classify(&body)
 }
 
-/// `../shared/corpus` beside the checkout (a git worktree sits one level deeper).
-fn corpus() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    root.ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/corpus"))
-        .find(|d| d.join("manifest.tsv").is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "the peers' corpus is required at {}/../shared/corpus (manifest.tsv and the PDFs)",
-                root.display()
-            )
-        })
-}
-
 #[tokio::test]
 async fn verdicts_agree_with_the_peers_test_suites() {
-    let dir = corpus();
+    let dir = shared_data("corpus");
     let manifest = std::fs::read_to_string(dir.join("manifest.tsv")).unwrap();
     let app = spawn_app().await;
     let mut rows = 0;
@@ -105,7 +88,7 @@ async fn verdicts_agree_with_the_peers_test_suites() {
 /// is not.
 /// The `/verify` page for a corpus file.
 async fn verify_page(app: &TestApp, name: &str) -> String {
-    let pdf = std::fs::read(corpus().join("pyhanko").join(name)).unwrap();
+    let pdf = std::fs::read(shared_data("corpus").join("pyhanko").join(name)).unwrap();
     let form = Form::new().part("file", Part::bytes(pdf).file_name(name.to_owned()));
     let response = app
         .http

@@ -38,6 +38,17 @@ impl DevPki {
     }
 }
 
+/// A folder of the shared test data (`../shared/<name>` beside the checkout, or beside a git
+/// worktree's parent). It is part of the test data: missing, the test fails rather than skips.
+pub fn shared_data(name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    root.ancestors()
+        .skip(1)
+        .map(|a| a.join("shared").join(name))
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| panic!("test data missing: {}/../shared/{name}", root.display()))
+}
+
 pub fn dev_pki() -> &'static DevPki {
     static PKI: OnceLock<DevPki> = OnceLock::new();
     PKI.get_or_init(|| {

@@ -7,7 +7,7 @@ use kyso::pki::dev::{self, Issued, KeyAlgorithm, Profile, SubjectSpec};
 use serde_json::Value;
 
 use crate::fixtures::{sample_pdf, XrefStyle};
-use crate::helpers::{dev_pki, spawn_app, spawn_app_with, SignParams, TestApp};
+use crate::helpers::{dev_pki, shared_data, spawn_app, spawn_app_with, SignParams, TestApp};
 use crate::validators::{pyhanko_sign, pyhanko_validate};
 
 impl TestApp {
@@ -611,11 +611,7 @@ async fn cli_exit_codes() {
 /// The public forgery corpus in `../shared/pdf-attacks` (not copied into the repository).
 #[tokio::test]
 async fn public_attack_samples_never_pass() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pdf-attacks");
-    if !corpus.is_dir() {
-        eprintln!("SKIPPED: {} is not present", corpus.display());
-        return;
-    }
+    let corpus = shared_data("pdf-attacks");
     let app = spawn_app().await;
     let mut files = Vec::new();
     collect_pdfs(&corpus, &mut files);

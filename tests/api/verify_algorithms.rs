@@ -3,29 +3,17 @@
 //! OpenSSL and pyHanko. Trust is not the point (the corpus uses test CAs): byte range, digest
 //! and signature value are.
 
-use std::path::PathBuf;
-
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::pkcs12::Pkcs12;
 use openssl::stack::Stack;
 use serde_json::Value;
 
 use crate::fixtures::{sample_pdf, XrefStyle};
-use crate::helpers::{dev_pki, spawn_app, SignParams, TestApp};
+use crate::helpers::{dev_pki, shared_data, spawn_app, SignParams, TestApp};
 use crate::validators::pyhanko_document_timestamp;
 
-/// `../shared/corpus` beside the checkout, or where `KYSO_TEST_CORPUS` says (a git worktree).
 fn corpus_file(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("KYSO_TEST_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.is_dir(),
-        "the peers' test corpus is missing at {}: it is part of the test data",
-        dir.display()
-    );
-    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    std::fs::read(shared_data("corpus").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn signatures(report: &Value) -> &Vec<Value> {
