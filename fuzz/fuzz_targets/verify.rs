@@ -12,5 +12,5 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     static TRUST: OnceLock<(TrustStore, RevocationLists)> = OnceLock::new();
     let (trust, crls) = TRUST.get_or_init(Default::default);
-    let _ = verify(data, &Context { trust, crls, now: chrono::Utc::now() });
+    let _ = verify(data, &Context { trust, crls, now: chrono::Utc::now(), limits: Default::default() });
 });

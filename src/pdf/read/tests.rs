@@ -55,3 +55,20 @@ fn an_intact_file_reads_without_warnings_and_limits_hold() {
         Err(Error::PdfTooComplex(_))
     ));
 }
+
+#[test]
+fn a_repair_keeps_what_the_xref_says_where_it_is_right() {
+    // Object 2 is written twice; the xref names the first, and points object 3 nowhere.
+    let head = "%PDF-1.7\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n";
+    let first = "2 0 obj <</Type/Pages/Kids[]/Count 0/Which 1>> endobj\n";
+    let second = "2 0 obj <</Type/Pages/Kids[]/Count 0/Which 2>> endobj\n";
+    let body = format!("{head}{first}{second}");
+    let pdf = format!(
+        "{body}xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n{:010} 00000 n \n0000000001 00000 n \ntrailer <</Size 4/Root 1 0 R>>\nstartxref\n{}\n%%EOF\n",
+        head.len(),
+        body.len()
+    );
+    let parsed = repaired(&pdf);
+    let pages = parsed.doc.get_dictionary((2, 0)).unwrap();
+    assert_eq!(pages.get(b"Which").unwrap().as_i64().unwrap(), 1);
+}
