@@ -77,6 +77,9 @@ impl Signer {
     }
 }
 
+/// How long a claim waits for attempts held by requests in flight.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// PIN attempts on one key: each is claimed in the database before the PIN is tried, so
 /// concurrent guesses cannot overtake the count, and a right PIN gives back only its own claim,
 /// never the wrong ones before it: `max` wrong PINs within `lock` of the first lock the key
@@ -87,8 +90,32 @@ pub struct PinAttempts {
 }
 
 impl PinAttempts {
-    /// Claims one attempt on signer `id`, or `KeyLocked` when none is left.
+    /// Claims one attempt on signer `id`: `KeyLocked` when the key is locked; while every
+    /// attempt of the window is held by requests still trying their PIN (concurrent signing
+    /// with the right PIN), waits for one to be given back, and answers `Busy` after a while.
     pub fn claim(&self, conn: &mut DbConnection, id: &str) -> Result<()> {
+        let deadline = std::time::Instant::now() + CLAIM_WAIT;
+        loop {
+            match self.try_claim(conn, id)? {
+                None => return Ok(()),
+                Some(until) if until > Utc::now() => {
+                    return Err(Error::KeyLocked {
+                        until: crate::signing::vietnam_time(until)
+                            .format("%H:%M:%S %d/%m/%Y %:z")
+                            .to_string(),
+                    })
+                }
+                Some(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Some(_) => return Err(Error::Busy { retry_after: 1 }),
+            }
+        }
+    }
+
+    /// One conditional claim: `None` when taken, else until when the key is locked (a time
+    /// already past when the attempts are only held by requests in flight).
+    fn try_claim(&self, conn: &mut DbConnection, id: &str) -> Result<Option<DateTime<Utc>>> {
         let now = Utc::now();
         let now_text = db::timestamp(now);
         let unlocked = || {
@@ -126,24 +153,10 @@ impl PinAttempts {
             )
             .set(signers::pin_window_start.eq(Some(&now_text)))
             .execute(conn)?;
-            return Ok(());
+            return Ok(None);
         }
         let signer = find(conn, id)?;
-        let until = match signer.locked_until(now)? {
-            Some(until) => until,
-            // Every attempt of the window is taken by requests still trying theirs.
-            None => signer
-                .pin_window_start
-                .as_deref()
-                .map(parse_time)
-                .transpose()?
-                .map_or(now, |start| start + self.lock),
-        };
-        Err(Error::KeyLocked {
-            until: crate::signing::vietnam_time(until)
-                .format("%H:%M:%S %d/%m/%Y %:z")
-                .to_string(),
-        })
+        Ok(Some(signer.locked_until(now)?.unwrap_or(now)))
     }
 
     /// The claimed attempt was a wrong PIN: it stays counted, and the `max`-th locks the key.
