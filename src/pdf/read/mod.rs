@@ -12,6 +12,7 @@
 
 mod decrypt;
 mod lex;
+mod load;
 mod objstm;
 mod xref;
 
@@ -119,14 +120,14 @@ pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
     let mut warnings = Vec::new();
     let chain = xref::check(pdf, &scan, &mut budget)?;
     let read = match &chain.damage {
-        None => load(&masked),
+        None => load::load(&masked, chain.table(), chain.trailer(&scan)),
         Some(damage) => Err(damage.clone()),
     };
     let (mut doc, repaired) = match read {
         Ok(doc) => (doc, false),
         Err(damage) => {
-            let (bytes, trailer) = xref::repair(&masked, &scan, &chain)?;
-            let mut doc = load(&bytes).map_err(|e| {
+            let (bytes, table, trailer) = xref::repair(&masked, &scan, &chain)?;
+            let mut doc = load::load(&bytes, table, load::TrailerAt::None).map_err(|e| {
                 Error::PdfMalformed(format!("{damage}; reading by scanning failed too: {e}"))
             })?;
             adopt_trailer(&mut doc, trailer, &scan);
@@ -184,13 +185,6 @@ pub fn writable(pdf: &[u8], limits: &Limits) -> Result<Document> {
         )));
     }
     Ok(parsed.doc)
-}
-
-/// lopdf's reading, with a panic inside it turned into an error.
-fn load(bytes: &[u8]) -> std::result::Result<Document, String> {
-    std::panic::catch_unwind(|| Document::load_mem(bytes))
-        .map_err(|_| "the parser could not read the file".to_owned())?
-        .map_err(|e| e.to_string())
 }
 
 const MASKED: [(&[u8], &[u8]); 2] = [(b"Encrypt", b"Encryp_"), (b"ObjStm", b"ObjSt_")];

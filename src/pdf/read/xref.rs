@@ -7,7 +7,10 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
+use lopdf::xref::XrefEntry;
+
 use super::lex::{Found, Lexer, Scan, Summary, Token};
+use super::load::TrailerAt;
 use super::Budget;
 use crate::error::{Error, Result};
 
@@ -17,18 +20,53 @@ pub type Damage = String;
 pub struct Entry {
     id: u32,
     generation: u16,
+    /// The offset, or for an object in an object stream, the stream's number.
     offset: u64,
-    /// In an object stream (then `offset` is unused).
+    /// In an object stream (then `index` is its place there).
     compressed: bool,
+    index: u64,
 }
 
 /// The entries the chain yields, newest section first, and what is wrong with it.
 pub struct Chain {
     entries: Vec<Entry>,
     pub damage: Option<Damage>,
+    /// Where the newest section is.
+    newest: Option<usize>,
 }
 
 impl Chain {
+    /// The entries as lopdf's reference table holds them, newest first.
+    pub fn table(&self) -> impl Iterator<Item = (u32, XrefEntry)> + '_ {
+        self.entries.iter().filter_map(|e| {
+            let entry = if e.compressed {
+                XrefEntry::Compressed {
+                    container: u32::try_from(e.offset).ok()?,
+                    index: u16::try_from(e.index).ok()?,
+                }
+            } else {
+                XrefEntry::Normal {
+                    offset: u32::try_from(e.offset).ok()?,
+                    generation: e.generation,
+                }
+            };
+            Some((e.id, entry))
+        })
+    }
+
+    /// Where the newest trailer's entries are: its `trailer` dictionary or its xref stream.
+    pub fn trailer(&self, scan: &Scan) -> TrailerAt {
+        match self.newest {
+            Some(at) if scan.xref_tables.contains(&at) => scan
+                .trailers
+                .iter()
+                .find(|t| t.start > at)
+                .map_or(TrailerAt::None, |t| TrailerAt::Dictionary(t.clone())),
+            Some(at) => TrailerAt::Stream(at),
+            None => TrailerAt::None,
+        }
+    }
+
     /// (object number, container) of the objects the chain places in object streams.
     pub fn compressed(&self) -> Vec<(u32, u32)> {
         let mut decided = HashSet::new();
@@ -46,6 +84,7 @@ pub fn check(pdf: &[u8], scan: &Scan, budget: &mut Budget) -> Result<Chain> {
     let mut chain = Chain {
         entries: Vec::new(),
         damage: None,
+        newest: None,
     };
     let objects: HashMap<usize, &Found> = scan.objects.iter().map(|f| (f.offset, f)).collect();
     let Some(start) = startxref(pdf) else {
@@ -57,6 +96,10 @@ pub fn check(pdf: &[u8], scan: &Scan, budget: &mut Budget) -> Result<Chain> {
     while let Some(offset) = queue.pop() {
         if !visited.insert(offset) {
             continue; // a /Prev cycle: each section is read once
+        }
+        if chain.newest.is_none() {
+            let at = usize::try_from(offset).ok().filter(|&o| o < pdf.len());
+            chain.newest = at.map(|at| skip_white(pdf, at));
         }
         match section(pdf, offset, scan, &objects, budget, &mut chain.entries)? {
             Ok(trailer) => {
@@ -108,11 +151,7 @@ fn section(
             "a cross-reference offset ({offset}) is outside the file"
         )));
     };
-    let at = at
-        + pdf[at..]
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
+    let at = skip_white(pdf, at);
     if scan.xref_tables.contains(&at) {
         return Ok(table(pdf, at, entries)
             .ok_or_else(|| format!("the xref table at byte {at} is damaged")));
@@ -134,15 +173,18 @@ fn section(
 /// readers, skips white space before `N G obj`).
 fn located(pdf: &[u8], objects: &HashMap<usize, &Found>, e: &Entry) -> Option<usize> {
     let at = usize::try_from(e.offset).ok().filter(|&o| o < pdf.len())?;
-    let at = at
-        + pdf[at..]
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
+    let at = skip_white(pdf, at);
     objects
         .get(&at)
         .is_some_and(|f| f.id == (e.id, e.generation))
         .then_some(at)
+}
+
+fn skip_white(pdf: &[u8], at: usize) -> usize {
+    at + pdf[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count()
 }
 
 /// The offset after the last `startxref` near the end, found as lopdf finds it.
@@ -175,6 +217,7 @@ fn table(pdf: &[u8], at: usize, entries: &mut Vec<Entry>) -> Option<Summary> {
                     generation,
                     offset,
                     compressed: false,
+                    index: 0,
                 });
             }
         }
@@ -261,6 +304,7 @@ fn stream(
                     },
                     offset: be(field2),
                     compressed: kind == 2,
+                    index: be(field3),
                 });
             }
         }
@@ -272,6 +316,10 @@ fn be(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
 }
 
+/// The bytes to read after a repair, the reference table to read them with, and where the
+/// trailer is.
+pub type Repaired = (Vec<u8>, Vec<(u32, XrefEntry)>, Option<TrailerSource>);
+
 /// The object that holds the trailer's entries after a repair.
 pub struct TrailerSource {
     pub id: (u32, u16),
@@ -279,17 +327,17 @@ pub struct TrailerSource {
     pub appended: bool,
 }
 
-/// The file with a new cross-reference section appended that lists every object the scan
-/// found (the last definition of each number wins, as in qpdf's reconstruction), and the
-/// trailer to use. Offsets of the original bytes stay valid. The trailer is the last one
-/// written (a `trailer` dictionary or an xref stream's dictionary), so the caller can copy
-/// `/Root`, `/Info`, `/ID` and `/Encrypt` from it; a classic trailer is appended as an object
-/// numbered `trailer_id` for lopdf to parse.
+/// Every object the scan found (the last definition of each number wins, as in qpdf's
+/// reconstruction) as reference-table entries, the bytes to read them from, and the trailer
+/// to use. Offsets of the original bytes stay valid. The trailer is the last one written (a
+/// `trailer` dictionary or an xref stream's dictionary), so the caller can copy `/Root`,
+/// `/Info`, `/ID` and `/Encrypt` from it; a classic trailer is appended as an object for lopdf
+/// to parse.
 pub fn repair(
     bytes: &[u8],
     scan: &Scan,
     chain: &Chain,
-) -> Result<(Vec<u8>, Option<TrailerSource>)> {
+) -> Result<Repaired> {
     let mut latest: HashMap<u32, (u16, usize)> = HashMap::new();
     for found in scan.objects.iter().filter(|f| f.id.0 > 0) {
         latest.insert(found.id.0, (found.id.1, found.offset));
@@ -343,16 +391,12 @@ pub fn repair(
         }),
         _ => None,
     };
-    rows.sort_unstable();
-    let size = rows.last().map_or(1, |r| r.0 + 1);
-    let xref_at = out.len() + 1;
-    out.extend_from_slice(b"\nxref\n0 1\n0000000000 65535 f\r\n");
-    for (id, generation, offset) in rows {
-        let _ = write!(out, "{id} 1\n{offset:010} {generation:05} n\r\n");
-    }
-    let _ = write!(
-        out,
-        "trailer\n<</Size {size}>>\nstartxref\n{xref_at}\n%%EOF\n"
-    );
-    Ok((out, trailer_object))
+    let rows = rows
+        .into_iter()
+        .filter_map(|(id, generation, offset)| {
+            let offset = u32::try_from(offset).ok()?;
+            Some((id, XrefEntry::Normal { offset, generation }))
+        })
+        .collect();
+    Ok((out, rows, trailer_object))
 }
