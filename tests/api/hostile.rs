@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use crate::helpers::{error_code, spawn_app, SignParams, TestApp};
+use crate::helpers::{error_code, spawn_app, spawn_app_with, SignParams, TestApp};
 use crate::validators::artifact_dir;
 
 /// A PDF written object by object, with offsets known for hand-made cross-references.
@@ -278,4 +278,37 @@ async fn garbage_after_a_header_is_malformed() {
         .refused("garbage.pdf", b"%PDF-1.7\n1 0 obj <<\xff\xfe garbage", 400)
         .await;
     assert_eq!(code, "pdf_malformed");
+}
+
+/// `count` document timestamps no field holds, each covering the file's first 10 000 bytes
+/// (ISO 32000-2 §12.8.5): every one is hashed when verified.
+fn many_timestamps(count: u32) -> Vec<u8> {
+    let mut pdf = RawPdf::new("");
+    pdf.object(4, &vec![b' '; 10_000]);
+    for i in 0..count {
+        let dict = "<</Type/DocTimeStamp/SubFilter/ETSI.RFC3161/ByteRange[0 5000 5010 4990]/Contents<00>>>";
+        pdf.object(5 + i, dict.as_bytes());
+    }
+    pdf.finish_with_table(|_| String::new())
+}
+
+#[tokio::test]
+async fn bytes_hashed_per_verification_are_bounded() {
+    let pdf = many_timestamps(20);
+    // 20 × 9 990 bytes: within 256 KiB the timestamps are reported, beyond 128 KiB refused.
+    let app = spawn_app_with(|s| s.pdf.max_hashed_bytes = 256 << 10).await;
+    let report = app.reported("timestamps.pdf", &pdf).await;
+    assert_eq!(report["signatures"].as_array().unwrap().len(), 20);
+    let app = spawn_app_with(|s| s.pdf.max_hashed_bytes = 128 << 10).await;
+    let code = app.refused("timestamps.pdf", &pdf, 400).await;
+    assert_eq!(code, "pdf_too_complex");
+}
+
+#[tokio::test]
+async fn a_verification_past_its_time_budget_is_refused() {
+    let app = spawn_app_with(|s| s.pdf.max_verify_seconds = 0).await;
+    let code = app
+        .refused("timestamps.pdf", &many_timestamps(3), 400)
+        .await;
+    assert_eq!(code, "pdf_too_complex");
 }

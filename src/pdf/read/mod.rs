@@ -30,6 +30,12 @@ pub struct Limits {
     pub max_objects: usize,
     /// Most bytes the xref and object streams of one document may inflate to, together.
     pub max_inflated_bytes: u64,
+    /// Most bytes one verification may hash: the /ByteRange lengths of all its signatures
+    /// together (each may cover the whole file).
+    pub max_hashed_bytes: u64,
+    /// Most seconds one verification may take; checked between signatures and between the
+    /// revisions read for change analysis.
+    pub max_verify_seconds: u64,
 }
 
 impl Default for Limits {
@@ -38,6 +44,9 @@ impl Default for Limits {
             max_nesting: 128,
             max_objects: 500_000,
             max_inflated_bytes: 64 << 20,
+            // 8 × the default upload limit: eight signatures over a file of the largest size.
+            max_hashed_bytes: 512 << 20,
+            max_verify_seconds: 30,
         }
     }
 }

@@ -333,11 +333,7 @@ pub struct TrailerSource {
 /// `trailer` dictionary or an xref stream's dictionary), so the caller can copy `/Root`,
 /// `/Info`, `/ID` and `/Encrypt` from it; a classic trailer is appended as an object for lopdf
 /// to parse.
-pub fn repair(
-    bytes: &[u8],
-    scan: &Scan,
-    chain: &Chain,
-) -> Result<Repaired> {
+pub fn repair(bytes: &[u8], scan: &Scan, chain: &Chain) -> Result<Repaired> {
     let mut latest: HashMap<u32, (u16, usize)> = HashMap::new();
     for found in scan.objects.iter().filter(|f| f.id.0 > 0) {
         latest.insert(found.id.0, (found.id.1, found.offset));

@@ -12,6 +12,7 @@ mod structure;
 use std::cell::{Cell, OnceCell};
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -53,22 +54,31 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
             "more than {MAX_SIGNATURES} signatures: not verified"
         )));
     }
-    let history = History::new(&blanked.bytes, &revisions, &doc, &ctx.limits, repaired);
-    let mut signatures: Vec<SignatureReport> = fields
-        .iter()
-        .map(|sig| {
-            Validation {
-                pdf,
-                blanked: &blanked,
-                doc: &doc,
-                ctx,
-                revisions: &revisions,
-                dss: &dss,
-                history: &history,
-            }
-            .run(sig)
-        })
-        .collect();
+    check_hashed_bytes(pdf.len(), &fields, &ctx.limits)?;
+    let deadline = Deadline::new(&ctx.limits);
+    let history = History::new(
+        &blanked.bytes,
+        &revisions,
+        &doc,
+        &ctx.limits,
+        repaired,
+        deadline,
+    );
+    let mut signatures = Vec::with_capacity(fields.len());
+    for sig in &fields {
+        let validation = Validation {
+            pdf,
+            blanked: &blanked,
+            doc: &doc,
+            ctx,
+            revisions: &revisions,
+            dss: &dss,
+            history: &history,
+        };
+        signatures.push(validation.run(sig));
+        // Checked after each signature too, so that a report cut short is never returned.
+        deadline.check()?;
+    }
     flag_shared_revisions(&mut signatures);
     mark_archival(&mut signatures);
     for sig in signatures.iter_mut().skip(held) {
@@ -147,6 +157,67 @@ fn fail(sig: &mut SignatureReport, indication: Indication, sub: SubIndication) {
         sig.indication = indication;
         sig.sub_indication = Some(sub);
         sig.explanation = explain::signature(sig);
+    }
+}
+
+/// Refuses a file whose signatures together cover more bytes than one verification may hash
+/// (5 000 /DocTimeStamp dictionaries over a 10 MB file would hash 50 GB); counted from their
+/// /ByteRange before anything is hashed.
+fn check_hashed_bytes(pdf_len: usize, fields: &[Signed<'_>], limits: &Limits) -> Result<()> {
+    let hashed: u64 = fields
+        .iter()
+        .filter_map(|sig| {
+            let byte_range: Vec<i64> = sig
+                .dict
+                .get(b"ByteRange")
+                .and_then(Object::as_array)
+                .ok()?
+                .iter()
+                .filter_map(|v| v.as_i64().ok())
+                .collect();
+            let (ranges, _) = structure::byte_ranges(pdf_len, &byte_range)?;
+            Some(ranges.iter().map(|r| r.len() as u64).sum::<u64>())
+        })
+        .sum();
+    if hashed > limits.max_hashed_bytes {
+        return Err(Error::PdfTooComplex(format!(
+            "the signatures cover {} MiB together, more than the {} MiB one verification may hash",
+            hashed >> 20,
+            limits.max_hashed_bytes >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// When one verification must have ended (`max_verify_seconds`).
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    seconds: u64,
+}
+
+impl Deadline {
+    fn new(limits: &Limits) -> Self {
+        let seconds = limits.max_verify_seconds;
+        let now = Instant::now();
+        Deadline {
+            at: now.checked_add(Duration::from_secs(seconds)).unwrap_or(now),
+            seconds,
+        }
+    }
+
+    fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.passed() {
+            return Err(Error::PdfTooComplex(format!(
+                "verifying it takes longer than {} s",
+                self.seconds
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -344,6 +415,7 @@ struct History<'a> {
     repaired: bool,
     parsed: Vec<OnceCell<Option<read::Parsed>>>,
     work: Cell<usize>,
+    deadline: Deadline,
 }
 
 impl<'a> History<'a> {
@@ -353,6 +425,7 @@ impl<'a> History<'a> {
         last: &'a Document,
         limits: &'a Limits,
         repaired: bool,
+        deadline: Deadline,
     ) -> Self {
         History {
             bytes,
@@ -362,6 +435,7 @@ impl<'a> History<'a> {
             repaired,
             parsed: ends.iter().map(|_| OnceCell::new()).collect(),
             work: Cell::new(0),
+            deadline,
         }
     }
 
@@ -381,6 +455,10 @@ impl<'a> History<'a> {
         for (i, &end) in self.ends.iter().enumerate().skip(from) {
             if end >= self.bytes.len() || i + 1 == self.ends.len() {
                 break;
+            }
+            // `verify` turns this into `pdf_too_complex` once the signature is done.
+            if self.deadline.passed() {
+                return Err("the time for this verification is spent".into());
             }
             match self.revision(i) {
                 Some(parsed) => out.push(&parsed.doc),
