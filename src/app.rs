@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::http;
 use crate::http::rate::TokenBucket;
 use crate::pki::dev::{self, Manifest};
-use crate::pki::keystore::{KeyStore, Pkcs12Files};
+use crate::pki::keystore::{KeyStore, KeyStores, Pkcs12Files};
+use crate::pki::pkcs11::Pkcs11Tokens;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::{HttpTimestamper, TimestampAuthority, Timestamper};
@@ -25,7 +26,7 @@ use crate::signing::Signing;
 pub struct AppState {
     pub settings: Settings,
     pub pool: Pool,
-    pub keys: Pkcs12Files,
+    pub keys: KeyStores,
     pub revocation: RevocationLists,
     pub trust: TrustStore,
     /// kyso's own RFC 3161 authority behind `POST /tsa`, when it has a key.
@@ -171,6 +172,17 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         })),
         None => tsa.clone().map(|tsa| tsa as Arc<dyn Timestamper>),
     };
+    let keys = KeyStores {
+        pkcs12: Pkcs12Files {
+            base_dir: settings.pki.key_dir.clone(),
+        },
+        pkcs11: settings
+            .pki
+            .pkcs11_module
+            .as_deref()
+            .map(|module| Pkcs11Tokens::load(module, trust.clone()))
+            .transpose()?,
+    };
     Ok(AppState {
         verifications: Arc::new(tokio::sync::Semaphore::new(
             settings.security.max_concurrent_verifications.max(1),
@@ -178,9 +190,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
         revocation: RevocationLists::load(&crl_dirs)?,
         trust,
-        keys: Pkcs12Files {
-            base_dir: settings.pki.key_dir.clone(),
-        },
+        keys,
         tsa,
         timestamper,
         pool,

@@ -61,6 +61,9 @@ pub struct PkiSettings {
     pub crl_dir: PathBuf,
     /// Where relative `pkcs12:` key references are resolved.
     pub key_dir: PathBuf,
+    /// The PKCS#11 module (a shared library) that opens the tokens `pkcs11:` key references
+    /// name, e.g. `/usr/lib/softhsm/libsofthsm2.so` or a token vendor's driver.
+    pub pkcs11_module: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,6 +146,7 @@ impl Default for Settings {
                 trust_dir: "certs/trust".into(),
                 crl_dir: "certs/crl".into(),
                 key_dir: ".".into(),
+                pkcs11_module: None,
             },
             tsa: TsaSettings {
                 url: None,
