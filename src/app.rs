@@ -143,18 +143,39 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
                 "production mode refuses the dev PKI: {dev} dev signers are registered in this database"
             )));
         }
-        match (&settings.tsa.pkcs12, &settings.tsa.pin) {
-            (Some(path), Some(pin)) => Some(
-                Pkcs12Files {
-                    base_dir: settings.pki.key_dir.clone(),
-                }
-                .unlock(&Pkcs12Files::key_ref(path), pin)
-                .map_err(|e| Error::Config(format!("TSA key: {e}")))?,
-            ),
-            _ => None,
-        }
+        None
     };
     let trust = TrustStore::new(anchors);
+    let keys = KeyStores {
+        pkcs12: Pkcs12Files {
+            base_dir: settings.pki.key_dir.clone(),
+        },
+        pkcs11: settings
+            .pki
+            .pkcs11_module
+            .as_deref()
+            .map(|module| Pkcs11Tokens::load(module, trust.clone()))
+            .transpose()?,
+    };
+    // The TSA key of production: a PKCS#12 file or a key on a token, with its PIN.
+    let tsa_ref = match (&settings.tsa.key, &settings.tsa.pkcs12) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(
+                "tsa.key and tsa.pkcs12 exclude each other".into(),
+            ))
+        }
+        (Some(uri), None) => Some(uri.clone()),
+        (None, Some(path)) => Some(Pkcs12Files::key_ref(path)),
+        (None, None) => None,
+    };
+    let tsa_key = match (tsa_key, tsa_ref, &settings.tsa.pin) {
+        (Some(dev), _, _) => Some(dev),
+        (None, Some(key_ref), Some(pin)) => Some(
+            keys.unlock(&key_ref, pin)
+                .map_err(|e| Error::Config(format!("TSA key: {e}")))?,
+        ),
+        _ => None,
+    };
     let retrusted = crate::rollout::certificates::retrust(&mut conn, &trust)?;
     if retrusted > 0 {
         tracing::info!(
@@ -171,17 +192,6 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
             timeout: Duration::from_secs(settings.tsa.timeout_secs),
         })),
         None => tsa.clone().map(|tsa| tsa as Arc<dyn Timestamper>),
-    };
-    let keys = KeyStores {
-        pkcs12: Pkcs12Files {
-            base_dir: settings.pki.key_dir.clone(),
-        },
-        pkcs11: settings
-            .pki
-            .pkcs11_module
-            .as_deref()
-            .map(|module| Pkcs11Tokens::load(module, trust.clone()))
-            .transpose()?,
     };
     Ok(AppState {
         verifications: Arc::new(tokio::sync::Semaphore::new(

@@ -74,6 +74,8 @@ pub struct TsaSettings {
     pub timeout_secs: u64,
     /// Serve `POST /tsa` with this PKCS#12 key (in dev mode: the dev TSA).
     pub pkcs12: Option<PathBuf>,
+    /// … or with this key on a token (`pkcs11:token=…;object=…`, see `pki.pkcs11_module`).
+    pub key: Option<String>,
     #[serde(skip_serializing)]
     pub pin: Option<SecretString>,
     /// Serve `POST /tsa` without an API key.
@@ -152,6 +154,7 @@ impl Default for Settings {
                 url: None,
                 timeout_secs: 10,
                 pkcs12: None,
+                key: None,
                 pin: None,
                 public: false,
                 rate_per_second: 20.0,

@@ -402,6 +402,15 @@ mod tests {
     }
 
     #[test]
+    fn token_pin_verdicts_are_kysos() {
+        use cryptoki::context::Function;
+        let login = |rv| pin_error(CkError::Pkcs11(rv, Function::Login));
+        assert!(matches!(login(RvError::PinIncorrect), Error::WrongPin));
+        assert!(matches!(login(RvError::PinLocked), Error::TokenPinLocked));
+        assert!(matches!(login(RvError::DeviceRemoved), Error::Internal(_)));
+    }
+
+    #[test]
     fn raw_ecdsa_becomes_der() {
         let key = openssl::ec::EcKey::generate(
             &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
