@@ -207,9 +207,9 @@ fn with_pin<'a>(signer: &'a str, pin: &str) -> SignParams<'a> {
     }
 }
 
-/// A key of type `alg` on its own token signs through the API; the output passes every
-/// validator; a wrong PIN is kyso's `pin_wrong`, the right one still works after it (the
-/// kept session logs in again), and five wrong ones lock the signer.
+/// The key on `token` signs through the API, alone and several requests at once; the output
+/// passes every validator; a wrong PIN is kyso's `pin_wrong`, the right one still works after
+/// it (the kept session logs in again), and five wrong ones lock the signer.
 async fn signs_on_token(token: &str, cert: &X509) {
     let app = spawn_app_with(|s| s.pki.pkcs11_module = Some(MODULE.into())).await;
     let signer = format!("{token}-signer");
@@ -233,13 +233,35 @@ async fn signs_on_token(token: &str, cert: &X509) {
         assert_eq!(report["indication"], "TOTAL_PASSED", "{report}");
     }
 
+    // Requests at once share the token's session; one with a wrong PIN among them may log it
+    // out, and the others then log in again rather than fail.
     let wrong = || with_pin(&signer, "135790");
+    let batch = (0..6).map(|i| {
+        let params = if i == 3 {
+            wrong()
+        } else {
+            with_pin(&signer, USER_PIN)
+        };
+        let pdf = &pdf;
+        let app = &app;
+        async move { (i, app.sign(pdf, params).await) }
+    });
+    for (i, response) in futures_util::future::join_all(batch).await {
+        if i == 3 {
+            assert_eq!(error_code(response, 403).await, "pin_wrong");
+        } else {
+            let status = response.status();
+            let body = response.bytes().await.unwrap();
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            app.assert_accepted(&body, 1);
+        }
+    }
     assert_eq!(
         error_code(app.sign(&pdf, wrong()).await, 403).await,
         "pin_wrong"
     );
     app.signed(&pdf, with_pin(&signer, USER_PIN)).await;
-    for _ in 0..4 {
+    for _ in 0..3 {
         assert_eq!(
             error_code(app.sign(&pdf, wrong()).await, 403).await,
             "pin_wrong"
@@ -249,7 +271,7 @@ async fn signs_on_token(token: &str, cert: &X509) {
         error_code(app.sign(&pdf, with_pin(&signer, USER_PIN)).await, 423).await,
         "key_locked"
     );
-    assert_eq!(app.signing_log_count(), 3);
+    assert_eq!(app.signing_log_count(), 8);
 }
 
 #[tokio::test]
