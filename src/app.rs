@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::http;
 use crate::http::rate::TokenBucket;
 use crate::pki::dev::{self, Manifest};
-use crate::pki::keystore::{KeyStore, Pkcs12Files};
+use crate::pki::keystore::{KeyStore, KeyStores, Pkcs12Files};
+use crate::pki::pkcs11::Pkcs11Tokens;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::{HttpTimestamper, TimestampAuthority, Timestamper};
@@ -25,7 +26,7 @@ use crate::signing::Signing;
 pub struct AppState {
     pub settings: Settings,
     pub pool: Pool,
-    pub keys: Pkcs12Files,
+    pub keys: KeyStores,
     pub revocation: RevocationLists,
     pub trust: TrustStore,
     /// kyso's own RFC 3161 authority behind `POST /tsa`, when it has a key.
@@ -142,18 +143,39 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
                 "production mode refuses the dev PKI: {dev} dev signers are registered in this database"
             )));
         }
-        match (&settings.tsa.pkcs12, &settings.tsa.pin) {
-            (Some(path), Some(pin)) => Some(
-                Pkcs12Files {
-                    base_dir: settings.pki.key_dir.clone(),
-                }
-                .unlock(&Pkcs12Files::key_ref(path), pin)
-                .map_err(|e| Error::Config(format!("TSA key: {e}")))?,
-            ),
-            _ => None,
-        }
+        None
     };
     let trust = TrustStore::new(anchors);
+    let keys = KeyStores {
+        pkcs12: Pkcs12Files {
+            base_dir: settings.pki.key_dir.clone(),
+        },
+        pkcs11: settings
+            .pki
+            .pkcs11_module
+            .as_deref()
+            .map(|module| Pkcs11Tokens::load(module, trust.clone()))
+            .transpose()?,
+    };
+    // The TSA key of production: a PKCS#12 file or a key on a token, with its PIN.
+    let tsa_ref = match (&settings.tsa.key, &settings.tsa.pkcs12) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(
+                "tsa.key and tsa.pkcs12 exclude each other".into(),
+            ))
+        }
+        (Some(uri), None) => Some(uri.clone()),
+        (None, Some(path)) => Some(Pkcs12Files::key_ref(path)),
+        (None, None) => None,
+    };
+    let tsa_key = match (tsa_key, tsa_ref, &settings.tsa.pin) {
+        (Some(dev), _, _) => Some(dev),
+        (None, Some(key_ref), Some(pin)) => Some(
+            keys.unlock(&key_ref, pin)
+                .map_err(|e| Error::Config(format!("TSA key: {e}")))?,
+        ),
+        _ => None,
+    };
     let retrusted = crate::rollout::certificates::retrust(&mut conn, &trust)?;
     if retrusted > 0 {
         tracing::info!(
@@ -178,9 +200,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
         revocation: RevocationLists::load(&crl_dirs)?,
         trust,
-        keys: Pkcs12Files {
-            base_dir: settings.pki.key_dir.clone(),
-        },
+        keys,
         tsa,
         timestamper,
         pool,

@@ -61,6 +61,9 @@ pub struct PkiSettings {
     pub crl_dir: PathBuf,
     /// Where relative `pkcs12:` key references are resolved.
     pub key_dir: PathBuf,
+    /// The PKCS#11 module (a shared library) that opens the tokens `pkcs11:` key references
+    /// name, e.g. `/usr/lib/softhsm/libsofthsm2.so` or a token vendor's driver.
+    pub pkcs11_module: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +74,8 @@ pub struct TsaSettings {
     pub timeout_secs: u64,
     /// Serve `POST /tsa` with this PKCS#12 key (in dev mode: the dev TSA).
     pub pkcs12: Option<PathBuf>,
+    /// … or with this key on a token (`pkcs11:token=…;object=…`, see `pki.pkcs11_module`).
+    pub key: Option<String>,
     #[serde(skip_serializing)]
     pub pin: Option<SecretString>,
     /// Serve `POST /tsa` without an API key.
@@ -143,11 +148,13 @@ impl Default for Settings {
                 trust_dir: "certs/trust".into(),
                 crl_dir: "certs/crl".into(),
                 key_dir: ".".into(),
+                pkcs11_module: None,
             },
             tsa: TsaSettings {
                 url: None,
                 timeout_secs: 10,
                 pkcs12: None,
+                key: None,
                 pin: None,
                 public: false,
                 rate_per_second: 20.0,

@@ -42,6 +42,10 @@ pub enum Error {
     WrongPin,
     #[error("this signer's key is locked after repeated wrong PINs; try again after {until}")]
     KeyLocked { until: String },
+    /// The token itself refuses its user PIN after too many wrong ones (CKR_PIN_LOCKED); only
+    /// its security officer can unblock it.
+    #[error("the signer's token has locked its PIN; its security officer must unblock it")]
+    TokenPinLocked,
     #[error("the signer's certificate is not valid now: {0}")]
     CertificateNotValid(String),
     #[error("the signer's certificate is revoked")]
@@ -108,6 +112,7 @@ impl Error {
             Error::UnknownSigner(_) => "signer_unknown",
             Error::WrongPin => "pin_wrong",
             Error::KeyLocked { .. } => "key_locked",
+            Error::TokenPinLocked => "token_pin_locked",
             Error::CertificateNotValid(_) => "certificate_not_valid",
             Error::CertificateRevoked => "certificate_revoked",
             Error::NotFound(_) => "not_found",
@@ -161,7 +166,7 @@ impl ResponseError for Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::UnknownSigner(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::WrongPin => StatusCode::FORBIDDEN,
-            Error::KeyLocked { .. } => StatusCode::LOCKED,
+            Error::KeyLocked { .. } | Error::TokenPinLocked => StatusCode::LOCKED,
             Error::CertificateNotValid(_)
             | Error::CertificateRevoked
             | Error::CsvInvalid(_)

@@ -12,6 +12,7 @@ use kyso::config::Settings;
 use kyso::pdf::verify::{self, report::Indication};
 use kyso::pki::dev::SignerKind;
 use kyso::pki::keystore::Pkcs12Files;
+use kyso::pki::pkcs11::KeyUri;
 use kyso::signing::{Level, Placement, SignRequest};
 use kyso::{app, db, pki, signers, Error, Result};
 
@@ -104,8 +105,12 @@ enum SignerCommand {
         #[arg(long)]
         certificate: PathBuf,
         /// The PKCS#12 file holding the key, relative to `pki.key_dir` or absolute.
+        #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+        pkcs12: Option<PathBuf>,
+        /// A key on a token or HSM, as an RFC 7512 URI: `pkcs11:token=<label>;object=<label>`
+        /// (the module is `pki.pkcs11_module`).
         #[arg(long)]
-        pkcs12: PathBuf,
+        key: Option<String>,
     },
 }
 
@@ -199,8 +204,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     title,
                     certificate,
                     pkcs12,
+                    key,
                 },
         } => {
+            let key_ref = match (key, pkcs12) {
+                (Some(uri), _) => {
+                    KeyUri::parse(&uri)?;
+                    uri
+                }
+                (None, Some(path)) => Pkcs12Files::key_ref(&path),
+                (None, None) => return Err(Error::BadRequest("--pkcs12 or --key".into())),
+            };
             let state = app::prepare(settings)?;
             let pem = std::fs::read(&certificate)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", certificate.display())))?;
@@ -211,7 +225,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 name: &name,
                 title: &title,
                 certificate_pem: &pem,
-                key_ref: Pkcs12Files::key_ref(&pkcs12),
+                key_ref,
             };
             // Only certificates this instance trusts: in production that excludes the dev PKI.
             let cert = openssl::x509::X509::from_pem(&pem)

@@ -172,6 +172,15 @@ impl Signing<'_> {
             Ok(key) => key,
         };
         attempts.right(conn, &signer.id)?;
+        // Only the registered certificate was checked above; a key store holding another one
+        // (a token re-issued, a file replaced) must not sign under it.
+        let registered = signer.certificate()?.to_der().map_err(Error::internal)?;
+        if key.certificate.to_der().map_err(Error::internal)? != registered {
+            return Err(Error::Config(format!(
+                "the key of signer `{}` holds a certificate other than the registered one",
+                signer.id
+            )));
+        }
         Ok(Unlocked { signer, key })
     }
 

@@ -36,25 +36,41 @@ pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
 pub const ID_CT_TST_INFO: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 
+/// What makes the raw signature: a private key in memory, or one on a token that signs inside.
+pub trait RawSigner: Send + Sync {
+    /// The SHA-256 signature of `data` matching the certificate's key: PKCS#1 v1.5 for RSA,
+    /// DER-encoded ECDSA for EC.
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>>;
+}
+
+impl RawSigner for PKey<Private> {
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
+        let mut signer =
+            openssl::sign::Signer::new(MessageDigest::sha256(), self).map_err(Error::internal)?;
+        signer.update(data).map_err(Error::internal)?;
+        signer.sign_to_vec().map_err(Error::internal)
+    }
+}
+
 /// A private key with its certificate and the chain above it (root excluded), unlocked for
 /// one signing operation.
 pub struct SigningKey {
-    pub key: PKey<Private>,
+    pub key: Box<dyn RawSigner>,
     pub certificate: X509,
     pub chain: Vec<X509>,
 }
 
 impl SigningKey {
-    /// SHA-256 signature: PKCS#1 v1.5 for RSA, DER-encoded ECDSA otherwise.
     pub fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
-        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &self.key)
-            .map_err(Error::internal)?;
-        signer.update(data).map_err(Error::internal)?;
-        signer.sign_to_vec().map_err(Error::internal)
+        self.key.sign(data)
+    }
+
+    fn public_key(&self) -> Result<PKey<openssl::pkey::Public>> {
+        self.certificate.public_key().map_err(Error::internal)
     }
 
     fn signature_algorithm(&self) -> Result<AlgorithmIdentifierOwned> {
-        match self.key.id() {
+        match self.public_key()?.id() {
             Id::RSA => Ok(AlgorithmIdentifierOwned {
                 oid: algorithms::RSA_ENCRYPTION,
                 parameters: Some(Any::null()),
@@ -68,8 +84,8 @@ impl SigningKey {
     }
 
     /// Upper bound of the DER signature size, for sizing placeholders.
-    pub fn max_signature_len(&self) -> usize {
-        self.key.size()
+    pub fn max_signature_len(&self) -> Result<usize> {
+        Ok(self.public_key()?.size())
     }
 }
 

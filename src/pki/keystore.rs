@@ -1,6 +1,6 @@
 //! Where signing keys live. A key is named by a reference string stored with its signer
-//! (`pkcs12:<path>` today; `pkcs11:` tokens will implement the same trait). The PIN comes with
-//! each request, unlocks the key for that one signature and is dropped with it.
+//! (`pkcs12:<path>`, or an RFC 7512 `pkcs11:` URI for a token). The PIN comes with each
+//! request, unlocks the key for that one signature and is dropped with it.
 
 use std::path::PathBuf;
 
@@ -9,10 +9,32 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
 use crate::pki::cms::SigningKey;
+use crate::pki::pkcs11::{KeyUri, Pkcs11Tokens};
 
 pub trait KeyStore: Send + Sync {
     /// Unlocks the key named by `key_ref`. A wrong PIN is `Error::WrongPin`.
     fn unlock(&self, key_ref: &str, pin: &SecretString) -> Result<SigningKey>;
+}
+
+/// The key stores of this instance, chosen by the reference's scheme.
+pub struct KeyStores {
+    pub pkcs12: Pkcs12Files,
+    /// Present when `pki.pkcs11_module` is set.
+    pub pkcs11: Option<Pkcs11Tokens>,
+}
+
+impl KeyStore for KeyStores {
+    fn unlock(&self, key_ref: &str, pin: &SecretString) -> Result<SigningKey> {
+        if !key_ref.starts_with(KeyUri::SCHEME) {
+            return self.pkcs12.unlock(key_ref, pin);
+        }
+        self.pkcs11
+            .as_ref()
+            .ok_or_else(|| {
+                Error::Config("a PKCS#11 key needs `pki.pkcs11_module` in the settings".into())
+            })?
+            .unlock(key_ref, pin)
+    }
 }
 
 /// PKCS#12 files; relative paths are resolved against `base_dir`.
@@ -59,7 +81,7 @@ impl KeyStore for Pkcs12Files {
             })
             .unwrap_or_default();
         Ok(SigningKey {
-            key,
+            key: Box::new(key),
             certificate,
             chain,
         })

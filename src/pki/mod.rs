@@ -5,6 +5,7 @@ pub mod cert_cache;
 pub mod cms;
 pub mod dev;
 pub mod keystore;
+pub mod pkcs11;
 pub mod revocation;
 pub mod trust;
 pub mod tsa;

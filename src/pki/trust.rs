@@ -23,7 +23,7 @@ pub enum ChainError {
     Invalid(String),
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct TrustStore {
     anchors: Vec<X509>,
 }

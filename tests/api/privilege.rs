@@ -156,7 +156,7 @@ async fn an_uploaded_certificate_counts_only_if_trusted_and_naming_its_holder() 
     assert!(after["waiting"].to_string().contains(&id), "{after}");
 
     // From the trusted CA but without the holder's UID, named explicitly: still not counted.
-    let ca = dev_ca(&app);
+    let ca = dev_ca(app.pki);
     let anonymous = mint(&ca, "Hoàng Văn Nam", "CCCD:099080000999", 365);
     let response = upload(
         &app,
@@ -262,7 +262,7 @@ async fn another_communes_officials_are_answered_like_unknown_ones() {
     }
 
     // A certificate carrying their official's CCCD, and one carrying nobody's.
-    let ca = dev_ca(&app);
+    let ca = dev_ca(app.pki);
     let unknown_id = "099080000555";
     let mut answers = Vec::new();
     for id in [personal_id.as_str(), unknown_id] {

@@ -9,13 +9,13 @@ use openssl::x509::X509;
 use serde_json::{json, Value};
 
 use crate::fixtures::{sample_pdf, XrefStyle};
-use crate::helpers::{error_code, spawn_app, SignParams, TestApp};
+use crate::helpers::{error_code, spawn_app, DevPki, SignParams, TestApp};
 use crate::validators::{artifact_dir, pdftotext, qpdf_check};
 
 /// The dev issuing CA, key included, to mint certificates and CRLs as the CA would.
-pub fn dev_ca(app: &TestApp) -> Issued {
-    let m = &app.pki.manifest;
-    let der = std::fs::read(m.path(&app.pki.dir, &m.issuing_ca_pkcs12)).unwrap();
+pub fn dev_ca(pki: &DevPki) -> Issued {
+    let m = &pki.manifest;
+    let der = std::fs::read(m.path(&pki.dir, &m.issuing_ca_pkcs12)).unwrap();
     let p12 = Pkcs12::from_der(&der)
         .unwrap()
         .parse2(&m.issuing_ca_pin)
@@ -140,7 +140,7 @@ const CSV: &str = "code,name,kind,province\n\
 async fn a_commune_goes_from_nothing_to_ready() {
     let app = spawn_app().await;
     let admin = app.admin_key.clone();
-    let ca = dev_ca(&app);
+    let ca = dev_ca(app.pki);
 
     // Import: a bad row refuses the whole file, naming its line; nothing is written.
     let bad = format!(
@@ -744,7 +744,7 @@ async fn portal_keys_see_and_change_only_their_commune() {
         "CCCD:{}",
         other["official"]["personal_id"].as_str().unwrap()
     );
-    let cert = mint(&dev_ca(&app), "Đặng Quốc Hùng", &uid, 365);
+    let cert = mint(&dev_ca(app.pki), "Đặng Quốc Hùng", &uid, 365);
     let response = post_bytes(
         &app,
         &portal,
@@ -801,7 +801,7 @@ async fn signing_needs_a_registered_unrevoked_certificate() {
     assert_eq!(after["signatures"], 1);
 
     // Revoked in the registry by an imported CRL: refused before any PIN is tried.
-    let ca = dev_ca(&app);
+    let ca = dev_ca(app.pki);
     let pem = std::fs::read(
         app.pki
             .manifest

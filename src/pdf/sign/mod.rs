@@ -48,7 +48,7 @@ pub fn sign(
         .chain(&key.chain)
         .map(|c| c.to_der().map(|d| d.len()).unwrap_or(2048))
         .sum();
-    let mut reserve = CMS_OVERHEAD + certs_len + key.max_signature_len();
+    let mut reserve = CMS_OVERHEAD + certs_len + key.max_signature_len()?;
     if spec.timestamper.is_some() {
         reserve += TIMESTAMP_RESERVE;
     }
