@@ -3,7 +3,8 @@
 //! The key never leaves the token: kyso hands it the data and gets the signature back. The
 //! request's PIN is the token's user PIN. One logged-in session per token is kept and reused,
 //! so a signature costs one `C_Sign`; a request whose PIN differs from the one that logged the
-//! session in logs it out and in again, so every PIN is checked by the token itself.
+//! session in logs it out and in again, so every PIN is checked by the token itself. Only a
+//! keyed digest of the logged-in PIN is kept, to recognise it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHan
 use cryptoki::session::{Session, UserType};
 use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -82,15 +85,17 @@ pub struct Pkcs11Tokens {
 /// process's sessions, so both live in one process-wide registry keyed by the module's path.
 struct Module {
     context: Pkcs11,
+    /// Random per process: the HMAC key of PIN tags.
+    pin_key: PKey<Private>,
     tokens: Mutex<HashMap<String, Arc<Mutex<TokenSession>>>>,
 }
 
 /// The session kept open on one token, and what it has found there.
 struct TokenSession {
     session: Session,
-    /// The PIN the session is logged in with; kept only as long as the login lasts, so a
-    /// later request with the same PIN need not log in again.
-    logged_in: Option<SecretString>,
+    /// The tag of the PIN the session is logged in with, so that a later request with the
+    /// same PIN need not log in again; the PIN itself is not kept.
+    logged_in: Option<Vec<u8>>,
     /// Keys found under the current login, by label.
     keys: HashMap<String, TokenKeyInfo>,
 }
@@ -121,12 +126,27 @@ fn module(path: &Path) -> Result<Arc<Module>> {
     context
         .initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
         .map_err(failed)?;
+    let mut pin_key = [0u8; 32];
+    openssl::rand::rand_bytes(&mut pin_key).map_err(Error::internal)?;
     let module = Arc::new(Module {
         context,
+        pin_key: PKey::hmac(&pin_key).map_err(Error::internal)?,
         tokens: Mutex::new(HashMap::new()),
     });
     modules.insert(path.to_owned(), module.clone());
     Ok(module)
+}
+
+impl Module {
+    /// HMAC-SHA256 of `pin` under the process's key: tells whether a request brings the PIN
+    /// a session is logged in with, and reveals nothing of it.
+    fn pin_tag(&self, pin: &SecretString) -> Result<Vec<u8>> {
+        let mut hmac = openssl::sign::Signer::new(MessageDigest::sha256(), &self.pin_key)
+            .map_err(Error::internal)?;
+        hmac.update(pin.expose_secret().as_bytes())
+            .map_err(Error::internal)?;
+        hmac.sign_to_vec().map_err(Error::internal)
+    }
 }
 
 fn ck(e: CkError) -> Error {
@@ -198,14 +218,9 @@ impl TokenSession {
     /// Logs the session in with `pin` unless it already is with that very PIN. The token
     /// judges the PIN: CKR_PIN_INCORRECT is kyso's wrong PIN (it counts toward kyso's
     /// lockout), CKR_PIN_LOCKED the token's own lock.
-    fn login(&mut self, pin: &SecretString) -> std::result::Result<(), CkError> {
+    fn login(&mut self, pin: &SecretString, tag: &[u8]) -> std::result::Result<(), CkError> {
         if let Some(current) = &self.logged_in {
-            if current.expose_secret().len() == pin.expose_secret().len()
-                && openssl::memcmp::eq(
-                    current.expose_secret().as_bytes(),
-                    pin.expose_secret().as_bytes(),
-                )
-            {
+            if openssl::memcmp::eq(current, tag) {
                 return Ok(());
             }
             self.logged_in = None;
@@ -225,7 +240,7 @@ impl TokenSession {
             }
             other => other?,
         }
-        self.logged_in = Some(pin.clone());
+        self.logged_in = Some(tag.to_vec());
         Ok(())
     }
 
@@ -291,9 +306,10 @@ impl KeyStore for Pkcs11Tokens {
     fn unlock(&self, key_ref: &str, pin: &SecretString) -> Result<SigningKey> {
         let uri = KeyUri::parse(key_ref).map_err(|e| Error::Config(e.to_string()))?;
         let token = self.token(&uri.token)?;
+        let pin_tag = self.module.pin_tag(pin)?;
         let info = {
             let mut session = lock(&token)?;
-            if let Err(e) = session.login(pin) {
+            if let Err(e) = session.login(pin, &pin_tag) {
                 self.forget_if_gone(&uri.token, &e);
                 return Err(pin_error(e));
             }
@@ -317,6 +333,7 @@ impl KeyStore for Pkcs11Tokens {
                 token,
                 object: uri.object,
                 pin: pin.clone(),
+                pin_tag,
             }),
             certificate: info.certificate,
             chain,
@@ -341,12 +358,13 @@ struct TokenKey {
     token: Arc<Mutex<TokenSession>>,
     object: String,
     pin: SecretString,
+    pin_tag: Vec<u8>,
 }
 
 impl RawSigner for TokenKey {
     fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
         let mut session = lock(&self.token)?;
-        session.login(&self.pin).map_err(pin_error)?;
+        session.login(&self.pin, &self.pin_tag).map_err(pin_error)?;
         let key = session.key(&self.object)?;
         match key.mechanism {
             KeyMechanism::RsaSha256 => session
