@@ -9,6 +9,7 @@ mod helpers;
 mod hostile;
 mod interop;
 mod limits;
+mod ltv;
 mod privilege;
 mod reading;
 mod rollout;
