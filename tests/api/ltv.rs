@@ -137,9 +137,40 @@ async fn a_third_party_signature_is_extended_without_touching_it() {
     assert_appended(&signed, &lt);
     assert_long_term(&app, &lt, 1, "B-LT").await;
 
+    // What the DSS holds already is not written again.
+    assert_eq!(app.extended(&lt, "B-LT").await, lt);
+
     let lta = app.extended(&lt, "B-LTA").await;
     assert_appended(&lt, &lta);
     assert_long_term(&app, &lta, 1, "B-LTA").await;
+
+    // `kyso extend` renews the archive timestamp of a B-LTA file: a second document
+    // timestamp, and the validation data of the first one's TSA.
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
+    std::fs::write(&input, &lta).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .arg("extend")
+        .args([&input, &output])
+        .args(["--level", "B-LTA"])
+        .current_dir(dir.path())
+        .env("KYSO_PKI__DEV_DIR", &app.pki.dir)
+        .env(
+            "KYSO_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("cli.db").display()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let renewed = std::fs::read(&output).unwrap();
+    assert_appended(&lta, &renewed);
+    let stamps = |pdf: &[u8]| pdf.windows(13).filter(|w| w == b"/DocTimeStamp").count();
+    assert_eq!(stamps(&renewed), stamps(&lta) + 1);
+    assert_long_term(&app, &renewed, 1, "B-LTA").await;
 
     // Extending to a level that adds nothing is refused, as is a file with no signature.
     let response = app.extend(&signed, "B-T").await;
