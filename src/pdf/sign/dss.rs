@@ -267,3 +267,44 @@ impl Store {
         refs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::original::tests::classic;
+
+    /// An inline DSS from another producer: its data is found, and the same certificate is
+    /// referenced, not stored twice, while a new one is appended.
+    #[test]
+    fn an_existing_dss_is_kept_and_grown_only_by_what_it_lacks() {
+        let pdf = classic(&[
+            (
+                1,
+                0,
+                "<</Type/Catalog/Pages 2 0 R/DSS<</Certs[4 0 R]/VRI<</AB<</Cert[4 0 R]>>>>>>>>",
+            ),
+            (2, 0, "<</Type/Pages/Kids[3 0 R]/Count 1>>"),
+            (3, 0, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>"),
+            (4, 0, "<</Length 3>>stream\nabc\nendstream"),
+        ]);
+        let doc = read::writable(&pdf, &Default::default()).unwrap();
+        let old = existing_dss(&doc, (1, 0));
+        assert_eq!(old.id, None);
+        assert!(old.vri.has(b"AB"));
+        assert_eq!(old.items[Kind::Certs as usize].len(), 1);
+
+        let mut update = Update::new(&doc);
+        let mut store = Store::new(&old);
+        let known = store.add(&mut update, Kind::Certs, &[b"abc".to_vec()]);
+        assert_eq!(known, vec![Object::Reference((4, 0))]);
+        assert!(!store.grew);
+        let added = store.add(
+            &mut update,
+            Kind::Certs,
+            &[b"xyz".to_vec(), b"abc".to_vec()],
+        );
+        assert!(store.grew);
+        assert_eq!(added.len(), 2);
+        assert_eq!(store.refs[Kind::Certs as usize].len(), 2);
+    }
+}
