@@ -1,6 +1,7 @@
-//! PAdES signing (ETSI EN 319 142-1, B-B and B-T) as an incremental update: the original bytes
-//! stay untouched, a signature field and dictionary are appended, and the CMS signature over
-//! everything but its own `/Contents` fills the reserved placeholder.
+//! PAdES signing (ETSI EN 319 142-1, B-B and B-T) and document timestamps (B-LTA) as
+//! incremental updates: the original bytes stay untouched, a signature field and dictionary
+//! are appended, and the CMS signature (or RFC 3161 token) over everything but its own
+//! `/Contents` fills the reserved placeholder. `dss` adds the validation data of B-LT.
 
 mod appearance;
 mod dss;
