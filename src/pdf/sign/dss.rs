@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, Stream};
 use openssl::hash::MessageDigest;
-use openssl::x509::{X509Crl, X509};
+use openssl::x509::{X509Crl, X509NameRef, X509Ref, X509};
 
 use crate::error::{Error, Result};
 use crate::pdf::original::{reference, Original};
@@ -16,7 +16,7 @@ use crate::pdf::read::{self, Limits};
 use crate::pdf::syntax;
 use crate::pdf::update::Update;
 use crate::pdf::verify::cms;
-use crate::pki::revocation::RevocationLists;
+use crate::pki::revocation::{to_utc, RevocationLists};
 use crate::pki::trust::TrustStore;
 
 /// Appends an update whose DSS holds the validation data of every signature in `pdf`,
@@ -125,41 +125,56 @@ struct ValidationData {
     crls: Vec<Vec<u8>>,
 }
 
-/// The chains (to a trust anchor where one exists) of `certs` and the loaded CRLs of every
-/// certificate on them, each CRL checked against its issuer's key (RFC 5280 §6.3.3).
+/// The chains (to a trust anchor where one exists) of `certs`, and the loaded CRLs of every
+/// certificate on them.
 fn validation_data(
     certs: &[X509],
     pool: &[X509],
     trust: &TrustStore,
     loaded: &[X509Crl],
 ) -> Result<ValidationData> {
-    let mut chain_certs = Vec::new();
-    let mut lists = Vec::new();
+    let issuers: Vec<&X509> = pool.iter().chain(trust.anchors()).collect();
+    let mut data = ValidationData {
+        certs: Vec::new(),
+        crls: Vec::new(),
+    };
     for cert in certs {
-        let chain = trust
-            .chain(cert, pool, Utc::now())
-            .unwrap_or_else(|_| vec![cert.clone()]);
-        for pair in chain.windows(2) {
-            let (subject, issuer) = (&pair[0], &pair[1]);
-            let Ok(key) = issuer.public_key() else {
-                continue;
-            };
-            for crl in loaded {
-                let same_issuer =
-                    crl.issuer_name().to_der().ok() == subject.issuer_name().to_der().ok();
-                if same_issuer && crl.verify(&key).unwrap_or(false) {
-                    lists.push(crl.to_der().map_err(Error::internal)?);
-                }
-            }
-        }
+        // A certificate that has expired since it signed (the case B-LT exists for) still
+        // chains at the last second of its validity.
+        let last_valid = to_utc(cert.not_after()).map(|t| t - chrono::Duration::seconds(1));
+        let chain = std::iter::once(Utc::now())
+            .chain(last_valid)
+            .find_map(|at| trust.chain(cert, pool, at).ok())
+            .unwrap_or_else(|| vec![cert.clone()]);
         for c in chain {
-            chain_certs.push(c.to_der().map_err(Error::internal)?);
+            for crl in loaded
+                .iter()
+                .filter(|crl| issued_by(c.as_ref(), crl, &issuers))
+            {
+                data.crls.push(crl.to_der().map_err(Error::internal)?);
+            }
+            data.certs.push(c.to_der().map_err(Error::internal)?);
         }
     }
-    Ok(ValidationData {
-        certs: chain_certs,
-        crls: lists,
-    })
+    Ok(data)
+}
+
+/// Whether `crl` covers `cert`: the same issuer name, and signed by a known certificate of
+/// that name (RFC 5280 §6.3.3 (f)). Chain validity does not matter here, so a list is found
+/// even for a certificate whose chain no longer validates today. A self-issued certificate
+/// (an anchor) has no list to check.
+fn issued_by(cert: &X509Ref, crl: &X509Crl, issuers: &[&X509]) -> bool {
+    let name = |n: &X509NameRef| n.to_der().ok();
+    let issuer = name(cert.issuer_name());
+    if issuer.is_none() || issuer == name(cert.subject_name()) || issuer != name(crl.issuer_name())
+    {
+        return false;
+    }
+    issuers
+        .iter()
+        .filter(|i| name(i.subject_name()) == issuer)
+        .filter_map(|i| i.public_key().ok())
+        .any(|key| crl.verify(&key).unwrap_or(false))
 }
 
 #[derive(Clone, Copy)]
