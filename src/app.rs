@@ -55,6 +55,7 @@ impl AppState {
             pool: &self.pool,
             keys: &self.keys,
             revocation: &self.revocation,
+            trust: &self.trust,
             timestamper: self.timestamper.as_deref(),
             max_failed_pins: self.settings.keys.max_failed_pins,
             lock: chrono::Duration::minutes(self.settings.keys.lock_minutes),

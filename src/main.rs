@@ -68,6 +68,14 @@ enum Command {
         #[arg(long)]
         visible: Option<String>,
     },
+    /// Bring a signed PDF (anyone's) to B-LT or B-LTA in further incremental updates, its
+    /// earlier revisions untouched.
+    Extend {
+        input: PathBuf,
+        output: PathBuf,
+        #[arg(long, default_value = "B-LT")]
+        level: String,
+    },
     /// Check every signature of a PDF: exit 0 when all are intact, 1 otherwise, 2 when the
     /// file cannot be read.
     Verify {
@@ -302,6 +310,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let signed = state.signing().sign(None, &pdf, &request)?;
             std::fs::write(&output, signed)
+                .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
+        }
+        Command::Extend {
+            input,
+            output,
+            level,
+        } => {
+            let level = Level::parse_long_term(&level)?;
+            let state = app::prepare(settings)?;
+            let pdf = std::fs::read(&input)
+                .map_err(|e| Error::BadRequest(format!("{}: {e}", input.display())))?;
+            let extended = state.signing().extend(&pdf, level)?;
+            std::fs::write(&output, extended)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
         }
         Command::Verify { file, json } => {

@@ -17,6 +17,7 @@ use crate::pdf::sign::{self, Appearance, SignatureSpec};
 use crate::pki::cms::{sha256, SigningKey};
 use crate::pki::keystore::KeyStore;
 use crate::pki::revocation::RevocationLists;
+use crate::pki::trust::TrustStore;
 use crate::pki::tsa::Timestamper;
 use crate::{rollout, signers};
 
@@ -37,6 +38,12 @@ pub enum Level {
     BB,
     #[serde(rename = "B-T")]
     BT,
+    /// B-T and a DSS with the validation data (ETSI EN 319 142-1 §6.3, level B-LT).
+    #[serde(rename = "B-LT")]
+    BLt,
+    /// B-LT and a document timestamp over it, with the TSA's own validation data (B-LTA).
+    #[serde(rename = "B-LTA")]
+    BLta,
 }
 
 impl Level {
@@ -44,6 +51,19 @@ impl Level {
         match self {
             Level::BB => "B-B",
             Level::BT => "B-T",
+            Level::BLt => "B-LT",
+            Level::BLta => "B-LTA",
+        }
+    }
+
+    /// A level an existing signature can be extended to: B-LT or B-LTA.
+    pub fn parse_long_term(text: &str) -> Result<Self> {
+        match Self::parse(text)? {
+            level @ (Level::BLt | Level::BLta) => Ok(level),
+            other => Err(Error::BadRequest(format!(
+                "a signed document is extended to B-LT or B-LTA, not {}",
+                other.as_str()
+            ))),
         }
     }
 
@@ -51,8 +71,10 @@ impl Level {
         match text {
             "B-B" => Ok(Level::BB),
             "B-T" => Ok(Level::BT),
+            "B-LT" => Ok(Level::BLt),
+            "B-LTA" => Ok(Level::BLta),
             other => Err(Error::BadRequest(format!(
-                "level must be B-B or B-T, not `{other}`"
+                "level must be B-B, B-T, B-LT or B-LTA, not `{other}`"
             ))),
         }
     }
@@ -80,6 +102,8 @@ pub struct Signing<'a> {
     pub pool: &'a Pool,
     pub keys: &'a dyn KeyStore,
     pub revocation: &'a RevocationLists,
+    /// Anchors the chains a DSS holds end at.
+    pub trust: &'a TrustStore,
     pub timestamper: Option<&'a dyn Timestamper>,
     pub max_failed_pins: i32,
     pub lock: Duration,
@@ -188,8 +212,11 @@ impl Signing<'_> {
     fn timestamper(&self, level: Level) -> Result<Option<&dyn Timestamper>> {
         match level {
             Level::BB => Ok(None),
-            Level::BT => Ok(Some(self.timestamper.ok_or_else(|| {
-                Error::BadRequest("B-T needs a time-stamping authority; none is configured".into())
+            level => Ok(Some(self.timestamper.ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "{} needs a time-stamping authority; none is configured",
+                    level.as_str()
+                ))
             })?)),
         }
     }
@@ -230,6 +257,7 @@ impl Signing<'_> {
             timestamper,
         };
         let signed = sign::sign(pdf, &spec, &unlocked.key, &self.limits)?;
+        let signed = self.extend(&signed, options.level)?;
 
         diesel::insert_into(signing_log::table)
             .values(&SigningLogEntry {
@@ -245,6 +273,27 @@ impl Signing<'_> {
             .execute(conn)?;
         tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
         Ok(signed)
+    }
+}
+
+impl Signing<'_> {
+    /// Brings a signed PDF to `level` in further updates, earlier revisions untouched: B-LT
+    /// adds a DSS with the validation data of every signature; B-LTA then a document
+    /// timestamp and a DSS update holding that timestamp's own validation data. B-B and B-T
+    /// leave it as it is.
+    pub fn extend(&self, pdf: &[u8], level: Level) -> Result<Vec<u8>> {
+        let timestamper = self.timestamper(level)?;
+        let with_data =
+            |pdf: &[u8]| sign::add_validation_data(pdf, self.trust, self.revocation, &self.limits);
+        match (level, timestamper) {
+            (Level::BLt, _) => with_data(pdf),
+            (Level::BLta, Some(tsa)) => {
+                let lt = with_data(pdf)?;
+                let stamped = sign::timestamp_document(&lt, tsa, &self.limits)?;
+                with_data(&stamped)
+            }
+            _ => Ok(pdf.to_vec()),
+        }
     }
 }
 

@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/api/v1")
             .route("/sign", web::post().to(sign::sign))
+            .route("/extend", web::post().to(sign::extend))
             .route("/verify", web::post().to(verify::verify))
             .route("/extracts", web::post().to(documents::create_extract))
             .route(

@@ -1,5 +1,5 @@
 //! `POST /api/v1/sign`: multipart `file`, `signer`, `pin`, optional `reason`, `location`,
-//! `level` (B-B | B-T) and `visible` (JSON `{page, rect}`); answers the signed PDF.
+//! `level` (B-B | B-T | B-LT | B-LTA) and `visible` (JSON `{page, rect}`); answers the signed PDF.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
@@ -44,4 +44,31 @@ pub async fn sign(
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .body(signed))
+}
+
+/// `POST /api/v1/extend`: multipart `file` (a signed PDF, anyone's) and `level` (B-LT |
+/// B-LTA, default B-LT); answers the PDF with the validation data (and document timestamp)
+/// appended, earlier revisions untouched.
+pub async fn extend(
+    state: web::Data<AppState>,
+    client: Client,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    if client.role == crate::clients::Role::Viewer {
+        return Err(Error::Forbidden(
+            "a viewer key does not extend signatures".into(),
+        ));
+    }
+    let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
+    let pdf = form.file("file")?;
+    let level = form
+        .optional("level")
+        .map(|l| Level::parse_long_term(&l))
+        .transpose()?
+        .unwrap_or(Level::BLt);
+    let extended = super::blocking(move || state.signing().extend(&pdf, level)).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .body(extended))
 }

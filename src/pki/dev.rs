@@ -623,6 +623,12 @@ pub fn dev_init(dir: &Path) -> Result<Manifest> {
         .and_then(|c| c.to_pem())
         .ctx("CRL PEM")?;
     write(&dir.join("crl/issuing-ca.crl.pem"), &crl_pem)?;
+    // The root's (empty) list, so that the issuing CA's status is known too: PAdES B-LT
+    // needs revocation data for every certificate below the trust anchor.
+    write(
+        &dir.join("crl/root.crl"),
+        &build_crl(&root, &[], now, now + Duration::days(30))?,
+    )?;
 
     let manifest = Manifest {
         dev_only: true,

@@ -10,6 +10,7 @@ mod hostile;
 mod interop;
 mod limits;
 mod pkcs11;
+mod ltv;
 mod privilege;
 mod reading;
 mod rollout;

@@ -273,7 +273,7 @@ async fn bad_requests_get_stable_codes_and_write_nothing() {
             "bad level",
             pdf.clone(),
             SignParams {
-                level: Some("B-LTA"),
+                level: Some("B-LTX"),
                 ..chair()
             },
             400,

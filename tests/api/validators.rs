@@ -134,6 +134,12 @@ fn parse_pdfsig(stdout: &str) -> Vec<PdfsigSignature> {
 /// validation of signatures in hybrid-reference files") unless `--no-strict-syntax` is given;
 /// it is given for files containing `/XRefStm`, and only for them.
 pub fn pyhanko_validate(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, String> {
+    pyhanko_check("validate", pdf, root_pem)
+}
+
+/// `pyhanko sign <subcommand> --trust <root> --trust-replace`, as [`pyhanko_validate`]
+/// describes.
+fn pyhanko_check(subcommand: &str, pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, String> {
     let dir = temp_dir();
     let input = write_input(&dir, "signed.pdf", pdf);
     let root = std::fs::canonicalize(root_pem)
@@ -141,7 +147,7 @@ pub fn pyhanko_validate(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, Stri
     let validate = |pretty: bool| {
         let mut command = pyhanko_command();
         command
-            .args(["sign", "validate", "--trust"])
+            .args(["sign", subcommand, "--trust"])
             .arg(&root)
             .arg("--trust-replace");
         if is_hybrid(pdf) {
@@ -170,7 +176,7 @@ pub fn pyhanko_validate(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, Stri
 
     let pretty = validate(true);
     let mut report = format!(
-        "pyhanko sign validate: exit {}, {} signature(s) reported{}\n--- summary ---\n{stdout}{stderr}",
+        "pyhanko sign {subcommand}: exit {}, {} signature(s) reported{}\n--- summary ---\n{stdout}{stderr}",
         summary.status,
         lines.len(),
         if skipped {
@@ -183,6 +189,16 @@ pub fn pyhanko_validate(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, Stri
     report.push_str(&String::from_utf8_lossy(&pretty.stdout));
     report.push_str(&String::from_utf8_lossy(&pretty.stderr));
     Err(report)
+}
+
+/// PAdES long-term validation with pyHanko: `pyhanko sign adesverify --trust <root>
+/// --trust-replace`, which pyhanko-cli 0.6 offers in place of the older `validate
+/// --ltv-profile pades|pades-lta`: the ETSI EN 319 102-1 validation with past signature
+/// validation over the document timestamps, requiring revocation data for every certificate
+/// below the anchor. The dev certificates name no CRL or OCSP URL, so that data can only
+/// come from the file. `Ok` holds the summary lines, `Err` the `--pretty-print` report.
+pub fn pyhanko_ades_validate(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, String> {
+    pyhanko_check("adesverify", pdf, root_pem)
 }
 
 /// What `qpdf --check`, pdfsig and pyHanko object to in `pdf`, which must carry exactly

@@ -1,14 +1,17 @@
-//! PAdES signing (ETSI EN 319 142-1, B-B and B-T) as an incremental update: the original bytes
-//! stay untouched, a signature field and dictionary are appended, and the CMS signature over
-//! everything but its own `/Contents` fills the reserved placeholder.
+//! PAdES signing (ETSI EN 319 142-1, B-B and B-T) and document timestamps (B-LTA) as
+//! incremental updates: the original bytes stay untouched, a signature field and dictionary
+//! are appended, and the CMS signature (or RFC 3161 token) over everything but its own
+//! `/Contents` fills the reserved placeholder. `dss` adds the validation data of B-LT.
 
 mod appearance;
+mod dss;
 
 use chrono::{DateTime, FixedOffset};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 
 use crate::pdf::update::Update;
 pub use appearance::Appearance;
+pub use dss::add_validation_data;
 
 use crate::error::{Error, Result};
 use crate::pdf::object::{self, text_string};
@@ -52,104 +55,151 @@ pub fn sign(
     if spec.timestamper.is_some() {
         reserve += TIMESTAMP_RESERVE;
     }
-    match sign_with_reserve(pdf, &doc, spec, key, reserve)? {
-        Signed::Done(bytes) => Ok(bytes),
-        // Only an unusually large timestamp token gets here; its size is now known.
-        Signed::NeedsRoom(needed) => match sign_with_reserve(pdf, &doc, spec, key, needed + 512)? {
-            Signed::Done(bytes) => Ok(bytes),
-            Signed::NeedsRoom(_) => Err(Error::Timestamp("the token keeps growing".into())),
+    let field = Field {
+        head: signature_head(spec),
+        appearance: spec.appearance.as_ref(),
+    };
+    field.fill(pdf, &doc, reserve, &|ranges| {
+        let mut hasher = openssl::hash::Hasher::new(openssl::hash::MessageDigest::sha256())
+            .map_err(Error::internal)?;
+        for range in ranges {
+            hasher.update(range).map_err(Error::internal)?;
+        }
+        let digest = hasher.finish().map_err(Error::internal)?;
+        let mut signed_data = cms::sign(Content::Detached { digest: &digest }, key)?;
+        if let Some(tsa) = spec.timestamper {
+            let token = tsa.timestamp(&cms::signature_value(&signed_data)?)?;
+            signed_data = cms::add_signature_timestamp(signed_data, &token)?;
+        }
+        cms::to_der(&signed_data)
+    })
+}
+
+/// Adds a document timestamp (ISO 32000-2 §12.8.5, ETSI EN 319 142-1 §5.4.3: /Type
+/// /DocTimeStamp, /SubFilter /ETSI.RFC3161) in an invisible field: `tsa`'s token over the
+/// byte ranges is the whole /Contents. PAdES allows it under any certification (DocMDP), as
+/// it allows DSS updates.
+pub fn timestamp_document(pdf: &[u8], tsa: &dyn Timestamper, limits: &Limits) -> Result<Vec<u8>> {
+    let doc = read::writable(pdf, limits)?;
+    let field = Field {
+        head: dictionary! {
+            "Type" => "DocTimeStamp",
+            "Filter" => "Adobe.PPKLite",
+            "SubFilter" => "ETSI.RFC3161",
         },
+        appearance: None,
+    };
+    field.fill(pdf, &doc, TIMESTAMP_RESERVE, &|ranges| {
+        tsa.timestamp(&ranges.concat())
+    })
+}
+
+/// A new signature field: its signature dictionary's entries besides /ByteRange and
+/// /Contents, and its widget's look.
+struct Field<'a> {
+    head: Dictionary,
+    appearance: Option<&'a Appearance>,
+}
+
+/// Makes the DER for /Contents from the signed byte ranges.
+type Contents<'a> = dyn Fn([&[u8]; 2]) -> Result<Vec<u8>> + 'a;
+
+impl Field<'_> {
+    fn fill(
+        &self,
+        pdf: &[u8],
+        doc: &Document,
+        reserve: usize,
+        contents: &Contents<'_>,
+    ) -> Result<Vec<u8>> {
+        match self.fill_reserve(pdf, doc, reserve, contents)? {
+            Signed::Done(bytes) => Ok(bytes),
+            // Only an unusually large timestamp token gets here; its size is now known.
+            Signed::NeedsRoom(needed) => {
+                match self.fill_reserve(pdf, doc, needed + 512, contents)? {
+                    Signed::Done(bytes) => Ok(bytes),
+                    Signed::NeedsRoom(_) => Err(Error::Timestamp("the token keeps growing".into())),
+                }
+            }
+        }
+    }
+
+    fn fill_reserve(
+        &self,
+        pdf: &[u8],
+        doc: &Document,
+        reserve: usize,
+        contents: &Contents<'_>,
+    ) -> Result<Signed> {
+        let mut update = Update::new(doc);
+        let sig_id = update.alloc();
+        let field_id = update.alloc();
+        let page_no = self.appearance.map_or(1, |a| a.page);
+        let page_id = *doc
+            .get_pages()
+            .get(&page_no)
+            .ok_or_else(|| Error::BadRequest(format!("the document has no page {page_no}")))?;
+
+        let (rect, ap_id) = match self.appearance {
+            Some(appearance) => (appearance.rect, appearance.write(&mut update)?),
+            None => ([0.0; 4], appearance::write_invisible(&mut update)),
+        };
+        let field_name = unused_field_name(doc);
+        update.put(
+            field_id,
+            dictionary! {
+                "Type" => "Annot",
+                "Subtype" => "Widget",
+                "FT" => "Sig",
+                "T" => text_string(&field_name),
+                "V" => sig_id,
+                // Print + Locked: the widget is part of the signed record.
+                "F" => 132,
+                "Rect" => rect.iter().map(|&v| Object::Real(v)).collect::<Vec<_>>(),
+                "P" => page_id,
+                "AP" => dictionary! { "N" => ap_id },
+            },
+        );
+        let original = Original::new(pdf, doc);
+        add_to_page(&original, &mut update, page_id, field_id)?;
+        add_to_acroform(&original, &mut update, field_id)?;
+
+        let placeholder = placeholder(&self.head, reserve);
+        update.put_raw(sig_id, placeholder.bytes.clone());
+        let written = update.write(pdf, doc)?;
+        let sig_offset = written
+            .raw_offsets
+            .get(&sig_id.0)
+            .copied()
+            .ok_or_else(|| Error::internal("signature dictionary not written"))?;
+        let mut out = written.bytes;
+
+        // ByteRange: everything but the hex string `<...>` of /Contents.
+        let contents_start = sig_offset + placeholder.contents_at;
+        let contents_end = contents_start + placeholder.contents_len;
+        let byte_range = [0, contents_start, contents_end, out.len() - contents_end];
+        let range_text = format!(
+            "[{} {} {} {}]",
+            byte_range[0], byte_range[1], byte_range[2], byte_range[3]
+        );
+        let range_at = sig_offset + placeholder.byte_range_at;
+        let range_slot = &mut out[range_at..range_at + placeholder.byte_range_len];
+        range_slot.fill(b' ');
+        range_slot[..range_text.len()].copy_from_slice(range_text.as_bytes());
+
+        let der = contents([&out[..contents_start], &out[contents_end..]])?;
+        let hex = hex::encode_upper(&der);
+        if hex.len() > placeholder.contents_len - 2 {
+            return Ok(Signed::NeedsRoom(der.len()));
+        }
+        out[contents_start + 1..contents_start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+        Ok(Signed::Done(out))
     }
 }
 
 enum Signed {
     Done(Vec<u8>),
     NeedsRoom(usize),
-}
-
-fn sign_with_reserve(
-    pdf: &[u8],
-    doc: &Document,
-    spec: &SignatureSpec<'_>,
-    key: &SigningKey,
-    reserve: usize,
-) -> Result<Signed> {
-    let mut update = Update::new(doc);
-    let sig_id = update.alloc();
-    let field_id = update.alloc();
-    let page_no = spec.appearance.as_ref().map_or(1, |a| a.page);
-    let page_id = *doc
-        .get_pages()
-        .get(&page_no)
-        .ok_or_else(|| Error::BadRequest(format!("the document has no page {page_no}")))?;
-
-    let (rect, ap_id) = match &spec.appearance {
-        Some(appearance) => (appearance.rect, appearance.write(&mut update)?),
-        None => ([0.0; 4], appearance::write_invisible(&mut update)),
-    };
-    let field_name = unused_field_name(doc);
-    update.put(
-        field_id,
-        dictionary! {
-            "Type" => "Annot",
-            "Subtype" => "Widget",
-            "FT" => "Sig",
-            "T" => text_string(&field_name),
-            "V" => sig_id,
-            // Print + Locked: the widget is part of the signed record.
-            "F" => 132,
-            "Rect" => rect.iter().map(|&v| Object::Real(v)).collect::<Vec<_>>(),
-            "P" => page_id,
-            "AP" => dictionary! { "N" => ap_id },
-        },
-    );
-    let original = Original::new(pdf, doc);
-    add_to_page(&original, &mut update, page_id, field_id)?;
-    add_to_acroform(&original, &mut update, field_id)?;
-
-    let placeholder = signature_dictionary(spec, reserve);
-    update.put_raw(sig_id, placeholder.bytes.clone());
-    let written = update.write(pdf, doc)?;
-    let sig_offset = written
-        .raw_offsets
-        .get(&sig_id.0)
-        .copied()
-        .ok_or_else(|| Error::internal("signature dictionary not written"))?;
-    let mut out = written.bytes;
-
-    // ByteRange: everything but the hex string `<...>` of /Contents.
-    let contents_start = sig_offset + placeholder.contents_at;
-    let contents_end = contents_start + placeholder.contents_len;
-    let byte_range = [0, contents_start, contents_end, out.len() - contents_end];
-    let range_text = format!(
-        "[{} {} {} {}]",
-        byte_range[0], byte_range[1], byte_range[2], byte_range[3]
-    );
-    let range_at = sig_offset + placeholder.byte_range_at;
-    let range_slot = &mut out[range_at..range_at + placeholder.byte_range_len];
-    range_slot.fill(b' ');
-    range_slot[..range_text.len()].copy_from_slice(range_text.as_bytes());
-
-    let mut hasher = openssl::hash::Hasher::new(openssl::hash::MessageDigest::sha256())
-        .map_err(Error::internal)?;
-    hasher
-        .update(&out[..contents_start])
-        .and_then(|()| hasher.update(&out[contents_end..]))
-        .map_err(Error::internal)?;
-    let digest = hasher.finish().map_err(Error::internal)?;
-
-    let mut signed_data = cms::sign(Content::Detached { digest: &digest }, key)?;
-    if let Some(tsa) = spec.timestamper {
-        let token = tsa.timestamp(&cms::signature_value(&signed_data)?)?;
-        signed_data = cms::add_signature_timestamp(signed_data, &token)?;
-    }
-    let der = cms::to_der(&signed_data)?;
-    let hex = hex::encode_upper(&der);
-    if hex.len() > placeholder.contents_len - 2 {
-        return Ok(Signed::NeedsRoom(der.len()));
-    }
-    out[contents_start + 1..contents_start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-    Ok(Signed::Done(out))
 }
 
 /// The serialised signature dictionary and where its placeholders sit inside it.
@@ -161,7 +211,8 @@ struct Placeholder {
     contents_len: usize,
 }
 
-fn signature_dictionary(spec: &SignatureSpec<'_>, reserve: usize) -> Placeholder {
+/// The entries of a CAdES signature dictionary besides /ByteRange and /Contents.
+fn signature_head(spec: &SignatureSpec<'_>) -> Dictionary {
     let mut dict = dictionary! {
         "Type" => "Sig",
         "Filter" => "Adobe.PPKLite",
@@ -174,8 +225,13 @@ fn signature_dictionary(spec: &SignatureSpec<'_>, reserve: usize) -> Placeholder
     if let Some(location) = spec.location {
         dict.set("Location", text_string(location));
     }
+    dict
+}
+
+/// `head` followed by /ByteRange and /Contents slots of `reserve` bytes.
+fn placeholder(head: &Dictionary, reserve: usize) -> Placeholder {
     let mut bytes = Vec::new();
-    object::write_dict(&mut bytes, &dict);
+    object::write_dict(&mut bytes, head);
     bytes.truncate(bytes.len() - 2); // reopen the dictionary: drop ">>"
     bytes.extend_from_slice(b"/ByteRange ");
     let byte_range_at = bytes.len();

@@ -4,7 +4,7 @@
 //! signature is a result with an ETSI EN 319 102-1 indication; `Err` is for unreadable input.
 
 mod changes;
-mod cms;
+pub(crate) mod cms;
 mod explain;
 pub mod report;
 mod structure;
