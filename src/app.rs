@@ -13,6 +13,7 @@ use crate::db::{self, Pool};
 use crate::error::{Error, Result};
 use crate::http;
 use crate::http::rate::TokenBucket;
+use crate::metrics::Metrics;
 use crate::pki::dev::{self, Manifest};
 use crate::pki::keystore::{KeyStore, Pkcs12Files};
 use crate::pki::revocation::RevocationLists;
@@ -36,6 +37,7 @@ pub struct AppState {
     pub verifications: Arc<tokio::sync::Semaphore>,
     /// `POST /tsa`'s rate limit.
     pub tsa_bucket: TokenBucket,
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -88,7 +90,7 @@ pub fn build(settings: Settings) -> Result<Application> {
         App::new()
             .app_data(data.clone())
             .wrap(http::security_headers())
-            .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms"))
+            .wrap(actix_web::middleware::from_fn(http::observe::observe))
             .configure(http::routes)
     })
     .listen(listener)
@@ -176,6 +178,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
             settings.security.max_concurrent_verifications.max(1),
         )),
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
+        metrics: Metrics::new()?,
         revocation: RevocationLists::load(&crl_dirs)?,
         trust,
         keys: Pkcs12Files {

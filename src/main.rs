@@ -13,6 +13,7 @@ use kyso::pdf::verify::{self, report::Indication};
 use kyso::pki::dev::SignerKind;
 use kyso::pki::keystore::Pkcs12Files;
 use kyso::signing::{Level, Placement, SignRequest};
+use kyso::telemetry::LogFormat;
 use kyso::{app, db, pki, signers, Error, Result};
 
 #[derive(Parser)]
@@ -25,6 +26,9 @@ struct Cli {
     /// Settings file (TOML). Without one kyso runs in dev mode with the dev PKI.
     #[arg(long, global = true, env = "KYSO_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines as readable text or as JSON objects (one a line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "KYSO_LOG_FORMAT")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -153,8 +157,8 @@ fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 }
 
 fn main() -> ExitCode {
-    kyso::telemetry::init();
     let cli = Cli::parse();
+    kyso::telemetry::init(cli.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -5,6 +5,7 @@ pub(crate) mod auth;
 mod documents;
 pub(crate) mod form;
 mod health;
+pub(crate) mod observe;
 mod pages;
 pub(crate) mod rate;
 pub(crate) mod rollout;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .configure(crate::web::routes)
     .route("/healthz", web::get().to(health::healthz))
+    .route("/metrics", web::get().to(observe::metrics))
     .route("/verify", web::get().to(pages::verify_form))
     .route("/verify", web::post().to(pages::verify_upload))
     .route("/tsa", web::post().to(tsa::timestamp))

@@ -9,6 +9,7 @@ mod helpers;
 mod hostile;
 mod interop;
 mod limits;
+mod metrics;
 mod privilege;
 mod reading;
 mod rollout;
