@@ -99,6 +99,28 @@ pub fn build(settings: Settings) -> Result<Application> {
     Ok(Application { port, server })
 }
 
+/// What a person starting `serve` needs to know: where to go, which mode, how to get a key.
+pub fn announcement(port: u16, dev: bool) -> String {
+    let base = format!("http://127.0.0.1:{port}");
+    let (mode, config) = if dev {
+        (
+            "dev mode (no --config: dev PKI in certs/dev, test certificates only)",
+            "",
+        )
+    } else {
+        ("production mode", "--config FILE ")
+    };
+    format!(
+        "\nkyso is running in {mode}.\n  \
+         Check a signed PDF:    {base}/verify\n  \
+         Certificate roll-out:  {base}/rollout\n  \
+         API:                   {base}/api/v1/ (verify needs no key)\n  \
+         Metrics, health:       {base}/metrics  {base}/healthz\n\
+         Create an API key (printed once):\n  \
+         kyso {config}apikey create --role admin   # or --role portal --commune CODE, or --role viewer\n"
+    )
+}
+
 /// The state behind the server; public so the CLI's offline commands share it.
 pub fn prepare(settings: Settings) -> Result<AppState> {
     // Whatever an older version or an administrator left world-readable is tightened first.
@@ -198,4 +220,23 @@ fn dev_tsa_key(dir: &std::path::Path, manifest: &Manifest) -> Result<crate::pki:
         base_dir: ".".into(),
     }
     .unlock(&key_ref, &pin)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_announcement_names_pages_mode_and_key_command() {
+        let dev = super::announcement(8080, true);
+        for part in [
+            "dev mode",
+            "http://127.0.0.1:8080/verify",
+            "http://127.0.0.1:8080/rollout",
+            "kyso apikey create --role admin",
+        ] {
+            assert!(dev.contains(part), "{part}: {dev}");
+        }
+        let production = super::announcement(9000, false);
+        assert!(production.contains("production mode"), "{production}");
+        assert!(production.contains("kyso --config FILE apikey create"));
+    }
 }

@@ -27,7 +27,7 @@ struct Cli {
     #[arg(long, global = true, env = "KYSO_CONFIG")]
     config: Option<PathBuf>,
     /// Log lines as readable text or as JSON objects (one a line).
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "KYSO_LOG_FORMAT")]
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -172,8 +172,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => {
+            let dev = settings.dev_mode;
             let application = app::build(settings)?;
-            tracing::info!(port = application.port(), "kyso is listening");
+            tracing::info!(port = application.port(), dev, "kyso is listening");
+            eprintln!("{}", app::announcement(application.port(), dev));
             actix_web::rt::System::new()
                 .block_on(application.run_until_stopped())
                 .map_err(Error::internal)?;

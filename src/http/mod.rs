@@ -36,6 +36,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
     )
     .configure(crate::web::routes)
+    .route(
+        "/",
+        web::get().to(|| async { web::Redirect::to("/verify").see_other() }),
+    )
     .route("/healthz", web::get().to(health::healthz))
     .route("/metrics", web::get().to(observe::metrics))
     .route("/verify", web::get().to(pages::verify_form))

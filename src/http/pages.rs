@@ -13,8 +13,11 @@ fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
         .body(markup.into_string())
 }
 
-pub async fn verify_form() -> HttpResponse {
-    html(StatusCode::OK, web::verify::page(None))
+pub async fn verify_form(state: actix_web::web::Data<AppState>) -> HttpResponse {
+    html(
+        StatusCode::OK,
+        web::verify::page(state.settings.dev_mode, None),
+    )
 }
 
 /// Works without JavaScript: a plain multipart form post answered with the same page.
@@ -23,6 +26,7 @@ pub async fn verify_upload(
     req: HttpRequest,
     payload: actix_web::web::Payload,
 ) -> HttpResponse {
+    let dev = state.settings.dev_mode;
     let result = async {
         super::same_origin(&req, &state)?;
         let slot = super::verify::slot(&state)?;
@@ -34,7 +38,7 @@ pub async fn verify_upload(
     }
     .await;
     match result {
-        Ok(report) => html(StatusCode::OK, web::verify::page(Some(Ok(&report)))),
+        Ok(report) => html(StatusCode::OK, web::verify::page(dev, Some(Ok(&report)))),
         Err(e) => {
             let status = actix_web::ResponseError::status_code(&e);
             let message = match &e {
@@ -53,7 +57,7 @@ pub async fn verify_upload(
                 _ if status.is_client_error() => e.to_string(),
                 _ => "Lỗi hệ thống; vui lòng thử lại.".to_owned(),
             };
-            let mut response = html(status, web::verify::page(Some(Err(message))));
+            let mut response = html(status, web::verify::page(dev, Some(Err(message))));
             if let crate::Error::Busy { retry_after } = e {
                 response.headers_mut().insert(
                     actix_web::http::header::RETRY_AFTER,

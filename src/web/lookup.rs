@@ -55,8 +55,9 @@ fn local_time(stored: &str) -> String {
 
 pub async fn show(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse> {
     let code = code.into_inner();
+    let dev = state.settings.dev_mode;
     let found = crate::http::blocking(move || record(&state, &code)).await;
-    Ok(page(found, None))
+    Ok(page(dev, found, None))
 }
 
 pub async fn check(
@@ -70,6 +71,7 @@ pub async fn check(
     let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
     let file = form.file("file")?;
     let code = code.into_inner();
+    let dev = state.settings.dev_mode;
     let (found, verdict) = crate::http::blocking(move || {
         let _slot = slot;
         let found = record(&state, &code);
@@ -80,7 +82,7 @@ pub async fn check(
         Ok((found, verdict))
     })
     .await?;
-    Ok(page(found, verdict))
+    Ok(page(dev, found, verdict))
 }
 
 /// The outcome of checking one uploaded file against the record.
@@ -97,11 +99,14 @@ fn check_file(state: &AppState, document: &Document, file: &[u8]) -> Result<Verd
     })
 }
 
-fn page(found: Result<Record>, verdict: Option<Verdict>) -> HttpResponse {
+fn page(dev: bool, found: Result<Record>, verdict: Option<Verdict>) -> HttpResponse {
     match found {
         Ok(record) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .body(super::layout("Tra cứu văn bản", body(&record, verdict.as_ref())).into_string()),
+            .body(
+                super::layout(dev, "Tra cứu văn bản", body(&record, verdict.as_ref()))
+                    .into_string(),
+            ),
         Err(e) => {
             let status = match e {
                 Error::NotFound(_) => actix_web::http::StatusCode::NOT_FOUND,
@@ -114,6 +119,7 @@ fn page(found: Result<Record>, verdict: Option<Verdict>) -> HttpResponse {
                 .content_type("text/html; charset=utf-8")
                 .body(
                     super::layout(
+                        dev,
                         "Không tìm thấy văn bản",
                         html! {
                             h1 { "Không tìm thấy văn bản" }

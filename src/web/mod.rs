@@ -25,8 +25,9 @@ async fn css() -> HttpResponse {
         .body(CSS)
 }
 
-/// The page frame: Vietnamese first, every asset from kyso itself.
-pub fn layout(title: &str, body: Markup) -> Markup {
+/// The page frame: Vietnamese first, every asset from kyso itself. `dev`: the instance runs
+/// on the dev PKI, which every page says so that nobody takes its documents for real ones.
+pub fn layout(dev: bool, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -41,6 +42,13 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                     a.brand href="/verify" { "kyso · Ký số" }
                     a href="/verify" { "Kiểm tra chữ ký" }
                     a href="/rollout" { "Tiến độ cấp chứng thư số" }
+                }
+                @if dev {
+                    p.dev-banner role="note" {
+                        strong { "Bản chạy thử (dev):" }
+                        " chữ ký và văn bản ở đây dùng chứng thư thử nghiệm, không có giá trị pháp lý. "
+                        span lang="en" { "Dev instance: signatures and documents here use test certificates and have no legal value." }
+                    }
                 }
                 main { (body) }
                 footer { "kyso — dịch vụ ký số của UBND cấp xã" }

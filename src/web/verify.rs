@@ -10,8 +10,9 @@ use crate::pdf::verify::report::{Change, Indication, Report, SignatureReport};
 use crate::signing::vietnam_time;
 
 /// The upload form, and the report of the last upload when there is one.
-pub fn page(result: Option<Result<&Report, String>>) -> Markup {
+pub fn page(dev: bool, result: Option<Result<&Report, String>>) -> Markup {
     layout(
+        dev,
         "Kiểm tra chữ ký số",
         html! {
             h1 { "Kiểm tra chữ ký số trên tài liệu PDF" }

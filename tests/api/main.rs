@@ -4,6 +4,7 @@
 mod browser;
 mod corpus;
 mod documents;
+mod first_run;
 mod fixtures;
 mod helpers;
 mod hostile;
