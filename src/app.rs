@@ -89,6 +89,7 @@ pub fn build(settings: Settings) -> Result<Application> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(crate::web::errors::as_pages))
             .wrap(http::security_headers())
             .wrap(actix_web::middleware::from_fn(http::observe::observe))
             .configure(http::routes)

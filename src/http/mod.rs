@@ -64,7 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Pages have no script and take styles and images only from kyso itself; nothing may frame
 /// them (clickjacking), sniff types, or learn the URL (lookup codes) through `Referer`.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Security headers on every response, errors included.

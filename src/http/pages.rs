@@ -41,22 +41,11 @@ pub async fn verify_upload(
         Ok(report) => html(StatusCode::OK, web::verify::page(dev, Some(Ok(&report)))),
         Err(e) => {
             let status = actix_web::ResponseError::status_code(&e);
-            let message = match &e {
-                crate::Error::NotPdf => "Tệp này không phải là PDF.".to_owned(),
-                crate::Error::PdfEncrypted => {
-                    "Tệp PDF được đặt mật khẩu; không kiểm tra được.".to_owned()
-                }
-                crate::Error::TooLarge { limit } => {
-                    format!("Tệp quá lớn (giới hạn {} MB).", limit >> 20)
-                }
-                crate::Error::PdfMalformed(_) => "Tệp PDF bị hỏng hoặc không đầy đủ.".to_owned(),
-                crate::Error::Busy { retry_after } => {
-                    format!("Máy chủ đang bận; vui lòng thử lại sau {retry_after} giây.")
-                }
-                crate::Error::PdfTooComplex(_) => "Tệp PDF quá phức tạp để đọc an toàn.".to_owned(),
-                _ if status.is_client_error() => e.to_string(),
-                _ => "Lỗi hệ thống; vui lòng thử lại.".to_owned(),
-            };
+            let message = format!(
+                "{} ({})",
+                web::errors::message_vi(&e),
+                web::errors::message_en(&e)
+            );
             let mut response = html(status, web::verify::page(dev, Some(Err(message))));
             if let crate::Error::Busy { retry_after } = e {
                 response.headers_mut().insert(

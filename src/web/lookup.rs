@@ -173,18 +173,33 @@ fn verdict_card(v: &Verdict) -> Markup {
         .report
         .as_ref()
         .is_some_and(|r| !r.signatures.is_empty() && r.indication == Indication::TotalPassed);
-    let class = if v.identical && all_intact {
-        "card passed"
-    } else {
-        "card failed"
+    // One verdict for both questions: is this the issued file, and do its signatures hold.
+    let (class, vi, en) = match (v.identical, all_intact) {
+        (true, true) => (
+            "card passed",
+            "Đúng là bản đã cấp, chữ ký số hợp lệ: tệp trùng khớp từng byte với bản được lưu.",
+            "This is the issued file and its signatures are valid.",
+        ),
+        (true, false) => (
+            "card indeterminate",
+            "Đúng là bản đã cấp (trùng khớp từng byte), nhưng chữ ký số chưa xác nhận được là hợp lệ; xem chi tiết dưới đây.",
+            "This is the issued file, but its signatures could not be confirmed as valid.",
+        ),
+        (false, true) => (
+            "card failed",
+            "Không phải bản đã cấp: nội dung khác với bản được lưu, dù chữ ký số trong tệp còn nguyên vẹn.",
+            "Not the issued file: its content differs from the record, although its own signatures are intact.",
+        ),
+        (false, false) => (
+            "card failed",
+            "Không phải bản đã cấp: nội dung khác với bản được lưu.",
+            "Not the issued file: its content differs from the record.",
+        ),
     };
     html! {
-        div class=(class) {
-            @if v.identical {
-                p.verdict { "Tệp này đúng là bản đã cấp: trùng khớp từng byte với bản được lưu." }
-            } @else {
-                p.verdict { "Tệp này không phải bản đã cấp: nội dung khác với bản được lưu." }
-            }
+        div #verdict class=(class) {
+            p.verdict { (vi) }
+            p.muted lang="en" { (en) }
             @match &v.report {
                 None => p { "Không đọc được tệp như một tệp PDF." },
                 Some(r) if r.signatures.is_empty() => p { "Tệp không có chữ ký số nào." },

@@ -72,7 +72,7 @@ fn report_view(report: &Report) -> Markup {
             p.muted lang="en" { (report.summary.en) }
             dl.facts {
                 dt { "Số chữ ký" } dd { (report.document.signatures) }
-                dt { "Số phiên bản" } dd { (report.document.revisions) }
+                dt { "Số lần tệp được lưu (ký hoặc sửa)" } dd { (report.document.revisions) }
                 dt { "SHA-256" } dd { code { (report.document.sha256) } }
             }
             @if !report.warnings.is_empty() {

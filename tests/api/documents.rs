@@ -813,15 +813,24 @@ async fn the_lookup_page_tells_whether_a_file_is_the_issued_one() {
             .send()
     };
     let same = check(pdf.clone()).await.unwrap().text().await.unwrap();
-    assert!(same.contains("đúng là bản đã cấp"), "{same}");
+    // One combined verdict: the issued file, and its signatures valid.
+    assert!(
+        same.contains(r#"id="verdict" class="card passed""#)
+            && same.contains("Đúng là bản đã cấp, chữ ký số hợp lệ"),
+        "{same}"
+    );
     assert!(same.contains("2 chữ ký"), "{same}");
     let mut changed = pdf.clone();
     changed.extend_from_slice(b"\n% appended\n");
     let other = check(changed).await.unwrap().text().await.unwrap();
-    assert!(other.contains("không phải bản đã cấp"), "{other}");
+    assert!(
+        other.contains(r#"id="verdict" class="card failed""#)
+            && other.contains("Không phải bản đã cấp"),
+        "{other}"
+    );
     let junk = check(b"not a pdf".to_vec()).await.unwrap();
     assert_eq!(junk.status(), 200);
-    assert!(junk.text().await.unwrap().contains("không phải bản đã cấp"));
+    assert!(junk.text().await.unwrap().contains("Không phải bản đã cấp"));
     let missing = app
         .http
         .get(format!("{}/d/ZZZZZZZZZZ", app.address))

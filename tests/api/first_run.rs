@@ -32,3 +32,31 @@ async fn the_root_leads_to_verify_and_pages_carry_the_dev_banner() {
         assert!(page.contains("Dev instance"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn page_errors_are_pages_and_api_errors_stay_json() {
+    let app = spawn_app().await;
+    let nowhere = app
+        .http
+        .get(format!("{}/no-such-page", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), 404);
+    assert!(nowhere.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = nowhere.text().await.unwrap();
+    assert!(
+        html.contains("Không có trang này") && html.contains("There is no such page"),
+        "{html}"
+    );
+    let api = app
+        .http
+        .get(format!("{}/api/v1/documents/x", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crate::helpers::error_code(api, 401).await, "unauthorized");
+}
