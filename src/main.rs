@@ -174,8 +174,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve => {
             let dev = settings.dev_mode;
             let application = app::build(settings)?;
-            tracing::info!(port = application.port(), dev, "kyso is listening");
-            eprintln!("{}", app::announcement(application.port(), dev));
+            let port = application.port();
+            let verify_page = format!("http://127.0.0.1:{port}/verify");
+            tracing::info!(port, dev, verify_page, "kyso is listening");
+            // The guide for a person; a JSON log stays one object per line.
+            if cli.log_format == LogFormat::Text {
+                eprintln!("{}", app::announcement(port, dev));
+            }
             actix_web::rt::System::new()
                 .block_on(application.run_until_stopped())
                 .map_err(Error::internal)?;

@@ -253,7 +253,7 @@ async fn every_extract_kind_reads_back_exactly_and_is_signed_twice() {
     let app = spawn_app().await;
     let agency_pin = app.agency_pin();
     for (body, title, words) in [
-        (birth(), "TRÍCH LỤC KHAI SINH", vec!["Ngày năm tháng ba năm hai nghìn không trăm hai mươi sáu"]),
+        (birth(), "TRÍCH LỤC KHAI SINH", vec!["Ngày mồng năm tháng ba năm hai nghìn không trăm hai mươi sáu"]),
         (marriage(), "TRÍCH LỤC KẾT HÔN", vec!["Ngày, tháng, năm đăng ký: 20/12/2025"]),
         (death(), "TRÍCH LỤC KHAI TỬ", vec![
             "14 giờ 30 phút, ngày 18/11/2026",
