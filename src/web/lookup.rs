@@ -95,7 +95,9 @@ struct Verdict {
 fn check_file(state: &AppState, document: &Document, file: &[u8]) -> Result<Verdict> {
     Ok(Verdict {
         identical: hex::encode(sha256(file)?) == document.sha256,
-        report: verify::verify(file, &state.verification()).ok(),
+        report: verify::verify(file, &state.verification())
+            .inspect(|r| state.metrics.verification(&r.indication.to_string()))
+            .ok(),
     })
 }
 
