@@ -13,6 +13,7 @@ use crate::db::{self, Pool};
 use crate::error::{Error, Result};
 use crate::http;
 use crate::http::rate::TokenBucket;
+use crate::metrics::Metrics;
 use crate::pki::dev::{self, Manifest};
 use crate::pki::keystore::{KeyStore, KeyStores, Pkcs12Files};
 use crate::pki::pkcs11::Pkcs11Tokens;
@@ -37,6 +38,7 @@ pub struct AppState {
     pub verifications: Arc<tokio::sync::Semaphore>,
     /// `POST /tsa`'s rate limit.
     pub tsa_bucket: TokenBucket,
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -89,14 +91,37 @@ pub fn build(settings: Settings) -> Result<Application> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(crate::web::errors::as_pages))
             .wrap(http::security_headers())
-            .wrap(actix_web::middleware::Logger::new("%r %s %b %Dms"))
+            .wrap(actix_web::middleware::from_fn(http::observe::observe))
             .configure(http::routes)
     })
     .listen(listener)
     .map_err(Error::internal)?
     .run();
     Ok(Application { port, server })
+}
+
+/// What a person starting `serve` needs to know: where to go, which mode, how to get a key.
+pub fn announcement(port: u16, dev: bool) -> String {
+    let base = format!("http://127.0.0.1:{port}");
+    let (mode, config) = if dev {
+        (
+            "dev mode (no --config: dev PKI in certs/dev, test certificates only)",
+            "",
+        )
+    } else {
+        ("production mode", "--config FILE ")
+    };
+    format!(
+        "\nkyso is running in {mode}.\n  \
+         Check a signed PDF:    {base}/verify\n  \
+         Certificate roll-out:  {base}/rollout\n  \
+         API:                   {base}/api/v1/ (verify needs no key)\n  \
+         Metrics, health:       {base}/metrics  {base}/healthz\n\
+         Create an API key (printed once):\n  \
+         kyso {config}apikey create --role admin   # or --role portal --commune CODE, or --role viewer\n"
+    )
 }
 
 /// The state behind the server; public so the CLI's offline commands share it.
@@ -199,6 +224,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
             settings.security.max_concurrent_verifications.max(1),
         )),
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
+        metrics: Metrics::new()?,
         revocation: RevocationLists::load(&crl_dirs)?,
         trust,
         keys,
@@ -216,4 +242,23 @@ fn dev_tsa_key(dir: &std::path::Path, manifest: &Manifest) -> Result<crate::pki:
         base_dir: ".".into(),
     }
     .unlock(&key_ref, &pin)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_announcement_names_pages_mode_and_key_command() {
+        let dev = super::announcement(8080, true);
+        for part in [
+            "dev mode",
+            "http://127.0.0.1:8080/verify",
+            "http://127.0.0.1:8080/rollout",
+            "kyso apikey create --role admin",
+        ] {
+            assert!(dev.contains(part), "{part}: {dev}");
+        }
+        let production = super::announcement(9000, false);
+        assert!(production.contains("production mode"), "{production}");
+        assert!(production.contains("kyso --config FILE apikey create"));
+    }
 }

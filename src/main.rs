@@ -14,6 +14,7 @@ use kyso::pki::dev::SignerKind;
 use kyso::pki::keystore::Pkcs12Files;
 use kyso::pki::pkcs11::KeyUri;
 use kyso::signing::{Level, Placement, SignRequest};
+use kyso::telemetry::LogFormat;
 use kyso::{app, db, pki, signers, Error, Result};
 
 #[derive(Parser)]
@@ -26,6 +27,9 @@ struct Cli {
     /// Settings file (TOML). Without one kyso runs in dev mode with the dev PKI.
     #[arg(long, global = true, env = "KYSO_CONFIG")]
     config: Option<PathBuf>,
+    /// Log lines as readable text or as JSON objects (one a line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -166,8 +170,8 @@ fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 }
 
 fn main() -> ExitCode {
-    kyso::telemetry::init();
     let cli = Cli::parse();
+    kyso::telemetry::init(cli.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -181,8 +185,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Serve => {
+            let dev = settings.dev_mode;
             let application = app::build(settings)?;
-            tracing::info!(port = application.port(), "kyso is listening");
+            let port = application.port();
+            let verify_page = format!("http://127.0.0.1:{port}/verify");
+            tracing::info!(port, dev, verify_page, "kyso is listening");
+            // The guide for a person; a JSON log stays one object per line.
+            if cli.log_format == LogFormat::Text {
+                eprintln!("{}", app::announcement(port, dev));
+            }
             actix_web::rt::System::new()
                 .block_on(application.run_until_stopped())
                 .map_err(Error::internal)?;

@@ -8,7 +8,9 @@
 //! - a zero tens digit inside a larger number is "linh" (105 "một trăm linh năm"; the northern
 //!   form, used consistently here rather than the southern "lẻ");
 //! - a zero hundreds digit after thousands is "không trăm" (2026 "hai nghìn không trăm hai mươi
-//!   sáu"), and thousands are "nghìn" (not the southern "ngàn").
+//!   sáu"), and thousands are "nghìn" (not the southern "ngàn");
+//! - days 1 to 10 of a month take "mồng" ("ngày mồng năm tháng ba"): without it "ngày năm
+//!   tháng ba năm …" reads as if "năm" were the year.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -83,10 +85,12 @@ fn month(m: u32) -> String {
     }
 }
 
-/// "ngày hai mươi lăm tháng mười một năm hai nghìn không trăm hai mươi sáu".
+/// "ngày hai mươi lăm tháng mười một năm hai nghìn không trăm hai mươi sáu",
+/// "ngày mồng năm tháng ba năm …".
 pub fn date(d: NaiveDate) -> String {
+    let mong = if d.day() <= 10 { "mồng " } else { "" };
     format!(
-        "ngày {} tháng {} năm {}",
+        "ngày {mong}{} tháng {} năm {}",
         number(d.day()),
         month(d.month()),
         number(d.year().unsigned_abs())
@@ -190,7 +194,23 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(1990, 4, 1).unwrap();
         assert_eq!(
             date(d),
-            "ngày một tháng tư năm một nghìn chín trăm chín mươi"
+            "ngày mồng một tháng tư năm một nghìn chín trăm chín mươi"
+        );
+        let d = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        assert_eq!(
+            date(d),
+            "ngày mồng năm tháng ba năm hai nghìn không trăm hai mươi sáu"
+        );
+        let d = NaiveDate::from_ymd_opt(2026, 10, 10).unwrap();
+        assert_eq!(
+            date(d),
+            "ngày mồng mười tháng mười năm hai nghìn không trăm hai mươi sáu"
+        );
+        // From the eleventh on, no "mồng".
+        let d = NaiveDate::from_ymd_opt(2026, 1, 11).unwrap();
+        assert_eq!(
+            date(d),
+            "ngày mười một tháng một năm hai nghìn không trăm hai mươi sáu"
         );
         let d = NaiveDate::from_ymd_opt(2005, 12, 31).unwrap();
         assert_eq!(

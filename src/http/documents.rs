@@ -47,6 +47,10 @@ fn view<'a>(state: &AppState, document: &'a Document) -> View<'a> {
 /// Idempotency-Key created.
 fn issued(state: &AppState, issued: Issued) -> HttpResponse {
     let mut response = if issued.created {
+        let document = &issued.document;
+        state
+            .metrics
+            .document(&document.commune_code, &document.kind);
         HttpResponse::Created()
     } else {
         HttpResponse::Ok()

@@ -5,6 +5,7 @@ pub(crate) mod auth;
 mod documents;
 pub(crate) mod form;
 mod health;
+pub(crate) mod observe;
 mod pages;
 pub(crate) mod rate;
 pub(crate) mod rollout;
@@ -35,7 +36,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
     )
     .configure(crate::web::routes)
+    .route(
+        "/",
+        web::get().to(|| async { web::Redirect::to("/verify").see_other() }),
+    )
     .route("/healthz", web::get().to(health::healthz))
+    .route("/metrics", web::get().to(observe::metrics))
     .route("/verify", web::get().to(pages::verify_form))
     .route("/verify", web::post().to(pages::verify_upload))
     .route("/tsa", web::post().to(tsa::timestamp))
@@ -59,7 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Pages have no script and take styles and images only from kyso itself; nothing may frame
 /// them (clickjacking), sniff types, or learn the URL (lookup codes) through `Referer`.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Security headers on every response, errors included.

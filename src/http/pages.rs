@@ -13,8 +13,11 @@ fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
         .body(markup.into_string())
 }
 
-pub async fn verify_form() -> HttpResponse {
-    html(StatusCode::OK, web::verify::page(None))
+pub async fn verify_form(state: actix_web::web::Data<AppState>) -> HttpResponse {
+    html(
+        StatusCode::OK,
+        web::verify::page(state.settings.dev_mode, None),
+    )
 }
 
 /// Works without JavaScript: a plain multipart form post answered with the same page.
@@ -23,6 +26,7 @@ pub async fn verify_upload(
     req: HttpRequest,
     payload: actix_web::web::Payload,
 ) -> HttpResponse {
+    let dev = state.settings.dev_mode;
     let result = async {
         super::same_origin(&req, &state)?;
         let slot = super::verify::slot(&state)?;
@@ -34,26 +38,15 @@ pub async fn verify_upload(
     }
     .await;
     match result {
-        Ok(report) => html(StatusCode::OK, web::verify::page(Some(Ok(&report)))),
+        Ok(report) => html(StatusCode::OK, web::verify::page(dev, Some(Ok(&report)))),
         Err(e) => {
             let status = actix_web::ResponseError::status_code(&e);
-            let message = match &e {
-                crate::Error::NotPdf => "Tệp này không phải là PDF.".to_owned(),
-                crate::Error::PdfEncrypted => {
-                    "Tệp PDF được đặt mật khẩu; không kiểm tra được.".to_owned()
-                }
-                crate::Error::TooLarge { limit } => {
-                    format!("Tệp quá lớn (giới hạn {} MB).", limit >> 20)
-                }
-                crate::Error::PdfMalformed(_) => "Tệp PDF bị hỏng hoặc không đầy đủ.".to_owned(),
-                crate::Error::Busy { retry_after } => {
-                    format!("Máy chủ đang bận; vui lòng thử lại sau {retry_after} giây.")
-                }
-                crate::Error::PdfTooComplex(_) => "Tệp PDF quá phức tạp để đọc an toàn.".to_owned(),
-                _ if status.is_client_error() => e.to_string(),
-                _ => "Lỗi hệ thống; vui lòng thử lại.".to_owned(),
-            };
-            let mut response = html(status, web::verify::page(Some(Err(message))));
+            let message = format!(
+                "{} ({})",
+                web::errors::message_vi(&e),
+                web::errors::message_en(&e)
+            );
+            let mut response = html(status, web::verify::page(dev, Some(Err(message))));
             if let crate::Error::Busy { retry_after } = e {
                 response.headers_mut().insert(
                     actix_web::http::header::RETRY_AFTER,

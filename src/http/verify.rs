@@ -32,7 +32,9 @@ pub(crate) async fn report(
 ) -> Result<Report> {
     super::blocking(move || {
         let _slot = slot;
-        verify::verify(&pdf, &state.verification())
+        let report = verify::verify(&pdf, &state.verification())?;
+        state.metrics.verification(&report.indication.to_string());
+        Ok(report)
     })
     .await
 }

@@ -39,7 +39,7 @@ pub(super) async fn page(
     query: web::Query<AtQuery>,
 ) -> Result<HttpResponse> {
     let Some(client) = caller(&req, &state).await? else {
-        return Ok(sign_in_page(false));
+        return Ok(sign_in_page(&state, false));
     };
     let code = code.into_inner();
     ensure_may_read(&client, &code)?;
@@ -61,7 +61,7 @@ pub(super) async fn page(
     let body = render(&detail, now, &state.settings.rollout);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(layout(&title, body).into_string()))
+        .body(layout(state.settings.dev_mode, &title, body).into_string()))
 }
 
 fn date(text: &str) -> String {
@@ -172,7 +172,7 @@ pub(super) async fn form_pdf(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     let Some(client) = caller(&req, &state).await? else {
-        return Ok(sign_in_page(false));
+        return Ok(sign_in_page(&state, false));
     };
     crate::http::rollout::form_pdf(&state, client, id.into_inner()).await
 }

@@ -55,8 +55,9 @@ fn local_time(stored: &str) -> String {
 
 pub async fn show(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse> {
     let code = code.into_inner();
+    let dev = state.settings.dev_mode;
     let found = crate::http::blocking(move || record(&state, &code)).await;
-    Ok(page(found, None))
+    Ok(page(dev, found, None))
 }
 
 pub async fn check(
@@ -70,6 +71,7 @@ pub async fn check(
     let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
     let file = form.file("file")?;
     let code = code.into_inner();
+    let dev = state.settings.dev_mode;
     let (found, verdict) = crate::http::blocking(move || {
         let _slot = slot;
         let found = record(&state, &code);
@@ -80,7 +82,7 @@ pub async fn check(
         Ok((found, verdict))
     })
     .await?;
-    Ok(page(found, verdict))
+    Ok(page(dev, found, verdict))
 }
 
 /// The outcome of checking one uploaded file against the record.
@@ -93,15 +95,20 @@ struct Verdict {
 fn check_file(state: &AppState, document: &Document, file: &[u8]) -> Result<Verdict> {
     Ok(Verdict {
         identical: hex::encode(sha256(file)?) == document.sha256,
-        report: verify::verify(file, &state.verification()).ok(),
+        report: verify::verify(file, &state.verification())
+            .inspect(|r| state.metrics.verification(&r.indication.to_string()))
+            .ok(),
     })
 }
 
-fn page(found: Result<Record>, verdict: Option<Verdict>) -> HttpResponse {
+fn page(dev: bool, found: Result<Record>, verdict: Option<Verdict>) -> HttpResponse {
     match found {
         Ok(record) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
-            .body(super::layout("Tra cứu văn bản", body(&record, verdict.as_ref())).into_string()),
+            .body(
+                super::layout(dev, "Tra cứu văn bản", body(&record, verdict.as_ref()))
+                    .into_string(),
+            ),
         Err(e) => {
             let status = match e {
                 Error::NotFound(_) => actix_web::http::StatusCode::NOT_FOUND,
@@ -114,6 +121,7 @@ fn page(found: Result<Record>, verdict: Option<Verdict>) -> HttpResponse {
                 .content_type("text/html; charset=utf-8")
                 .body(
                     super::layout(
+                        dev,
                         "Không tìm thấy văn bản",
                         html! {
                             h1 { "Không tìm thấy văn bản" }
@@ -167,18 +175,33 @@ fn verdict_card(v: &Verdict) -> Markup {
         .report
         .as_ref()
         .is_some_and(|r| !r.signatures.is_empty() && r.indication == Indication::TotalPassed);
-    let class = if v.identical && all_intact {
-        "card passed"
-    } else {
-        "card failed"
+    // One verdict for both questions: is this the issued file, and do its signatures hold.
+    let (class, vi, en) = match (v.identical, all_intact) {
+        (true, true) => (
+            "card passed",
+            "Đúng là bản đã cấp, chữ ký số hợp lệ: tệp trùng khớp từng byte với bản được lưu.",
+            "This is the issued file and its signatures are valid.",
+        ),
+        (true, false) => (
+            "card indeterminate",
+            "Đúng là bản đã cấp (trùng khớp từng byte), nhưng chữ ký số chưa xác nhận được là hợp lệ; xem chi tiết dưới đây.",
+            "This is the issued file, but its signatures could not be confirmed as valid.",
+        ),
+        (false, true) => (
+            "card failed",
+            "Không phải bản đã cấp: nội dung khác với bản được lưu, dù chữ ký số trong tệp còn nguyên vẹn.",
+            "Not the issued file: its content differs from the record, although its own signatures are intact.",
+        ),
+        (false, false) => (
+            "card failed",
+            "Không phải bản đã cấp: nội dung khác với bản được lưu.",
+            "Not the issued file: its content differs from the record.",
+        ),
     };
     html! {
-        div class=(class) {
-            @if v.identical {
-                p.verdict { "Tệp này đúng là bản đã cấp: trùng khớp từng byte với bản được lưu." }
-            } @else {
-                p.verdict { "Tệp này không phải bản đã cấp: nội dung khác với bản được lưu." }
-            }
+        div #verdict class=(class) {
+            p.verdict { (vi) }
+            p.muted lang="en" { (en) }
             @match &v.report {
                 None => p { "Không đọc được tệp như một tệp PDF." },
                 Some(r) if r.signatures.is_empty() => p { "Tệp không có chữ ký số nào." },

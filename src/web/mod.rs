@@ -2,6 +2,7 @@
 //! stylesheet embedded in the binary, so the pages work offline.
 
 mod commune;
+pub mod errors;
 mod lookup;
 mod rollout;
 pub mod verify;
@@ -11,8 +12,26 @@ use maud::{html, Markup, DOCTYPE};
 
 const CSS: &str = include_str!("../../assets/web/kyso.css");
 
+/// kyso's own Liberation Serif, served to browsers: a system's older copy lacks glyphs of
+/// upper-case Vietnamese (`HỢP`, `PHƯỜNG`) and leaves gaps. Same files as the PDFs embed.
+const FONTS: [(&str, &[u8]); 3] = [
+    (
+        "LiberationSerif-Regular.ttf",
+        include_bytes!("../../assets/fonts/LiberationSerif-Regular.ttf"),
+    ),
+    (
+        "LiberationSerif-Bold.ttf",
+        include_bytes!("../../assets/fonts/LiberationSerif-Bold.ttf"),
+    ),
+    (
+        "LiberationSerif-Italic.ttf",
+        include_bytes!("../../assets/fonts/LiberationSerif-Italic.ttf"),
+    ),
+];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/kyso.css", web::get().to(css))
+        .route("/assets/fonts/{file}", web::get().to(font))
         .configure(rollout::routes)
         .route("/d/{code}", web::get().to(lookup::show))
         .route("/d/{code}", web::post().to(lookup::check));
@@ -25,8 +44,19 @@ async fn css() -> HttpResponse {
         .body(CSS)
 }
 
-/// The page frame: Vietnamese first, every asset from kyso itself.
-pub fn layout(title: &str, body: Markup) -> Markup {
+async fn font(file: web::Path<String>) -> HttpResponse {
+    match FONTS.iter().find(|(name, _)| *name == file.as_str()) {
+        Some((_, bytes)) => HttpResponse::Ok()
+            .content_type("font/ttf")
+            .insert_header(("Cache-Control", "public, max-age=86400"))
+            .body(*bytes),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
+/// The page frame: Vietnamese first, every asset from kyso itself. `dev`: the instance runs
+/// on the dev PKI, which every page says so that nobody takes its documents for real ones.
+pub fn layout(dev: bool, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="vi" {
@@ -41,6 +71,13 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                     a.brand href="/verify" { "kyso · Ký số" }
                     a href="/verify" { "Kiểm tra chữ ký" }
                     a href="/rollout" { "Tiến độ cấp chứng thư số" }
+                }
+                @if dev {
+                    p.dev-banner role="note" {
+                        strong { "Bản chạy thử (dev):" }
+                        " chữ ký và văn bản ở đây dùng chứng thư thử nghiệm, không có giá trị pháp lý. "
+                        span lang="en" { "Dev instance: signatures and documents here use test certificates and have no legal value." }
+                    }
                 }
                 main { (body) }
                 footer { "kyso — dịch vụ ký số của UBND cấp xã" }

@@ -81,7 +81,7 @@ pub(super) async fn caller(
     }
 }
 
-pub(super) fn sign_in_page(failed: bool) -> HttpResponse {
+pub(super) fn sign_in_page(state: &AppState, failed: bool) -> HttpResponse {
     let body = html! {
         h1 { "Tiến độ cấp chứng thư số" }
         p { "Trang này dành cho cán bộ CNTT của thành phố. Nhập khóa API (quyền xem là đủ)." }
@@ -94,7 +94,7 @@ pub(super) fn sign_in_page(failed: bool) -> HttpResponse {
     };
     HttpResponse::Unauthorized()
         .content_type("text/html; charset=utf-8")
-        .body(layout("Tiến độ cấp chứng thư số", body).into_string())
+        .body(layout(state.settings.dev_mode, "Tiến độ cấp chứng thư số", body).into_string())
 }
 
 #[derive(Deserialize)]
@@ -133,7 +133,7 @@ async fn sign_in(
                     .finish(),
             )
             .finish()),
-        Err(Error::Unauthorized) => Ok(sign_in_page(true)),
+        Err(Error::Unauthorized) => Ok(sign_in_page(&state, true)),
         Err(e) => Err(e),
     }
 }
@@ -158,7 +158,7 @@ async fn csv(
     view: web::Query<View>,
 ) -> Result<HttpResponse> {
     let Some(client) = caller(&req, &state).await? else {
-        return Ok(sign_in_page(false));
+        return Ok(sign_in_page(&state, false));
     };
     let query = RolloutQuery {
         at: view.into_inner().at,
@@ -173,7 +173,7 @@ async fn page(
     view: web::Query<View>,
 ) -> Result<HttpResponse> {
     let Some(client) = caller(&req, &state).await? else {
-        return Ok(sign_in_page(false));
+        return Ok(sign_in_page(&state, false));
     };
     let view = view.into_inner();
     let query = RolloutQuery {
@@ -190,7 +190,7 @@ async fn page(
     );
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(layout("Tiến độ cấp chứng thư số", markup).into_string()))
+        .body(layout(state.settings.dev_mode, "Tiến độ cấp chứng thư số", markup).into_string()))
 }
 
 fn kind_plural(kind: &str) -> &str {

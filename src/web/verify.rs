@@ -10,8 +10,9 @@ use crate::pdf::verify::report::{Change, Indication, Report, SignatureReport};
 use crate::signing::vietnam_time;
 
 /// The upload form, and the report of the last upload when there is one.
-pub fn page(result: Option<Result<&Report, String>>) -> Markup {
+pub fn page(dev: bool, result: Option<Result<&Report, String>>) -> Markup {
     layout(
+        dev,
         "Kiểm tra chữ ký số",
         html! {
             h1 { "Kiểm tra chữ ký số trên tài liệu PDF" }
@@ -54,6 +55,40 @@ fn verdict(indication: Indication) -> &'static str {
     }
 }
 
+/// A distinguished name as people read it: "common name (organisation)", the full name kept
+/// for a tooltip. The report holds the name as text (`C=VN, O=…, CN=…`); an attribute value
+/// may itself hold a comma, so a piece without `KEY=` belongs to the value before it.
+fn name_and_organisation(dn: &str) -> String {
+    let mut attributes: Vec<(String, String)> = Vec::new();
+    for piece in dn.split(',') {
+        let key_value = piece.trim_start().split_once('=').filter(|(key, _)| {
+            !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        });
+        match (key_value, attributes.last_mut()) {
+            (Some((key, value)), _) => attributes.push((key.to_owned(), value.trim().to_owned())),
+            (None, Some((_, value))) => {
+                value.push(',');
+                value.push_str(piece);
+            }
+            (None, None) => {}
+        }
+    }
+    let get = |name: &str| {
+        attributes
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    };
+    match (get("CN"), get("O")) {
+        (Some(cn), Some(o)) if cn != o => format!("{cn} ({o})"),
+        (Some(name), _) | (None, Some(name)) => name.to_owned(),
+        (None, None) => dn.to_owned(),
+    }
+}
+
 fn vn_time(t: DateTime<Utc>) -> String {
     vietnam_time(t).format("%H:%M:%S %d/%m/%Y %:z").to_string()
 }
@@ -71,7 +106,7 @@ fn report_view(report: &Report) -> Markup {
             p.muted lang="en" { (report.summary.en) }
             dl.facts {
                 dt { "Số chữ ký" } dd { (report.document.signatures) }
-                dt { "Số phiên bản" } dd { (report.document.revisions) }
+                dt { "Số lần tệp được lưu (ký hoặc sửa)" } dd { (report.document.revisions) }
                 dt { "SHA-256" } dd { code { (report.document.sha256) } }
             }
             @if !report.warnings.is_empty() {
@@ -139,14 +174,14 @@ fn signature_card(sig: &SignatureReport, revisions: usize) -> Markup {
                 dt { "Người ký" } dd { (signer.and_then(|s| s.common_name.clone()).unwrap_or_else(|| "không rõ".into())) }
                 @if let Some(org) = signer.and_then(|s| s.organization.as_deref()) { dt { "Cơ quan" } dd { (org) } }
                 @if let Some(s) = signer { @if !s.uids.is_empty() { dt { "Mã định danh" } dd { (s.uids.join(", ")) } } }
-                @if let Some(s) = signer { dt { "Tổ chức cấp" } dd { (s.issuer) } }
+                @if let Some(s) = signer { dt { "Tổ chức cấp" } dd title=(s.issuer) { (name_and_organisation(&s.issuer)) } }
                 @if let Some(t) = claimed { dt { "Thời điểm ký (khai báo)" } dd { (vn_time(t)) } }
                 @if let Some(ts) = &sig.timestamp {
                     dt { "Dấu thời gian" }
                     dd {
                         @if ts.valid {
                             (DateTime::parse_from_rfc3339(&ts.time).map(|t| vn_time(t.with_timezone(&Utc))).unwrap_or_default())
-                            @if let Some(tsa) = &ts.authority { span.muted { " — " (tsa) } }
+                            @if let Some(tsa) = &ts.authority { span.muted title=(tsa) { " — " (name_and_organisation(tsa)) } }
                         } @else { "không hợp lệ" }
                     }
                 }
@@ -176,5 +211,26 @@ fn signature_card(sig: &SignatureReport, revisions: usize) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_and_organisation;
+
+    #[test]
+    fn distinguished_names_read_as_name_and_organisation() {
+        assert_eq!(
+            name_and_organisation("C=VN, O=Ban Cơ yếu Chính phủ, CN=CA phục vụ các cơ quan"),
+            "CA phục vụ các cơ quan (Ban Cơ yếu Chính phủ)"
+        );
+        // A comma inside a value stays in it.
+        assert_eq!(
+            name_and_organisation("C=VN, O=Viettel Group, Ltd, CN=Viettel-CA"),
+            "Viettel-CA (Viettel Group, Ltd)"
+        );
+        assert_eq!(name_and_organisation("CN=Only A Name"), "Only A Name");
+        assert_eq!(name_and_organisation("C=VN, O=Org Only"), "Org Only");
+        assert_eq!(name_and_organisation("garbage"), "garbage");
     }
 }

@@ -253,7 +253,7 @@ async fn every_extract_kind_reads_back_exactly_and_is_signed_twice() {
     let app = spawn_app().await;
     let agency_pin = app.agency_pin();
     for (body, title, words) in [
-        (birth(), "TRÍCH LỤC KHAI SINH", vec!["Ngày năm tháng ba năm hai nghìn không trăm hai mươi sáu"]),
+        (birth(), "TRÍCH LỤC KHAI SINH", vec!["Ngày mồng năm tháng ba năm hai nghìn không trăm hai mươi sáu"]),
         (marriage(), "TRÍCH LỤC KẾT HÔN", vec!["Ngày, tháng, năm đăng ký: 20/12/2025"]),
         (death(), "TRÍCH LỤC KHAI TỬ", vec![
             "14 giờ 30 phút, ngày 18/11/2026",
@@ -813,15 +813,24 @@ async fn the_lookup_page_tells_whether_a_file_is_the_issued_one() {
             .send()
     };
     let same = check(pdf.clone()).await.unwrap().text().await.unwrap();
-    assert!(same.contains("đúng là bản đã cấp"), "{same}");
+    // One combined verdict: the issued file, and its signatures valid.
+    assert!(
+        same.contains(r#"id="verdict" class="card passed""#)
+            && same.contains("Đúng là bản đã cấp, chữ ký số hợp lệ"),
+        "{same}"
+    );
     assert!(same.contains("2 chữ ký"), "{same}");
     let mut changed = pdf.clone();
     changed.extend_from_slice(b"\n% appended\n");
     let other = check(changed).await.unwrap().text().await.unwrap();
-    assert!(other.contains("không phải bản đã cấp"), "{other}");
+    assert!(
+        other.contains(r#"id="verdict" class="card failed""#)
+            && other.contains("Không phải bản đã cấp"),
+        "{other}"
+    );
     let junk = check(b"not a pdf".to_vec()).await.unwrap();
     assert_eq!(junk.status(), 200);
-    assert!(junk.text().await.unwrap().contains("không phải bản đã cấp"));
+    assert!(junk.text().await.unwrap().contains("Không phải bản đã cấp"));
     let missing = app
         .http
         .get(format!("{}/d/ZZZZZZZZZZ", app.address))

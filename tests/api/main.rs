@@ -4,13 +4,15 @@
 mod browser;
 mod corpus;
 mod documents;
+mod first_run;
 mod fixtures;
 mod helpers;
 mod hostile;
 mod interop;
 mod limits;
-mod pkcs11;
 mod ltv;
+mod metrics;
+mod pkcs11;
 mod privilege;
 mod reading;
 mod rollout;

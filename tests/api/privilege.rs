@@ -516,11 +516,14 @@ async fn forms_posted_from_another_origin_are_refused() {
         ],
         vec![("Origin", "null".to_owned())],
     ] {
+        // A page's form: the refusal is a page, in Vietnamese then English.
         let response = sign_in(headers.clone()).await;
-        assert_eq!(
-            error_code(response, 403).await,
-            "cross_origin",
-            "{headers:?}"
+        assert_eq!(response.status(), 403, "{headers:?}");
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("Biểu mẫu được gửi từ trang khác")
+                && page.contains("a form posted from another origin is refused"),
+            "{headers:?}: {page}"
         );
     }
     for headers in [

@@ -247,6 +247,36 @@ async fn chromium_reads_the_totals_and_a_commune() {
     browser
         .screenshot(&artifact_dir("rollout").join("rollout-99001.png"))
         .await;
+    // A dev instance says so on every page; the page's font is kyso's own, loaded from kyso.
+    let banner = browser.text(".dev-banner").await;
+    assert!(
+        banner.contains("Bản chạy thử") && banner.contains("Dev instance"),
+        "{banner}"
+    );
+    let loaded = c
+        .execute(
+            "return document.fonts.ready.then(() => [...document.fonts]
+                .filter(f => f.family.includes('kyso Serif') && f.status === 'loaded').length)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        loaded.as_u64().unwrap() >= 1,
+        "kyso's font not loaded: {loaded}"
+    );
+
+    // An error on a page route is a page: Vietnamese first, English second, no raw JSON.
+    c.goto(&format!("{}/rollout/communes/00000", app.address))
+        .await
+        .unwrap();
+    assert_eq!(browser.text("h1").await, "Không thực hiện được yêu cầu");
+    let error = browser.text(".card.failed").await;
+    assert!(
+        error.contains("Không tìm thấy") && error.contains("not found"),
+        "{error}"
+    );
+    assert!(browser.text(".dev-banner").await.contains("Bản chạy thử"));
 
     // The cookie keeps the session: filtering is a plain GET.
     c.goto(&format!("{}/rollout?kind=x%C3%A3", app.address))

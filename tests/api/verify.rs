@@ -761,6 +761,18 @@ async fn chromium_reads_the_verdicts_on_the_verify_page() {
         assert_eq!(browser.text("#summary .verdict").await, verdict, "{name}");
         let card = browser.text(".signature .verdict").await;
         assert!(card.starts_with(verdict), "{name}: {card}");
+        if name == "valid" {
+            // One signature is one, not "all 1"; issuer and TSA by name, not as raw DNs.
+            let summary = browser.text("#summary").await;
+            assert!(summary.contains("Chữ ký số hợp lệ."), "{summary}");
+            let facts = browser.text(".signature dl.facts").await;
+            assert!(
+                facts.contains("kyso DEV ONLY Issuing CA (")
+                    && facts.contains("kyso DEV ONLY TSA (")
+                    && !facts.contains("CN="),
+                "{facts}"
+            );
+        }
         browser
             .screenshot(&crate::validators::artifact_dir("verify").join(format!("{name}.png")))
             .await;

@@ -87,9 +87,13 @@ pub fn summary(signatures: &[SignatureReport], indication: Indication) -> Explan
     let n = signatures.len();
     match indication {
         _ if n == 0 => text("Tài liệu không có chữ ký số.", "The document has no digital signature."),
+        Indication::TotalPassed if n == 1 => text(
+            "Chữ ký số hợp lệ. Tài liệu là bản đã được ký, không bị sửa đổi.",
+            "The signature is valid. The document is as signed, without alterations.",
+        ),
         Indication::TotalPassed => text(
-            format!("Tất cả {n} chữ ký hợp lệ. Tài liệu là bản đã được ký, không bị sửa đổi."),
-            format!("All {n} signature(s) are valid. The document is as signed, without alterations."),
+            format!("Cả {n} chữ ký đều hợp lệ. Tài liệu là bản đã được ký, không bị sửa đổi."),
+            format!("All {n} signatures are valid. The document is as signed, without alterations."),
         ),
         Indication::TotalFailed => text(
             "Tài liệu KHÔNG HỢP LỆ: có chữ ký sai hoặc tài liệu đã bị sửa sau khi ký. Không sử dụng bản này.",
