@@ -19,6 +19,13 @@ static REGULAR: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Regul
 static BOLD: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Bold.ttf");
 static ITALIC: &[u8] = include_bytes!("../../assets/fonts/LiberationSerif-Italic.ttf");
 
+/// The font files by name, for the web pages to serve the same faces the PDFs embed.
+pub static FILES: [(&str, &[u8]); 3] = [
+    ("LiberationSerif-Regular.ttf", REGULAR),
+    ("LiberationSerif-Bold.ttf", BOLD),
+    ("LiberationSerif-Italic.ttf", ITALIC),
+];
+
 /// CIDs are glyph ids of the subset font, so the CIDFont uses the Identity ordering.
 const IDENTITY: SystemInfo<'static> = SystemInfo {
     registry: Str(b"Adobe"),

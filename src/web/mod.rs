@@ -12,23 +12,6 @@ use maud::{html, Markup, DOCTYPE};
 
 const CSS: &str = include_str!("../../assets/web/kyso.css");
 
-/// kyso's own Liberation Serif, served to browsers: a system's older copy lacks glyphs of
-/// upper-case Vietnamese (`HỢP`, `PHƯỜNG`) and leaves gaps. Same files as the PDFs embed.
-const FONTS: [(&str, &[u8]); 3] = [
-    (
-        "LiberationSerif-Regular.ttf",
-        include_bytes!("../../assets/fonts/LiberationSerif-Regular.ttf"),
-    ),
-    (
-        "LiberationSerif-Bold.ttf",
-        include_bytes!("../../assets/fonts/LiberationSerif-Bold.ttf"),
-    ),
-    (
-        "LiberationSerif-Italic.ttf",
-        include_bytes!("../../assets/fonts/LiberationSerif-Italic.ttf"),
-    ),
-];
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/kyso.css", web::get().to(css))
         .route("/assets/fonts/{file}", web::get().to(font))
@@ -45,7 +28,12 @@ async fn css() -> HttpResponse {
 }
 
 async fn font(file: web::Path<String>) -> HttpResponse {
-    match FONTS.iter().find(|(name, _)| *name == file.as_str()) {
+    // kyso's own Liberation Serif: a system's older copy lacks glyphs of upper-case Vietnamese
+    // (`HỢP`, `PHƯỜNG`) and leaves gaps.
+    match crate::pdf::font::FILES
+        .iter()
+        .find(|(name, _)| *name == file.as_str())
+    {
         Some((_, bytes)) => HttpResponse::Ok()
             .content_type("font/ttf")
             .insert_header(("Cache-Control", "public, max-age=86400"))
