@@ -38,15 +38,28 @@ impl DevPki {
     }
 }
 
-/// A folder of the shared test data (`../shared/<name>` beside the checkout, or beside a git
-/// worktree's parent). It is part of the test data: missing, the test fails rather than skips.
+/// A folder of the shared test data: under `KYSO_TEST_SHARED` when set, else `shared/<name>`
+/// beside the checkout or one of its parents (a git worktree sits deeper). It is part of the
+/// test data: missing, the test fails rather than skips.
 pub fn shared_data(name: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    root.ancestors()
-        .skip(1)
-        .map(|a| a.join("shared").join(name))
+    let candidates: Vec<PathBuf> = match std::env::var_os("KYSO_TEST_SHARED") {
+        Some(dir) => vec![PathBuf::from(dir).join(name)],
+        None => root
+            .ancestors()
+            .skip(1)
+            .map(|a| a.join("shared").join(name))
+            .collect(),
+    };
+    candidates
+        .into_iter()
         .find(|d| d.is_dir())
-        .unwrap_or_else(|| panic!("test data missing: {}/../shared/{name}", root.display()))
+        .unwrap_or_else(|| {
+            panic!(
+                "test data missing: {}/../shared/{name} (or set KYSO_TEST_SHARED)",
+                root.display()
+            )
+        })
 }
 
 pub fn dev_pki() -> &'static DevPki {
