@@ -341,11 +341,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
             let state = app::prepare(settings)?;
             let report = verify::verify(&pdf, &state.verification())?;
+            let mut text = String::new();
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).map_err(Error::internal)?
-                );
+                text = serde_json::to_string_pretty(&report).map_err(Error::internal)?;
+                text.push('\n');
             } else {
                 for s in &report.signatures {
                     let who = s
@@ -357,13 +356,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .sub_indication
                         .map(|x| format!(" / {x}"))
                         .unwrap_or_default();
-                    println!("{} ({who}): {}{sub}", s.field, s.indication);
-                    println!("  {}", s.explanation.vi);
+                    text += &format!("{} ({who}): {}{sub}\n", s.field, s.indication);
+                    text += &format!("  {}\n", s.explanation.vi);
                     for p in &s.problems {
-                        println!("  - {p}");
+                        text += &format!("  - {p}\n");
                     }
                 }
-                println!("{}", report.summary.vi);
+                text += &format!("{}\n", report.summary.vi);
+            }
+            // A reader that stops early (`kyso verify --json FILE | head`) is not an error.
+            match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(Error::internal(e))
+                }
+                _ => {}
             }
             let passed = report.indication == Indication::TotalPassed;
             return Ok(ExitCode::from(if passed { 0 } else { 1 }));
