@@ -171,7 +171,8 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         }
         None
     };
-    let trust = TrustStore::new(anchors);
+    let trust = TrustStore::new(anchors)
+        .with_intermediates(TrustStore::load_dir(&settings.pki.intermediates_dir)?);
     let keys = KeyStores {
         pkcs12: Pkcs12Files {
             base_dir: settings.pki.key_dir.clone(),

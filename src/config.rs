@@ -31,6 +31,7 @@ pub struct Settings {
     pub keys: KeySettings,
     pub rollout: RolloutSettings,
     pub documents: DocumentSettings,
+    pub archive: ArchiveSettings,
     /// What reading one untrusted PDF may cost; reaching a limit is `pdf_too_complex`.
     pub pdf: Limits,
     pub security: SecuritySettings,
@@ -57,6 +58,9 @@ pub struct PkiSettings {
     pub dev_dir: PathBuf,
     /// Trust anchors (`*.pem`).
     pub trust_dir: PathBuf,
+    /// Intermediate CA certificates (`*.pem`) that complete chains of signatures carrying
+    /// only the signer's certificate; not trusted themselves.
+    pub intermediates_dir: PathBuf,
     /// Certificate revocation lists (DER or PEM).
     pub crl_dir: PathBuf,
     /// Where relative `pkcs12:` key references are resolved.
@@ -127,6 +131,19 @@ pub struct DocumentSettings {
     pub copy_number: String,
 }
 
+/// Keeping issued documents verifiable (PAdES B-LTA): a new document timestamp before the
+/// newest one's authority certificate expires.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveSettings {
+    /// `serve` refreshes the stored documents on its own, every `interval_hours`.
+    pub refresh: bool,
+    pub interval_hours: u64,
+    /// A document is refreshed when its newest timestamp's TSA certificate expires within
+    /// this many days.
+    pub refresh_days_before_expiry: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BlobStoreKind {
@@ -146,6 +163,7 @@ impl Default for Settings {
             pki: PkiSettings {
                 dev_dir: "certs/dev".into(),
                 trust_dir: "certs/trust".into(),
+                intermediates_dir: "certs/intermediates".into(),
                 crl_dir: "certs/crl".into(),
                 key_dir: ".".into(),
                 pkcs11_module: None,
@@ -183,6 +201,11 @@ impl Default for Settings {
                 certifier_heading: "Người thực hiện chứng thực".into(),
                 copy_book: "{year}-SCTĐT/BS".into(),
                 copy_number: "{n}/ĐT".into(),
+            },
+            archive: ArchiveSettings {
+                refresh: true,
+                interval_hours: 24,
+                refresh_days_before_expiry: 90,
             },
             security: SecuritySettings {
                 body_timeout_secs: 60,

@@ -86,6 +86,10 @@ enum Command {
         file: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Validate as of this time (RFC 3339, e.g. `2032-11-30T09:00:00+07:00`) instead of
+        /// now: timestamps in the file prove earlier times for certificates no longer valid.
+        #[arg(long, value_parser = parse_time)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -146,6 +150,13 @@ enum ApikeyCommand {
         /// The client id printed when the key was created.
         id: String,
     },
+}
+
+/// `--at`: RFC 3339.
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .map_err(|e| format!("an RFC 3339 time such as 2032-11-30T09:00:00+07:00: {e}"))
 }
 
 /// `--expires`: RFC 3339, a day (its end, Vietnam time) or `<n>d`.
@@ -336,11 +347,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             std::fs::write(&output, extended)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
         }
-        Command::Verify { file, json } => {
+        Command::Verify { file, json, at } => {
             let pdf = std::fs::read(&file)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
             let state = app::prepare(settings)?;
-            let report = verify::verify(&pdf, &state.verification())?;
+            let mut context = state.verification();
+            context.now = at.unwrap_or(context.now);
+            let report = verify::verify(&pdf, &context)?;
             let mut text = String::new();
             if json {
                 text = serde_json::to_string_pretty(&report).map_err(Error::internal)?;

@@ -31,10 +31,10 @@ pub async fn verify_upload(
         super::same_origin(&req, &state)?;
         let slot = super::verify::slot(&state)?;
         let budget = Budget::upload(&state.settings);
-        let pdf = Form::read(req.headers(), payload, budget)
-            .await?
-            .file("file")?;
-        super::verify::report(state, slot, pdf).await
+        let mut form = Form::read(req.headers(), payload, budget).await?;
+        let at = super::verify::validation_time(form.optional("at").as_deref())?;
+        let pdf = form.file("file")?;
+        super::verify::report(state, slot, pdf, at).await
     }
     .await;
     match result {

@@ -1,8 +1,10 @@
-//! `POST /api/v1/verify`: a PDF as the body (`application/pdf`) or as multipart `file`.
+//! `POST /api/v1/verify`: a PDF as the body (`application/pdf`) or as multipart `file`; the
+//! validation time `at` (RFC 3339, default now) as a query parameter or a form field.
 //! Verifications are capped: each holds an upload in memory and a core, so beyond
 //! `security.max_concurrent_verifications` the answer is `503` with `Retry-After`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::form::{self, Budget, Form};
@@ -24,19 +26,51 @@ pub(crate) fn slot(state: &AppState) -> Result<OwnedSemaphorePermit> {
         })
 }
 
-/// Verifies `pdf` on the blocking pool while `slot` is held.
+/// The validation time asked for: RFC 3339, or (from the page's date-time field) a local
+/// `YYYY-MM-DDTHH:MM[:SS]` in Vietnam time; `None` for now.
+pub(crate) fn validation_time(text: Option<&str>) -> Result<Option<DateTime<Utc>>> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let local = || {
+        ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+            .iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+            .map(|t| t.and_utc() - chrono::Duration::hours(7))
+    };
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.to_utc())
+        .ok()
+        .or_else(local)
+        .map(Some)
+        .ok_or_else(|| {
+            Error::BadRequest(format!(
+                "`at` must be an RFC 3339 time such as 2032-11-30T09:00:00+07:00, not `{text}`"
+            ))
+        })
+}
+
+/// Verifies `pdf` on the blocking pool while `slot` is held, as of `at` (default now).
 pub(crate) async fn report(
     state: web::Data<AppState>,
     slot: OwnedSemaphorePermit,
     pdf: Vec<u8>,
+    at: Option<DateTime<Utc>>,
 ) -> Result<Report> {
     super::blocking(move || {
         let _slot = slot;
-        let report = verify::verify(&pdf, &state.verification())?;
+        let mut context = state.verification();
+        context.now = at.unwrap_or(context.now);
+        let report = verify::verify(&pdf, &context)?;
         state.metrics.verification(&report.indication.to_string());
         Ok(report)
     })
     .await
+}
+
+#[derive(serde::Deserialize)]
+struct VerifyQuery {
+    at: Option<String>,
 }
 
 pub async fn verify(
@@ -44,6 +78,9 @@ pub async fn verify(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
+    let query = web::Query::<VerifyQuery>::from_query(req.query_string())
+        .map_err(|e| Error::BadRequest(format!("query string: {e}")))?;
+    let mut at = validation_time(query.at.as_deref())?;
     let slot = slot(&state)?;
     let budget = Budget::upload(&state.settings);
     let is_multipart = req
@@ -52,11 +89,13 @@ pub async fn verify(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("multipart/"));
     let pdf = if is_multipart {
-        Form::read(req.headers(), payload, budget)
-            .await?
-            .file("file")?
+        let mut form = Form::read(req.headers(), payload, budget).await?;
+        if let Some(field) = validation_time(form.optional("at").as_deref())? {
+            at = Some(field);
+        }
+        form.file("file")?
     } else {
         form::body(payload, budget).await?
     };
-    Ok(HttpResponse::Ok().json(report(state, slot, pdf).await?))
+    Ok(HttpResponse::Ok().json(report(state, slot, pdf, at).await?))
 }

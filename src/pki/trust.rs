@@ -26,14 +26,27 @@ pub enum ChainError {
 #[derive(Default, Clone)]
 pub struct TrustStore {
     anchors: Vec<X509>,
+    /// The operator's intermediate CA certificates (`pki.intermediates_dir`): helpers for
+    /// chains whose signatures carry only the signer's certificate, never trusted themselves.
+    intermediates: Vec<X509>,
 }
 
 impl TrustStore {
     pub fn new(anchors: Vec<X509>) -> Self {
-        Self { anchors }
+        Self {
+            anchors,
+            intermediates: Vec::new(),
+        }
     }
 
-    /// Every certificate in the `*.pem` files of `dir` (missing folder: none).
+    /// The same anchors, with `intermediates` offered to every chain built.
+    pub fn with_intermediates(mut self, intermediates: Vec<X509>) -> Self {
+        self.intermediates = intermediates;
+        self
+    }
+
+    /// Every certificate in the `*.pem` files of `dir` (missing folder: none): trust anchors,
+    /// or the intermediates of `with_intermediates`.
     pub fn load_dir(dir: &Path) -> Result<Vec<X509>> {
         let mut anchors = Vec::new();
         if !dir.is_dir() {
@@ -59,8 +72,8 @@ impl TrustStore {
         &self.anchors
     }
 
-    /// The chain from `cert` to an anchor, valid at `at`, using `intermediates` as untrusted
-    /// helpers. Revocation is judged separately, against the signing time.
+    /// The chain from `cert` to an anchor, valid at `at`, using `intermediates` (and the
+    /// configured ones) as untrusted helpers. Revocation is judged separately.
     pub fn chain(
         &self,
         cert: &X509,
@@ -81,7 +94,7 @@ impl TrustStore {
         builder.set_param(&param).map_err(invalid)?;
         let store = builder.build();
         let mut untrusted = Stack::new().map_err(invalid)?;
-        for c in intermediates {
+        for c in intermediates.iter().chain(&self.intermediates) {
             untrusted.push(c.clone()).map_err(invalid)?;
         }
         let mut ctx = X509StoreContext::new().map_err(invalid)?;

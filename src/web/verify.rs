@@ -23,6 +23,12 @@ pub fn page(dev: bool, result: Option<Result<&Report, String>>) -> Markup {
             form.upload method="post" action="/verify" enctype="multipart/form-data" {
                 input #file type="file" name="file" accept="application/pdf,.pdf" required;
                 " "
+                label {
+                    "Thời điểm kiểm tra (để trống: bây giờ) "
+                    span.muted lang="en" { "(validation time, empty: now) " }
+                    input #at type="datetime-local" name="at" step="1";
+                }
+                " "
                 button type="submit" { "Kiểm tra" }
             }
             @match result {
@@ -105,6 +111,7 @@ fn report_view(report: &Report) -> Markup {
             p { (report.summary.vi) }
             p.muted lang="en" { (report.summary.en) }
             dl.facts {
+                dt { "Thời điểm kiểm tra" } dd { (DateTime::parse_from_rfc3339(&report.validation_time).map(|t| vn_time(t.with_timezone(&Utc))).unwrap_or_default()) }
                 dt { "Số chữ ký" } dd { (report.document.signatures) }
                 dt { "Số lần tệp được lưu (ký hoặc sửa)" } dd { (report.document.revisions) }
                 dt { "SHA-256" } dd { code { (report.document.sha256) } }
@@ -186,6 +193,13 @@ fn signature_card(sig: &SignatureReport, revisions: usize) -> Markup {
                     }
                 }
                 @if let Some(level) = sig.level { dt { "Chuẩn chữ ký" } dd { "PAdES " (level) } }
+                @if let Some(v) = &sig.validated_at {
+                    dt { "Chứng thư được kiểm tra tại" }
+                    dd {
+                        (DateTime::parse_from_rfc3339(&v.time).map(|t| vn_time(t.with_timezone(&Utc))).unwrap_or_default())
+                        @if v.basis == "proof_of_existence" { span.muted { " — thời điểm dấu thời gian chứng minh chữ ký đã tồn tại" } }
+                    }
+                }
                 @if !sig.coverage.whole_file && sig.coverage.revision.is_some() {
                     @let (vi, en) = sig.coverage.modification_level.describe();
                     dt { "Mức thay đổi sau khi ký" }

@@ -12,6 +12,7 @@ mod interop;
 mod limits;
 mod ltv;
 mod metrics;
+mod pastval;
 mod pkcs11;
 mod privilege;
 mod reading;

@@ -9,7 +9,52 @@ fn text(vi: impl Into<String>, en: impl Into<String>) -> Explanation {
     }
 }
 
+/// The verdict, then, for a signature judged in the past, at which time and on what proof.
 pub fn signature(sig: &SignatureReport) -> Explanation {
+    let mut explanation = verdict(sig);
+    let proof = sig.validated_at.as_ref().and_then(|v| {
+        let proof = v.proof.as_ref()?;
+        let by = match (proof.source, &proof.field) {
+            ("document_timestamp", Some(field)) => (
+                format!("dấu thời gian tài liệu {field}"),
+                format!("document timestamp {field}"),
+            ),
+            _ => (
+                "dấu thời gian của chữ ký".into(),
+                "signature timestamp".into(),
+            ),
+        };
+        Some((v.basis, vietnam(&proof.time), by))
+    });
+    match (sig.indication, proof) {
+        (Indication::TotalPassed, Some(("proof_of_existence", time, (by_vi, by_en)))) => {
+            explanation.vi += &format!(" Chứng thư số nay không còn hiệu lực, nên được kiểm tra tại thời điểm {time}: {by_vi} chứng minh chữ ký đã tồn tại khi đó, và dữ liệu kiểm tra trong tệp cho thấy chứng thư chưa bị thu hồi.");
+            explanation.en += &format!(" The certificate is no longer valid, so it was checked at {time}: the {by_en} proves the signature existed then, and the validation data in the file shows the certificate was not revoked.");
+        }
+        (_, Some(("proof_of_existence", time, (by_vi, by_en))))
+            if sig.sub_indication == Some(SubIndication::OutOfBoundsNoPoe) =>
+        {
+            explanation.vi = format!("CHƯA XÁC ĐỊNH: chứng thư số nay đã hết hạn. Theo {by_vi}, chữ ký đã tồn tại lúc {time}, nhưng tệp không chứa dữ liệu thu hồi (CRL, OCSP) cho thấy chứng thư chưa bị thu hồi vào lúc đó; chữ ký PAdES B-LT hoặc B-LTA mới giữ được dữ liệu này.");
+            explanation.en = format!("INDETERMINATE: the certificate has expired. The {by_en} proves the signature existed at {time}, but the file holds no revocation data (CRL, OCSP) showing the certificate was not revoked then; PAdES B-LT or B-LTA signatures keep that data.");
+        }
+        _ => {}
+    }
+    explanation
+}
+
+/// An RFC 3339 time as people in Vietnam read it (UTC+07:00).
+fn vietnam(rfc3339: &str) -> String {
+    let offset = chrono::FixedOffset::east_opt(7 * 3600);
+    match (chrono::DateTime::parse_from_rfc3339(rfc3339), offset) {
+        (Ok(t), Some(offset)) => t
+            .with_timezone(&offset)
+            .format("%H:%M:%S %d/%m/%Y %:z")
+            .to_string(),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+fn verdict(sig: &SignatureReport) -> Explanation {
     use SubIndication::*;
     let who = sig
         .signer

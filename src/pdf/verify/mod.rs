@@ -6,6 +6,7 @@
 mod changes;
 pub(crate) mod cms;
 mod explain;
+mod poe;
 pub mod report;
 mod structure;
 
@@ -16,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Document, Object, ObjectId};
-use openssl::x509::{CrlStatus, X509Crl, X509};
+use openssl::x509::{X509Crl, X509};
 
+use self::poe::{Poe, Proofs, Status};
 use self::report::*;
 use crate::error::{Error, Result};
 use crate::pdf::read::{self, Limits};
@@ -31,6 +33,8 @@ use crate::pki::trust::{ChainError, TrustStore};
 pub struct Context<'a> {
     pub trust: &'a TrustStore,
     pub crls: &'a RevocationLists,
+    /// The validation time: now, or a time asked for (`kyso verify --at`, `at` on the API);
+    /// timestamps prove earlier times for certificates no longer valid at it.
     pub now: DateTime<Utc>,
     pub limits: Limits,
 }
@@ -64,8 +68,18 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         repaired,
         deadline,
     );
-    let mut signatures = Vec::with_capacity(fields.len());
-    for sig in &fields {
+    // Document timestamps first, newest first: each proves that everything before it,
+    // earlier document timestamps included, existed at its time.
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    order.sort_by_key(|&i| {
+        let sig = &fields[i];
+        let is_stamp =
+            sig.dict.get(b"Type").and_then(Object::as_name).ok() == Some(b"DocTimeStamp");
+        (!is_stamp, std::cmp::Reverse(signed_end(sig.dict)))
+    });
+    let mut proofs = Proofs::default();
+    let mut reports: Vec<Option<SignatureReport>> = fields.iter().map(|_| None).collect();
+    for i in order {
         let validation = Validation {
             pdf,
             blanked: &blanked,
@@ -74,11 +88,20 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
             revisions: &revisions,
             dss: &dss,
             history: &history,
+            proofs: &proofs,
         };
-        signatures.push(validation.run(sig));
+        let report = validation.run(&fields[i]);
+        // A document timestamp no field holds is reported as failed below: it proves nothing.
+        if let (true, Some(revision), Some(time)) =
+            (i < held, report.coverage.revision, proven_time(&report))
+        {
+            proofs.add(revision, time, &report.field);
+        }
+        reports[i] = Some(report);
         // Checked after each signature too, so that a report cut short is never returned.
         deadline.check()?;
     }
+    let mut signatures: Vec<SignatureReport> = reports.into_iter().flatten().collect();
     flag_shared_revisions(&mut signatures);
     mark_archival(&mut signatures);
     for sig in signatures.iter_mut().skip(held) {
@@ -101,8 +124,33 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         },
         signatures,
         indication,
+        validation_time: ctx.now.to_rfc3339(),
         warnings,
     })
+}
+
+/// Where the bytes a signature covers end (`/ByteRange`'s last range); 0 when unreadable.
+fn signed_end(sig: &Dictionary) -> i64 {
+    let range: Vec<i64> = sig
+        .get(b"ByteRange")
+        .and_then(Object::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_i64().ok()).collect())
+        .unwrap_or_default();
+    match range[..] {
+        [_, _, start, len] => start.saturating_add(len),
+        _ => 0,
+    }
+}
+
+/// The time a valid document timestamp proves.
+fn proven_time(report: &SignatureReport) -> Option<DateTime<Utc>> {
+    if report.kind != "document_timestamp" || report.indication != Indication::TotalPassed {
+        return None;
+    }
+    let time = &report.timestamp.as_ref()?.time;
+    DateTime::parse_from_rfc3339(time)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Two signatures over the same revision: at most one of them can be what was signed.
@@ -555,6 +603,8 @@ struct Validation<'a> {
     revisions: &'a [usize],
     dss: &'a Dss,
     history: &'a History<'a>,
+    /// The document timestamps found valid so far (all later ones, for a signature).
+    proofs: &'a Proofs,
 }
 
 impl Validation<'_> {
@@ -583,6 +633,7 @@ impl Validation<'_> {
                 .ok()
                 .map(|m| String::from_utf8_lossy(m).into_owned()),
             timestamp: None,
+            validated_at: None,
             checks: Checks::default(),
             coverage: Coverage::default(),
             indication: Indication::TotalPassed,
@@ -677,9 +728,10 @@ impl Validation<'_> {
                 valid: true,
             });
             self.check_changes(signed, report)?;
-            return self
-                .check_chain(report, &ts.tsa, &ts.certificates, Some(ts.time), None)
-                .map(|_| ());
+            self.token_in_time(&ts).map_err(|e| (FormatFailure, e))?;
+            // Its own time proves nothing about itself: a later document timestamp does.
+            let poe = self.proofs.covering(report.coverage.revision);
+            return self.check_chain(report, &ts.tsa, &ts.certificates, poe.as_ref(), None);
         }
         let cms = cms::parse(&contents).map_err(|e| (FormatFailure, e))?;
         report.signer = cms.signer.as_ref().and_then(cms::describe);
@@ -697,17 +749,16 @@ impl Validation<'_> {
         )?;
         note_weak(report, "the signature", &digests);
 
-        // 3. The signature timestamp: proof that the signature existed at that time.
-        let poe = cms.timestamp_token().map(|token| {
+        // 3. The signature timestamp: proof that the signature existed at that time, itself
+        // judged at the time a later document timestamp proves it existed, if any.
+        let covering = self.proofs.covering(report.coverage.revision);
+        let stamped = cms.timestamp_token().map(|token| {
             let checked = cms::check_timestamp(&token, &[cms.signer_info.signature.as_bytes()])
                 .and_then(|ts| {
-                    let mut intermediates = ts.certificates.clone();
-                    intermediates.extend(self.dss.certificates.iter().cloned());
-                    self.ctx
-                        .trust
-                        .chain(&ts.tsa, &intermediates, ts.time)
+                    self.token_in_time(&ts)?;
+                    self.judge(&ts.tsa, &ts.certificates, covering.as_ref(), None)
                         .map(|_| ts)
-                        .map_err(|e| format!("TSA: {e:?}"))
+                        .map_err(|r| format!("TSA: {}", r.problem))
                 });
             match checked {
                 Ok(ts) => {
@@ -717,7 +768,11 @@ impl Validation<'_> {
                         authority: cms::describe(&ts.tsa).map(|c| c.subject),
                         valid: true,
                     });
-                    Some(ts.time)
+                    Some(Poe {
+                        time: ts.time,
+                        source: poe::Source::SignatureTimestamp,
+                        field: None,
+                    })
                 }
                 Err(e) => {
                     report
@@ -732,13 +787,15 @@ impl Validation<'_> {
                 }
             }
         });
-        let poe = poe.flatten();
+        let stamped = stamped.flatten();
+        let timestamped = stamped.is_some();
+        let poe = Poe::earliest(stamped, covering);
         report.level = match report.sub_filter.as_deref() {
             Some("ETSI.CAdES.detached") if cms.has_signing_certificate_v2() => {
-                Some(match (poe, self.dss.present) {
-                    (Some(_), true) => "B-LT",
-                    (Some(_), false) => "B-T",
-                    (None, _) => "B-B",
+                Some(match (timestamped, self.dss.present) {
+                    (true, true) => "B-LT",
+                    (true, false) => "B-T",
+                    (false, _) => "B-B",
                 })
             }
             _ => None,
@@ -762,11 +819,28 @@ impl Validation<'_> {
             .claimed_signing_time
             .as_deref()
             .and_then(parse_pdf_date);
-        self.check_chain(report, &signer, &cms.certificates, poe, claimed)?;
+        self.check_chain(report, &signer, &cms.certificates, poe.as_ref(), claimed)?;
         if !usage_ok {
             return Err((
                 SigConstraintsFailure,
                 "the certificate's key usage does not allow signing".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A timestamp made within its authority's validity, and not after the validation time
+    /// (a token from after it proves nothing at it).
+    fn token_in_time(&self, ts: &cms::Timestamp) -> std::result::Result<(), String> {
+        if !within_validity(&ts.tsa, ts.time) {
+            return Err(
+                "the timestamp's time is outside its authority's certificate validity".into(),
+            );
+        }
+        if ts.time > self.ctx.now {
+            return Err(format!(
+                "the timestamp ({}) is later than the validation time",
+                ts.time.to_rfc3339()
             ));
         }
         Ok(())
@@ -872,143 +946,242 @@ impl Validation<'_> {
         Ok(())
     }
 
-    /// Chain, validity at the time that can be proven, and revocation at signing time.
+    /// The certificate's chain and revocation, judged into the report.
     fn check_chain(
         &self,
         report: &mut SignatureReport,
         cert: &X509,
         certificates: &[X509],
-        poe: Option<DateTime<Utc>>,
+        poe: Option<&Poe>,
         claimed: Option<DateTime<Utc>>,
     ) -> std::result::Result<(), (SubIndication, String)> {
+        let judged = self.judge(cert, certificates, poe, claimed);
+        let (verdict, past) = match judged {
+            Ok(j) => {
+                report.checks.chain = Some(true);
+                report.checks.chain_detail = Some(j.chain_detail);
+                report.checks.revocation = Some(j.revocation);
+                report.problems.extend(j.notes);
+                (Ok(()), j.past)
+            }
+            Err(r) => {
+                report.checks.chain = r.chain;
+                report.checks.chain_detail = r.chain_detail;
+                report.checks.revocation = r.revocation;
+                (Err((r.sub, r.problem)), r.past)
+            }
+        };
+        report.validated_at = Some(poe::validated_at(self.ctx.now, poe, past));
+        verdict
+    }
+
+    /// Chain and revocation of `cert` for an object whose earliest proof of existence is
+    /// `poe`: at the validation time when the certificate is valid then, else at the time
+    /// the proof gives (past signature validation), where the revocation data held must show
+    /// it was not revoked.
+    fn judge(
+        &self,
+        cert: &X509,
+        certificates: &[X509],
+        poe: Option<&Poe>,
+        claimed: Option<DateTime<Utc>>,
+    ) -> std::result::Result<Judgement, Rejection> {
         use SubIndication::*;
-        let mut intermediates = certificates.to_vec();
-        intermediates.extend(self.dss.certificates.iter().cloned());
+        // Certificates that may complete the chain: the signature's own and the DSS's (the
+        // operator's intermediates are the trust store's). AIA caIssuers, when fetched, join
+        // them here.
+        let mut helpers = certificates.to_vec();
+        helpers.extend(self.dss.certificates.iter().cloned());
         let trust = self.ctx.trust;
-        let now = trust.chain(cert, &intermediates, self.ctx.now);
+        let at = self.ctx.now;
+        let now = trust.chain(cert, &helpers, at);
         // A claimed time outside the certificate's validity is the signer's own admission.
         if let (Some(claimed), None, Err(ChainError::Expired | ChainError::NotYetValid)) =
             (claimed, poe, &now)
         {
-            {
-                match trust.chain(cert, &intermediates, claimed) {
-                    Err(ChainError::Expired) => {
-                        return Err((
-                            Expired,
-                            "the certificate had expired at the claimed signing time".into(),
-                        ))
-                    }
-                    Err(ChainError::NotYetValid) => {
-                        return Err((
-                            NotYetValid,
-                            "the certificate was not yet valid at the claimed signing time".into(),
-                        ))
-                    }
-                    _ => {}
+            match trust.chain(cert, &helpers, claimed) {
+                Err(ChainError::Expired) => {
+                    return Err(Rejection::new(
+                        Expired,
+                        "the certificate had expired at the claimed signing time".into(),
+                    ))
                 }
+                Err(ChainError::NotYetValid) => {
+                    return Err(Rejection::new(
+                        NotYetValid,
+                        "the certificate was not yet valid at the claimed signing time".into(),
+                    ))
+                }
+                _ => {}
             }
         }
-        let chain = match now {
-            Ok(chain) => chain,
+        let broken = |sub, problem: String, detail: String| Rejection {
+            chain: Some(false),
+            chain_detail: Some(detail),
+            ..Rejection::new(sub, problem)
+        };
+        let (chain, past) = match now {
+            Ok(chain) => (chain, false),
             Err(ChainError::Expired | ChainError::NotYetValid) => match poe {
-                Some(poe) => trust.chain(cert, &intermediates, poe).map_err(|e| {
-                    report.checks.chain = Some(false);
-                    (
-                        OutOfBoundsNoPoe,
-                        format!("the certificate was not valid at the timestamp: {e:?}"),
-                    )
-                })?,
+                Some(poe) => match trust.chain(cert, &helpers, poe.time) {
+                    Ok(chain) => (chain, true),
+                    Err(e) => {
+                        return Err(Rejection {
+                            past: true,
+                            ..broken(
+                                OutOfBoundsNoPoe,
+                                format!(
+                                    "the certificate was not valid at {} either, when the {} proves the signature existed: {e:?}",
+                                    poe.time.to_rfc3339(),
+                                    poe.source.as_str().replace('_', " ")
+                                ),
+                                format!("not valid at the validation time, nor at {}", poe.time.to_rfc3339()),
+                            )
+                        })
+                    }
+                },
                 None => {
-                    report.checks.chain = Some(false);
-                    report.checks.chain_detail =
-                        Some("expired now, and no timestamp proves the signature is older".into());
-                    return Err((
+                    return Err(broken(
                         OutOfBoundsNoPoe,
                         "the certificate has expired and no timestamp proves when it signed".into(),
-                    ));
+                        "expired at the validation time, and no timestamp proves the signature is older".into(),
+                    ))
                 }
             },
             Err(ChainError::Untrusted(why)) => {
-                report.checks.chain = Some(false);
-                report.checks.chain_detail = Some(why.clone());
-                return Err((
+                return Err(broken(
                     NoCertificateChainFound,
                     format!("no chain to a trusted root: {why}"),
-                ));
+                    why,
+                ))
             }
             Err(ChainError::Invalid(why)) => {
-                report.checks.chain = Some(false);
-                report.checks.chain_detail = Some(why.clone());
-                return Err((
+                return Err(broken(
                     CertificateChainGeneralFailure,
                     format!("the certificate chain is invalid: {why}"),
-                ));
+                    why,
+                ))
             }
         };
-        report.checks.chain = Some(true);
-        report.checks.chain_detail = Some(
-            chain
-                .iter()
-                .map(|c| {
-                    cms::describe(c)
-                        .and_then(|d| d.common_name)
-                        .unwrap_or_default()
-                })
-                .collect::<Vec<_>>()
-                .join(" → "),
-        );
+        let chain_detail = chain
+            .iter()
+            .map(|c| {
+                cms::describe(c)
+                    .and_then(|d| d.common_name)
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(" → ");
 
-        // Revocation, from CRLs we hold or the document's DSS, signed by the issuer.
-        let Some(issuer) = chain.get(1).or(chain.first()) else {
-            return Ok(());
-        };
-        let issuer_key = issuer.public_key().ok();
-        let verified = |crl: &X509Crl| {
+        // Revocation, from the lists kyso holds and the document's DSS, signed by the issuer,
+        // as of the proof of existence when there is one.
+        let time = poe.map_or(at, |p| p.time);
+        let issuer_key = chain
+            .get(1)
+            .or(chain.first())
+            .and_then(|i| i.public_key().ok());
+        let loaded = self.ctx.crls.all();
+        let mut lists = loaded.iter().chain(&self.dss.crls).filter(|crl| {
             issuer_key
                 .as_ref()
                 .is_some_and(|k| crl.verify(k).unwrap_or(false))
-        };
-        let mut known = false;
-        let mut revoked_at = None;
-        let loaded = self.ctx.crls.all();
-        for crl in loaded.iter().chain(&self.dss.crls).filter(|c| verified(c)) {
-            known = true;
-            if let CrlStatus::Revoked(entry) = crl.get_by_cert(cert) {
-                revoked_at = crate::pki::revocation::to_utc(entry.revocation_date());
-            }
-        }
-        report.checks.revocation = Some(match (known, revoked_at) {
-            (false, _) => "unknown: no revocation list of this issuer".into(),
-            (true, None) => "good".into(),
-            (true, Some(t)) => format!("revoked {}", t.to_rfc3339()),
         });
-        if let Some(revoked) = revoked_at {
-            let before_signing = || {
-                (
+        let status = poe::status(cert, &mut lists, time);
+        let revocation = match status {
+            Status::Good => "good".to_owned(),
+            Status::Revoked(t) => format!("revoked {}", t.to_rfc3339()),
+            Status::Unknown => format!(
+                "unknown: no revocation data of this issuer for {}",
+                time.to_rfc3339()
+            ),
+        };
+        let mut notes = Vec::new();
+        let revoked = |sub, problem: String| Rejection {
+            chain: Some(true),
+            chain_detail: Some(chain_detail.clone()),
+            revocation: Some(revocation.clone()),
+            past,
+            ..Rejection::new(sub, problem)
+        };
+        match status {
+            Status::Revoked(r) if poe.is_some_and(|p| p.time < r) => notes.push(format!(
+                "revoked on {}, after the timestamp proves the signature existed: the signature stays valid",
+                r.to_rfc3339()
+            )),
+            Status::Revoked(r) if claimed.is_some_and(|c| c >= r) => {
+                return Err(revoked(
                     Revoked,
                     format!(
                         "the certificate was revoked on {}, before signing",
-                        revoked.to_rfc3339()
+                        r.to_rfc3339()
                     ),
-                )
-            };
-            match (poe, claimed) {
-                (Some(p), _) if p < revoked => report
-                    .problems
-                    .push("revoked after the trusted timestamp: the signature stays valid".into()),
-                (Some(_), _) => return Err(before_signing()),
-                (None, Some(c)) if c >= revoked => return Err(before_signing()),
-                (None, _) => {
-                    return Err((
-                        RevokedNoPoe,
-                        "the certificate is revoked and no timestamp proves the signature is older"
-                            .into(),
-                    ))
-                }
+                ))
             }
+            Status::Revoked(_) => {
+                return Err(revoked(
+                    RevokedNoPoe,
+                    "the certificate is revoked and no timestamp proves the signature is older"
+                        .into(),
+                ))
+            }
+            Status::Unknown if past => {
+                return Err(revoked(
+                    OutOfBoundsNoPoe,
+                    format!(
+                        "the certificate has expired, and no revocation data in the file or held by kyso shows it was not revoked at {}",
+                        time.to_rfc3339()
+                    ),
+                ))
+            }
+            Status::Good | Status::Unknown => {}
         }
-        Ok(())
+        Ok(Judgement {
+            chain_detail,
+            revocation,
+            notes,
+            past,
+        })
     }
+}
+
+/// A certificate found valid for an object.
+struct Judgement {
+    chain_detail: String,
+    revocation: String,
+    notes: Vec<String>,
+    /// Judged at a proof of existence, not at the validation time.
+    past: bool,
+}
+
+/// Why a certificate is not valid for an object, with what was checked until then.
+struct Rejection {
+    sub: SubIndication,
+    problem: String,
+    chain: Option<bool>,
+    chain_detail: Option<String>,
+    revocation: Option<String>,
+    past: bool,
+}
+
+impl Rejection {
+    fn new(sub: SubIndication, problem: String) -> Self {
+        Rejection {
+            sub,
+            problem,
+            chain: None,
+            chain_detail: None,
+            revocation: None,
+            past: false,
+        }
+    }
+}
+
+/// Whether `time` lies within `cert`'s validity: a timestamp outside its authority's
+/// certificate validity is not one.
+fn within_validity(cert: &X509, time: DateTime<Utc>) -> bool {
+    let bound = |t| crate::pki::revocation::to_utc(t);
+    bound(cert.not_before()).is_some_and(|from| from <= time)
+        && bound(cert.not_after()).is_some_and(|until| time <= until)
 }
 
 /// `D:YYYYMMDDHHmmSS+HH'mm'` (ISO 32000-1 §7.9.4), with the optional parts PDF allows.

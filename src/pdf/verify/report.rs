@@ -37,6 +37,8 @@ pub struct Report {
     pub signatures: Vec<SignatureReport>,
     /// Worst indication over all signatures; INDETERMINATE when there is none.
     pub indication: Indication,
+    /// The time validation was asked for (RFC 3339; now unless `at` says otherwise).
+    pub validation_time: String,
     pub summary: Explanation,
     /// What was wrong with the file but could be read anyway (a repaired cross-reference).
     pub warnings: Vec<String>,
@@ -67,6 +69,8 @@ pub struct SignatureReport {
     /// `/M`: claimed by the signer, not proven.
     pub claimed_signing_time: Option<String>,
     pub timestamp: Option<TimestampInfo>,
+    /// When the signer's (or the authority's) certificate was checked, and why then.
+    pub validated_at: Option<ValidatedAt>,
     pub checks: Checks,
     pub coverage: Coverage,
     pub indication: Indication,
@@ -96,6 +100,29 @@ pub struct TimestampInfo {
     pub authority: Option<String>,
     /// The token's signature and imprint verify and its TSA chains to a trust anchor.
     pub valid: bool,
+}
+
+/// The time a certificate was judged at (ETSI EN 319 102-1 §5.6.2, past signature validation).
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidatedAt {
+    /// RFC 3339.
+    pub time: String,
+    /// `validation_time`: the certificate is valid at the time asked for; or
+    /// `proof_of_existence`: it is not (expired, revoked since), so it was judged at the time
+    /// a timestamp proves the signature existed.
+    pub basis: &'static str,
+    /// The earliest proof that the signature existed, if a valid timestamp gives one.
+    pub proof: Option<Proof>,
+}
+
+/// A proof of existence: a valid timestamp over the signature.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proof {
+    pub time: String,
+    /// `signature_timestamp` or `document_timestamp`.
+    pub source: &'static str,
+    /// The document timestamp's field.
+    pub field: Option<String>,
 }
 
 /// `None`: not evaluated (an earlier step failed).
