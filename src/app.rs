@@ -87,6 +87,9 @@ pub fn build(settings: Settings) -> Result<Application> {
         .map_err(|e| Error::Config(format!("cannot bind {}: {e}", settings.bind)))?;
     let port = listener.local_addr().map_err(Error::internal)?.port();
     let state = Arc::new(prepare(settings)?);
+    if state.settings.archive.refresh {
+        archive_refresh_task(state.clone())?;
+    }
     let data = web::Data::from(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -100,6 +103,29 @@ pub fn build(settings: Settings) -> Result<Application> {
     .map_err(Error::internal)?
     .run();
     Ok(Application { port, server })
+}
+
+/// Refreshes the archive timestamps of stored documents at start and then every
+/// `archive.interval_hours`, on a thread of its own (signing blocks on the TSA).
+fn archive_refresh_task(state: Arc<AppState>) -> Result<()> {
+    let interval = Duration::from_secs(state.settings.archive.interval_hours.max(1) * 3600);
+    std::thread::Builder::new()
+        .name("archive-refresh".into())
+        .spawn(move || loop {
+            let signing = state.signing();
+            let pass = crate::documents::archive::refresh(
+                &state.pool,
+                &state.settings,
+                &signing,
+                chrono::Utc::now(),
+            );
+            if let Err(e) = pass {
+                tracing::warn!(error = %e, "archive refresh pass failed");
+            }
+            std::thread::sleep(interval);
+        })
+        .map(|_| ())
+        .map_err(Error::internal)
 }
 
 /// What a person starting `serve` needs to know: where to go, which mode, how to get a key.

@@ -80,6 +80,11 @@ enum Command {
         #[arg(long, default_value = "B-LT")]
         level: String,
     },
+    /// Issued documents kept verifiable in the long term (PAdES B-LTA).
+    Archive {
+        #[command(subcommand)]
+        command: ArchiveCommand,
+    },
     /// Check every signature of a PDF: exit 0 when all are intact, 1 otherwise, 2 when the
     /// file cannot be read.
     Verify {
@@ -91,6 +96,14 @@ enum Command {
         #[arg(long, value_parser = parse_time)]
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+}
+
+#[derive(Subcommand)]
+enum ArchiveCommand {
+    /// Add a new document timestamp to every stored document whose newest timestamp's
+    /// authority certificate expires within `archive.refresh_days_before_expiry` days; prints
+    /// what was done (JSON), exits 1 when a document could not be refreshed.
+    Refresh,
 }
 
 #[derive(Subcommand)]
@@ -346,6 +359,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let extended = state.signing().extend(&pdf, level)?;
             std::fs::write(&output, extended)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
+        }
+        Command::Archive {
+            command: ArchiveCommand::Refresh,
+        } => {
+            let state = app::prepare(settings)?;
+            let outcome = kyso::documents::archive::refresh(
+                &state.pool,
+                &state.settings,
+                &state.signing(),
+                chrono::Utc::now(),
+            )?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&outcome).map_err(Error::internal)?
+            );
+            return Ok(ExitCode::from(u8::from(!outcome.failed.is_empty())));
         }
         Command::Verify { file, json, at } => {
             let pdf = std::fs::read(&file)

@@ -56,6 +56,14 @@ impl Level {
         }
     }
 
+    /// The level of a signature the file is extended past later: B-T for B-LT and B-LTA.
+    pub fn without_validation_data(self) -> Self {
+        match self {
+            Level::BLt | Level::BLta => Level::BT,
+            other => other,
+        }
+    }
+
     /// A level an existing signature can be extended to: B-LT or B-LTA.
     pub fn parse_long_term(text: &str) -> Result<Self> {
         match Self::parse(text)? {
@@ -221,12 +229,26 @@ impl Signing<'_> {
         }
     }
 
-    /// The best level available: B-T when a time-stamping authority is configured.
-    pub fn best_level(&self) -> Level {
-        if self.timestamper.is_some() {
-            Level::BT
+    /// The best level available for `signer`'s signatures: B-LTA when a time-stamping
+    /// authority is configured and revocation data for its certificate is at hand (a loaded
+    /// list of its issuer), B-T with the authority alone, else B-B.
+    pub fn best_level(&self, signer: &Signer) -> Level {
+        if self.timestamper.is_none() {
+            return Level::BB;
+        }
+        let issuer = signer
+            .certificate()
+            .ok()
+            .and_then(|c| c.issuer_name().to_der().ok());
+        let has_data = self
+            .revocation
+            .all()
+            .iter()
+            .any(|crl| crl.issuer_name().to_der().ok() == issuer);
+        if has_data {
+            Level::BLta
         } else {
-            Level::BB
+            Level::BT
         }
     }
 

@@ -196,4 +196,7 @@ pub struct Document {
     pub request_sha256: String,
     pub created_at: String,
     pub sealed_at: Option<String>,
+    /// When the newest timestamp's authority certificate expires (PAdES B-LTA archive).
+    #[serde(skip)]
+    pub archive_expires_at: Option<String>,
 }

@@ -178,6 +178,7 @@ diesel::table! {
         request_sha256 -> Text,
         created_at -> Text,
         sealed_at -> Nullable<Text>,
+        archive_expires_at -> Nullable<Text>,
     }
 }
 

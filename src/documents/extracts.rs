@@ -12,7 +12,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::pdf::render::sheet::{self, Line, Sheet};
 use crate::pdf::render::Info;
 use crate::pki::cms::sha256;
-use crate::signing::{vietnam_time, Placement};
+use crate::signing::{vietnam_time, Level, Placement};
 
 /// A checked extract request: what to issue, and the form's lines.
 pub struct Extract {
@@ -66,7 +66,8 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
     let signer = input.text("signer", 64);
     let pin = input.secret("pin", true);
     let agency_pin = input.secret("agency_pin", false);
-    let common = ["kind", "commune", "signer", "pin", "agency_pin"];
+    let level = input.level("level");
+    let common = ["kind", "commune", "signer", "pin", "agency_pin", "level"];
 
     let (register, body) = match kind {
         Some(Kind::MaritalStatus) => {
@@ -127,6 +128,7 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
             signer,
             pin,
             agency_pin,
+            level,
             idempotency_key,
             request_sha256,
         },
@@ -602,6 +604,16 @@ impl<'a> Input<'a> {
     }
 
     /// `YYYY-MM-DD`, a real calendar date, not in the future.
+    /// An optional PAdES level (`B-B` … `B-LTA`).
+    fn level(&mut self, path: &str) -> Option<Level> {
+        let text = self.optional_text(path, SHORT)?;
+        let level = Level::parse(&text).ok();
+        if level.is_none() {
+            self.fail(path, "must be B-B, B-T, B-LT or B-LTA");
+        }
+        level
+    }
+
     fn date(&mut self, path: &str) -> Option<NaiveDate> {
         let text = self.text(path, 10);
         if text.is_empty() {

@@ -7,6 +7,7 @@
 //! removed again if the transaction fails; a crash between the two leaves at most an orphan file
 //! that no record points to, never a record without its file.
 
+pub mod archive;
 pub mod blobs;
 pub mod copies;
 pub mod extracts;
@@ -28,7 +29,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::pdf::{certify, read};
 use crate::pki::cms::sha256;
 use crate::signers;
-use crate::signing::{vietnam_time, Placement, SignOptions, Signing, Unlocked};
+use crate::signing::{vietnam_time, Level, Placement, SignOptions, Signing, Unlocked};
 
 /// What kyso issues; each kind has its own numbering book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -83,6 +84,8 @@ pub struct IssueRequest {
     pub signer: String,
     pub pin: SecretString,
     pub agency_pin: Option<SecretString>,
+    /// The PAdES level asked for; by default the best the configuration allows.
+    pub level: Option<Level>,
     pub idempotency_key: Option<String>,
     /// Hash of what was asked (PINs left out): a retry with the same key must ask the same.
     pub request_sha256: String,
@@ -164,6 +167,15 @@ impl Issuer<'_> {
             .transpose()?;
         let input = input()?;
 
+        let level = req
+            .level
+            .unwrap_or_else(|| self.signing.best_level(&official.signer));
+        // The last signature brings the whole file to the level: an archive timestamp and
+        // validation data once, not after each signature.
+        let official_level = match &agency {
+            Some(_) => level.without_validation_data(),
+            None => level,
+        };
         let time = vietnam_time(Utc::now());
         let year = time.year();
         let book = numbering::ensure_book(&mut conn, &commune.code, req.kind.as_str(), year)?;
@@ -194,12 +206,12 @@ impl Issuer<'_> {
                 &SignOptions {
                     reason: Some(&reason),
                     location: Some(&commune.name),
-                    level: self.signing.best_level(),
+                    level: official_level,
                     visible: Some(drawn.signature),
                 },
             )?;
             if let Some(agency) = &agency {
-                pdf = self.seal_pdf(conn, client, agency, &pdf, &reason, &commune.name)?;
+                pdf = self.seal_pdf(conn, client, agency, &pdf, &reason, &commune.name, level)?;
             }
             store.put(conn, &blob_key, &pdf)?;
             let document = Document {
@@ -228,6 +240,7 @@ impl Issuer<'_> {
                 request_sha256: req.request_sha256.clone(),
                 created_at: db::timestamp(time.to_utc()),
                 sealed_at: agency.as_ref().map(|_| db::timestamp(time.to_utc())),
+                archive_expires_at: archive::expiry(&pdf, &self.settings.pdf)?,
             };
             diesel::insert_into(documents::table)
                 .values(&document)
@@ -317,6 +330,7 @@ impl Issuer<'_> {
         pdf: &[u8],
         reason: &str,
         location: &str,
+        level: Level,
     ) -> Result<Vec<u8>> {
         let [x0, _, x1, y1] = certify::page_box(&read::writable(pdf, &self.settings.pdf)?, 1)?;
         let right = x1.min(x0 + 595.0) - 20.0;
@@ -328,7 +342,7 @@ impl Issuer<'_> {
             &SignOptions {
                 reason: Some(reason),
                 location: Some(location),
-                level: self.signing.best_level(),
+                level,
                 visible: Some(Placement {
                     page: 1,
                     rect: [right - 190.0, y1 - 50.0, right, y1 - 12.0],
@@ -372,7 +386,9 @@ impl Issuer<'_> {
                 Kind::parse(&document.kind).map_or("", Kind::name_vi),
                 document.number_label
             );
-            let sealed = self.seal_pdf(conn, client, &agency, &pdf, &reason, &commune.name)?;
+            let level = self.signing.best_level(&agency.signer);
+            let sealed =
+                self.seal_pdf(conn, client, &agency, &pdf, &reason, &commune.name, level)?;
             store.put(conn, &blob_key, &sealed)?;
             diesel::update(documents::table.find(id))
                 .set((
@@ -381,6 +397,7 @@ impl Issuer<'_> {
                     documents::size.eq(sealed.len() as i64),
                     documents::blob_key.eq(&blob_key),
                     documents::sealed_at.eq(Some(db::now())),
+                    documents::archive_expires_at.eq(archive::expiry(&sealed, &self.settings.pdf)?),
                 ))
                 .execute(conn)?;
             Ok::<_, Error>(())

@@ -13,6 +13,7 @@ use crate::db::{self, models::Document};
 use crate::documents::{self, extracts, IssueRequest, Issued, Issuer, Kind, ListQuery};
 use crate::error::{Error, FieldError, Result};
 use crate::pki::cms::sha256;
+use crate::signing::Level;
 
 fn issuer(state: &AppState) -> Issuer<'_> {
     Issuer {
@@ -117,6 +118,7 @@ pub async fn create_certified_copy(
     let commune = text(&mut form, "commune");
     let signer = text(&mut form, "signer");
     let pin = text(&mut form, "pin");
+    let level = form.optional("level");
     let files = form.all_files("file");
     if files.is_empty() {
         missing.push(FieldError {
@@ -124,10 +126,24 @@ pub async fn create_certified_copy(
             message: "is required: a PDF, or one or more JPEG/PNG pages".into(),
         });
     }
+    let level = match level.map(|l| Level::parse(&l)) {
+        Some(Ok(level)) => Some(level),
+        Some(Err(_)) => {
+            missing.push(FieldError {
+                field: "level".into(),
+                message: "must be B-B, B-T, B-LT or B-LTA".into(),
+            });
+            None
+        }
+        None => None,
+    };
     if !missing.is_empty() {
         return Err(Error::ValidationFailed(missing));
     }
     let mut asked = format!("{commune}\n{signer}\n");
+    if let Some(level) = level {
+        asked.push_str(&format!("level {}\n", level.as_str()));
+    }
     for file in &files {
         asked.push_str(&hex::encode(sha256(file)?));
         asked.push('\n');
@@ -138,6 +154,7 @@ pub async fn create_certified_copy(
         signer,
         pin: SecretString::from(pin),
         agency_pin: form.optional("agency_pin").map(SecretString::from),
+        level,
         idempotency_key: key,
         request_sha256: hex::encode(sha256(asked.as_bytes())?),
     };

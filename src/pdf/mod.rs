@@ -1,5 +1,6 @@
 //! The PDF core: bytes and certificates in, values out. No actix, no diesel.
 
+pub mod archive;
 pub mod certify;
 pub mod font;
 pub mod object;

@@ -206,7 +206,11 @@ fn verdict_card(v: &Verdict) -> Markup {
                 None => p { "Không đọc được tệp như một tệp PDF." },
                 Some(r) if r.signatures.is_empty() => p { "Tệp không có chữ ký số nào." },
                 Some(r) => {
-                    p { "Tệp có " (r.signatures.len()) " chữ ký số:" }
+                    p {
+                        "Tệp có " (r.document.signatures) " chữ ký số"
+                        @if r.document.document_timestamps > 0 { " và " (r.document.document_timestamps) " dấu thời gian tài liệu" }
+                        ":"
+                    }
                     ul {
                         @for s in &r.signatures {
                             li {

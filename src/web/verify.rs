@@ -113,6 +113,7 @@ fn report_view(report: &Report) -> Markup {
             dl.facts {
                 dt { "Thời điểm kiểm tra" } dd { (DateTime::parse_from_rfc3339(&report.validation_time).map(|t| vn_time(t.with_timezone(&Utc))).unwrap_or_default()) }
                 dt { "Số chữ ký" } dd { (report.document.signatures) }
+                @if report.document.document_timestamps > 0 { dt { "Số dấu thời gian tài liệu" } dd { (report.document.document_timestamps) } }
                 dt { "Số lần tệp được lưu (ký hoặc sửa)" } dd { (report.document.revisions) }
                 dt { "SHA-256" } dd { code { (report.document.sha256) } }
             }

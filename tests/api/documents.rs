@@ -296,11 +296,63 @@ async fn every_extract_kind_reads_back_exactly_and_is_signed_twice() {
         assert!(text.contains("Ký bởi: UBND Phường Thành Đông") || text.contains("Ký bởi:"), "{text}");
         assert_rendered(&pdf, &kind, 1);
         app.assert_accepted(&pdf, 2);
-        // A TSA is configured (kyso's own in dev mode), so both signatures are PAdES B-T.
+        // A TSA is configured (kyso's own in dev mode), so both signatures are timestamped.
         for line in pyhanko_validate(&pdf, &app.pki.root()).unwrap() {
             assert!(line.contains("TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "{kind}: {line}");
         }
+        // With the dev CA's list at hand too, the best level is B-LTA: the agency's signature
+        // brings the whole file there, with one archive timestamp.
+        assert_levels(&app.verify(&pdf).await, 2, "B-LTA");
     }
+}
+
+/// kyso reports `signatures` signatures at `level`, and one document timestamp for B-LTA.
+fn assert_levels(report: &Value, signatures: usize, level: &str) {
+    assert_eq!(report["indication"], "TOTAL_PASSED", "{report:#}");
+    assert_eq!(report["document"]["signatures"], signatures, "{report:#}");
+    let stamps = usize::from(level == "B-LTA");
+    assert_eq!(report["document"]["document_timestamps"], stamps, "{report:#}");
+    for sig in report["signatures"].as_array().unwrap() {
+        if sig["kind"] == "signature" {
+            assert_eq!(sig["level"], level, "{sig:#}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_level_can_be_asked_for_an_extract_and_a_copy() {
+    let app = spawn_app().await;
+    let mut request = birth();
+    request["level"] = json!("B-T");
+    let document = app.json_ok(app.post_extract(request, None).await, 201).await;
+    let pdf = app.download(&document).await;
+    app.assert_accepted(&pdf, 1);
+    assert_levels(&app.verify(&pdf).await, 1, "B-T");
+
+    let response = app
+        .post_copy(
+            vec![("scan.pdf", sample_pdf(XrefStyle::Classic))],
+            &[("level", "B-LT".to_owned())],
+        )
+        .await;
+    let document = app.json_ok(response, 201).await;
+    let pdf = app.download(&document).await;
+    app.assert_accepted(&pdf, 1);
+    assert_levels(&app.verify(&pdf).await, 1, "B-LT");
+
+    let mut request = birth();
+    request["level"] = json!("B-LTX");
+    let response = app.post_extract(request, None).await;
+    assert_eq!(response.status(), 422);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["fields"][0]["field"], "level", "{error:#}");
+    let response = app
+        .post_copy(
+            vec![("scan.pdf", sample_pdf(XrefStyle::Classic))],
+            &[("level", "B-LTX".to_owned())],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
 }
 
 #[tokio::test]

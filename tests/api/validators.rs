@@ -24,6 +24,8 @@ pub struct PdfsigSignature {
     pub total_document_signed: bool,
     /// "Signer Certificate Common Name".
     pub signer: String,
+    /// A document timestamp, which pdfsig lists but cannot check.
+    pub document_timestamp: bool,
     /// This signature's block of `pdfsig` output, for assertion messages.
     pub raw: String,
 }
@@ -112,6 +114,9 @@ fn parse_pdfsig(stdout: &str) -> Vec<PdfsigSignature> {
                     .lines()
                     .any(|line| line.trim() == "- Total document signed"),
                 signer: field("Signer Certificate Common Name").unwrap_or_default(),
+                document_timestamp: field("Signature Type").as_deref() == Some("unknown")
+                    && field("Signature Validation")
+                        .is_some_and(|v| v.starts_with("Signature has not yet been verified")),
                 raw,
             }
         })
@@ -211,7 +216,19 @@ pub fn independent_problems(pdf: &[u8], root_pem: &Path, signatures: usize) -> V
         problems.push(e);
     }
 
-    let sigs = pdfsig(pdf, root_pem);
+    // pdfsig (poppler 22) lists document timestamps without checking them ("Signature Type:
+    // unknown", "Signature has not yet been verified"); the archive timestamps of a
+    // B-LTA file are judged by pyHanko's ETSI validation below.
+    let (stamps, sigs): (Vec<_>, Vec<_>) = pdfsig(pdf, root_pem)
+        .into_iter()
+        .partition(|sig| sig.document_timestamp);
+    let archived = document_timestamps(pdf);
+    if stamps.len() != archived {
+        problems.push(format!(
+            "pdfsig: {} document timestamp(s), the file has {archived}",
+            stamps.len()
+        ));
+    }
     if sigs.len() != signatures {
         problems.push(format!(
             "pdfsig: {} signature(s), expected {signatures}",
@@ -227,8 +244,21 @@ pub fn independent_problems(pdf: &[u8], root_pem: &Path, signatures: usize) -> V
             ));
         }
     }
-    if sigs.last().is_some_and(|sig| !sig.total_document_signed) {
-        problems.push("pdfsig: the last signature does not cover the whole file".to_owned());
+    if archived == 0 {
+        if sigs.last().is_some_and(|sig| !sig.total_document_signed) {
+            problems.push("pdfsig: the last signature does not cover the whole file".to_owned());
+        }
+    } else {
+        // B-LTA: validation data follows the last timestamp. pyHanko's past signature
+        // validation checks the timestamps, the data and that nothing else was appended.
+        match pyhanko_ades_validate(pdf, root_pem) {
+            Err(report) => problems.push(pyhanko_headline(&report)),
+            Ok(lines) if lines.len() != signatures => problems.push(format!(
+                "pyHanko adesverify: {} signature(s), expected {signatures}: {lines:?}",
+                lines.len()
+            )),
+            Ok(_) => {}
+        }
     }
 
     match pyhanko_validate(pdf, root_pem) {
@@ -276,6 +306,12 @@ fn pyhanko_headline(report: &str) -> String {
     } else {
         telling.join("\n    ")
     }
+}
+
+/// How many document timestamps (`/Type /DocTimeStamp`) the file holds.
+pub fn document_timestamps(pdf: &[u8]) -> usize {
+    let key = b"/DocTimeStamp";
+    pdf.windows(key.len()).filter(|w| w == key).count()
 }
 
 /// `qpdf --check`; `Err` holds qpdf's output when it exits non-zero (3 means warnings only,

@@ -62,6 +62,10 @@ fn verdict(sig: &SignatureReport) -> Explanation {
         .and_then(|s| s.common_name.clone())
         .unwrap_or_else(|| "người ký".into());
     match (sig.indication, sig.sub_indication) {
+        (Indication::TotalPassed, _) if sig.kind == "document_timestamp" => text(
+            format!("Dấu thời gian tài liệu của {who} hợp lệ: chứng minh tài liệu và dữ liệu kiểm tra chữ ký đã tồn tại vào thời điểm đó."),
+            format!("The document timestamp of {who} is valid: it proves the document and its validation data existed at that time."),
+        ),
         (Indication::TotalPassed, _) if sig.coverage.later_changes.is_empty() => text(
             format!("Chữ ký của {who} hợp lệ: chứng thư số được tin cậy và tài liệu không bị thay đổi kể từ khi ký."),
             format!("The signature of {who} is valid: the certificate is trusted and the document has not changed since it was signed."),
@@ -129,7 +133,17 @@ fn verdict(sig: &SignatureReport) -> Explanation {
 }
 
 pub fn summary(signatures: &[SignatureReport], indication: Indication) -> Explanation {
-    let n = signatures.len();
+    let n = signatures.iter().filter(|s| s.kind == "signature").count();
+    let stamps = signatures.len() - n;
+    let mut summary = verdict_of_all(n, indication);
+    if stamps > 0 && n > 0 && indication == Indication::TotalPassed {
+        summary.vi += &format!(" Tài liệu có {stamps} dấu thời gian lưu trữ (PAdES B-LTA) hợp lệ, giữ cho chữ ký kiểm tra được lâu dài.");
+        summary.en += &format!(" It carries {stamps} valid archive timestamp(s) (PAdES B-LTA) that keep the signatures verifiable in the long term.");
+    }
+    summary
+}
+
+fn verdict_of_all(n: usize, indication: Indication) -> Explanation {
     match indication {
         _ if n == 0 => text("Tài liệu không có chữ ký số.", "The document has no digital signature."),
         Indication::TotalPassed if n == 1 => text(

@@ -120,7 +120,11 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
             sha256: hex::encode(sha256(pdf)?),
             size: pdf.len(),
             revisions: revisions.len().max(1),
-            signatures: signatures.len(),
+            signatures: signatures.iter().filter(|s| s.kind == "signature").count(),
+            document_timestamps: signatures
+                .iter()
+                .filter(|s| s.kind == "document_timestamp")
+                .count(),
         },
         signatures,
         indication,

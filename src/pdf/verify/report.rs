@@ -49,7 +49,10 @@ pub struct DocumentInfo {
     pub sha256: String,
     pub size: usize,
     pub revisions: usize,
+    /// Signatures, document timestamps not counted.
     pub signatures: usize,
+    /// Document timestamps (`/DocTimeStamp`, PAdES B-LTA archive timestamps).
+    pub document_timestamps: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]

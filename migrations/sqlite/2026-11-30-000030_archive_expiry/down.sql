@@ -1,0 +1,2 @@
+DROP INDEX documents_archive_expires_at;
+ALTER TABLE documents DROP COLUMN archive_expires_at;
