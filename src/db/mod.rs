@@ -37,9 +37,11 @@ impl ManageConnection for Manager {
             let mut conn =
                 SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
             // WAL lets readers run beside the writer; the busy timeout makes concurrent
-            // writers queue instead of failing with SQLITE_BUSY.
+            // writers queue instead of failing with SQLITE_BUSY. Issuing a document holds the
+            // write lock while it renders, signs twice and adds the archive timestamp
+            // (B-LTA), which a loaded machine stretches to seconds: writers wait up to 30 s.
             diesel::sql_query(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .execute(&mut conn)

@@ -114,7 +114,10 @@ fn refresh_one(
     let renewed_expires = expiry(&renewed, &settings.pdf)?;
     // A timestamp from an authority whose certificate expires no later protects nothing
     // longer: its certificate must be renewed first.
-    if renewed_expires.as_deref().is_none_or(|r| r <= expires.as_str()) {
+    if renewed_expires
+        .as_deref()
+        .is_none_or(|r| r <= expires.as_str())
+    {
         return Err(Error::Config(format!(
             "the time-stamping authority's certificate expires by {expires} too; renew it to refresh archives"
         )));

@@ -311,7 +311,10 @@ fn assert_levels(report: &Value, signatures: usize, level: &str) {
     assert_eq!(report["indication"], "TOTAL_PASSED", "{report:#}");
     assert_eq!(report["document"]["signatures"], signatures, "{report:#}");
     let stamps = usize::from(level == "B-LTA");
-    assert_eq!(report["document"]["document_timestamps"], stamps, "{report:#}");
+    assert_eq!(
+        report["document"]["document_timestamps"], stamps,
+        "{report:#}"
+    );
     for sig in report["signatures"].as_array().unwrap() {
         if sig["kind"] == "signature" {
             assert_eq!(sig["level"], level, "{sig:#}");
@@ -324,7 +327,9 @@ async fn a_level_can_be_asked_for_an_extract_and_a_copy() {
     let app = spawn_app().await;
     let mut request = birth();
     request["level"] = json!("B-T");
-    let document = app.json_ok(app.post_extract(request, None).await, 201).await;
+    let document = app
+        .json_ok(app.post_extract(request, None).await, 201)
+        .await;
     let pdf = app.download(&document).await;
     app.assert_accepted(&pdf, 1);
     assert_levels(&app.verify(&pdf).await, 1, "B-T");

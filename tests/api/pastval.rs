@@ -4,6 +4,7 @@
 //! can be fetched, only what the file (and the operator's folders) hold is used.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use kyso::pdf::read::Limits;
@@ -17,7 +18,7 @@ use serde_json::Value;
 
 use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{spawn_app_with, TestApp};
-use crate::validators::pyhanko_ades_validate;
+use crate::validators::{document_timestamps, pyhanko_ades_validate};
 
 /// A root, an issuing CA under it, and folders for an instance that trusts only the root.
 struct TestCa {
@@ -365,4 +366,140 @@ async fn a_validation_time_that_is_not_a_time_is_refused() {
         crate::helpers::error_code(response, 400).await,
         "bad_request"
     );
+}
+
+/// An RFC 3161 service on a port of its own, answering with whichever authority is current.
+struct TestTsa {
+    url: String,
+    current: Arc<Mutex<Arc<TimestampAuthority>>>,
+}
+
+impl TestTsa {
+    fn start(authority: TimestampAuthority) -> TestTsa {
+        let current = Arc::new(Mutex::new(Arc::new(authority)));
+        let shared = current.clone();
+        let server = actix_web::HttpServer::new(move || {
+            let shared = shared.clone();
+            actix_web::App::new().default_service(actix_web::web::to(
+                move |body: actix_web::web::Bytes| {
+                    let tsa = shared.lock().unwrap().clone();
+                    async move {
+                        let answer = tokio::task::spawn_blocking(move || tsa.respond(&body))
+                            .await
+                            .unwrap()
+                            .unwrap();
+                        actix_web::HttpResponse::Ok()
+                            .content_type("application/timestamp-reply")
+                            .body(answer)
+                    }
+                },
+            ))
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let url = format!("http://{}/", server.addrs()[0]);
+        tokio::spawn(server.run());
+        TestTsa { url, current }
+    }
+
+    fn switch_to(&self, authority: TimestampAuthority) {
+        *self.current.lock().unwrap() = Arc::new(authority);
+    }
+}
+
+/// A time-stamping authority under the dev issuing CA, its certificate valid for `days`.
+fn dev_tsa(name: &str, days: i64) -> TimestampAuthority {
+    let ca = crate::verify::dev_issuing_ca();
+    TimestampAuthority::new(key(&issue(&ca, name, Profile::TimeStamping, days), &[&ca]))
+}
+
+/// `kyso archive refresh` against `app`'s database and store, off the runtime (it asks the
+/// test TSA served on it): its exit code and outcome.
+async fn run_refresh(app: &TestApp, tsa: &TestTsa, store: &str) -> (i32, Value) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kyso"));
+    command
+        .args(["archive", "refresh"])
+        .current_dir(app.data_dir())
+        .env("KYSO_PKI__DEV_DIR", &app.pki.dir)
+        .env("KYSO_DATABASE_URL", &app.database_url)
+        .env("KYSO_DATA_DIR", app.data_dir())
+        .env("KYSO_PKI__TRUST_DIR", app.data_dir().join("trust"))
+        .env("KYSO_PKI__CRL_DIR", app.data_dir().join("crl"))
+        .env("KYSO_TSA__URL", &tsa.url)
+        .env("KYSO_DOCUMENTS__STORE", store)
+        .env("KYSO_ARCHIVE__REFRESH_DAYS_BEFORE_EXPIRY", "90");
+    let run = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let outcome = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&run.stderr)));
+    (run.status.code().unwrap(), outcome)
+}
+
+#[tokio::test]
+async fn archive_refresh_renews_only_documents_whose_timestamp_authority_expires_soon() {
+    let tsa = TestTsa::start(dev_tsa("TSA expiring soon", 30));
+    for store in ["files", "database"] {
+        let (url, kind) = (tsa.url.clone(), store.to_owned());
+        let app = spawn_app_with(move |s| {
+            s.tsa.url = Some(url);
+            s.archive.refresh = false; // the pass under test is `kyso archive refresh`
+            s.documents.store = if kind == "files" {
+                kyso::config::BlobStoreKind::Files
+            } else {
+                kyso::config::BlobStoreKind::Database
+            };
+        })
+        .await;
+        let sealed = [("agency_pin", app.agency_pin())];
+        let scan = || vec![("scan.pdf", sample_pdf(XrefStyle::Classic))];
+        tsa.switch_to(dev_tsa("TSA expiring soon", 30));
+        let due = app.json_ok(app.post_copy(scan(), &sealed).await, 201).await;
+        tsa.switch_to(dev_tsa("TSA for years", 3000));
+        let fine = app.json_ok(app.post_copy(scan(), &sealed).await, 201).await;
+        let (due_before, fine_before) = (app.download(&due).await, app.download(&fine).await);
+
+        // The authority now in use has years left: the due document gets its timestamp.
+        let (code, outcome) = run_refresh(&app, &tsa, store).await;
+        assert_eq!(code, 0, "{store}: {outcome:#}");
+        assert_eq!(
+            outcome["refreshed"],
+            serde_json::json!([due["id"]]),
+            "{store}: {outcome:#}"
+        );
+
+        let due_after = app.download(&due).await;
+        assert!(due_after.len() > due_before.len() && due_after.starts_with(&due_before));
+        assert_eq!(
+            document_timestamps(&due_after),
+            document_timestamps(&due_before) + 1
+        );
+        assert_eq!(app.download(&fine).await, fine_before, "{store}");
+        app.assert_accepted(&due_after, 2);
+        let report = app.verify(&due_after).await;
+        assert_eq!(report["indication"], "TOTAL_PASSED", "{report:#}");
+        assert_eq!(report["document"]["document_timestamps"], 2);
+
+        let mut conn = kyso::db::get(&app.pool).unwrap();
+        let log = kyso::rollout::audit::list(&mut conn, Some("document"), due["id"].as_str(), 10)
+            .unwrap();
+        assert_eq!(log.len(), 1, "{store}");
+        assert_eq!(log[0].action, "document.archive_refresh");
+        assert_eq!(log[0].actor, "kyso archive refresh");
+        assert!(log[0]
+            .after_json
+            .as_deref()
+            .unwrap()
+            .contains(&hex::encode(openssl::sha::sha256(&due_after))));
+
+        // Nothing is due any more: both documents record an authority with years left.
+        let (code, outcome) = run_refresh(&app, &tsa, store).await;
+        assert_eq!(
+            (code, outcome["checked"].as_u64()),
+            (0, Some(0)),
+            "{outcome:#}"
+        );
+        drop(conn);
+    }
 }

@@ -244,13 +244,11 @@ pub fn independent_problems(pdf: &[u8], root_pem: &Path, signatures: usize) -> V
             ));
         }
     }
-    if archived == 0 {
-        if sigs.last().is_some_and(|sig| !sig.total_document_signed) {
-            problems.push("pdfsig: the last signature does not cover the whole file".to_owned());
-        }
-    } else {
-        // B-LTA: validation data follows the last timestamp. pyHanko's past signature
-        // validation checks the timestamps, the data and that nothing else was appended.
+    // Updates after the last signature: only PAdES B-LT/B-LTA validation data and document
+    // timestamps may follow it, which pyHanko's ETSI validation (past signature validation,
+    // validation data from the file only) checks along with the timestamps themselves.
+    let appended = archived > 0 || sigs.last().is_some_and(|sig| !sig.total_document_signed);
+    if appended {
         match pyhanko_ades_validate(pdf, root_pem) {
             Err(report) => problems.push(pyhanko_headline(&report)),
             Ok(lines) if lines.len() != signatures => problems.push(format!(

@@ -437,7 +437,7 @@ fn dev_leaf(dir: &Path) -> (PathBuf, Issued, Issued) {
     (p12, leaf, ca)
 }
 
-fn dev_issuing_ca() -> Issued {
+pub fn dev_issuing_ca() -> Issued {
     let pki = dev_pki();
     let m = &pki.manifest;
     let der = std::fs::read(m.path(&pki.dir, &m.issuing_ca_pkcs12)).unwrap();
