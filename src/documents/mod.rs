@@ -211,7 +211,13 @@ impl Issuer<'_> {
                 },
             )?;
             if let Some(agency) = &agency {
-                pdf = self.seal_pdf(conn, client, agency, &pdf, &reason, &commune.name, level)?;
+                let how = SignOptions {
+                    reason: Some(&reason),
+                    location: Some(&commune.name),
+                    level,
+                    visible: None,
+                };
+                pdf = self.seal_pdf(conn, client, agency, &pdf, how)?;
             }
             store.put(conn, &blob_key, &pdf)?;
             let document = Document {
@@ -321,16 +327,14 @@ impl Issuer<'_> {
     }
 
     /// The agency signature, shown as text (agency and time) at the top right of the first page,
-    /// as Decree 30/2020 shows it on copies and digitised documents.
+    /// as Decree 30/2020 shows it on copies and digitised documents (`how.visible` is set here).
     fn seal_pdf(
         &self,
         conn: &mut DbConnection,
         client: &Client,
         agency: &Unlocked,
         pdf: &[u8],
-        reason: &str,
-        location: &str,
-        level: Level,
+        how: SignOptions<'_>,
     ) -> Result<Vec<u8>> {
         let [x0, _, x1, y1] = certify::page_box(&read::writable(pdf, &self.settings.pdf)?, 1)?;
         let right = x1.min(x0 + 595.0) - 20.0;
@@ -340,13 +344,11 @@ impl Issuer<'_> {
             agency,
             pdf,
             &SignOptions {
-                reason: Some(reason),
-                location: Some(location),
-                level,
                 visible: Some(Placement {
                     page: 1,
                     rect: [right - 190.0, y1 - 50.0, right, y1 - 12.0],
                 }),
+                ..how
             },
         )
     }
@@ -386,9 +388,13 @@ impl Issuer<'_> {
                 Kind::parse(&document.kind).map_or("", Kind::name_vi),
                 document.number_label
             );
-            let level = self.signing.best_level(&agency.signer);
-            let sealed =
-                self.seal_pdf(conn, client, &agency, &pdf, &reason, &commune.name, level)?;
+            let how = SignOptions {
+                reason: Some(&reason),
+                location: Some(&commune.name),
+                level: self.signing.best_level(&agency.signer),
+                visible: None,
+            };
+            let sealed = self.seal_pdf(conn, client, &agency, &pdf, how)?;
             store.put(conn, &blob_key, &sealed)?;
             diesel::update(documents::table.find(id))
                 .set((
