@@ -235,6 +235,33 @@ async fn b_lta_outlives_the_signers_certificate_and_b_t_does_not() {
     assert_eq!(stamp["kind"], "document_timestamp");
     assert_eq!(stamp["validated_at"]["basis"], "validation_time");
 
+    // The page: the date-time field is read in Vietnam time.
+    let local = (later + Duration::hours(7))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    let page = app
+        .http
+        .post(format!("{}/verify", app.address))
+        .multipart(reqwest::multipart::Form::new().text("at", local).part(
+            "file",
+            reqwest::multipart::Part::bytes(b_lta.clone()).file_name("a.pdf"),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"id="summary" class="card passed""#),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "Thời điểm kiểm tra</dt><dd>{}",
+        (later + Duration::hours(7)).format("%H:%M:%S %d/%m/%Y +07:00")
+    )));
+    assert!(page.contains("thời điểm dấu thời gian chứng minh chữ ký đã tồn tại"));
+
     // The B-T file in the same situation: its timestamp's authority has expired and nothing
     // later proves the timestamp, nor does the file hold revocation data.
     let report = app.verify_at(&b_t, later).await;
