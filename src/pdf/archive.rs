@@ -18,10 +18,11 @@ pub struct NewestTimestamp {
     pub tsa_expires: DateTime<Utc>,
 }
 
-/// The newest timestamp whose token verifies over what it covers; `None` without any.
+/// The newest timestamp whose token verifies over what it covers; `None` without any. Of two
+/// with the same time (genTime often has whole seconds), the later in the file.
 pub fn newest_timestamp(pdf: &[u8], limits: &Limits) -> Result<Option<NewestTimestamp>> {
     let parsed = read::parse(pdf, limits)?;
-    let mut newest: Option<NewestTimestamp> = None;
+    let mut newest: Option<(NewestTimestamp, usize)> = None;
     for dict in parsed.doc.objects.values().filter_map(|o| o.as_dict().ok()) {
         let Ok(Object::String(contents, _)) = dict.get(b"Contents") else {
             continue;
@@ -62,12 +63,16 @@ pub fn newest_timestamp(pdf: &[u8], limits: &Limits) -> Result<Option<NewestTime
         let Some(tsa_expires) = to_utc(ts.tsa.not_after()) else {
             continue;
         };
-        if newest.is_none_or(|n| ts.time > n.time) {
-            newest = Some(NewestTimestamp {
-                time: ts.time,
-                tsa_expires,
-            });
+        let end = c.saturating_add(d);
+        if newest.is_none_or(|(n, n_end)| (ts.time, end) > (n.time, n_end)) {
+            newest = Some((
+                NewestTimestamp {
+                    time: ts.time,
+                    tsa_expires,
+                },
+                end,
+            ));
         }
     }
-    Ok(newest)
+    Ok(newest.map(|(n, _)| n))
 }

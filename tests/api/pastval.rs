@@ -471,7 +471,7 @@ async fn archive_refresh_renews_only_documents_whose_timestamp_authority_expires
         let (url, kind) = (tsa.url.clone(), store.to_owned());
         let app = spawn_app_with(move |s| {
             s.tsa.url = Some(url);
-            s.archive.refresh = false; // the pass under test is `kyso archive refresh`
+            s.archive.refresh = false; // `kyso archive refresh` first, then serve's own pass
             s.documents.store = if kind == "files" {
                 kyso::config::BlobStoreKind::Files
             } else {
@@ -527,6 +527,40 @@ async fn archive_refresh_renews_only_documents_whose_timestamp_authority_expires
             (0, Some(0)),
             "{outcome:#}"
         );
-        drop(conn);
+
+        // `serve` does the same on its own, at start: a second instance on the same database
+        // and store refreshes a newly due document.
+        tsa.switch_to(dev_tsa("TSA expiring soon", 30));
+        let also_due = app.json_ok(app.post_copy(scan(), &sealed).await, 201).await;
+        tsa.switch_to(dev_tsa("TSA for years", 3000));
+        let (database, data, url) = (app.database_url.clone(), app.data_dir(), tsa.url.clone());
+        let kind = store.to_owned();
+        let _serving = spawn_app_with(move |s| {
+            s.database_url = database;
+            s.data_dir = data;
+            s.tsa.url = Some(url);
+            s.documents.store = if kind == "files" {
+                kyso::config::BlobStoreKind::Files
+            } else {
+                kyso::config::BlobStoreKind::Database
+            };
+        })
+        .await;
+        let refreshed = |conn: &mut kyso::db::DbConnection| {
+            kyso::rollout::audit::list(conn, Some("document"), also_due["id"].as_str(), 10)
+                .unwrap()
+                .len()
+        };
+        let mut waited = 0;
+        while refreshed(&mut conn) == 0 {
+            assert!(
+                waited < 60,
+                "{store}: serve did not refresh the due document"
+            );
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            waited += 1;
+        }
+        let stamped = app.download(&also_due).await;
+        assert_eq!(document_timestamps(&stamped), 2, "{store}");
     }
 }
