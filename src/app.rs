@@ -152,8 +152,9 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
                 .map_err(|e| Error::Config(format!("dev CA {}: {e}", ca.display())))?;
             anchors.push(openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?);
         }
-        signers::register_dev_pki(
+        crate::rollout::demo::load(
             &mut conn,
+            settings.demo,
             &dir,
             &manifest,
             &TrustStore::new(anchors.clone()),

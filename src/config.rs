@@ -34,6 +34,17 @@ pub struct Settings {
     /// What reading one untrusted PDF may cost; reaching a limit is `pdf_too_complex`.
     pub pdf: Limits,
     pub security: SecuritySettings,
+    /// Dev mode's demo data: `none`, `minimal` (the dev PKI's three invented communes, whose
+    /// signers can sign) or `haiphong` (Hải Phòng's 114 real units in a roll-out under way).
+    pub demo: DemoData,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoData {
+    None,
+    Minimal,
+    Haiphong,
 }
 
 /// Limits that keep one client from taking the service down, and the dashboard's sessions.
@@ -192,6 +203,7 @@ impl Default for Settings {
                 session_minutes: 8 * 60,
             },
             pdf: Limits::default(),
+            demo: DemoData::Minimal,
         }
     }
 }

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use kyso::clients::{self, Role};
-use kyso::config::Settings;
+use kyso::config::{DemoData, Settings};
 use kyso::pdf::verify::{self, report::Indication};
 use kyso::pki::dev::SignerKind;
 use kyso::pki::keystore::Pkcs12Files;
@@ -37,7 +37,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service.
-    Serve,
+    Serve {
+        /// Dev mode's demo data: the dev PKI's three invented communes (`minimal`, the
+        /// default), Hải Phòng's 114 real units in a roll-out under way (`haiphong`), or none.
+        #[arg(long, value_enum)]
+        demo: Option<DemoData>,
+    },
+    /// Demo data (dev mode only).
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Certificates and keys.
@@ -86,6 +96,16 @@ enum Command {
         file: PathBuf,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Load a demo data set into the database; a second load changes nothing, and a database
+    /// already holding other records of those communes is refused.
+    Load {
+        #[arg(value_enum)]
+        set: DemoData,
     },
 }
 
@@ -169,6 +189,17 @@ fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         .map_err(|e| format!("`{text}`: expected RFC 3339, YYYY-MM-DD or <n>d ({e})"))
 }
 
+/// Demo data needs dev mode: its certificates come from the dev CA.
+fn demo_set(settings: &Settings, set: DemoData) -> Result<DemoData> {
+    if settings.dev_mode {
+        Ok(set)
+    } else {
+        Err(Error::Config(
+            "demo data is for dev mode (no --config): its certificates come from the dev CA".into(),
+        ))
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     kyso::telemetry::init(cli.log_format);
@@ -182,9 +213,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve { demo } => {
+            if let Some(demo) = demo {
+                settings.demo = demo_set(&settings, demo)?;
+            }
             let dev = settings.dev_mode;
             let application = app::build(settings)?;
             let port = application.port();
@@ -200,6 +234,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Migrate => {
             db::connect(&settings.database_url)?;
+        }
+        Command::Demo {
+            command: DemoCommand::Load { set },
+        } => {
+            settings.demo = demo_set(&settings, set)?;
+            // Loading is what a dev-mode start with `--demo SET` does.
+            app::prepare(settings)?;
+            eprintln!("demo data loaded: `kyso serve` shows it on /rollout");
         }
         Command::Pki {
             command: PkiCommand::DevInit { dir },

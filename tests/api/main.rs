@@ -3,6 +3,7 @@
 
 mod browser;
 mod corpus;
+mod demo;
 mod documents;
 mod first_run;
 mod fixtures;
