@@ -62,6 +62,7 @@ impl AppState {
             max_failed_pins: self.settings.keys.max_failed_pins,
             lock: chrono::Duration::minutes(self.settings.keys.lock_minutes),
             limits: self.settings.pdf,
+            metrics: &self.metrics,
         }
     }
 }

@@ -91,12 +91,23 @@ enum Command {
         level: String,
     },
     /// Check every signature of a PDF: exit 0 when all are intact, 1 otherwise, 2 when the
-    /// file cannot be read.
+    /// file cannot be read. Several files or folders (or `--format`): one summary row per
+    /// file, exit 1 when any file does not pass.
     Verify {
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// The summary of many files: `csv` (the default) or `json`.
+        #[arg(long, value_enum)]
+        format: Option<SummaryFormat>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SummaryFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -187,6 +198,39 @@ fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("`{text}`: expected RFC 3339, YYYY-MM-DD or <n>d ({e})"))
+}
+
+/// Many files (or a folder, or `--format`) are answered by a summary, one file by its report.
+fn summary_format(
+    files: &[PathBuf],
+    json: bool,
+    format: Option<SummaryFormat>,
+) -> Option<SummaryFormat> {
+    let many = files.len() > 1 || files.iter().any(|f| f.is_dir());
+    let json = json.then_some(SummaryFormat::Json);
+    format.or(many.then(|| json.unwrap_or(SummaryFormat::Csv)))
+}
+
+/// `kyso verify DIR|FILE…`: one row per file on standard output; exit 1 when any fails.
+fn verify_many(
+    paths: &[PathBuf],
+    format: SummaryFormat,
+    ctx: &verify::Context<'_>,
+) -> Result<ExitCode> {
+    let summary = kyso::verify_batch::verify_files(&kyso::verify_batch::files(paths)?, ctx);
+    let text = match format {
+        SummaryFormat::Csv => summary.to_csv()?,
+        SummaryFormat::Json => {
+            let mut json = serde_json::to_vec_pretty(&summary).map_err(Error::internal)?;
+            json.push(b'\n');
+            json
+        }
+    };
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), &text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(Error::internal(e)),
+        _ => {}
+    }
+    Ok(ExitCode::from(u8::from(summary.failed > 0)))
 }
 
 /// Demo data needs dev mode: its certificates come from the dev CA.
@@ -378,7 +422,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             std::fs::write(&output, extended)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
         }
-        Command::Verify { file, json } => {
+        Command::Verify {
+            files,
+            json,
+            format,
+        } => {
+            if let Some(format) = summary_format(&files, json, format) {
+                let state = app::prepare(settings)?;
+                return verify_many(&files, format, &state.verification());
+            }
+            let file = files[0].clone();
             let pdf = std::fs::read(&file)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
             let state = app::prepare(settings)?;

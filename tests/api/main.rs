@@ -22,3 +22,4 @@ mod signing;
 mod validators;
 mod verify;
 mod verify_algorithms;
+mod verify_batch;
