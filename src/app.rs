@@ -62,6 +62,7 @@ impl AppState {
             max_failed_pins: self.settings.keys.max_failed_pins,
             lock: chrono::Duration::minutes(self.settings.keys.lock_minutes),
             limits: self.settings.pdf,
+            metrics: &self.metrics,
         }
     }
 }
@@ -178,8 +179,9 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
                 .map_err(|e| Error::Config(format!("dev CA {}: {e}", ca.display())))?;
             anchors.push(openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?);
         }
-        signers::register_dev_pki(
+        crate::rollout::demo::load(
             &mut conn,
+            settings.demo,
             &dir,
             &manifest,
             &TrustStore::new(anchors.clone()),

@@ -35,6 +35,29 @@ pub struct Settings {
     /// What reading one untrusted PDF may cost; reaching a limit is `pdf_too_complex`.
     pub pdf: Limits,
     pub security: SecuritySettings,
+    /// Dev mode's demo data: `none`, `minimal` (the dev PKI's three invented communes, whose
+    /// signers can sign) or `haiphong` (Hải Phòng's 114 real units in a roll-out under way).
+    pub demo: DemoData,
+    /// `POST /api/v1/verify/batch`: what one ZIP may hold (each entry within
+    /// `max_upload_bytes`, as a single upload).
+    pub batch: BatchSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSettings {
+    /// Entries (files and folders) of one ZIP.
+    pub max_entries: usize,
+    /// Bytes of all its entries once decompressed.
+    pub max_uncompressed_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoData {
+    None,
+    Minimal,
+    Haiphong,
 }
 
 /// Limits that keep one client from taking the service down, and the dashboard's sessions.
@@ -215,6 +238,11 @@ impl Default for Settings {
                 session_minutes: 8 * 60,
             },
             pdf: Limits::default(),
+            demo: DemoData::Minimal,
+            batch: BatchSettings {
+                max_entries: 1000,
+                max_uncompressed_bytes: 512 * 1024 * 1024,
+            },
         }
     }
 }

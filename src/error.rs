@@ -84,6 +84,16 @@ pub enum Error {
     RateLimited { retry_after: u64 },
     #[error("a form posted from another origin is refused")]
     CrossOrigin,
+    #[error("not a readable ZIP archive: {0}")]
+    ZipInvalid(String),
+    #[error("the ZIP archive is too large: {0}")]
+    ZipTooLarge(String),
+    #[error("this entry of the ZIP archive cannot be read: {0}")]
+    ZipEntryUnreadable(String),
+    #[error("this entry's name leads outside the archive (absolute, or `..`); it was not read")]
+    ZipEntryUnsafeName,
+    #[error("an archive inside the archive is not opened")]
+    ZipNested,
     #[error("configuration error: {0}")]
     Config(String),
     #[error("database error")]
@@ -130,6 +140,11 @@ impl Error {
             Error::Busy { .. } => "busy",
             Error::RateLimited { .. } => "rate_limited",
             Error::CrossOrigin => "cross_origin",
+            Error::ZipInvalid(_) => "zip_invalid",
+            Error::ZipTooLarge(_) => "zip_too_large",
+            Error::ZipEntryUnreadable(_) => "zip_entry_unreadable",
+            Error::ZipEntryUnsafeName => "zip_entry_unsafe_name",
+            Error::ZipNested => "zip_nested",
             Error::Config(_) => "config_invalid",
             Error::Database(_) => "database_error",
             Error::Internal(_) => "internal_error",
@@ -151,13 +166,19 @@ impl ResponseError for Error {
             | Error::BadRequest(_)
             | Error::CertificateMalformed(_)
             | Error::CrlMalformed(_)
-            | Error::ScanUnreadable(_) => StatusCode::BAD_REQUEST,
+            | Error::ScanUnreadable(_)
+            | Error::ZipInvalid(_)
+            | Error::ZipEntryUnreadable(_)
+            | Error::ZipEntryUnsafeName
+            | Error::ZipNested => StatusCode::BAD_REQUEST,
             Error::ValidationFailed(_) | Error::PdfAlreadySigned | Error::PdfCertified(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Conflict(_) | Error::TransitionNotAllowed { .. } => StatusCode::CONFLICT,
-            Error::TooLarge { .. } | Error::ImageTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooLarge { .. } | Error::ImageTooLarge { .. } | Error::ZipTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Error::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod signers;
 pub mod signing;
 pub mod telemetry;
+pub mod verify_batch;
 pub mod web;
 
 pub use error::{Error, Result};

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use kyso::clients::{self, Role};
-use kyso::config::Settings;
+use kyso::config::{DemoData, Settings};
 use kyso::pdf::verify::{self, report::Indication};
 use kyso::pki::dev::SignerKind;
 use kyso::pki::keystore::Pkcs12Files;
@@ -37,7 +37,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service.
-    Serve,
+    Serve {
+        /// Dev mode's demo data: the dev PKI's three invented communes (`minimal`, the
+        /// default), Hải Phòng's 114 real units in a roll-out under way (`haiphong`), or none.
+        #[arg(long, value_enum)]
+        demo: Option<DemoData>,
+    },
+    /// Demo data (dev mode only).
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Certificates and keys.
@@ -86,15 +96,36 @@ enum Command {
         command: ArchiveCommand,
     },
     /// Check every signature of a PDF: exit 0 when all are intact, 1 otherwise, 2 when the
-    /// file cannot be read.
+    /// file cannot be read. Several files or folders (or `--format`): one summary row per
+    /// file, exit 1 when any file does not pass.
     Verify {
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
         /// Validate as of this time (RFC 3339, e.g. `2032-11-30T09:00:00+07:00`) instead of
         /// now: timestamps in the file prove earlier times for certificates no longer valid.
         #[arg(long, value_parser = parse_time)]
         at: Option<chrono::DateTime<chrono::Utc>>,
+        /// The summary of many files: `csv` (the default) or `json`.
+        #[arg(long, value_enum)]
+        format: Option<SummaryFormat>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SummaryFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Load a demo data set into the database; a second load changes nothing, and a database
+    /// already holding other records of those communes is refused.
+    Load {
+        #[arg(value_enum)]
+        set: DemoData,
     },
 }
 
@@ -193,6 +224,50 @@ fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         .map_err(|e| format!("`{text}`: expected RFC 3339, YYYY-MM-DD or <n>d ({e})"))
 }
 
+/// Many files (or a folder, or `--format`) are answered by a summary, one file by its report.
+fn summary_format(
+    files: &[PathBuf],
+    json: bool,
+    format: Option<SummaryFormat>,
+) -> Option<SummaryFormat> {
+    let many = files.len() > 1 || files.iter().any(|f| f.is_dir());
+    let json = json.then_some(SummaryFormat::Json);
+    format.or(many.then(|| json.unwrap_or(SummaryFormat::Csv)))
+}
+
+/// `kyso verify DIR|FILE…`: one row per file on standard output; exit 1 when any fails.
+fn verify_many(
+    paths: &[PathBuf],
+    format: SummaryFormat,
+    ctx: &verify::Context<'_>,
+) -> Result<ExitCode> {
+    let summary = kyso::verify_batch::verify_files(&kyso::verify_batch::files(paths)?, ctx);
+    let text = match format {
+        SummaryFormat::Csv => summary.to_csv()?,
+        SummaryFormat::Json => {
+            let mut json = serde_json::to_vec_pretty(&summary).map_err(Error::internal)?;
+            json.push(b'\n');
+            json
+        }
+    };
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), &text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(Error::internal(e)),
+        _ => {}
+    }
+    Ok(ExitCode::from(u8::from(summary.failed > 0)))
+}
+
+/// Demo data needs dev mode: its certificates come from the dev CA.
+fn demo_set(settings: &Settings, set: DemoData) -> Result<DemoData> {
+    if settings.dev_mode {
+        Ok(set)
+    } else {
+        Err(Error::Config(
+            "demo data is for dev mode (no --config): its certificates come from the dev CA".into(),
+        ))
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     kyso::telemetry::init(cli.log_format);
@@ -206,9 +281,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let mut settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
-        Command::Serve => {
+        Command::Serve { demo } => {
+            if let Some(demo) = demo {
+                settings.demo = demo_set(&settings, demo)?;
+            }
             let dev = settings.dev_mode;
             let application = app::build(settings)?;
             let port = application.port();
@@ -224,6 +302,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Migrate => {
             db::connect(&settings.database_url)?;
+        }
+        Command::Demo {
+            command: DemoCommand::Load { set },
+        } => {
+            settings.demo = demo_set(&settings, set)?;
+            // Loading is what a dev-mode start with `--demo SET` does.
+            app::prepare(settings)?;
+            eprintln!("demo data loaded: `kyso serve` shows it on /rollout");
         }
         Command::Pki {
             command: PkiCommand::DevInit { dir },
@@ -376,7 +462,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             return Ok(ExitCode::from(u8::from(!outcome.failed.is_empty())));
         }
-        Command::Verify { file, json, at } => {
+        Command::Verify {
+            files,
+            json,
+            format,
+            at,
+        } => {
+            if let Some(format) = summary_format(&files, json, format) {
+                let state = app::prepare(settings)?;
+                let mut context = state.verification();
+                context.now = at.unwrap_or(context.now);
+                return verify_many(&files, format, &context);
+            }
+            let file = files[0].clone();
             let pdf = std::fs::read(&file)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
             let state = app::prepare(settings)?;

@@ -3,8 +3,8 @@
 //! patterns, never raw paths or lookup codes).
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::db::Pool;
@@ -18,6 +18,7 @@ pub struct Metrics {
     verifications: IntCounterVec,
     documents: IntCounterVec,
     pin_refusals: IntCounterVec,
+    pin_lockouts: IntCounter,
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
 }
@@ -66,6 +67,14 @@ impl Metrics {
         registry
             .register(Box::new(pool_max.clone()))
             .map_err(Error::internal)?;
+        let pin_lockouts = IntCounter::new(
+            "kyso_pin_lockouts_total",
+            "Keys locked after repeated wrong PINs",
+        )
+        .map_err(Error::internal)?;
+        registry
+            .register(Box::new(pin_lockouts.clone()))
+            .map_err(Error::internal)?;
         Ok(Metrics {
             requests: counter(
                 &registry,
@@ -76,7 +85,7 @@ impl Metrics {
             signatures: counter(
                 &registry,
                 "kyso_signatures_total",
-                "Signatures made, by PAdES level and signer kind",
+                "Signatures made (API, documents issued or sealed, CLI), by PAdES level and signer kind",
                 &["level", "signer_kind"],
             )?,
             verifications: counter(
@@ -97,6 +106,7 @@ impl Metrics {
                 "Signing refused for a wrong PIN or a key locked after repeated wrong PINs",
                 &["reason"],
             )?,
+            pin_lockouts,
             latency,
             pool_connections,
             pool_max,
@@ -125,6 +135,10 @@ impl Metrics {
 
     pub fn document(&self, commune: &str, kind: &str) {
         self.documents.with_label_values(&[commune, kind]).inc();
+    }
+
+    pub fn pin_lockout(&self) {
+        self.pin_lockouts.inc();
     }
 
     /// Counts the refusals a request's error stands for (`pin_wrong`, `key_locked`).

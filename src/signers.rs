@@ -159,9 +159,9 @@ impl PinAttempts {
         Ok(Some(signer.locked_until(now)?.unwrap_or(now)))
     }
 
-    /// The claimed attempt was a wrong PIN: it stays counted, and the `max`-th locks the key.
-    /// Logged with the client that tried (never the PIN).
-    pub fn wrong(&self, conn: &mut DbConnection, id: &str, client: Option<&str>) -> Result<()> {
+    /// The claimed attempt was a wrong PIN: it stays counted, and the `max`-th locks the key
+    /// (then true). Logged with the client that tried (never the PIN).
+    pub fn wrong(&self, conn: &mut DbConnection, id: &str, client: Option<&str>) -> Result<bool> {
         let now = Utc::now();
         tracing::warn!(signer = id, client = client.unwrap_or("local"), "wrong PIN");
         let locked = diesel::update(
@@ -179,7 +179,7 @@ impl PinAttempts {
         if locked == 1 {
             tracing::warn!(signer = id, "key locked after repeated wrong PINs");
         }
-        Ok(())
+        Ok(locked == 1)
     }
 
     /// The claimed attempt was the right PIN: only that claim is given back.

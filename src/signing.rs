@@ -12,6 +12,7 @@ use crate::db::models::{Signer, SigningLogEntry};
 use crate::db::schema::signing_log;
 use crate::db::{self, DbConnection, Pool};
 use crate::error::{Error, Result};
+use crate::metrics::Metrics;
 use crate::pdf::read::Limits;
 use crate::pdf::sign::{self, Appearance, SignatureSpec};
 use crate::pki::cms::{sha256, SigningKey};
@@ -116,6 +117,9 @@ pub struct Signing<'a> {
     pub max_failed_pins: i32,
     pub lock: Duration,
     pub limits: Limits,
+    /// Every signature made and every key locked is counted here, whichever path made it
+    /// (`/sign`, issuing or sealing a document, `kyso sign`).
+    pub metrics: &'a Metrics,
 }
 
 /// A signer whose checks passed and whose key is unlocked, ready to sign.
@@ -193,7 +197,9 @@ impl Signing<'_> {
         attempts.claim(conn, &signer.id)?;
         let key = match self.keys.unlock(&signer.key_ref, pin) {
             Err(Error::WrongPin) => {
-                attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))?;
+                if attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))? {
+                    self.metrics.pin_lockout();
+                }
                 return Err(Error::WrongPin);
             }
             Err(other) => {
@@ -294,6 +300,8 @@ impl Signing<'_> {
             })
             .execute(conn)?;
         tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
+        // Counted when made: a document whose storing then fails still cost a signature.
+        self.metrics.signature(options.level.as_str(), &signer.kind);
         Ok(signed)
     }
 }

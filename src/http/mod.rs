@@ -50,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/sign", web::post().to(sign::sign))
             .route("/extend", web::post().to(sign::extend))
             .route("/verify", web::post().to(verify::verify))
+            .route("/verify/batch", web::post().to(verify::batch))
             .route("/extracts", web::post().to(documents::create_extract))
             .route(
                 "/certified-copies",

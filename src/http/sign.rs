@@ -39,15 +39,8 @@ pub async fn sign(
             })
             .transpose()?,
     };
-    let signed = super::blocking(move || {
-        let signed = state.signing().sign(Some(&client), &pdf, &request)?;
-        let signer = crate::signers::find(&mut *crate::db::get(&state.pool)?, &request.signer_id)?;
-        state
-            .metrics
-            .signature(request.level.as_str(), &signer.kind);
-        Ok(signed)
-    })
-    .await?;
+    let signed =
+        super::blocking(move || state.signing().sign(Some(&client), &pdf, &request)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .body(signed))

@@ -1,5 +1,6 @@
 //! `POST /api/v1/verify`: a PDF as the body (`application/pdf`) or as multipart `file`; the
 //! validation time `at` (RFC 3339, default now) as a query parameter or a form field.
+//! `POST /api/v1/verify/batch`: a ZIP of PDFs the same ways, answered by a summary.
 //! Verifications are capped: each holds an upload in memory and a core, so beyond
 //! `security.max_concurrent_verifications` the answer is `503` with `Retry-After`.
 
@@ -9,8 +10,10 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::form::{self, Budget, Form};
 use crate::app::AppState;
+use crate::clients::Client;
 use crate::error::{Error, Result};
 use crate::pdf::verify::{self, report::Report};
+use crate::verify_batch::{Batch, ZipLimits, NOT_VERIFIED};
 
 /// Seconds a client is asked to wait when every verification slot is taken.
 const RETRY_AFTER_SECS: u64 = 5;
@@ -73,6 +76,27 @@ struct VerifyQuery {
     at: Option<String>,
 }
 
+/// The upload (the body itself, or a multipart form's `file`) and the form's `at` field.
+async fn upload(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Vec<u8>, Option<String>)> {
+    let budget = Budget::upload(&state.settings);
+    let is_multipart = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/"));
+    if is_multipart {
+        let mut form = Form::read(req.headers(), payload, budget).await?;
+        let at = form.optional("at");
+        Ok((form.file("file")?, at))
+    } else {
+        Ok((form::body(payload, budget).await?, None))
+    }
+}
+
 pub async fn verify(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -82,20 +106,55 @@ pub async fn verify(
         .map_err(|e| Error::BadRequest(format!("query string: {e}")))?;
     let mut at = validation_time(query.at.as_deref())?;
     let slot = slot(&state)?;
-    let budget = Budget::upload(&state.settings);
-    let is_multipart = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/"));
-    let pdf = if is_multipart {
-        let mut form = Form::read(req.headers(), payload, budget).await?;
-        if let Some(field) = validation_time(form.optional("at").as_deref())? {
-            at = Some(field);
-        }
-        form.file("file")?
-    } else {
-        form::body(payload, budget).await?
-    };
+    let (pdf, field) = upload(&state, &req, payload).await?;
+    if let Some(field) = validation_time(field.as_deref())? {
+        at = Some(field);
+    }
     Ok(HttpResponse::Ok().json(report(state, slot, pdf, at).await?))
+}
+
+/// A ZIP of PDFs, each verified as a single upload would be, in one slot (a batch is one
+/// client's work). Needs an API key, any role: a batch holds its slot much longer than one
+/// file. Answers JSON with every report, or CSV rows with `Accept: text/csv`.
+pub async fn batch(
+    state: web::Data<AppState>,
+    _client: Client,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    let slot = slot(&state)?;
+    let (zip, _) = upload(&state, &req, payload).await?;
+    let csv = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    let summary = super::blocking(move || {
+        let _slot = slot;
+        let limits = ZipLimits {
+            max_entry_bytes: state.settings.max_upload_bytes,
+            max_entries: state.settings.batch.max_entries,
+            max_total_bytes: state.settings.batch.max_uncompressed_bytes,
+        };
+        let ctx = state.verification();
+        let mut batch = Batch::new(&ctx, !csv);
+        crate::verify_batch::verify_zip(&zip, &limits, &mut batch)?;
+        let summary = batch.finish();
+        for row in summary
+            .results
+            .iter()
+            .filter(|r| r.indication != NOT_VERIFIED)
+        {
+            state.metrics.verification(&row.indication);
+        }
+        Ok(summary)
+    })
+    .await?;
+    Ok(if csv {
+        HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(summary.to_csv()?)
+    } else {
+        HttpResponse::Ok().json(summary)
+    })
 }

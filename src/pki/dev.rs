@@ -123,6 +123,20 @@ impl Manifest {
     pub fn path(&self, dir: &Path, rel: &Path) -> PathBuf {
         dir.join(rel)
     }
+
+    /// The issuing CA with its key, to mint further certificates (demo data, tests).
+    pub fn issuing_ca(&self, dir: &Path) -> Result<Issued> {
+        let der = fs::read(self.path(dir, &self.issuing_ca_pkcs12)).ctx("dev issuing CA")?;
+        let p12 = Pkcs12::from_der(&der)
+            .and_then(|p12| p12.parse2(&self.issuing_ca_pin))
+            .ctx("dev issuing CA")?;
+        match (p12.cert, p12.pkey) {
+            (Some(cert), Some(key)) => Ok(Issued { cert, key }),
+            _ => Err(Error::Config(
+                "dev issuing CA: its PKCS#12 lacks the key or the certificate".into(),
+            )),
+        }
+    }
 }
 
 /// Loads the dev PKI in `dir`, generating it first when manifest.json is missing.

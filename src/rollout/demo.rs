@@ -1,5 +1,8 @@
-//! Dev mode: the dev PKI's demo signers become officials with registered certificates, and
-//! the dev CRL is applied, so the dashboard and the signing checks have real data to show.
+//! Dev mode's demo data: `minimal` makes the dev PKI's demo signers officials with registered
+//! certificates and applies the dev CRL, so signing and its checks have real data; `haiphong`
+//! loads Hải Phòng's 114 real units in a roll-out under way, for the dashboard.
+
+pub mod haiphong;
 
 use std::path::Path;
 
@@ -8,6 +11,7 @@ use openssl::x509::X509;
 
 use super::officials::{self, NewOfficial};
 use super::{certificates, crl, OfficialKind, Position};
+use crate::config::DemoData;
 use crate::db::schema::officials as officials_table;
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
@@ -15,6 +19,32 @@ use crate::pki::dev::{Manifest, SignerKind};
 use crate::pki::trust::TrustStore;
 
 const ACTOR: &str = "kyso dev-pki";
+
+/// Loads the demo data set `set` (dev mode only: its certificates come from the dev CA).
+pub fn load(
+    conn: &mut DbConnection,
+    set: DemoData,
+    dir: &Path,
+    manifest: &Manifest,
+    trust: &TrustStore,
+) -> Result<()> {
+    match set {
+        DemoData::None => {}
+        DemoData::Minimal => crate::signers::register_dev_pki(conn, dir, manifest, trust)?,
+        DemoData::Haiphong => {
+            let loaded = haiphong::load(conn, dir, manifest, trust, chrono::Utc::now())?;
+            tracing::info!(
+                communes = loaded.communes,
+                officials = loaded.officials,
+                certificates = loaded.certificates,
+                requests = loaded.requests,
+                already_loaded = loaded.already_loaded,
+                "Hải Phòng demo data"
+            );
+        }
+    }
+    Ok(())
+}
 
 /// Registers every demo signer as an official (id = signer id) with its certificate.
 pub fn register(

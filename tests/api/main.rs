@@ -3,6 +3,7 @@
 
 mod browser;
 mod corpus;
+mod demo;
 mod documents;
 mod first_run;
 mod fixtures;
@@ -22,3 +23,4 @@ mod signing;
 mod validators;
 mod verify;
 mod verify_algorithms;
+mod verify_batch;

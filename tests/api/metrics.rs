@@ -150,3 +150,77 @@ async fn every_answer_carries_a_request_id() {
         "a raw path became a label"
     );
 }
+
+#[tokio::test]
+async fn issued_documents_their_signatures_and_lockouts_are_counted() {
+    let app = spawn_app().await;
+    let (document, _) = app.sealed_copy(&sample_pdf(XrefStyle::Classic)).await;
+    assert_eq!(document["kind"], "certified_copy");
+    let scrape = app.scrape().await;
+    assert_eq!(
+        value(
+            &scrape,
+            "kyso_documents_issued_total",
+            &[("commune", "99001"), ("kind", "certified_copy")]
+        ),
+        1.0
+    );
+    // Both signatures of the document (the official's, then the agency's seal) at the best
+    // level the instance has: B-T with the dev TSA. Nothing went through `/sign`.
+    for signer_kind in ["official", "agency"] {
+        assert_eq!(
+            value(
+                &scrape,
+                "kyso_signatures_total",
+                &[("level", "B-T"), ("signer_kind", signer_kind)]
+            ),
+            1.0,
+            "{signer_kind}"
+        );
+    }
+    let sign_requests = [("route", "/api/v1/sign")];
+    assert_eq!(
+        value(&scrape, "kyso_http_requests_total", &sign_requests),
+        0.0
+    );
+
+    // Five wrong PINs lock the key once; the sixth try is refused as locked.
+    let pdf = sample_pdf(XrefStyle::Classic);
+    let wrong = || {
+        app.sign(
+            &pdf,
+            SignParams {
+                signer: "99002-chair",
+                pin: Some("000000-not-the-pin".into()),
+                ..Default::default()
+            },
+        )
+    };
+    for _ in 0..5 {
+        assert_eq!(error_code(wrong().await, 403).await, "pin_wrong");
+    }
+    assert_eq!(error_code(wrong().await, 423).await, "key_locked");
+    let scrape = app.scrape().await;
+    assert_eq!(value(&scrape, "kyso_pin_lockouts_total", &[]), 1.0);
+    assert_eq!(
+        value(
+            &scrape,
+            "kyso_pin_refusals_total",
+            &[("reason", "pin_wrong")]
+        ),
+        5.0
+    );
+    assert_eq!(
+        value(
+            &scrape,
+            "kyso_pin_refusals_total",
+            &[("reason", "key_locked")]
+        ),
+        1.0
+    );
+    // The pool: what is open now, and its size.
+    let open = value(&scrape, "kyso_db_pool_connections", &[("state", "idle")])
+        + value(&scrape, "kyso_db_pool_connections", &[("state", "in_use")]);
+    assert!(open >= 1.0, "{open}");
+    assert!(value(&scrape, "kyso_db_pool_max_connections", &[]) >= open);
+}
