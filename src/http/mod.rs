@@ -9,6 +9,7 @@ pub(crate) mod observe;
 mod pages;
 pub(crate) mod rate;
 pub(crate) mod rollout;
+mod sessions;
 mod sign;
 mod tsa;
 pub(crate) mod verify;
@@ -59,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/documents/{id}", web::get().to(documents::get))
             .route("/documents/{id}/pdf", web::get().to(documents::pdf))
             .route("/documents/{id}/seal", web::post().to(documents::seal))
+            .configure(sessions::routes)
             .configure(rollout::routes),
     );
 }
