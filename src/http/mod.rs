@@ -60,6 +60,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/documents/{id}", web::get().to(documents::get))
             .route("/documents/{id}/pdf", web::get().to(documents::pdf))
             .route("/documents/{id}/seal", web::post().to(documents::seal))
+            .route(
+                "/numbering-books/{commune}/{kind}/{year}",
+                web::get().to(documents::book),
+            )
             .configure(sessions::routes)
             .configure(rollout::routes),
     );
