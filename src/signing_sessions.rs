@@ -337,7 +337,8 @@ impl Sessions<'_> {
             limits: self.signing.limits,
         };
         let before = verify::verify(original, &ctx)?;
-        let after = verify::verify(&pdf, &ctx)?;
+        let after = verify::verify(&pdf, &ctx)
+            .map_err(|e| Error::SignedPdfRejected(format!("it cannot be read: {e}")))?;
         let new: Vec<_> = after
             .signatures
             .iter()
