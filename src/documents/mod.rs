@@ -125,7 +125,7 @@ pub struct Issued {
 /// What an issuing request answers: the document, or — when the official signs on their own
 /// device — its number and the signing session that finishes it.
 pub enum Issuance {
-    Issued(Issued),
+    Issued(Box<Issued>),
     Session {
         handout: Handout,
         number_label: String,
@@ -154,7 +154,7 @@ impl Issuer<'_> {
     ) -> Result<Issuance> {
         let mut conn = db::get(self.pool)?;
         if let Some(existing) = self.retried(&mut conn, client, req)? {
-            return Ok(Issuance::Issued(existing));
+            return Ok(Issuance::Issued(Box::new(existing)));
         }
         let commune = signers::commune(&mut conn, &req.commune)?;
         if !client.may_act_for(&commune.code) {
@@ -277,10 +277,10 @@ impl Issuer<'_> {
         match result {
             Ok(document) => {
                 tracing::info!(id = %document.id, kind = %document.kind, number = %document.number_label, "document issued");
-                Ok(Issuance::Issued(Issued {
+                Ok(Issuance::Issued(Box::new(Issued {
                     document,
                     created: true,
-                }))
+                })))
             }
             Err(e) => {
                 let _ = store.delete(&mut conn, &blob_key);
@@ -291,7 +291,7 @@ impl Issuer<'_> {
                 )) = &e
                 {
                     if let Some(existing) = self.retried(&mut conn, client, req)? {
-                        return Ok(Issuance::Issued(existing));
+                        return Ok(Issuance::Issued(Box::new(existing)));
                     }
                 }
                 Err(e)

@@ -51,7 +51,7 @@ fn view<'a>(state: &AppState, document: &'a Document) -> View<'a> {
 /// signs on their own device.
 fn issued(state: &AppState, issuance: Issuance) -> HttpResponse {
     let issued = match issuance {
-        Issuance::Issued(issued) => issued,
+        Issuance::Issued(issued) => *issued,
         Issuance::Session {
             handout,
             number_label,
