@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use kyso::clients::{self, Role};
 use kyso::config::Settings;
-use kyso::documents::{extracts, Issuer};
+use kyso::documents::{extracts, Issuance, Issuer};
 use kyso::pki::keystore::{KeyStore, Pkcs12Files};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -125,10 +125,14 @@ fn main() {
         let (request, extract) = extracts::parse(&extract, None).unwrap();
         let issuer = Issuer {
             signing: state.signing(),
+            sessions: state.signing_sessions(),
             pool: &state.pool,
             settings: &state.settings,
         };
-        let issued = issuer.issue_extract(&client, &request, &extract).unwrap();
+        let Issuance::Issued(issued) = issuer.issue_extract(&client, &request, &extract).unwrap()
+        else {
+            panic!("a PIN request issues at once");
+        };
         assert_eq!(issued.document.state, "sealed");
     };
     issue(&state);

@@ -170,13 +170,15 @@ fn seed(conn: &mut DbConnection, communes_n: usize, officials_n: usize) {
             for s in 0..(c % 40) {
                 let row = SigningLogEntry {
                     id: format!("sig-{code}-{s}"),
-                    signer_id: "99001-chair".into(),
+                    signer_id: Some("99001-chair".into()),
                     client_id: None,
                     commune_code: code.clone(),
                     level: "B-B".into(),
                     input_sha256: String::new(),
                     output_sha256: String::new(),
                     created_at: ts(-(s as i64 % 45)),
+                    certificate_id: None,
+                    session_id: None,
                 };
                 diesel::insert_into(signing_log::table)
                     .values(&row)

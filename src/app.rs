@@ -67,6 +67,17 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Two-step signing, sessions kept in the database.
+    pub fn signing_sessions(&self) -> crate::signing_sessions::Sessions<'_> {
+        crate::signing_sessions::Sessions {
+            signing: self.signing(),
+            lifetime: chrono::Duration::minutes(self.settings.keys.signing_session_minutes),
+            store: crate::documents::blobs::from_settings(&self.settings),
+        }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,

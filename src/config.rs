@@ -119,6 +119,9 @@ pub struct KeySettings {
     /// Wrong PINs in a row that lock a key.
     pub max_failed_pins: i32,
     pub lock_minutes: i64,
+    /// How long a two-step signing session waits for its signature (`POST
+    /// /api/v1/signing-sessions`); a document's number taken for it is void after that.
+    pub signing_session_minutes: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -204,6 +207,7 @@ impl Default for Settings {
             keys: KeySettings {
                 max_failed_pins: 5,
                 lock_minutes: 15,
+                signing_session_minutes: 10,
             },
             rollout: RolloutSettings {
                 required_positions: vec![

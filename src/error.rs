@@ -72,6 +72,14 @@ pub enum Error {
     CrlMalformed(String),
     #[error("the revocation list cannot be trusted: {0}")]
     CrlUntrusted(String),
+    #[error("the signing session has expired; start a new one")]
+    SessionExpired,
+    #[error("the signing session is already finished; start a new one")]
+    SessionUsed,
+    #[error("the signature does not verify against the session's certificate: {0}")]
+    SignatureInvalid(String),
+    #[error("the signed PDF is refused: {0}")]
+    SignedPdfRejected(String),
     #[error("the time-stamping authority failed: {0}")]
     Timestamp(String),
     #[error("an image of {pixels} pixels exceeds the limit of {limit}")]
@@ -134,6 +142,10 @@ impl Error {
             Error::CertificateNotRegistered(_) => "certificate_not_registered",
             Error::CrlMalformed(_) => "crl_malformed",
             Error::CrlUntrusted(_) => "crl_untrusted",
+            Error::SessionExpired => "session_expired",
+            Error::SessionUsed => "session_used",
+            Error::SignatureInvalid(_) => "signature_invalid",
+            Error::SignedPdfRejected(_) => "signed_pdf_rejected",
             Error::Timestamp(_) => "timestamp_failed",
             Error::ImageTooLarge { .. } => "image_too_large",
             Error::BodyTimeout { .. } => "body_timeout",
@@ -175,7 +187,10 @@ impl ResponseError for Error {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Conflict(_) | Error::TransitionNotAllowed { .. } => StatusCode::CONFLICT,
+            Error::Conflict(_) | Error::TransitionNotAllowed { .. } | Error::SessionUsed => {
+                StatusCode::CONFLICT
+            }
+            Error::SessionExpired => StatusCode::GONE,
             Error::TooLarge { .. } | Error::ImageTooLarge { .. } | Error::ZipTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
@@ -193,7 +208,9 @@ impl ResponseError for Error {
             | Error::CsvInvalid(_)
             | Error::CertificateHolderUnknown(_)
             | Error::CertificateNotRegistered(_)
-            | Error::CrlUntrusted(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | Error::CrlUntrusted(_)
+            | Error::SignatureInvalid(_)
+            | Error::SignedPdfRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Timestamp(_) => StatusCode::BAD_GATEWAY,
             Error::Config(_) | Error::Database(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -223,7 +223,7 @@ impl Signing<'_> {
     }
 
     /// The authority B-T needs, or why there is none.
-    fn timestamper(&self, level: Level) -> Result<Option<&dyn Timestamper>> {
+    pub fn timestamper(&self, level: Level) -> Result<Option<&dyn Timestamper>> {
         match level {
             Level::BB => Ok(None),
             level => Ok(Some(self.timestamper.ok_or_else(|| {
@@ -280,7 +280,12 @@ impl Signing<'_> {
             appearance: options.visible.map(|p| Appearance {
                 page: p.page,
                 rect: p.rect,
-                lines: appearance_lines(signer, &commune.name, &time),
+                lines: appearance_lines(
+                    &signer.name,
+                    (signer.kind == "official").then_some(signer.title.as_str()),
+                    &commune.name,
+                    &time,
+                ),
             }),
             timestamper,
         };
@@ -290,13 +295,15 @@ impl Signing<'_> {
         diesel::insert_into(signing_log::table)
             .values(&SigningLogEntry {
                 id: uuid::Uuid::new_v4().to_string(),
-                signer_id: signer.id.clone(),
+                signer_id: Some(signer.id.clone()),
                 client_id: client.map(|c| c.id.clone()),
                 commune_code: signer.commune_code.clone(),
                 level: options.level.as_str().into(),
                 input_sha256: hex::encode(sha256(pdf)?),
                 output_sha256: hex::encode(sha256(&signed)?),
                 created_at: db::timestamp(now),
+                certificate_id: None,
+                session_id: None,
             })
             .execute(conn)?;
         tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
@@ -327,12 +334,18 @@ impl Signing<'_> {
     }
 }
 
-/// Signer, title, agency and time, as Decree 30/2020 shows a digital signature.
-fn appearance_lines(signer: &Signer, commune: &str, time: &DateTime<FixedOffset>) -> Vec<String> {
+/// Signer, title (a person's; an agency has none), agency and time, as Decree 30/2020 shows
+/// a digital signature.
+pub fn appearance_lines(
+    name: &str,
+    title: Option<&str>,
+    commune: &str,
+    time: &DateTime<FixedOffset>,
+) -> Vec<String> {
     let agency = format!("UBND {}", commune.to_uppercase());
-    let mut lines = vec![format!("Ký bởi: {}", signer.name)];
-    if signer.kind == "official" {
-        lines.push(signer.title.clone());
+    let mut lines = vec![format!("Ký bởi: {name}")];
+    if let Some(title) = title {
+        lines.push(title.to_owned());
         lines.push(format!("Cơ quan: {agency}"));
     }
     lines.push(format!(

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::db::schema::{
     api_clients, audit_log, certificates, communes, documents, issuance_requests, numbering_books,
-    officials, request_events, signers, signing_log,
+    officials, request_events, signers, signing_log, signing_sessions, void_numbers,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -58,13 +58,17 @@ pub struct ApiClient {
 #[diesel(table_name = signing_log)]
 pub struct SigningLogEntry {
     pub id: String,
-    pub signer_id: String,
+    /// One of kyso's signers; none for a signature made through a signing session.
+    pub signer_id: Option<String>,
     pub client_id: Option<String>,
     pub commune_code: String,
     pub level: String,
     pub input_sha256: String,
     pub output_sha256: String,
     pub created_at: String,
+    /// The registered certificate a signing session's signature is by.
+    pub certificate_id: Option<String>,
+    pub session_id: Option<String>,
 }
 
 /// An official (người ký) or the commune's agency (cơ quan) tracked for certificates.
@@ -199,4 +203,46 @@ pub struct Document {
     /// When the newest timestamp's authority certificate expires (PAdES B-LTA archive).
     #[serde(skip)]
     pub archive_expires_at: Option<String>,
+}
+
+/// A two-step signing session (phiên ký hai bước): the prepared PDF and what was handed out.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_sessions)]
+pub struct SigningSession {
+    pub id: String,
+    pub client_id: String,
+    pub commune_code: String,
+    pub certificate_id: String,
+    pub level: String,
+    pub state: String,
+    pub prepared_pdf: Vec<u8>,
+    pub original_len: i64,
+    pub contents_start: i64,
+    pub contents_end: i64,
+    pub to_sign: Vec<u8>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub finished_at: Option<String>,
+    pub document_kind: Option<String>,
+    pub book_id: Option<String>,
+    pub number: Option<i32>,
+    pub number_label: Option<String>,
+    pub book_label: Option<String>,
+    pub lookup_code: Option<String>,
+    pub signer_id: Option<String>,
+    pub request_sha256: Option<String>,
+    pub document_id: Option<String>,
+}
+
+/// A number taken for a document that was never issued, kept in its book as void.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = void_numbers)]
+pub struct VoidNumber {
+    #[serde(skip)]
+    pub book_id: String,
+    pub number: i32,
+    pub number_label: String,
+    pub reason: String,
+    pub session_id: Option<String>,
+    pub created_at: String,
 }

@@ -47,13 +47,15 @@ diesel::table! {
 diesel::table! {
     signing_log (id) {
         id -> Text,
-        signer_id -> Text,
+        signer_id -> Nullable<Text>,
         client_id -> Nullable<Text>,
         commune_code -> Text,
         level -> Text,
         input_sha256 -> Text,
         output_sha256 -> Text,
         created_at -> Text,
+        certificate_id -> Nullable<Text>,
+        session_id -> Nullable<Text>,
     }
 }
 
@@ -201,6 +203,47 @@ diesel::table! {
 
 diesel::joinable!(sessions -> api_clients (client_id));
 
+diesel::table! {
+    signing_sessions (id) {
+        id -> Text,
+        client_id -> Text,
+        commune_code -> Text,
+        certificate_id -> Text,
+        level -> Text,
+        state -> Text,
+        prepared_pdf -> Binary,
+        original_len -> BigInt,
+        contents_start -> BigInt,
+        contents_end -> BigInt,
+        to_sign -> Binary,
+        created_at -> Text,
+        expires_at -> Text,
+        finished_at -> Nullable<Text>,
+        document_kind -> Nullable<Text>,
+        book_id -> Nullable<Text>,
+        number -> Nullable<Integer>,
+        number_label -> Nullable<Text>,
+        book_label -> Nullable<Text>,
+        lookup_code -> Nullable<Text>,
+        signer_id -> Nullable<Text>,
+        request_sha256 -> Nullable<Text>,
+        document_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    void_numbers (book_id, number) {
+        book_id -> Text,
+        number -> Integer,
+        number_label -> Text,
+        reason -> Text,
+        session_id -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::joinable!(signing_sessions -> certificates (certificate_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     communes,
     signers,
@@ -214,5 +257,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     numbering_books,
     documents,
     blobs,
-    sessions
+    sessions,
+    signing_sessions,
+    void_numbers
 );

@@ -2,7 +2,7 @@
 //! (a PDF, or JPEG/PNG pages wrapped into one), then the certification statement added in an
 //! incremental update so the scanned bytes stay a byte-for-byte prefix, then the signatures.
 
-use super::{authority, words, IssueRequest, Issued, Issuer, Numbered, Unsigned};
+use super::{authority, words, Issuance, IssueRequest, Issuer, Numbered, Unsigned};
 use crate::clients::Client;
 use crate::error::{Error, Result};
 use crate::pdf::read::{self, Limits};
@@ -46,7 +46,7 @@ impl Issuer<'_> {
         client: &Client,
         req: &IssueRequest,
         files: Vec<Vec<u8>>,
-    ) -> Result<Issued> {
+    ) -> Result<Issuance> {
         let docs = &self.settings.documents;
         let labels = |n: i32, year: i32| {
             (

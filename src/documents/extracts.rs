@@ -6,7 +6,10 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
-use super::{authority, place_date, words, IssueRequest, Issued, Issuer, Kind, Numbered, Unsigned};
+use super::{
+    authority, place_date, words, Issuance, IssueRequest, Issuer, Kind, Numbered, OfficialKey,
+    Unsigned,
+};
 use crate::clients::Client;
 use crate::error::{Error, FieldError, Result};
 use crate::pdf::render::sheet::{self, Line, Sheet};
@@ -64,10 +67,30 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
     };
     let commune = input.text("commune", SHORT);
     let signer = input.text("signer", 64);
-    let pin = input.secret("pin", true);
+    let pin = input.secret("pin", false);
+    let certificate = input.certificate("certificate");
+    let official_key = match (pin, certificate) {
+        (Some(pin), None) => Some(OfficialKey::Pin(pin)),
+        (None, Some(certificate)) => Some(OfficialKey::Certificate(certificate)),
+        _ => {
+            input.fail(
+                "pin",
+                "give either pin (kyso holds the official's key) or certificate (the official signs on their own device)",
+            );
+            None
+        }
+    };
     let agency_pin = input.secret("agency_pin", false);
     let level = input.level("level");
-    let common = ["kind", "commune", "signer", "pin", "agency_pin", "level"];
+    let common = [
+        "kind",
+        "commune",
+        "signer",
+        "pin",
+        "certificate",
+        "agency_pin",
+        "level",
+    ];
 
     let (register, body) = match kind {
         Some(Kind::MaritalStatus) => {
@@ -111,8 +134,8 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
     if !input.errors.is_empty() {
         return Err(Error::ValidationFailed(input.errors));
     }
-    let (Some(kind), Some(pin)) = (kind, pin) else {
-        return Err(Error::internal("validated request without kind or PIN"));
+    let (Some(kind), Some(official_key)) = (kind, official_key) else {
+        return Err(Error::internal("validated request without kind or key"));
     };
     // What was asked, without the PINs: an idempotent retry must ask the same.
     let mut asked = root.clone();
@@ -126,7 +149,7 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
             kind,
             commune,
             signer,
-            pin,
+            official_key,
             agency_pin,
             level,
             idempotency_key,
@@ -427,7 +450,7 @@ impl Issuer<'_> {
         client: &Client,
         req: &IssueRequest,
         extract: &Extract,
-    ) -> Result<Issued> {
+    ) -> Result<Issuance> {
         let code = match extract.kind {
             Kind::Birth => "TLKS",
             Kind::Marriage => "TLKH",
@@ -598,6 +621,20 @@ impl<'a> Input<'a> {
             }
             Some(_) => {
                 self.fail(path, "must be a non-empty string");
+                None
+            }
+        }
+    }
+
+    /// A PEM certificate, kept as sent (line breaks matter).
+    fn certificate(&mut self, path: &str) -> Option<Vec<u8>> {
+        match self.get(path) {
+            None => None,
+            Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 64 * 1024 => {
+                Some(s.clone().into_bytes())
+            }
+            Some(_) => {
+                self.fail(path, "must be a PEM certificate");
                 None
             }
         }

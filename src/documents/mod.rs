@@ -30,6 +30,7 @@ use crate::pdf::{certify, read};
 use crate::pki::cms::sha256;
 use crate::signers;
 use crate::signing::{vietnam_time, Level, Placement, SignOptions, Signing, Unlocked};
+use crate::signing_sessions::{Certified, Handout, PendingDocument, Sessions};
 
 /// What kyso issues; each kind has its own numbering book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -77,12 +78,19 @@ impl Kind {
     }
 }
 
+/// How the official signs: with the key kyso holds for them (its PIN), or on their own device
+/// through a signing session (their registered certificate, PEM or DER).
+pub enum OfficialKey {
+    Pin(SecretString),
+    Certificate(Vec<u8>),
+}
+
 /// The part of an issuing request common to every kind.
 pub struct IssueRequest {
     pub kind: Kind,
     pub commune: String,
     pub signer: String,
-    pub pin: SecretString,
+    pub official_key: OfficialKey,
     pub agency_pin: Option<SecretString>,
     /// The PAdES level asked for; by default the best the configuration allows.
     pub level: Option<Level>,
@@ -117,8 +125,20 @@ pub struct Issued {
     pub created: bool,
 }
 
+/// What an issuing request answers: the document, or — when the official signs on their own
+/// device — its number and the signing session that finishes it.
+pub enum Issuance {
+    Issued(Box<Issued>),
+    Session {
+        handout: Handout,
+        number_label: String,
+        book_label: String,
+    },
+}
+
 pub struct Issuer<'a> {
     pub signing: Signing<'a>,
+    pub sessions: Sessions<'a>,
     pub pool: &'a Pool,
     pub settings: &'a Settings,
 }
@@ -134,10 +154,10 @@ impl Issuer<'_> {
         input: impl FnOnce() -> Result<I>,
         labels: impl Fn(i32, i32) -> (String, String),
         render: impl Fn(&Numbered<'_>, &I) -> Result<Unsigned>,
-    ) -> Result<Issued> {
+    ) -> Result<Issuance> {
         let mut conn = db::get(self.pool)?;
         if let Some(existing) = self.retried(&mut conn, client, req)? {
-            return Ok(existing);
+            return Ok(Issuance::Issued(Box::new(existing)));
         }
         let commune = signers::commune(&mut conn, &req.commune)?;
         if !client.may_act_for(&commune.code) {
@@ -157,9 +177,29 @@ impl Issuer<'_> {
                 message: format!("must be an official of commune {}", commune.code),
             }]));
         }
+        let pin = match &req.official_key {
+            OfficialKey::Pin(pin) => pin,
+            OfficialKey::Certificate(certificate) => {
+                let certified = self.sessions.certified(&mut conn, client, certificate)?;
+                if certified.holder.commune_code != commune.code
+                    || certified.holder.kind != "person"
+                {
+                    return Err(Error::ValidationFailed(vec![FieldError {
+                        field: "certificate".into(),
+                        message: format!(
+                            "must be registered to an official of commune {}",
+                            commune.code
+                        ),
+                    }]));
+                }
+                return self.issue_in_session(
+                    &mut conn, client, req, &commune, &signer, &certified, input, labels, render,
+                );
+            }
+        };
         let official = self
             .signing
-            .unlock(&mut conn, Some(client), &req.signer, &req.pin)?;
+            .unlock(&mut conn, Some(client), &req.signer, pin)?;
         let agency = req
             .agency_pin
             .as_ref()
@@ -256,10 +296,10 @@ impl Issuer<'_> {
         match result {
             Ok(document) => {
                 tracing::info!(id = %document.id, kind = %document.kind, number = %document.number_label, "document issued");
-                Ok(Issued {
+                Ok(Issuance::Issued(Box::new(Issued {
                     document,
                     created: true,
-                })
+                })))
             }
             Err(e) => {
                 let _ = store.delete(&mut conn, &blob_key);
@@ -270,12 +310,85 @@ impl Issuer<'_> {
                 )) = &e
                 {
                     if let Some(existing) = self.retried(&mut conn, client, req)? {
-                        return Ok(existing);
+                        return Ok(Issuance::Issued(Box::new(existing)));
                     }
                 }
                 Err(e)
             }
         }
+    }
+
+    /// The official signs on their own device: in one transaction the number is taken, the
+    /// document rendered and prepared, and the session recorded; the document itself is
+    /// recorded when the session finishes (or its number voided when it expires).
+    #[allow(clippy::too_many_arguments)]
+    fn issue_in_session<I>(
+        &self,
+        conn: &mut DbConnection,
+        client: &Client,
+        req: &IssueRequest,
+        commune: &Commune,
+        signer: &Signer,
+        certified: &Certified,
+        input: impl FnOnce() -> Result<I>,
+        labels: impl Fn(i32, i32) -> (String, String),
+        render: impl Fn(&Numbered<'_>, &I) -> Result<Unsigned>,
+    ) -> Result<Issuance> {
+        if req.agency_pin.is_some() {
+            return Err(Error::ValidationFailed(vec![FieldError {
+                field: "agency_pin".into(),
+                message: "the agency seals once the official's session is finished (POST /api/v1/documents/{id}/seal)".into(),
+            }]));
+        }
+        let input = input()?;
+        let time = vietnam_time(Utc::now());
+        let year = time.year();
+        let book = numbering::ensure_book(conn, &commune.code, req.kind.as_str(), year)?;
+        conn.transaction(|conn| {
+            let number = numbering::take(conn, &book)?;
+            let (number_label, book_label) = labels(number, year);
+            let lookup_code = lookup_code()?;
+            let numbered = Numbered {
+                commune,
+                official: signer,
+                number,
+                year,
+                number_label,
+                book_label,
+                lookup_url: self.lookup_url(&lookup_code),
+                lookup_code,
+                time,
+            };
+            let drawn = render(&numbered, &input)?;
+            let reason = format!("{} số {}", req.kind.name_vi(), numbered.number_label);
+            let handout = self.sessions.open(
+                conn,
+                client,
+                certified,
+                &drawn.pdf,
+                &SignOptions {
+                    reason: Some(&reason),
+                    location: Some(&commune.name),
+                    level: self.signing.best_level(),
+                    visible: Some(drawn.signature),
+                },
+                Some(PendingDocument {
+                    kind: req.kind.as_str().into(),
+                    book_id: book.clone(),
+                    number,
+                    number_label: numbered.number_label.clone(),
+                    book_label: numbered.book_label.clone(),
+                    lookup_code: numbered.lookup_code.clone(),
+                    signer_id: signer.id.clone(),
+                    request_sha256: req.request_sha256.clone(),
+                }),
+            )?;
+            Ok(Issuance::Session {
+                handout,
+                number_label: numbered.number_label,
+                book_label: numbered.book_label,
+            })
+        })
     }
 
     /// The document an earlier request with the same idempotency key created, if any.

@@ -8,12 +8,19 @@
 //! number is printed in the PDF before signing, so it must be known first and kept only if the
 //! whole issuance commits — this is the simplest shape that gives both. The price is that one
 //! book issues one document at a time (a few tens of milliseconds each; see benches/documents.rs).
+//!
+//! When the official signs on their own device, the number is taken when the signing session
+//! opens (it is printed on the page they sign); a session that expires leaves it in the book
+//! as void with the reason (`void_numbers`), so the book stays gap-free without reuse.
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::models::NumberingBook;
-use crate::db::schema::numbering_books;
+use serde::Serialize;
+
+use crate::clients::Client;
+use crate::db::models::{NumberingBook, VoidNumber};
+use crate::db::schema::{documents, numbering_books, signing_sessions, void_numbers};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 
@@ -70,4 +77,111 @@ pub fn take(conn: &mut DbConnection, book: &str) -> Result<i32> {
         .select(numbering_books::next_number)
         .first(conn)?;
     Ok(next - 1)
+}
+
+/// One number of a book as its listing shows it.
+#[derive(Debug, Serialize)]
+pub struct Entry {
+    pub number: i32,
+    /// `issued`, `void` (taken for a document never issued, with the reason) or `pending` (its
+    /// signing session is still open).
+    pub state: &'static str,
+    pub number_label: String,
+    pub document: Option<String>,
+    pub reason: Option<String>,
+    pub signing_session: Option<String>,
+}
+
+/// A numbering book with every number taken from it, in order.
+#[derive(Debug, Serialize)]
+pub struct Listing {
+    pub id: String,
+    pub commune: String,
+    pub kind: String,
+    pub year: i32,
+    pub next_number: i32,
+    pub entries: Vec<Entry>,
+}
+
+/// The book of `commune`, `kind` and `year` (`GET /api/v1/numbering-books/{commune}/{kind}/
+/// {year}`). Sessions past their time are closed first, so a number never shows as pending
+/// when it can no longer be issued.
+pub fn listing(
+    conn: &mut DbConnection,
+    client: &Client,
+    commune: &str,
+    kind: &str,
+    year: i32,
+) -> Result<Listing> {
+    crate::rollout::ensure_not_viewer(client)?;
+    let id = book_id(commune, kind, year);
+    let unknown = || Error::NotFound(format!("numbering book `{id}`"));
+    if !client.may_act_for(commune) {
+        return Err(unknown());
+    }
+    crate::signing_sessions::expire_due(conn)?;
+    let book = numbering_books::table
+        .find(&id)
+        .select(NumberingBook::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(unknown)?;
+    let mut entries: Vec<Entry> = documents::table
+        .filter(documents::book_id.eq(&id))
+        .select((documents::number, documents::number_label, documents::id))
+        .load::<(i32, String, String)>(conn)?
+        .into_iter()
+        .map(|(number, number_label, document)| Entry {
+            number,
+            state: "issued",
+            number_label,
+            document: Some(document),
+            reason: None,
+            signing_session: None,
+        })
+        .collect();
+    entries.extend(
+        void_numbers::table
+            .filter(void_numbers::book_id.eq(&id))
+            .select(VoidNumber::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|void| Entry {
+                number: void.number,
+                state: "void",
+                number_label: void.number_label,
+                document: None,
+                reason: Some(void.reason),
+                signing_session: void.session_id,
+            }),
+    );
+    entries.extend(
+        signing_sessions::table
+            .filter(signing_sessions::book_id.eq(&id))
+            .filter(signing_sessions::state.eq("open"))
+            .select((
+                signing_sessions::number,
+                signing_sessions::number_label,
+                signing_sessions::id,
+            ))
+            .load::<(Option<i32>, Option<String>, String)>(conn)?
+            .into_iter()
+            .map(|(number, number_label, session)| Entry {
+                number: number.unwrap_or_default(),
+                state: "pending",
+                number_label: number_label.unwrap_or_default(),
+                document: None,
+                reason: None,
+                signing_session: Some(session),
+            }),
+    );
+    entries.sort_by_key(|e| e.number);
+    Ok(Listing {
+        id: book.id,
+        commune: book.commune_code,
+        kind: book.kind,
+        year: book.year,
+        next_number: book.next_number,
+        entries,
+    })
 }

@@ -10,7 +10,9 @@ use super::form::{self, Budget, Form};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::db::{self, models::Document};
-use crate::documents::{self, extracts, IssueRequest, Issued, Issuer, Kind, ListQuery};
+use crate::documents::{
+    self, extracts, Issuance, IssueRequest, Issuer, Kind, ListQuery, OfficialKey,
+};
 use crate::error::{Error, FieldError, Result};
 use crate::pki::cms::sha256;
 use crate::signing::Level;
@@ -18,6 +20,7 @@ use crate::signing::Level;
 fn issuer(state: &AppState) -> Issuer<'_> {
     Issuer {
         signing: state.signing(),
+        sessions: state.signing_sessions(),
         pool: &state.pool,
         settings: &state.settings,
     }
@@ -45,8 +48,28 @@ fn view<'a>(state: &AppState, document: &'a Document) -> View<'a> {
 }
 
 /// 201 with the new document, or 200 with the one an earlier request with the same
-/// Idempotency-Key created.
-fn issued(state: &AppState, issued: Issued) -> HttpResponse {
+/// Idempotency-Key created; 202 with the number and the signing session when the official
+/// signs on their own device.
+fn issued(state: &AppState, issuance: Issuance) -> HttpResponse {
+    let issued = match issuance {
+        Issuance::Issued(issued) => *issued,
+        Issuance::Session {
+            handout,
+            number_label,
+            book_label,
+        } => {
+            return HttpResponse::Accepted()
+                .insert_header((
+                    header::LOCATION,
+                    format!("/api/v1/signing-sessions/{}", handout.id),
+                ))
+                .json(serde_json::json!({
+                    "number_label": number_label,
+                    "book": book_label,
+                    "signing_session": handout,
+                }))
+        }
+    };
     let mut response = if issued.created {
         let document = &issued.document;
         state
@@ -117,7 +140,17 @@ pub async fn create_certified_copy(
     };
     let commune = text(&mut form, "commune");
     let signer = text(&mut form, "signer");
-    let pin = text(&mut form, "pin");
+    let official_key = match (form.optional("pin"), form.file_or_text("certificate").ok()) {
+        (Some(pin), None) => OfficialKey::Pin(SecretString::from(pin)),
+        (None, Some(certificate)) => OfficialKey::Certificate(certificate),
+        _ => {
+            missing.push(FieldError {
+                field: "pin".into(),
+                message: "give either pin (kyso holds the official's key) or certificate (the official signs on their own device)".into(),
+            });
+            OfficialKey::Pin(SecretString::from(String::new()))
+        }
+    };
     let level = form.optional("level");
     let files = form.all_files("file");
     if files.is_empty() {
@@ -152,7 +185,7 @@ pub async fn create_certified_copy(
         kind: Kind::CertifiedCopy,
         commune,
         signer,
-        pin: SecretString::from(pin),
+        official_key,
         agency_pin: form.optional("agency_pin").map(SecretString::from),
         level,
         idempotency_key: key,
@@ -237,4 +270,27 @@ pub async fn pdf(
             ),
         ))
         .body(bytes))
+}
+
+/// `GET /api/v1/numbering-books/{commune}/{kind}/{year}`: every number taken, issued, void
+/// (with the reason) or pending.
+pub async fn book(
+    state: web::Data<AppState>,
+    client: Client,
+    path: web::Path<(String, String, i32)>,
+) -> Result<HttpResponse> {
+    let (commune, kind, year) = path.into_inner();
+    let kind = Kind::parse(&kind)
+        .ok_or_else(|| Error::BadRequest(format!("unknown document kind `{kind}`")))?;
+    let listing = super::blocking(move || {
+        documents::numbering::listing(
+            &mut *db::get(&state.pool)?,
+            &client,
+            &commune,
+            kind.as_str(),
+            year,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(listing))
 }

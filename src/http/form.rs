@@ -150,6 +150,14 @@ impl Form {
         Ok(self.files.remove(at).1)
     }
 
+    /// A field sent as a file or as text (a PEM certificate pasted into a form).
+    pub fn file_or_text(&mut self, name: &str) -> Result<Vec<u8>> {
+        match self.file(name) {
+            Ok(data) => Ok(data),
+            Err(_) => self.text(name).map(String::into_bytes),
+        }
+    }
+
     /// Every file uploaded under `name`, in order.
     pub fn all_files(&mut self, name: &str) -> Vec<Vec<u8>> {
         let (named, rest) = std::mem::take(&mut self.files)

@@ -9,6 +9,7 @@ pub(crate) mod observe;
 mod pages;
 pub(crate) mod rate;
 pub(crate) mod rollout;
+mod sessions;
 mod sign;
 mod tsa;
 pub(crate) mod verify;
@@ -60,6 +61,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/documents/{id}", web::get().to(documents::get))
             .route("/documents/{id}/pdf", web::get().to(documents::pdf))
             .route("/documents/{id}/seal", web::post().to(documents::seal))
+            .route(
+                "/numbering-books/{commune}/{kind}/{year}",
+                web::get().to(documents::book),
+            )
+            .configure(sessions::routes)
             .configure(rollout::routes),
     );
 }

@@ -65,27 +65,32 @@ impl SigningKey {
         self.key.sign(data)
     }
 
-    fn public_key(&self) -> Result<PKey<openssl::pkey::Public>> {
-        self.certificate.public_key().map_err(Error::internal)
-    }
-
-    fn signature_algorithm(&self) -> Result<AlgorithmIdentifierOwned> {
-        match self.public_key()?.id() {
-            Id::RSA => Ok(AlgorithmIdentifierOwned {
-                oid: algorithms::RSA_ENCRYPTION,
-                parameters: Some(Any::null()),
-            }),
-            Id::EC => Ok(AlgorithmIdentifierOwned {
-                oid: algorithms::ECDSA_WITH_SHA256,
-                parameters: None,
-            }),
-            other => Err(Error::internal(format!("unsupported key type {other:?}"))),
-        }
-    }
-
     /// Upper bound of the DER signature size, for sizing placeholders.
     pub fn max_signature_len(&self) -> Result<usize> {
-        Ok(self.public_key()?.size())
+        max_signature_len(&self.certificate)
+    }
+}
+
+/// Upper bound of the DER size of a signature by `certificate`'s key.
+pub fn max_signature_len(certificate: &X509) -> Result<usize> {
+    Ok(certificate.public_key().map_err(Error::internal)?.size())
+}
+
+/// The SignerInfo's signatureAlgorithm for `certificate`'s key: RSA PKCS#1 v1.5 (named by
+/// rsaEncryption, as PAdES signers write it) or ECDSA, both with SHA-256.
+pub fn signature_algorithm(certificate: &X509) -> Result<AlgorithmIdentifierOwned> {
+    match certificate.public_key().map_err(Error::internal)?.id() {
+        Id::RSA => Ok(AlgorithmIdentifierOwned {
+            oid: algorithms::RSA_ENCRYPTION,
+            parameters: Some(Any::null()),
+        }),
+        Id::EC => Ok(AlgorithmIdentifierOwned {
+            oid: algorithms::ECDSA_WITH_SHA256,
+            parameters: None,
+        }),
+        other => Err(Error::BadRequest(format!(
+            "keys of type {other:?} cannot sign here: RSA or ECDSA P-256 only"
+        ))),
     }
 }
 
@@ -143,77 +148,161 @@ fn to_certificate(x509: &X509) -> Result<Certificate> {
 /// Builds and signs a SignedData. The result can still take unsigned attributes (the
 /// signature timestamp) before it is encoded.
 pub fn sign(content: Content<'_>, key: &SigningKey) -> Result<SignedData> {
-    let sha256_alg = AlgorithmIdentifierOwned {
-        oid: algorithms::SHA256,
-        parameters: None,
-    };
-    let (content_type, digest, econtent) = match content {
-        Content::Detached { digest } => (ID_DATA, digest.to_vec(), None),
-        Content::Encapsulated { content_type, der } => {
-            let econtent =
-                Any::encode_from(&OctetString::new(der).map_err(der_err)?).map_err(der_err)?;
-            (content_type, sha256(der)?, Some(econtent))
-        }
-    };
+    let unsigned = Unsigned::new(content, &key.certificate)?;
+    let signature = key.sign(&unsigned.to_sign()?)?;
+    unsigned.finish(signature, &key.certificate, &key.chain)
+}
 
-    let signer_cert = to_certificate(&key.certificate)?;
-    let cert_der = key.certificate.to_der().map_err(Error::internal)?;
-    let ess = SigningCertificateV2 {
-        certs: vec![EssCertIdV2 {
-            cert_hash: OctetString::new(sha256(&cert_der)?).map_err(der_err)?,
-            issuer_serial: IssuerSerial {
-                issuer: vec![GeneralName::DirectoryName(
-                    signer_cert.tbs_certificate.issuer.clone(),
-                )],
-                serial_number: signer_cert.tbs_certificate.serial_number.clone(),
-            },
-        }],
-    };
-    let signed_attrs = SetOfVec::try_from(vec![
-        attribute(ID_CONTENT_TYPE, content_type)?,
-        attribute(
-            ID_MESSAGE_DIGEST,
-            OctetString::new(digest).map_err(der_err)?,
-        )?,
-        attribute(ID_AA_SIGNING_CERTIFICATE_V_2, ess)?,
-    ])
-    .map_err(der_err)?;
-    // The signature covers the DER of the attributes as a SET OF (tag 0x31), not the
-    // [0] IMPLICIT form they take inside SignerInfo.
-    let signature = key.sign(&signed_attrs.to_der().map_err(der_err)?)?;
+/// A SignerInfo waiting for its signature value: what the signer is asked to sign. Two-step
+/// signing hands `to_sign` to a key kyso never sees and finishes with the value it returns.
+pub struct Unsigned {
+    content_type: ObjectIdentifier,
+    econtent: Option<Any>,
+    signed_attrs: SetOfVec<Attribute>,
+}
 
-    let mut certificates = vec![CertificateChoices::Certificate(signer_cert.clone())];
-    for ca in &key.chain {
-        certificates.push(CertificateChoices::Certificate(to_certificate(ca)?));
-    }
-    let signer_info = SignerInfo {
-        version: CmsVersion::V1,
-        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
-            issuer: signer_cert.tbs_certificate.issuer.clone(),
-            serial_number: signer_cert.tbs_certificate.serial_number.clone(),
-        }),
-        digest_alg: sha256_alg.clone(),
-        signed_attrs: Some(signed_attrs),
-        signature_algorithm: key.signature_algorithm()?,
-        signature: OctetString::new(signature).map_err(der_err)?,
-        unsigned_attrs: None,
-    };
-    Ok(SignedData {
-        // RFC 5652 §5.1: version 3 whenever the encapsulated content is not id-data.
-        version: if content_type == ID_DATA {
-            CmsVersion::V1
-        } else {
-            CmsVersion::V3
-        },
-        digest_algorithms: SetOfVec::try_from(vec![sha256_alg]).map_err(der_err)?,
-        encap_content_info: EncapsulatedContentInfo {
-            econtent_type: content_type,
+impl Unsigned {
+    /// contentType, messageDigest and signingCertificateV2 (no signingTime: PAdES keeps the
+    /// claimed time in the signature dictionary's /M).
+    pub fn new(content: Content<'_>, certificate: &X509) -> Result<Self> {
+        let (content_type, digest, econtent) = match content {
+            Content::Detached { digest } => (ID_DATA, digest.to_vec(), None),
+            Content::Encapsulated { content_type, der } => {
+                let econtent =
+                    Any::encode_from(&OctetString::new(der).map_err(der_err)?).map_err(der_err)?;
+                (content_type, sha256(der)?, Some(econtent))
+            }
+        };
+        let signer_cert = to_certificate(certificate)?;
+        let cert_der = certificate.to_der().map_err(Error::internal)?;
+        let ess = SigningCertificateV2 {
+            certs: vec![EssCertIdV2 {
+                cert_hash: OctetString::new(sha256(&cert_der)?).map_err(der_err)?,
+                issuer_serial: IssuerSerial {
+                    issuer: vec![GeneralName::DirectoryName(
+                        signer_cert.tbs_certificate.issuer.clone(),
+                    )],
+                    serial_number: signer_cert.tbs_certificate.serial_number.clone(),
+                },
+            }],
+        };
+        let signed_attrs = SetOfVec::try_from(vec![
+            attribute(ID_CONTENT_TYPE, content_type)?,
+            attribute(
+                ID_MESSAGE_DIGEST,
+                OctetString::new(digest).map_err(der_err)?,
+            )?,
+            attribute(ID_AA_SIGNING_CERTIFICATE_V_2, ess)?,
+        ])
+        .map_err(der_err)?;
+        Ok(Unsigned {
+            content_type,
             econtent,
-        },
-        certificates: Some(CertificateSet::try_from(certificates).map_err(der_err)?),
-        crls: None,
-        signer_infos: SignerInfos::try_from(vec![signer_info]).map_err(der_err)?,
-    })
+            signed_attrs,
+        })
+    }
+
+    /// A detached (`id-data`) signature's signed attributes as `to_sign` gave them out.
+    pub fn detached(to_sign: &[u8]) -> Result<Self> {
+        Ok(Unsigned {
+            content_type: ID_DATA,
+            econtent: None,
+            signed_attrs: SetOfVec::from_der(to_sign).map_err(der_err)?,
+        })
+    }
+
+    /// What the signature value is computed over: the DER of the attributes as a SET OF
+    /// (tag 0x31), not the [0] IMPLICIT form they take inside SignerInfo.
+    pub fn to_sign(&self) -> Result<Vec<u8>> {
+        self.signed_attrs.to_der().map_err(der_err)
+    }
+
+    /// The SignedData with `signature` (the raw value over `to_sign`, ECDSA as DER), the
+    /// signer's certificate and the chain above it.
+    pub fn finish(
+        self,
+        signature: Vec<u8>,
+        certificate: &X509,
+        chain: &[X509],
+    ) -> Result<SignedData> {
+        let sha256_alg = AlgorithmIdentifierOwned {
+            oid: algorithms::SHA256,
+            parameters: None,
+        };
+        let signer_cert = to_certificate(certificate)?;
+        let mut certificates = vec![CertificateChoices::Certificate(signer_cert.clone())];
+        for ca in chain {
+            certificates.push(CertificateChoices::Certificate(to_certificate(ca)?));
+        }
+        let signer_info = SignerInfo {
+            version: CmsVersion::V1,
+            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                issuer: signer_cert.tbs_certificate.issuer.clone(),
+                serial_number: signer_cert.tbs_certificate.serial_number.clone(),
+            }),
+            digest_alg: sha256_alg.clone(),
+            signed_attrs: Some(self.signed_attrs),
+            signature_algorithm: signature_algorithm(certificate)?,
+            signature: OctetString::new(signature).map_err(der_err)?,
+            unsigned_attrs: None,
+        };
+        Ok(SignedData {
+            // RFC 5652 §5.1: version 3 whenever the encapsulated content is not id-data.
+            version: if self.content_type == ID_DATA {
+                CmsVersion::V1
+            } else {
+                CmsVersion::V3
+            },
+            digest_algorithms: SetOfVec::try_from(vec![sha256_alg]).map_err(der_err)?,
+            encap_content_info: EncapsulatedContentInfo {
+                econtent_type: self.content_type,
+                econtent: self.econtent,
+            },
+            certificates: Some(CertificateSet::try_from(certificates).map_err(der_err)?),
+            crls: None,
+            signer_infos: SignerInfos::try_from(vec![signer_info]).map_err(der_err)?,
+        })
+    }
+}
+
+/// The SHA-256 certificate hashes a signingCertificateV2 attribute names (RFC 5035), for
+/// matching a signature someone else assembled to the certificate it must be by. A hash of
+/// another algorithm is refused rather than recomputed: PAdES signers use SHA-256.
+pub fn signing_certificate_hashes(attrs: &SetOfVec<Attribute>) -> Result<Vec<Vec<u8>>, String> {
+    #[derive(Sequence)]
+    struct AnyEssCertIdV2 {
+        #[asn1(optional = "true")]
+        hash_algorithm: Option<AlgorithmIdentifierOwned>,
+        cert_hash: OctetString,
+        #[asn1(optional = "true")]
+        issuer_serial: Option<Any>,
+    }
+    #[derive(Sequence)]
+    struct AnySigningCertificateV2 {
+        certs: Vec<AnyEssCertIdV2>,
+        #[asn1(optional = "true")]
+        policies: Option<Any>,
+    }
+    let attr = attrs
+        .iter()
+        .find(|a| a.oid == ID_AA_SIGNING_CERTIFICATE_V_2)
+        .ok_or("no signingCertificateV2 attribute")?;
+    let mut hashes = Vec::new();
+    for value in attr.values.iter() {
+        let parsed: AnySigningCertificateV2 = value
+            .decode_as()
+            .map_err(|e| format!("signingCertificateV2: {e}"))?;
+        for id in parsed.certs {
+            if id
+                .hash_algorithm
+                .is_some_and(|alg| alg.oid != algorithms::SHA256)
+            {
+                return Err("signingCertificateV2 must hash the certificate with SHA-256".into());
+            }
+            hashes.push(id.cert_hash.into_bytes());
+        }
+    }
+    Ok(hashes)
 }
 
 /// The signature value of the (single) signer, which a signature timestamp is computed over.

@@ -19,6 +19,7 @@ mod privilege;
 mod reading;
 mod rollout;
 mod rollout_page;
+mod sessions;
 mod signing;
 mod validators;
 mod verify;

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use chrono::{Duration, Utc};
-use kyso::pki::dev::{self, KeyAlgorithm, Profile, SubjectSpec};
+use kyso::pki::dev::{self, Issued, KeyAlgorithm, Profile, SubjectSpec};
 use openssl::nid::Nid;
 use openssl::x509::X509;
 
@@ -17,20 +17,20 @@ use crate::helpers::{dev_pki, error_code, spawn_app_with, SignParams, TestApp};
 use crate::rollout::{dev_ca, json_of, post_bytes};
 
 /// Debian's `softhsm2` package.
-const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const USER_PIN: &str = "246810";
+pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+pub const USER_PIN: &str = "246810";
 const SO_PIN: &str = "13579135";
 
 /// A token per key type, `kyso-rsa` and `kyso-ecdsa`, each with its key `ky-so` and that
 /// key's certificate.
-struct Tokens {
-    rsa: X509,
-    ecdsa: X509,
+pub struct Tokens {
+    pub rsa: X509,
+    pub ecdsa: X509,
 }
 
 /// The SoftHSM2 tokens of this test process. The module reads `SOFTHSM2_CONF` and finds its
 /// tokens when the process first initialises it, so all are made before any server starts.
-fn tokens() -> &'static Tokens {
+pub fn tokens() -> &'static Tokens {
     static TOKENS: OnceLock<Tokens> = OnceLock::new();
     TOKENS.get_or_init(|| {
         let dir = softhsm_dir();
@@ -65,7 +65,7 @@ fn softhsm_dir() -> PathBuf {
 }
 
 /// Runs `command`, which must succeed.
-fn succeed(command: &mut Command) {
+pub fn succeed(command: &mut Command) {
     let output = command
         .output()
         .unwrap_or_else(|e| panic!("{command:?}: {e} (softhsm2 and opensc: .ci/setup)"));
@@ -100,37 +100,7 @@ fn token_with_key(softhsm: &Path, token: &str, alg: KeyAlgorithm) -> X509 {
             USER_PIN,
         ],
     );
-    // Issued to the demo chair of commune 99001, whom the roll-out registry knows.
-    let pki = dev_pki();
-    let chair = pki
-        .manifest
-        .path(&pki.dir, &pki.signer("99001-chair").certificate);
-    let chair = X509::from_pem(&std::fs::read(chair).unwrap()).unwrap();
-    let field = |nid: Nid| {
-        let entry = chair.subject_name().entries_by_nid(nid).next().unwrap();
-        String::from_utf8(entry.data().as_slice().to_vec()).unwrap()
-    };
-    let (name, organization, locality, uid) = (
-        field(Nid::COMMONNAME),
-        field(Nid::ORGANIZATIONNAME),
-        field(Nid::LOCALITYNAME),
-        field(Nid::USERID),
-    );
-    let now = Utc::now();
-    let leaf = dev::issue(
-        &dev_ca(pki),
-        &SubjectSpec {
-            common_name: &name,
-            organization: Some(&organization),
-            locality: Some(&locality),
-            uid: Some(&uid),
-        },
-        Profile::Signer,
-        alg,
-        now - Duration::days(1),
-        now + Duration::days(30),
-    )
-    .unwrap();
+    let leaf = chair_leaf(alg);
     let key = dir.join("key.pem");
     std::fs::write(&key, leaf.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
     let cert = dir.join("cert.der");
@@ -165,6 +135,42 @@ fn token_with_key(softhsm: &Path, token: &str, alg: KeyAlgorithm) -> X509 {
     // The key material stays on the token only.
     std::fs::remove_file(key).unwrap();
     leaf.cert
+}
+
+/// A new key and certificate from the dev issuing CA for the demo chair of commune 99001 (whom
+/// the roll-out registry knows), as a CA issues one to an official.
+pub fn chair_leaf(alg: KeyAlgorithm) -> Issued {
+    // Issued to the demo chair of commune 99001, whom the roll-out registry knows.
+    let pki = dev_pki();
+    let chair = pki
+        .manifest
+        .path(&pki.dir, &pki.signer("99001-chair").certificate);
+    let chair = X509::from_pem(&std::fs::read(chair).unwrap()).unwrap();
+    let field = |nid: Nid| {
+        let entry = chair.subject_name().entries_by_nid(nid).next().unwrap();
+        String::from_utf8(entry.data().as_slice().to_vec()).unwrap()
+    };
+    let (name, organization, locality, uid) = (
+        field(Nid::COMMONNAME),
+        field(Nid::ORGANIZATIONNAME),
+        field(Nid::LOCALITYNAME),
+        field(Nid::USERID),
+    );
+    let now = Utc::now();
+    dev::issue(
+        &dev_ca(pki),
+        &SubjectSpec {
+            common_name: &name,
+            organization: Some(&organization),
+            locality: Some(&locality),
+            uid: Some(&uid),
+        },
+        Profile::Signer,
+        alg,
+        now - Duration::days(1),
+        now + Duration::days(30),
+    )
+    .unwrap()
 }
 
 /// Registers signer `id` of commune 99001 with `key_ref` through the CLI, and its certificate

@@ -479,6 +479,33 @@ pub fn pyhanko_sign(
     std::fs::read(&output_path).unwrap_or_else(|e| panic!("reading {}: {e}", output_path.display()))
 }
 
+/// A CMS SignedData over `digest` (the SHA-256 of a PDF's byte ranges) as a signing service
+/// that assembles its own makes it: pyHanko's PAdES signer (`Signer.async_sign`), key,
+/// certificate and chain from PEM files. Returns the DER ContentInfo.
+pub fn pyhanko_cms(digest: &[u8], key_pem: &Path, cert_pem: &Path, chain_pem: &Path) -> Vec<u8> {
+    const SCRIPT: &str = "import asyncio, sys\n\
+from pyhanko.sign import signers\n\
+signer = signers.SimpleSigner.load(sys.argv[1], sys.argv[2], ca_chain_files=(sys.argv[3],))\n\
+info = asyncio.run(signer.async_sign(bytes.fromhex(sys.argv[4]), 'sha256', use_pades=True))\n\
+sys.stdout.buffer.write(info.dump())\n";
+    let python = Path::new(pyhanko_command().get_program()).with_file_name("python");
+    let output = Command::new(&python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(key_pem)
+        .arg(cert_pem)
+        .arg(chain_pem)
+        .arg(hex::encode(digest))
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+    assert!(
+        output.status.success(),
+        "pyHanko CMS: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// `<CARGO_MANIFEST_DIR>/test-artifacts/<name>`, created if needed (git-ignored): a place to
 /// keep outputs worth looking at after a run.
 pub fn artifact_dir(name: &str) -> PathBuf {

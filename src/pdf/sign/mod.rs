@@ -6,8 +6,12 @@
 mod appearance;
 mod dss;
 
+use std::ops::Range;
+
+use ::cms::signed_data::SignedData;
 use chrono::{DateTime, FixedOffset};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
+use openssl::x509::X509;
 
 use crate::pdf::update::Update;
 pub use appearance::Appearance;
@@ -37,6 +41,9 @@ pub struct SignatureSpec<'a> {
 const TIMESTAMP_RESERVE: usize = 6 * 1024;
 /// DER overhead of SignedData around certificates, attributes and the signature value.
 const CMS_OVERHEAD: usize = 1024;
+/// Extra room when the SignedData is made elsewhere (two-step signing): a remote service may
+/// add certificates or attributes, and the byte ranges, fixed before it signs, cannot grow.
+const REMOTE_RESERVE: usize = 8 * 1024;
 
 /// Signs `pdf` and returns the original bytes followed by the signing update.
 pub fn sign(
@@ -47,32 +54,136 @@ pub fn sign(
 ) -> Result<Vec<u8>> {
     let doc = read::writable(pdf, limits)?;
     check_certification(&doc, spec.appearance.is_some())?;
-    let certs_len: usize = std::iter::once(&key.certificate)
-        .chain(&key.chain)
+    let reserve = reserve(spec, &key.certificate, &key.chain)?;
+    signature_field(spec).fill(pdf, &doc, reserve, &|ranges| {
+        let digest = digest(ranges)?;
+        let signed_data = cms::sign(Content::Detached { digest: &digest }, key)?;
+        finish_cms(signed_data, spec.timestamper)
+    })
+}
+
+/// Two-step signing, step one, for a key kyso never sees: the signing update written with an
+/// empty /Contents (so the byte ranges are final), and the CMS signed attributes over their
+/// digest for `certificate`'s holder to sign. `finish` embeds what comes back.
+pub fn prepare(
+    pdf: &[u8],
+    spec: &SignatureSpec<'_>,
+    certificate: &X509,
+    chain: &[X509],
+    limits: &Limits,
+) -> Result<(Prepared, cms::Unsigned)> {
+    let doc = read::writable(pdf, limits)?;
+    check_certification(&doc, spec.appearance.is_some())?;
+    let reserve = reserve(spec, certificate, chain)? + REMOTE_RESERVE;
+    let prepared = signature_field(spec).prepare(pdf, &doc, reserve)?;
+    let digest = digest(prepared.ranges())?;
+    let unsigned = cms::Unsigned::new(Content::Detached { digest: &digest }, certificate)?;
+    Ok((prepared, unsigned))
+}
+
+/// Two-step signing, step two: `signed_data` (checked by the caller against the prepared
+/// byte ranges), with a signature timestamp from `timestamper` for B-T, fills /Contents.
+pub fn finish(
+    prepared: Prepared,
+    signed_data: SignedData,
+    timestamper: Option<&dyn Timestamper>,
+) -> Result<Vec<u8>> {
+    let der = finish_cms(signed_data, timestamper)?;
+    if !prepared.fits(&der) {
+        return Err(Error::Timestamp(format!(
+            "the signature with its timestamp ({} bytes) does not fit the room reserved for it",
+            der.len()
+        )));
+    }
+    Ok(prepared.embed(&der))
+}
+
+/// The signature timestamp added (B-T), then the DER of the ContentInfo.
+fn finish_cms(signed_data: SignedData, timestamper: Option<&dyn Timestamper>) -> Result<Vec<u8>> {
+    let signed_data = match timestamper {
+        Some(tsa) => {
+            let token = tsa.timestamp(&cms::signature_value(&signed_data)?)?;
+            cms::add_signature_timestamp(signed_data, &token)?
+        }
+        None => signed_data,
+    };
+    cms::to_der(&signed_data)
+}
+
+/// Room for the SignedData: the certificates, the signature value, and a timestamp for B-T.
+fn reserve(spec: &SignatureSpec<'_>, certificate: &X509, chain: &[X509]) -> Result<usize> {
+    let certs_len: usize = std::iter::once(certificate)
+        .chain(chain)
         .map(|c| c.to_der().map(|d| d.len()).unwrap_or(2048))
         .sum();
-    let mut reserve = CMS_OVERHEAD + certs_len + key.max_signature_len()?;
+    let mut reserve = CMS_OVERHEAD + certs_len + cms::max_signature_len(certificate)?;
     if spec.timestamper.is_some() {
         reserve += TIMESTAMP_RESERVE;
     }
-    let field = Field {
+    Ok(reserve)
+}
+
+fn signature_field<'a>(spec: &'a SignatureSpec<'_>) -> Field<'a> {
+    Field {
         head: signature_head(spec),
         appearance: spec.appearance.as_ref(),
-    };
-    field.fill(pdf, &doc, reserve, &|ranges| {
-        let mut hasher = openssl::hash::Hasher::new(openssl::hash::MessageDigest::sha256())
-            .map_err(Error::internal)?;
-        for range in ranges {
-            hasher.update(range).map_err(Error::internal)?;
+    }
+}
+
+/// SHA-256 over the signed byte ranges.
+fn digest(ranges: [&[u8]; 2]) -> Result<Vec<u8>> {
+    let mut hasher = openssl::hash::Hasher::new(openssl::hash::MessageDigest::sha256())
+        .map_err(Error::internal)?;
+    for range in ranges {
+        hasher.update(range).map_err(Error::internal)?;
+    }
+    Ok(hasher.finish().map_err(Error::internal)?.to_vec())
+}
+
+/// A PDF with its signing update written and /Contents still empty: the byte ranges, and
+/// so what the signature covers, are final.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub pdf: Vec<u8>,
+    /// Where the hex string `<…>` of /Contents sits.
+    pub contents: Range<usize>,
+}
+
+impl Prepared {
+    /// A prepared PDF read back (from storage); its /Contents must be where it says.
+    pub fn new(pdf: Vec<u8>, contents: Range<usize>) -> Result<Self> {
+        let slot = pdf
+            .get(contents.clone())
+            .ok_or_else(|| Error::internal("the /Contents slot lies outside the PDF"))?;
+        if slot.len() < 2 || slot[0] != b'<' || slot[slot.len() - 1] != b'>' {
+            return Err(Error::internal("the /Contents slot is not a hex string"));
         }
-        let digest = hasher.finish().map_err(Error::internal)?;
-        let mut signed_data = cms::sign(Content::Detached { digest: &digest }, key)?;
-        if let Some(tsa) = spec.timestamper {
-            let token = tsa.timestamp(&cms::signature_value(&signed_data)?)?;
-            signed_data = cms::add_signature_timestamp(signed_data, &token)?;
-        }
-        cms::to_der(&signed_data)
-    })
+        Ok(Prepared { pdf, contents })
+    }
+
+    /// Everything but the hex string of /Contents.
+    pub fn ranges(&self) -> [&[u8]; 2] {
+        [
+            &self.pdf[..self.contents.start],
+            &self.pdf[self.contents.end..],
+        ]
+    }
+
+    pub fn digest(&self) -> Result<Vec<u8>> {
+        digest(self.ranges())
+    }
+
+    fn fits(&self, der: &[u8]) -> bool {
+        der.len() * 2 <= self.contents.len() - 2
+    }
+
+    /// Writes `der` (which must fit) into /Contents, zero-padded.
+    fn embed(mut self, der: &[u8]) -> Vec<u8> {
+        let hex = hex::encode_upper(der);
+        let at = self.contents.start + 1;
+        self.pdf[at..at + hex.len()].copy_from_slice(hex.as_bytes());
+        self.pdf
+    }
 }
 
 /// Adds a document timestamp (ISO 32000-2 §12.8.5, ETSI EN 319 142-1 §5.4.3: /Type
@@ -112,25 +223,23 @@ impl Field<'_> {
         reserve: usize,
         contents: &Contents<'_>,
     ) -> Result<Vec<u8>> {
-        match self.fill_reserve(pdf, doc, reserve, contents)? {
-            Signed::Done(bytes) => Ok(bytes),
-            // Only an unusually large timestamp token gets here; its size is now known.
-            Signed::NeedsRoom(needed) => {
-                match self.fill_reserve(pdf, doc, needed + 512, contents)? {
-                    Signed::Done(bytes) => Ok(bytes),
-                    Signed::NeedsRoom(_) => Err(Error::Timestamp("the token keeps growing".into())),
-                }
-            }
+        let prepared = self.prepare(pdf, doc, reserve)?;
+        let der = contents(prepared.ranges())?;
+        if prepared.fits(&der) {
+            return Ok(prepared.embed(&der));
         }
+        // Only an unusually large timestamp token gets here; its size is now known.
+        let prepared = self.prepare(pdf, doc, der.len() + 512)?;
+        let der = contents(prepared.ranges())?;
+        if !prepared.fits(&der) {
+            return Err(Error::Timestamp("the token keeps growing".into()));
+        }
+        Ok(prepared.embed(&der))
     }
 
-    fn fill_reserve(
-        &self,
-        pdf: &[u8],
-        doc: &Document,
-        reserve: usize,
-        contents: &Contents<'_>,
-    ) -> Result<Signed> {
+    /// The update with the field, its widget and a signature dictionary whose /ByteRange is
+    /// final and whose /Contents holds `reserve` zero bytes.
+    fn prepare(&self, pdf: &[u8], doc: &Document, reserve: usize) -> Result<Prepared> {
         let mut update = Update::new(doc);
         let sig_id = update.alloc();
         let field_id = update.alloc();
@@ -187,19 +296,11 @@ impl Field<'_> {
         range_slot.fill(b' ');
         range_slot[..range_text.len()].copy_from_slice(range_text.as_bytes());
 
-        let der = contents([&out[..contents_start], &out[contents_end..]])?;
-        let hex = hex::encode_upper(&der);
-        if hex.len() > placeholder.contents_len - 2 {
-            return Ok(Signed::NeedsRoom(der.len()));
-        }
-        out[contents_start + 1..contents_start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-        Ok(Signed::Done(out))
+        Ok(Prepared {
+            pdf: out,
+            contents: contents_start..contents_end,
+        })
     }
-}
-
-enum Signed {
-    Done(Vec<u8>),
-    NeedsRoom(usize),
 }
 
 /// The serialised signature dictionary and where its placeholders sit inside it.
