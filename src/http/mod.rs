@@ -41,8 +41,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/",
         web::get().to(|| async { web::Redirect::to("/verify").see_other() }),
     )
-    .route("/healthz", web::get().to(health::healthz))
-    .route("/metrics", web::get().to(observe::metrics))
+    .service(web::resource("/healthz").get(health::healthz))
+    .service(web::resource("/metrics").get(observe::metrics))
     .route("/openapi.json", web::get().to(openapi::document))
     .route("/docs", web::get().to(openapi::docs))
     .route("/docs/rapidoc.js", web::get().to(openapi::docs_script))

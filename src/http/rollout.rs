@@ -595,6 +595,7 @@ pub(crate) async fn form_pdf(
 #[into_params(parameter_in = Query)]
 pub(crate) struct RolloutQuery {
     /// Admin only: the report at another moment (RFC 3339), to look ahead.
+    #[param(format = DateTime)]
     pub at: Option<String>,
     /// Only this commune.
     pub commune: Option<String>,

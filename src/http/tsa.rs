@@ -46,6 +46,13 @@ pub async fn timestamp(
         .take()
         .map_err(|retry_after| Error::RateLimited { retry_after })?;
     let query = form::body(payload, Budget::new(&state.settings, MAX_QUERY)).await?;
+    // A malformed query is answered in the protocol (a TimeStampResp with status
+    // `rejection`); no body at all is not a query.
+    if query.is_empty() {
+        return Err(Error::BadRequest(
+            "the body must be a DER TimeStampReq".into(),
+        ));
+    }
     let reply = super::blocking(move || match &state.tsa {
         Some(tsa) => tsa.respond(&query),
         None => Err(Error::internal("TSA vanished")),
