@@ -149,7 +149,7 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(String),
     #[error("database error")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -294,6 +294,21 @@ pub struct ErrorDetail {
 pub struct FieldError {
     pub field: String,
     pub message: String,
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            // PostgreSQL stores no U+0000 in text ("invalid byte sequence for encoding UTF8:
+            // 0x00"): that is the client's input, not our fault (found by schemathesis).
+            diesel::result::Error::DatabaseError(_, ref info)
+                if info.message().contains("0x00") =>
+            {
+                Error::BadRequest("text must not contain the NUL character (U+0000)".into())
+            }
+            e => Error::Database(e),
+        }
+    }
 }
 
 /// Inside the PDF core a lopdf failure means the document's structure is not what it claims.
