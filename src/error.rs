@@ -4,9 +4,80 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Declares [`ErrorCode`] from one list: the variants, their strings (`as_str`, the JSON body)
+/// and so the `enum` of the OpenAPI error schema all come from it.
+macro_rules! error_codes {
+    ($($variant:ident = $code:tt,)*) => {
+        /// The stable machine-readable code of an error, as clients see it in `error.code`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+        pub enum ErrorCode {
+            $(#[serde(rename = $code)] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    PdfNotPdf = "pdf_not_pdf",
+    PdfMalformed = "pdf_malformed",
+    PdfEncrypted = "pdf_encrypted",
+    PdfAlreadySigned = "pdf_already_signed",
+    PdfTooComplex = "pdf_too_complex",
+    PdfCertified = "pdf_certified",
+    PayloadTooLarge = "payload_too_large",
+    BadRequest = "bad_request",
+    ValidationFailed = "validation_failed",
+    MediaUnsupported = "media_unsupported",
+    ScanUnreadable = "scan_unreadable",
+    Unauthorized = "unauthorized",
+    Forbidden = "forbidden",
+    SignerUnknown = "signer_unknown",
+    PinWrong = "pin_wrong",
+    KeyLocked = "key_locked",
+    TokenPinLocked = "token_pin_locked",
+    CertificateNotValid = "certificate_not_valid",
+    CertificateRevoked = "certificate_revoked",
+    NotFound = "not_found",
+    Conflict = "conflict",
+    CsvInvalid = "csv_invalid",
+    TransitionNotAllowed = "transition_not_allowed",
+    CertificateMalformed = "certificate_malformed",
+    CertificateHolderUnknown = "certificate_holder_unknown",
+    CertificateNotRegistered = "certificate_not_registered",
+    CrlMalformed = "crl_malformed",
+    CrlUntrusted = "crl_untrusted",
+    SessionExpired = "session_expired",
+    SessionUsed = "session_used",
+    SignatureInvalid = "signature_invalid",
+    SignedPdfRejected = "signed_pdf_rejected",
+    TimestampFailed = "timestamp_failed",
+    ImageTooLarge = "image_too_large",
+    BodyTimeout = "body_timeout",
+    Busy = "busy",
+    RateLimited = "rate_limited",
+    CrossOrigin = "cross_origin",
+    ZipInvalid = "zip_invalid",
+    ZipTooLarge = "zip_too_large",
+    ZipEntryUnreadable = "zip_entry_unreadable",
+    ZipEntryUnsafeName = "zip_entry_unsafe_name",
+    ZipNested = "zip_nested",
+    ConfigInvalid = "config_invalid",
+    DatabaseError = "database_error",
+    InternalError = "internal_error",
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -105,62 +176,66 @@ pub enum Error {
     #[error("configuration error: {0}")]
     Config(String),
     #[error("database error")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl Error {
     /// The stable machine-readable code of this kind of error.
-    pub fn code(&self) -> &'static str {
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            Error::NotPdf => "pdf_not_pdf",
-            Error::PdfMalformed(_) => "pdf_malformed",
-            Error::PdfEncrypted => "pdf_encrypted",
-            Error::PdfAlreadySigned => "pdf_already_signed",
-            Error::PdfTooComplex(_) => "pdf_too_complex",
-            Error::PdfCertified(_) => "pdf_certified",
-            Error::TooLarge { .. } => "payload_too_large",
-            Error::BadRequest(_) => "bad_request",
-            Error::ValidationFailed(_) => "validation_failed",
-            Error::UnsupportedMedia(_) => "media_unsupported",
-            Error::ScanUnreadable(_) => "scan_unreadable",
-            Error::Unauthorized => "unauthorized",
-            Error::Forbidden(_) => "forbidden",
-            Error::UnknownSigner(_) => "signer_unknown",
-            Error::WrongPin => "pin_wrong",
-            Error::KeyLocked { .. } => "key_locked",
-            Error::TokenPinLocked => "token_pin_locked",
-            Error::CertificateNotValid(_) => "certificate_not_valid",
-            Error::CertificateRevoked => "certificate_revoked",
-            Error::NotFound(_) => "not_found",
-            Error::Conflict(_) => "conflict",
-            Error::CsvInvalid(_) => "csv_invalid",
-            Error::TransitionNotAllowed { .. } => "transition_not_allowed",
-            Error::CertificateMalformed(_) => "certificate_malformed",
-            Error::CertificateHolderUnknown(_) => "certificate_holder_unknown",
-            Error::CertificateNotRegistered(_) => "certificate_not_registered",
-            Error::CrlMalformed(_) => "crl_malformed",
-            Error::CrlUntrusted(_) => "crl_untrusted",
-            Error::SessionExpired => "session_expired",
-            Error::SessionUsed => "session_used",
-            Error::SignatureInvalid(_) => "signature_invalid",
-            Error::SignedPdfRejected(_) => "signed_pdf_rejected",
-            Error::Timestamp(_) => "timestamp_failed",
-            Error::ImageTooLarge { .. } => "image_too_large",
-            Error::BodyTimeout { .. } => "body_timeout",
-            Error::Busy { .. } => "busy",
-            Error::RateLimited { .. } => "rate_limited",
-            Error::CrossOrigin => "cross_origin",
-            Error::ZipInvalid(_) => "zip_invalid",
-            Error::ZipTooLarge(_) => "zip_too_large",
-            Error::ZipEntryUnreadable(_) => "zip_entry_unreadable",
-            Error::ZipEntryUnsafeName => "zip_entry_unsafe_name",
-            Error::ZipNested => "zip_nested",
-            Error::Config(_) => "config_invalid",
-            Error::Database(_) => "database_error",
-            Error::Internal(_) => "internal_error",
+            Error::NotPdf => ErrorCode::PdfNotPdf,
+            Error::PdfMalformed(_) => ErrorCode::PdfMalformed,
+            Error::PdfEncrypted => ErrorCode::PdfEncrypted,
+            Error::PdfAlreadySigned => ErrorCode::PdfAlreadySigned,
+            Error::PdfTooComplex(_) => ErrorCode::PdfTooComplex,
+            Error::PdfCertified(_) => ErrorCode::PdfCertified,
+            Error::TooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::ValidationFailed(_) => ErrorCode::ValidationFailed,
+            Error::UnsupportedMedia(_) => ErrorCode::MediaUnsupported,
+            Error::ScanUnreadable(_) => ErrorCode::ScanUnreadable,
+            Error::Unauthorized => ErrorCode::Unauthorized,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::UnknownSigner(_) => ErrorCode::SignerUnknown,
+            Error::WrongPin => ErrorCode::PinWrong,
+            Error::KeyLocked { .. } => ErrorCode::KeyLocked,
+            Error::TokenPinLocked => ErrorCode::TokenPinLocked,
+            Error::CertificateNotValid(_) => ErrorCode::CertificateNotValid,
+            Error::CertificateRevoked => ErrorCode::CertificateRevoked,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::CsvInvalid(_) => ErrorCode::CsvInvalid,
+            Error::TransitionNotAllowed { .. } => ErrorCode::TransitionNotAllowed,
+            Error::CertificateMalformed(_) => ErrorCode::CertificateMalformed,
+            Error::CertificateHolderUnknown(_) => ErrorCode::CertificateHolderUnknown,
+            Error::CertificateNotRegistered(_) => ErrorCode::CertificateNotRegistered,
+            Error::CrlMalformed(_) => ErrorCode::CrlMalformed,
+            Error::CrlUntrusted(_) => ErrorCode::CrlUntrusted,
+            Error::SessionExpired => ErrorCode::SessionExpired,
+            Error::SessionUsed => ErrorCode::SessionUsed,
+            Error::SignatureInvalid(_) => ErrorCode::SignatureInvalid,
+            Error::SignedPdfRejected(_) => ErrorCode::SignedPdfRejected,
+            Error::Timestamp(_) => ErrorCode::TimestampFailed,
+            Error::ImageTooLarge { .. } => ErrorCode::ImageTooLarge,
+            Error::BodyTimeout { .. } => ErrorCode::BodyTimeout,
+            Error::Busy { .. } => ErrorCode::Busy,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::CrossOrigin => ErrorCode::CrossOrigin,
+            Error::ZipInvalid(_) => ErrorCode::ZipInvalid,
+            Error::ZipTooLarge(_) => ErrorCode::ZipTooLarge,
+            Error::ZipEntryUnreadable(_) => ErrorCode::ZipEntryUnreadable,
+            Error::ZipEntryUnsafeName => ErrorCode::ZipEntryUnsafeName,
+            Error::ZipNested => ErrorCode::ZipNested,
+            Error::Config(_) => ErrorCode::ConfigInvalid,
+            Error::Database(_) => ErrorCode::DatabaseError,
+            Error::Internal(_) => ErrorCode::InternalError,
         }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -227,23 +302,60 @@ impl ResponseError for Error {
         } else {
             self.to_string()
         };
-        let mut error = json!({"code": self.code(), "message": message});
-        if let Error::ValidationFailed(fields) = self {
-            error["fields"] = json!(fields);
-        }
+        let fields = match self {
+            Error::ValidationFailed(fields) => Some(fields.clone()),
+            _ => None,
+        };
         let mut response = HttpResponse::build(status);
         if let Error::Busy { retry_after } | Error::RateLimited { retry_after } = self {
             response.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after));
         }
-        response.json(json!({ "error": error }))
+        response.json(ErrorBody {
+            error: ErrorDetail {
+                code: self.error_code(),
+                message,
+                fields,
+            },
+        })
     }
 }
 
+/// The body of every error answer of the API: `{"error": {"code", "message"}}`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// For people, in English; never an internal cause.
+    pub message: String,
+    /// With `validation_failed`: every problem at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldError>>,
+}
+
 /// One problem with one field of a request (`register.date`: "not a real date").
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            // PostgreSQL stores no U+0000 in text ("invalid byte sequence for encoding UTF8:
+            // 0x00"): that is the client's input, not our fault (found by schemathesis).
+            diesel::result::Error::DatabaseError(_, ref info)
+                if info.message().contains("0x00") =>
+            {
+                Error::BadRequest("text must not contain the NUL character (U+0000)".into())
+            }
+            e => Error::Database(e),
+        }
+    }
 }
 
 /// Inside the PDF core a lopdf failure means the document's structure is not what it claims.

@@ -9,7 +9,7 @@ use crate::db::schema::{
     officials, request_events, signers, signing_log, signing_sessions, void_numbers,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = communes)]
 pub struct Commune {
     pub code: String,
@@ -72,7 +72,9 @@ pub struct SigningLogEntry {
 }
 
 /// An official (người ký) or the commune's agency (cơ quan) tracked for certificates.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = officials, treat_none_as_null = true)]
 pub struct Official {
     pub id: String,
@@ -88,7 +90,7 @@ pub struct Official {
 }
 
 /// A registered certificate (chứng thư số) and what was read from it.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = certificates)]
 pub struct Certificate {
     pub id: String,
@@ -112,7 +114,9 @@ pub struct Certificate {
 }
 
 /// A request to the CA (đề nghị cấp chứng thư số) and where it stands.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema,
+)]
 #[diesel(table_name = issuance_requests, treat_none_as_null = true)]
 pub struct IssuanceRequest {
     pub id: String,
@@ -130,7 +134,7 @@ pub struct IssuanceRequest {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = request_events)]
 pub struct RequestEvent {
     pub id: String,
@@ -143,7 +147,7 @@ pub struct RequestEvent {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = audit_log)]
 pub struct AuditEntry {
     pub id: String,
@@ -169,7 +173,7 @@ pub struct NumberingBook {
 }
 
 /// An issued document: an extract or a certified copy.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = documents)]
 pub struct Document {
     pub id: String,

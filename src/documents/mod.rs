@@ -583,8 +583,9 @@ pub fn may_read(client: &Client, commune: &str) -> bool {
     client.may_act_for(commune)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub commune: Option<String>,
     pub kind: Option<String>,

@@ -16,6 +16,105 @@ use crate::documents::{
 use crate::error::{Error, FieldError, Result};
 use crate::pki::cms::sha256;
 use crate::signing::Level;
+use utoipa::ToSchema;
+
+use super::openapi::Pdf;
+
+#[derive(Serialize, ToSchema)]
+struct DocumentList<'a> {
+    documents: Vec<View<'a>>,
+}
+
+/// The body of `POST /api/v1/extracts`, for the API document: `extracts::parse` checks it
+/// field by field (every problem at once) instead of deserializing this.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ExtractBody {
+    kind: ExtractKind,
+    /// The commune's code.
+    commune: String,
+    /// The signing official's signer id.
+    signer: String,
+    /// The official's PIN, when kyso holds the official's key; or give `certificate`.
+    #[schema(format = Password)]
+    pin: Option<String>,
+    /// The official's certificate (PEM), when the official signs on their own device: the
+    /// answer is `202` with a signing session to finish.
+    certificate: Option<String>,
+    /// The agency's PIN: seals the document at once (else `POST …/seal` later).
+    #[schema(format = Password)]
+    agency_pin: Option<String>,
+    /// `B-B`, `B-T`, `B-LT` or `B-LTA`; by default the best the configuration allows.
+    level: Option<String>,
+    /// Birth, marriage, death: `{book, number, date, authority}`, the register entry.
+    #[schema(value_type = Option<Object>)]
+    register: Option<()>,
+    /// Birth: `{full_name, sex, date_of_birth, place_of_birth, home_town, ethnicity, nationality, personal_id}`.
+    #[schema(value_type = Option<Object>)]
+    child: Option<()>,
+    /// Birth: `{full_name, year_of_birth, ethnicity, nationality, residence}`; may be absent.
+    #[schema(value_type = Option<Object>)]
+    father: Option<()>,
+    /// Birth: as `father`.
+    #[schema(value_type = Option<Object>)]
+    mother: Option<()>,
+    /// Marriage: `{full_name, date_of_birth, ethnicity, nationality, residence, identity_document}`.
+    #[schema(value_type = Option<Object>)]
+    husband: Option<()>,
+    /// Marriage: as `husband`.
+    #[schema(value_type = Option<Object>)]
+    wife: Option<()>,
+    /// Death: `{full_name, date_of_birth, sex, ethnicity, nationality, identity_document, last_residence}`.
+    #[schema(value_type = Option<Object>)]
+    deceased: Option<()>,
+    /// Death: `{date, time, place, cause}`.
+    #[schema(value_type = Option<Object>)]
+    death: Option<()>,
+    /// Death: `{number, issuer, date}`.
+    #[schema(value_type = Option<Object>)]
+    death_notice: Option<()>,
+    /// Marital status: `{full_name, date_of_birth, sex, ethnicity, nationality, identity_document, residence}`.
+    #[schema(value_type = Option<Object>)]
+    person: Option<()>,
+    /// Marital status: `{place, from, to}`.
+    #[schema(value_type = Option<Object>)]
+    residence_period: Option<()>,
+    /// Marital status: who asks.
+    requester: Option<String>,
+    /// Marital status: the status to confirm.
+    marital_status: Option<String>,
+    /// Marital status: what the confirmation is for.
+    purpose: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ExtractKind {
+    Birth,
+    Marriage,
+    Death,
+    MaritalStatus,
+}
+
+/// The fields of `POST /api/v1/certified-copies` (described, not built: the form is streamed).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct CertifiedCopyForm {
+    commune: String,
+    signer: String,
+    /// The official's PIN; or give `certificate` (PEM) to sign on the official's device.
+    #[schema(format = Password)]
+    pin: Option<String>,
+    certificate: Option<String>,
+    #[schema(format = Password)]
+    agency_pin: Option<String>,
+    /// `B-B`, `B-T`, `B-LT` or `B-LTA`; by default the best the configuration allows.
+    level: Option<String>,
+    /// A PDF, or one or more JPEG/PNG pages (the field repeated).
+    #[schema(value_type = Vec<String>, content_media_type = "application/octet-stream")]
+    file: Vec<Vec<u8>>,
+}
 
 fn issuer(state: &AppState) -> Issuer<'_> {
     Issuer {
@@ -27,7 +126,7 @@ fn issuer(state: &AppState) -> Issuer<'_> {
 }
 
 /// A document as the API shows it, with its links.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct View<'a> {
     #[serde(flatten)]
     document: &'a Document,
@@ -105,6 +204,24 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>> {
 /// An extract request is a few kilobytes of JSON.
 const MAX_EXTRACT_BODY: usize = 256 * 1024;
 
+/// Cấp trích lục hộ tịch hoặc xác nhận tình trạng hôn nhân · Issue a civil-status extract.
+#[utoipa::path(
+    post,
+    path = "/api/v1/extracts",
+    tag = "documents",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Gửi lại cùng khóa trả lại văn bản đã cấp · Replays return the first document")),
+    request_body(content = ExtractBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Đã cấp · Issued", body = View),
+        (status = 200, description = "Đã cấp trước đó với cùng Idempotency-Key · Issued before", body = View),
+        (status = 404, description = "Không có xã hoặc người ký này · No such commune or signer"),
+        (status = 409, description = "Idempotency-Key đã dùng cho yêu cầu khác · Key reused"),
+        (status = 413, description = "Quá lớn · Too large"),
+        (status = 422, description = "Trường không hợp lệ · Invalid fields"),
+        (status = 423, description = "Khóa bị tạm khóa · Key locked"),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn create_extract(
     state: web::Data<AppState>,
     client: Client,
@@ -120,6 +237,26 @@ pub async fn create_extract(
     Ok(issued(&state, result))
 }
 
+/// Cấp bản sao chứng thực từ bản chính · Issue a certified copy.
+#[utoipa::path(
+    post,
+    path = "/api/v1/certified-copies",
+    tag = "documents",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Gửi lại cùng khóa trả lại văn bản đã cấp · Replays return the first document")),
+    request_body(content = CertifiedCopyForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Đã cấp · Issued", body = View),
+        (status = 200, description = "Đã cấp trước đó với cùng Idempotency-Key · Issued before", body = View),
+        (status = 404, description = "Không có xã hoặc người ký này · No such commune or signer"),
+        (status = 408, description = "Tải lên quá chậm · Body too slow"),
+        (status = 409, description = "Idempotency-Key đã dùng cho yêu cầu khác · Key reused"),
+        (status = 413, description = "Quá lớn · Too large"),
+        (status = 415, description = "Không phải PDF, JPEG hay PNG · Not PDF, JPEG or PNG"),
+        (status = 422, description = "Trường không hợp lệ, PDF đã ký · Invalid fields, PDF already signed"),
+        (status = 423, description = "Khóa bị tạm khóa · Key locked"),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn create_certified_copy(
     state: web::Data<AppState>,
     client: Client,
@@ -197,12 +334,27 @@ pub async fn create_certified_copy(
     Ok(issued(&state, result))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SealBody {
     agency_pin: String,
 }
 
+/// Đóng dấu của cơ quan lên văn bản · Add the agency's seal.
+#[utoipa::path(
+    post,
+    path = "/api/v1/documents/{id}/seal",
+    tag = "documents",
+    params(("id" = String, Path, description = "Mã văn bản · Document id")),
+    request_body = SealBody,
+    responses(
+        (status = 200, description = "Văn bản đã đóng dấu · The sealed document", body = View),
+        (status = 404, description = "Không có văn bản này · No such document"),
+        (status = 409, description = "Đã đóng dấu · Already sealed"),
+        (status = 423, description = "Khóa bị tạm khóa · Key locked"),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn seal(
     state: web::Data<AppState>,
     client: Client,
@@ -215,6 +367,15 @@ pub async fn seal(
     Ok(HttpResponse::Ok().json(view(&state, &document)))
 }
 
+/// Các văn bản đã cấp, mới nhất trước · Issued documents, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents",
+    tag = "documents",
+    params(ListQuery),
+    responses((status = 200, description = "Tối đa 500 · At most 500", body = DocumentList)),
+    security(("api_key" = []))
+)]
 pub async fn list(
     state: web::Data<AppState>,
     client: Client,
@@ -224,8 +385,8 @@ pub async fn list(
     let found =
         super::blocking(move || documents::list(&mut *db::get(&work.pool)?, &client, &query))
             .await?;
-    let views: Vec<View<'_>> = found.iter().map(|d| view(&state, d)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "documents": views })))
+    let documents = found.iter().map(|d| view(&state, d)).collect();
+    Ok(HttpResponse::Ok().json(DocumentList { documents }))
 }
 
 /// The document, if this client may read it (404 otherwise: its existence is not disclosed).
@@ -239,6 +400,18 @@ fn readable(state: &AppState, client: &Client, id: &str) -> Result<Document> {
     }
 }
 
+/// Một văn bản · One document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}",
+    tag = "documents",
+    params(("id" = String, Path, description = "Mã văn bản · Document id")),
+    responses(
+        (status = 200, description = "Văn bản · The document", body = View),
+        (status = 404, description = "Không có văn bản này · No such document"),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get(
     state: web::Data<AppState>,
     client: Client,
@@ -249,6 +422,18 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view(&state, &document)))
 }
 
+/// Tệp PDF đã cấp · The issued PDF.
+#[utoipa::path(
+    get,
+    path = "/api/v1/documents/{id}/pdf",
+    tag = "documents",
+    params(("id" = String, Path, description = "Mã văn bản · Document id")),
+    responses(
+        (status = 200, description = "Tệp PDF · The PDF", content_type = "application/pdf", body = Pdf),
+        (status = 404, description = "Không có văn bản này · No such document"),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn pdf(
     state: web::Data<AppState>,
     client: Client,

@@ -6,6 +6,7 @@ mod documents;
 pub(crate) mod form;
 mod health;
 pub(crate) mod observe;
+pub(crate) mod openapi;
 mod pages;
 pub(crate) mod rate;
 pub(crate) mod rollout;
@@ -41,29 +42,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/",
         web::get().to(|| async { web::Redirect::to("/verify").see_other() }),
     )
-    .route("/healthz", web::get().to(health::healthz))
-    .route("/metrics", web::get().to(observe::metrics))
+    .service(web::resource("/healthz").get(health::healthz))
+    .service(web::resource("/metrics").get(observe::metrics))
+    .route("/openapi.json", web::get().to(openapi::document))
+    .route("/docs", web::get().to(openapi::docs))
+    .route("/docs/rapidoc.js", web::get().to(openapi::docs_script))
     .route("/verify", web::get().to(pages::verify_form))
     .route("/verify", web::post().to(pages::verify_upload))
-    .route("/tsa", web::post().to(tsa::timestamp))
+    .service(web::resource("/tsa").post(tsa::timestamp))
     .service(
+        // Resources, not `.route`: a method a path does not take answers 405 with `Allow`.
         web::scope("/api/v1")
-            .route("/sign", web::post().to(sign::sign))
-            .route("/extend", web::post().to(sign::extend))
-            .route("/verify", web::post().to(verify::verify))
-            .route("/verify/batch", web::post().to(verify::batch))
-            .route("/extracts", web::post().to(documents::create_extract))
-            .route(
-                "/certified-copies",
-                web::post().to(documents::create_certified_copy),
-            )
-            .route("/documents", web::get().to(documents::list))
-            .route("/documents/{id}", web::get().to(documents::get))
-            .route("/documents/{id}/pdf", web::get().to(documents::pdf))
-            .route("/documents/{id}/seal", web::post().to(documents::seal))
-            .route(
-                "/numbering-books/{commune}/{kind}/{year}",
-                web::get().to(documents::book),
+            .service(web::resource("/sign").post(sign::sign))
+            .service(web::resource("/extend").post(sign::extend))
+            .service(web::resource("/verify").post(verify::verify))
+            .service(web::resource("/verify/batch").post(verify::batch))
+            .service(web::resource("/extracts").post(documents::create_extract))
+            .service(web::resource("/certified-copies").post(documents::create_certified_copy))
+            .service(web::resource("/documents").get(documents::list))
+            .service(web::resource("/documents/{id}").get(documents::get))
+            .service(web::resource("/documents/{id}/pdf").get(documents::pdf))
+            .service(web::resource("/documents/{id}/seal").post(documents::seal))
+            .service(
+                web::resource("/numbering-books/{commune}/{kind}/{year}").get(documents::book),
             )
             .configure(sessions::routes)
             .configure(rollout::routes),

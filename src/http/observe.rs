@@ -55,6 +55,12 @@ pub async fn observe(
 }
 
 /// `GET /metrics`: the Prometheus text exposition format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = super::openapi::PrometheusText))
+)]
 pub async fn metrics(state: web::Data<AppState>) -> crate::Result<actix_web::HttpResponse> {
     let text = state.metrics.render(&state.pool)?;
     Ok(actix_web::HttpResponse::Ok()

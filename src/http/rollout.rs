@@ -4,17 +4,24 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::form::{self, Budget};
+use super::openapi::{Csv, Pdf, PkixBytes};
 use crate::app::AppState;
 use crate::clients::{Client, Role};
+use crate::db::models::{
+    AuditEntry, Certificate, Commune, IssuanceRequest, Official, RequestEvent,
+};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 use crate::pdf::render::request_form;
+use crate::rollout::certificates::Registered;
+use crate::rollout::communes::ImportReport;
+use crate::rollout::crl::CrlImport;
 use crate::rollout::officials::{NewOfficial, OfficialChange};
-use crate::rollout::readiness::{self, Rollout};
+use crate::rollout::readiness::{self, CommuneReadiness, Rollout};
 use crate::rollout::requests::NewRequest;
 use crate::rollout::{
     audit, certificates, communes, crl, ensure_admin, ensure_may_read, ensure_not_viewer,
@@ -25,32 +32,63 @@ use crate::rollout::{
 const MAX_PKI_UPLOAD: usize = 8 * 1024 * 1024;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/communes", web::get().to(list_communes))
-        .route("/communes/import", web::post().to(import_communes))
-        .route("/communes/{code}", web::get().to(get_commune))
-        .route("/officials", web::get().to(list_officials))
-        .route("/officials", web::post().to(create_official))
-        .route("/officials/{id}", web::get().to(get_official))
-        .route("/officials/{id}", web::patch().to(update_official))
-        .route("/certificates", web::get().to(list_certificates))
-        .route("/certificates", web::post().to(upload_certificate))
-        .route("/certificates/{id}", web::get().to(get_certificate))
-        .route("/crls", web::post().to(import_crl))
-        .route("/issuance-requests", web::get().to(list_requests))
-        .route("/issuance-requests", web::post().to(create_request))
-        .route("/issuance-requests/{id}", web::get().to(get_request))
-        .route(
-            "/issuance-requests/{id}/transitions",
-            web::post().to(transition_request),
+    cfg.service(web::resource("/communes").get(list_communes))
+        .service(web::resource("/communes/import").post(import_communes))
+        .service(web::resource("/communes/{code}").get(get_commune))
+        .service(
+            web::resource("/officials")
+                .get(list_officials)
+                .post(create_official),
         )
-        .route(
-            "/issuance-requests/{id}/form.pdf",
-            web::get().to(request_form_pdf),
+        .service(
+            web::resource("/officials/{id}")
+                .get(get_official)
+                .patch(update_official),
         )
-        .route("/rollout", web::get().to(rollout_json))
-        .route("/rollout.csv", web::get().to(rollout_csv))
-        .route("/audit", web::get().to(audit_log));
+        .service(
+            web::resource("/certificates")
+                .get(list_certificates)
+                .post(upload_certificate),
+        )
+        .service(web::resource("/certificates/{id}").get(get_certificate))
+        .service(web::resource("/crls").post(import_crl))
+        .service(
+            web::resource("/issuance-requests")
+                .get(list_requests)
+                .post(create_request),
+        )
+        .service(web::resource("/issuance-requests/{id}").get(get_request))
+        .service(web::resource("/issuance-requests/{id}/transitions").post(transition_request))
+        .service(web::resource("/issuance-requests/{id}/form.pdf").get(request_form_pdf))
+        .service(web::resource("/rollout").get(rollout_json))
+        .service(web::resource("/rollout.csv").get(rollout_csv))
+        .service(web::resource("/audit").get(audit_log));
 }
+
+/// A commune with its readiness, and for all but a viewer key its officials.
+#[derive(Serialize, ToSchema)]
+struct CommuneDetail {
+    commune: Commune,
+    readiness: Option<CommuneReadiness>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    officials: Option<Vec<Official>>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct OfficialDetail {
+    official: Official,
+    certificates: Vec<Certificate>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RequestDetail {
+    request: IssuanceRequest,
+    events: Vec<RequestEvent>,
+    /// When the CA should have answered (`rollout.ca_deadline_days` after submission).
+    deadline: Option<String>,
+}
+
+const ID: &str = "Mã · Id";
 
 /// Runs `work` with a database connection on the blocking pool.
 async fn with_conn<T: Send + 'static>(
@@ -98,6 +136,14 @@ pub(crate) fn moment(client: &Client, at: Option<&str>) -> Result<DateTime<Utc>>
     }
 }
 
+/// Các xã · Communes (a portal key: its own).
+#[utoipa::path(
+    get,
+    path = "/api/v1/communes",
+    tag = "rollout",
+    responses((status = 200, description = "Các xã · Communes", body = Vec<Commune>)),
+    security(("api_key" = []))
+)]
 async fn list_communes(state: web::Data<AppState>, client: Client) -> Result<HttpResponse> {
     let scope = scope(&client, None)?;
     let list = with_conn(&state, move |conn, _| {
@@ -109,6 +155,15 @@ async fn list_communes(state: web::Data<AppState>, client: Client) -> Result<Htt
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// Nhập danh sách xã từ CSV · Import communes from CSV (admin).
+#[utoipa::path(
+    post,
+    path = "/api/v1/communes/import",
+    tag = "rollout",
+    request_body(content = Csv, content_type = "text/csv", description = "`code,name,kind,province`, một dòng mỗi xã · one row per commune"),
+    responses((status = 200, description = "Số xã tạo, sửa, giữ nguyên · Created, updated, unchanged", body = ImportReport), (status = 413, description = "Quá lớn · Too large"), (status = 422, description = "Dòng sai, không nhập gì · Bad rows, nothing imported")),
+    security(("api_key" = []))
+)]
 async fn import_communes(
     state: web::Data<AppState>,
     client: Client,
@@ -123,6 +178,15 @@ async fn import_communes(
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// Một xã và mức sẵn sàng · A commune and its readiness.
+#[utoipa::path(
+    get,
+    path = "/api/v1/communes/{code}",
+    tag = "rollout",
+    params(("code" = String, Path, description = "Mã xã · Commune code")),
+    responses((status = 200, description = "Xã · The commune", body = CommuneDetail), (status = 404, description = "Không có xã này · No such commune")),
+    security(("api_key" = []))
+)]
 async fn get_commune(
     state: web::Data<AppState>,
     client: Client,
@@ -137,7 +201,11 @@ async fn get_commune(
         };
         let readiness = report(&state, client, query).await?.communes.pop();
         let commune = with_conn(&state, move |conn, _| communes::get(conn, &code)).await?;
-        return Ok(HttpResponse::Ok().json(json!({"commune": commune, "readiness": readiness})));
+        return Ok(HttpResponse::Ok().json(CommuneDetail {
+            commune,
+            readiness,
+            officials: None,
+        }));
     }
     ensure_may_read(&client, &code)?;
     let body = with_conn(&state, move |conn, state| {
@@ -146,7 +214,11 @@ async fn get_commune(
             .communes
             .pop();
         let officials = officials::list(conn, Some(&code))?;
-        Ok(json!({"commune": commune, "readiness": readiness, "officials": officials}))
+        Ok(CommuneDetail {
+            commune,
+            readiness,
+            officials: Some(officials),
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -159,6 +231,15 @@ struct ListQuery {
     state: Option<String>,
 }
 
+/// Cán bộ và cơ quan · Officials and agencies.
+#[utoipa::path(
+    get,
+    path = "/api/v1/officials",
+    tag = "rollout",
+    params(("commune" = Option<String>, Query, description = "Mã xã · Commune code")),
+    responses((status = 200, description = "Cán bộ · Officials", body = Vec<Official>)),
+    security(("api_key" = []))
+)]
 async fn list_officials(
     state: web::Data<AppState>,
     client: Client,
@@ -172,6 +253,15 @@ async fn list_officials(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// Thêm cán bộ hoặc cơ quan · Add an official or agency.
+#[utoipa::path(
+    post,
+    path = "/api/v1/officials",
+    tag = "rollout",
+    request_body = NewOfficial,
+    responses((status = 201, description = "Đã thêm · Created", body = Official), (status = 404, description = "Không có xã này · No such commune"), (status = 409, description = "Trùng · Duplicate")),
+    security(("api_key" = []))
+)]
 async fn create_official(
     state: web::Data<AppState>,
     client: Client,
@@ -184,6 +274,15 @@ async fn create_official(
     Ok(HttpResponse::Created().json(official))
 }
 
+/// Một cán bộ và chứng thư · An official and certificates.
+#[utoipa::path(
+    get,
+    path = "/api/v1/officials/{id}",
+    tag = "rollout",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "Cán bộ · The official", body = OfficialDetail), (status = 404, description = "Không có · Not found")),
+    security(("api_key" = []))
+)]
 async fn get_official(
     state: web::Data<AppState>,
     client: Client,
@@ -192,12 +291,25 @@ async fn get_official(
     let body = with_conn(&state, move |conn, _| {
         let official = officials::read(conn, &client, &id)?;
         let certificates = certificates::list(conn, None, Some(&official.id))?;
-        Ok(json!({"official": official, "certificates": certificates}))
+        Ok(OfficialDetail {
+            official,
+            certificates,
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// Sửa cán bộ · Change an official.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/officials/{id}",
+    tag = "rollout",
+    params(("id" = String, Path, description = ID)),
+    request_body = OfficialChange,
+    responses((status = 200, description = "Đã sửa · Changed", body = Official), (status = 404, description = "Không có · Not found")),
+    security(("api_key" = []))
+)]
 async fn update_official(
     state: web::Data<AppState>,
     client: Client,
@@ -211,6 +323,15 @@ async fn update_official(
     Ok(HttpResponse::Ok().json(official))
 }
 
+/// Chứng thư số đã đăng ký · Registered certificates.
+#[utoipa::path(
+    get,
+    path = "/api/v1/certificates",
+    tag = "rollout",
+    params(("commune" = Option<String>, Query, description = "Mã xã · Commune code"), ("official" = Option<String>, Query, description = "Mã cán bộ · Official id")),
+    responses((status = 200, description = "Chứng thư · Certificates", body = Vec<Certificate>), (status = 404, description = "Không có cán bộ này · No such official")),
+    security(("api_key" = []))
+)]
 async fn list_certificates(
     state: web::Data<AppState>,
     client: Client,
@@ -228,12 +349,24 @@ async fn list_certificates(
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// The holder's official id, when the certificate's UID does not name them.
     holder: Option<String>,
 }
 
 /// The body is the certificate itself, PEM or DER; `?holder=` names the official explicitly.
+/// Đăng ký chứng thư số · Register a certificate.
+#[utoipa::path(
+    post,
+    path = "/api/v1/certificates",
+    tag = "rollout",
+    params(UploadQuery),
+    request_body(content = PkixBytes, content_type = "application/octet-stream", description = "Chứng thư PEM hoặc DER · The certificate, PEM or DER"),
+    responses((status = 201, description = "Đã đăng ký · Registered", body = Registered), (status = 404, description = "Không có cán bộ này · No such official"), (status = 409, description = "Đã có · Already registered"), (status = 413, description = "Quá lớn · Too large"), (status = 422, description = "Không biết người giữ · Holder unknown")),
+    security(("api_key" = []))
+)]
 async fn upload_certificate(
     state: web::Data<AppState>,
     client: Client,
@@ -249,6 +382,15 @@ async fn upload_certificate(
     Ok(HttpResponse::Created().json(registered))
 }
 
+/// Một chứng thư · One certificate.
+#[utoipa::path(
+    get,
+    path = "/api/v1/certificates/{id}",
+    tag = "rollout",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "Chứng thư · The certificate", body = Certificate), (status = 404, description = "Không có · Not found")),
+    security(("api_key" = []))
+)]
 async fn get_certificate(
     state: web::Data<AppState>,
     client: Client,
@@ -261,6 +403,15 @@ async fn get_certificate(
     Ok(HttpResponse::Ok().json(certificate))
 }
 
+/// Nhập danh sách thu hồi · Import a CRL (admin).
+#[utoipa::path(
+    post,
+    path = "/api/v1/crls",
+    tag = "rollout",
+    request_body(content = PkixBytes, content_type = "application/octet-stream", description = "CRL PEM hoặc DER · The CRL, PEM or DER"),
+    responses((status = 200, description = "Đã nhập · Imported", body = CrlImport), (status = 413, description = "Quá lớn · Too large"), (status = 422, description = "CA không tin cậy · Untrusted CA")),
+    security(("api_key" = []))
+)]
 async fn import_crl(
     state: web::Data<AppState>,
     client: Client,
@@ -283,6 +434,15 @@ async fn import_crl(
     Ok(HttpResponse::Ok().json(report))
 }
 
+/// Đề nghị cấp chứng thư · Issuance requests.
+#[utoipa::path(
+    get,
+    path = "/api/v1/issuance-requests",
+    tag = "rollout",
+    params(("commune" = Option<String>, Query, description = "Mã xã · Commune code"), ("state" = Option<RequestState>, Query, description = "Trạng thái · State")),
+    responses((status = 200, description = "Đề nghị · Requests", body = Vec<IssuanceRequest>)),
+    security(("api_key" = []))
+)]
 async fn list_requests(
     state: web::Data<AppState>,
     client: Client,
@@ -302,6 +462,15 @@ async fn list_requests(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// Lập đề nghị cấp chứng thư · Open an issuance request.
+#[utoipa::path(
+    post,
+    path = "/api/v1/issuance-requests",
+    tag = "rollout",
+    request_body = NewRequest,
+    responses((status = 201, description = "Đã lập · Created", body = IssuanceRequest), (status = 404, description = "Không có cán bộ này · No such official"), (status = 409, description = "Đã có đề nghị đang mở · One is open")),
+    security(("api_key" = []))
+)]
 async fn create_request(
     state: web::Data<AppState>,
     client: Client,
@@ -314,6 +483,15 @@ async fn create_request(
     Ok(HttpResponse::Created().json(request))
 }
 
+/// Một đề nghị và lịch sử · A request and its history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/issuance-requests/{id}",
+    tag = "rollout",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "Đề nghị · The request", body = RequestDetail), (status = 404, description = "Không có · Not found")),
+    security(("api_key" = []))
+)]
 async fn get_request(
     state: web::Data<AppState>,
     client: Client,
@@ -328,20 +506,36 @@ async fn get_request(
             .map(crate::rollout::parse_time)
             .transpose()?
             .map(|sent| requests::deadline(sent, &state.settings.rollout).to_string());
-        Ok(json!({"request": request, "events": events, "deadline": deadline}))
+        Ok(RequestDetail {
+            request,
+            events,
+            deadline,
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Transition {
+    /// The new state.
+    #[schema(value_type = RequestState)]
     to: String,
     #[serde(default)]
     note: String,
 }
 
+/// Chuyển trạng thái đề nghị · Move a request on.
+#[utoipa::path(
+    post,
+    path = "/api/v1/issuance-requests/{id}/transitions",
+    tag = "rollout",
+    params(("id" = String, Path, description = ID)),
+    request_body = Transition,
+    responses((status = 200, description = "Đã chuyển · Moved", body = IssuanceRequest), (status = 404, description = "Không có · Not found"), (status = 409, description = "Không được chuyển · Not allowed")),
+    security(("api_key" = []))
+)]
 async fn transition_request(
     state: web::Data<AppState>,
     client: Client,
@@ -357,6 +551,15 @@ async fn transition_request(
     Ok(HttpResponse::Ok().json(request))
 }
 
+/// Mẫu đề nghị điền sẵn · The pre-filled request form.
+#[utoipa::path(
+    get,
+    path = "/api/v1/issuance-requests/{id}/form.pdf",
+    tag = "rollout",
+    params(("id" = String, Path, description = ID)),
+    responses((status = 200, description = "Mẫu 01/02/03", content_type = "application/pdf", body = Pdf), (status = 404, description = "Không có · Not found")),
+    security(("api_key" = []))
+)]
 async fn request_form_pdf(
     state: web::Data<AppState>,
     client: Client,
@@ -388,9 +591,13 @@ pub(crate) async fn form_pdf(
         .body(pdf))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct RolloutQuery {
+    /// Admin only: the report at another moment (RFC 3339), to look ahead.
+    #[param(format = DateTime)]
     pub at: Option<String>,
+    /// Only this commune.
     pub commune: Option<String>,
 }
 
@@ -415,6 +622,15 @@ pub(crate) async fn report(
     Ok(rollout)
 }
 
+/// Mức sẵn sàng của các xã · Readiness of the communes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/rollout",
+    tag = "rollout",
+    params(RolloutQuery),
+    responses((status = 200, description = "Báo cáo · The report", body = Rollout)),
+    security(("api_key" = []))
+)]
 async fn rollout_json(
     state: web::Data<AppState>,
     client: Client,
@@ -423,6 +639,15 @@ async fn rollout_json(
     Ok(HttpResponse::Ok().json(report(&state, client, query.into_inner()).await?))
 }
 
+/// Mức sẵn sàng, CSV · Readiness as CSV.
+#[utoipa::path(
+    get,
+    path = "/api/v1/rollout.csv",
+    tag = "rollout",
+    params(RolloutQuery),
+    responses((status = 200, description = "Một xã mỗi dòng · One commune per row", content_type = "text/csv", body = Csv)),
+    security(("api_key" = []))
+)]
 async fn rollout_csv(
     state: web::Data<AppState>,
     client: Client,
@@ -496,13 +721,24 @@ fn inert(cell: &str) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     entity: Option<String>,
     entity_id: Option<String>,
+    /// 1–1000, default 100.
     limit: Option<i64>,
 }
 
+/// Nhật ký thay đổi · Audit log (admin).
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "rollout",
+    params(AuditQuery),
+    responses((status = 200, description = "Mới nhất trước · Newest first", body = Vec<AuditEntry>)),
+    security(("api_key" = []))
+)]
 async fn audit_log(
     state: web::Data<AppState>,
     client: Client,

@@ -10,6 +10,58 @@ use crate::clients::Client;
 use crate::error::{Error, Result};
 use crate::signing::{Level, Placement, SignRequest};
 
+/// The fields of `POST /api/v1/sign`, for the API document: the handler streams the form
+/// within its byte budget (`form.rs`) rather than building this.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct SignForm {
+    /// The PDF to sign.
+    #[schema(value_type = String, content_media_type = "application/pdf")]
+    file: Vec<u8>,
+    /// The signer's id (`kyso signer add --id`).
+    signer: String,
+    /// The PIN of the signer's key.
+    #[schema(format = Password)]
+    pin: String,
+    reason: Option<String>,
+    location: Option<String>,
+    level: Option<LevelName>,
+    /// `{"page": 1, "rect": [x1, y1, x2, y2]}` in PDF points: a visible signature.
+    #[schema(example = json!("{\"page\": 1, \"rect\": [50, 50, 250, 120]}"))]
+    visible: Option<String>,
+}
+
+/// The PAdES baseline levels (ETSI EN 319 142-1); `B-B` when absent.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+enum LevelName {
+    #[schema(rename = "B-B")]
+    BB,
+    #[schema(rename = "B-T")]
+    BT,
+    #[schema(rename = "B-LT")]
+    BLt,
+    #[schema(rename = "B-LTA")]
+    BLta,
+}
+
+/// Ký một tệp PDF · Sign a PDF (PAdES, incremental update).
+#[utoipa::path(
+    post,
+    path = "/api/v1/sign",
+    tag = "signing",
+    request_body(content = SignForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Tệp đã ký · The signed PDF", content_type = "application/pdf", body = super::openapi::Pdf),
+        (status = 404, description = "Không có người ký này · No such signer"),
+        (status = 408, description = "Tải lên quá chậm · Body too slow"),
+        (status = 413, description = "Tệp quá lớn · Upload too large"),
+        (status = 422, description = "Chứng thư không dùng được, PDF đã chứng nhận · Certificate not valid now, certified PDF"),
+        (status = 423, description = "Khóa bị tạm khóa vì sai PIN · Key locked after wrong PINs"),
+        (status = 502, description = "Máy chủ cấp dấu thời gian lỗi · TSA failed"),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn sign(
     state: web::Data<AppState>,
     client: Client,
@@ -70,6 +122,31 @@ impl Options {
 /// `POST /api/v1/extend`: multipart `file` (a signed PDF, anyone's) and `level` (B-LT |
 /// B-LTA, default B-LT); answers the PDF with the validation data (and document timestamp)
 /// appended, earlier revisions untouched.
+/// The fields of `POST /api/v1/extend` (described, not built: see [`SignForm`]).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ExtendForm {
+    /// A signed PDF, anyone's.
+    #[schema(value_type = String, content_media_type = "application/pdf")]
+    file: Vec<u8>,
+    /// `B-LT` (default) or `B-LTA`.
+    level: Option<LevelName>,
+}
+
+/// Bổ sung dữ liệu kiểm tra dài hạn · Extend to B-LT or B-LTA.
+#[utoipa::path(
+    post,
+    path = "/api/v1/extend",
+    tag = "signing",
+    request_body(content = ExtendForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Tệp đã bổ sung · The extended PDF", content_type = "application/pdf", body = super::openapi::Pdf),
+        (status = 408, description = "Tải lên quá chậm · Body too slow"),
+        (status = 413, description = "Tệp quá lớn · Upload too large"),
+        (status = 502, description = "Máy chủ cấp dấu thời gian lỗi · TSA failed"),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn extend(
     state: web::Data<AppState>,
     client: Client,

@@ -12,6 +12,22 @@ use crate::pki::tsa::CONTENT_TYPE_REPLY;
 /// Requests are a hash and a nonce; anything bigger is not a timestamp query.
 const MAX_QUERY: usize = 16 * 1024;
 
+/// Dấu thời gian RFC 3161 · RFC 3161 time-stamping. Needs a key unless `tsa.public = true`.
+#[utoipa::path(
+    post,
+    path = "/tsa",
+    tag = "operations",
+    request_body(content = super::openapi::TimestampQuery, content_type = "application/timestamp-query"),
+    responses(
+        (status = 200, description = "TimeStampResp (RFC 3161)", content_type = "application/timestamp-reply", body = super::openapi::TimestampReply),
+        (status = 401, description = "Thiếu khóa API (khi `tsa.public = false`) · Key needed unless public"),
+        (status = 404, description = "Không có máy chủ dấu thời gian · No TSA on this instance"),
+        (status = 413, description = "Quá lớn · Too large"),
+        (status = 429, description = "Quá nhiều yêu cầu (`Retry-After`) · Rate limited",
+            headers(("Retry-After" = u64, description = "Giây · Seconds"))),
+    ),
+    security((), ("api_key" = []))
+)]
 pub async fn timestamp(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -30,6 +46,13 @@ pub async fn timestamp(
         .take()
         .map_err(|retry_after| Error::RateLimited { retry_after })?;
     let query = form::body(payload, Budget::new(&state.settings, MAX_QUERY)).await?;
+    // A malformed query is answered in the protocol (a TimeStampResp with status
+    // `rejection`); no body at all is not a query.
+    if query.is_empty() {
+        return Err(Error::BadRequest(
+            "the body must be a DER TimeStampReq".into(),
+        ));
+    }
     let reply = super::blocking(move || match &state.tsa {
         Some(tsa) => tsa.respond(&query),
         None => Err(Error::internal("TSA vanished")),

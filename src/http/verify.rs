@@ -97,6 +97,37 @@ async fn upload(
     }
 }
 
+/// The multipart form of `POST /api/v1/verify` (described, not built: see `sign::SignForm`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct VerifyForm {
+    #[schema(value_type = String, content_media_type = "application/pdf")]
+    file: Vec<u8>,
+    /// The validation time (RFC 3339); default now.
+    at: Option<String>,
+}
+
+/// Kiểm tra mọi chữ ký của một tệp PDF · Verify every signature of a PDF. No key needed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify",
+    tag = "verification",
+    params(("at" = Option<String>, Query, description = "Thời điểm kiểm tra (RFC 3339), mặc định là bây giờ · Validation time, default now")),
+    request_body(
+        description = "Tệp PDF, nguyên tệp hoặc trường `file` · The PDF, as the body or as field `file`",
+        content(
+            (super::openapi::Pdf = "application/pdf"),
+            (VerifyForm = "multipart/form-data"),
+        )
+    ),
+    responses(
+        (status = 200, description = "Báo cáo kiểm tra · The validation report", body = Report),
+        (status = 408, description = "Tải lên quá chậm · Body too slow"),
+        (status = 413, description = "Tệp quá lớn · Upload too large"),
+        (status = 503, description = "Mọi lượt kiểm tra đang bận (`Retry-After`) · Every verification slot taken",
+            headers(("Retry-After" = u64, description = "Giây · Seconds"))),
+    )
+)]
 pub async fn verify(
     state: web::Data<AppState>,
     req: HttpRequest,

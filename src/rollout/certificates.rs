@@ -88,7 +88,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed> {
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Registered {
     pub certificate: Certificate,
     pub holder: Official,

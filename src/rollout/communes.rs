@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 /// The commune kinds since the 2025 reform.
 pub const KINDS: [&str; 3] = ["xã", "phường", "đặc khu"];
 
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,

@@ -15,7 +15,7 @@ use crate::db::schema::certificates;
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CrlImport {
     pub issuer: String,
     pub this_update: String,

@@ -18,9 +18,9 @@ use crate::error::{Error, Result};
 
 /// A closed set of words stored as text: the enum, its stored form, parsing and its label.
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident ($what:literal) { $($variant:ident = $text:literal / $label:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident ($what:literal) { $($variant:ident = $text:tt / $label:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {

@@ -11,7 +11,7 @@ use crate::db::schema::officials;
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOfficial {
     pub commune_code: String,
@@ -24,7 +24,7 @@ pub struct NewOfficial {
     pub id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfficialChange {
     pub name: Option<String>,

@@ -20,14 +20,14 @@ use crate::db::schema::{certificates, communes, issuance_requests, officials, si
 use crate::db::{self, DbConnection};
 use crate::error::Result;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Rollout {
     pub at: String,
     pub totals: Totals,
     pub communes: Vec<CommuneReadiness>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     pub communes: usize,
     pub ready: usize,
@@ -38,20 +38,20 @@ pub struct Totals {
     pub signatures: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KindTotal {
     pub kind: String,
     pub communes: usize,
     pub ready: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Expiring {
     pub within_days: u32,
     pub certificates: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CommuneReadiness {
     pub code: String,
     pub name: String,
@@ -84,7 +84,7 @@ impl CommuneReadiness {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Coverage {
     pub position: Position,
     pub label: &'static str,
@@ -92,7 +92,7 @@ pub struct Coverage {
     pub covered: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Waiting {
     pub official_id: String,
     pub name: String,

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::pdf::render::request_form::RequestForm;
 use crate::signing::vietnam_time;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
     pub official_id: String,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 pub use super::changes::Rule;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Indication {
     TotalPassed,
@@ -14,7 +14,7 @@ pub enum Indication {
 }
 
 /// ETSI EN 319 102-1 sub-indications kyso reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SubIndication {
     FormatFailure,
@@ -31,7 +31,7 @@ pub enum SubIndication {
     SigConstraintsFailure,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub document: DocumentInfo,
     pub signatures: Vec<SignatureReport>,
@@ -44,7 +44,7 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DocumentInfo {
     pub sha256: String,
     pub size: usize,
@@ -55,13 +55,13 @@ pub struct DocumentInfo {
     pub document_timestamps: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     pub vi: String,
     pub en: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SignatureReport {
     pub field: String,
     /// `signature` or `document_timestamp`.
@@ -83,7 +83,7 @@ pub struct SignatureReport {
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CertificateInfo {
     pub subject: String,
     pub common_name: Option<String>,
@@ -97,7 +97,7 @@ pub struct CertificateInfo {
     pub key_usage: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TimestampInfo {
     pub time: String,
     pub authority: Option<String>,
@@ -129,7 +129,7 @@ pub struct Proof {
 }
 
 /// `None`: not evaluated (an earlier step failed).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Checks {
     pub byte_range: Option<bool>,
     pub digest: Option<bool>,
@@ -141,7 +141,7 @@ pub struct Checks {
     pub key_usage: Option<bool>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Coverage {
     /// 1-based revision the signature closes.
     pub revision: Option<usize>,
@@ -153,7 +153,9 @@ pub struct Coverage {
 
 /// How far the changes after a signature go (pyHanko's `ModificationLevel`): each level
 /// includes the ones before it; `other` is what no rule explains.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ModificationLevel {
     /// Nothing changed.
@@ -190,7 +192,7 @@ impl ModificationLevel {
 }
 
 /// What happened to an object after signing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Added,
@@ -220,7 +222,7 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Change {
     /// The object, as `12 0 R` (`—` for a finding about the document as a whole).
     pub object: String,

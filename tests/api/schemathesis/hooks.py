@@ -1,0 +1,6 @@
+"""Schemathesis hooks for kyso (loaded through SCHEMATHESIS_HOOKS by tests/api/schemathesis.rs)."""
+
+import schemathesis
+
+# An RFC 3161 query is DER bytes: sent as they are, like any binary body.
+schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
