@@ -518,6 +518,8 @@ impl Sessions<'_> {
             official_id: pending.signer_id,
             agency_id: None,
             state: "signed_official".into(),
+            // Set when the agency seals and brings the file to its level.
+            archive_expires_at: None,
             sha256: hex::encode(sha256(pdf)?),
             size: pdf.len() as i64,
             blob_key: blob_key.to_owned(),

@@ -369,7 +369,11 @@ impl Issuer<'_> {
                 &SignOptions {
                     reason: Some(&reason),
                     location: Some(&commune.name),
-                    level: self.signing.best_level(),
+                    // The agency's seal, later, brings the file to the level.
+                    level: req
+                        .level
+                        .unwrap_or_else(|| self.signing.best_level(signer))
+                        .without_validation_data(),
                     visible: Some(drawn.signature),
                 },
                 Some(PendingDocument {

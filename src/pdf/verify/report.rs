@@ -106,7 +106,7 @@ pub struct TimestampInfo {
 }
 
 /// The time a certificate was judged at (ETSI EN 319 102-1 §5.6.2, past signature validation).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ValidatedAt {
     /// RFC 3339.
     pub time: String,
@@ -119,7 +119,7 @@ pub struct ValidatedAt {
 }
 
 /// A proof of existence: a valid timestamp over the signature.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Proof {
     pub time: String,
     /// `signature_timestamp` or `document_timestamp`.
