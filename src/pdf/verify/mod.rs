@@ -35,6 +35,18 @@ pub struct Context<'a> {
     pub limits: Limits,
 }
 
+impl<'a> Context<'a> {
+    /// Validation as of the present moment.
+    pub fn now(trust: &'a TrustStore, crls: &'a RevocationLists, limits: Limits) -> Self {
+        Context {
+            trust,
+            crls,
+            now: Utc::now(),
+            limits,
+        }
+    }
+}
+
 pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     let blanked = structure::blank_signature_values(pdf);
     let read::Parsed {
@@ -42,9 +54,9 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         warnings,
         repaired,
         ..
-    } = read::parse(&blanked.bytes, &ctx.limits)?;
+    } = read::parse_blanked(pdf, &ctx.limits, &blanked)?;
     let revisions = structure::revision_ends(pdf);
-    let dss = Dss::load(&doc, ctx.limits.max_inflated_bytes);
+    let dss = Dss::load(pdf, &doc, ctx.limits.max_inflated_bytes);
     let mut fields = signature_fields(&doc);
     let orphans = orphan_signatures(&doc, &fields);
     let held = fields.len();
@@ -57,7 +69,8 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     check_hashed_bytes(pdf.len(), &fields, &ctx.limits)?;
     let deadline = Deadline::new(&ctx.limits);
     let history = History::new(
-        &blanked.bytes,
+        pdf,
+        &blanked,
         &revisions,
         &doc,
         &ctx.limits,
@@ -210,6 +223,15 @@ impl Deadline {
         Instant::now() >= self.at
     }
 
+    /// For loops: `Err` once the time is spent, looked at every 1 024th `step` (a clock read
+    /// costs more than one step of most loops).
+    fn every(&self, step: usize) -> std::result::Result<(), String> {
+        if step % 1024 == 0 && self.passed() {
+            return Err("the time for this verification is spent".into());
+        }
+        Ok(())
+    }
+
     fn check(&self) -> Result<()> {
         if self.passed() {
             return Err(Error::PdfTooComplex(format!(
@@ -341,7 +363,7 @@ struct Dss {
 impl Dss {
     /// Reads each stream once (by object number) and at most `limit` bytes in all (issue 9:
     /// 2 000 references to one large stream must not inflate it 2 000 times).
-    fn load(doc: &Document, limit: u64) -> Dss {
+    fn load(pdf: &[u8], doc: &Document, limit: u64) -> Dss {
         let Some(dss) = doc
             .catalog()
             .ok()
@@ -369,9 +391,10 @@ impl Dss {
                     continue;
                 }
                 // Validation data is small: a bigger stream is not a certificate or CRL.
+                let raw = read::stream_data(pdf, s);
                 let data = match s.dict.get(b"Filter").and_then(Object::as_name) {
-                    Ok(b"FlateDecode") => structure::inflate(&s.content, left.min(1 << 20)),
-                    _ => Some(s.content.clone()),
+                    Ok(b"FlateDecode") => structure::inflate(raw, left.min(1 << 20)),
+                    _ => Some(raw.to_vec()),
                 };
                 if let Some(data) = data {
                     left = left.saturating_sub(data.len() as u64);
@@ -408,6 +431,7 @@ const MAX_ANALYSIS_WORK: usize = 50_000_000;
 /// The document as of each revision, parsed once and shared by all signatures.
 struct History<'a> {
     bytes: &'a [u8],
+    blanked: &'a [Range<usize>],
     ends: &'a [usize],
     last: &'a Document,
     limits: &'a Limits,
@@ -421,6 +445,7 @@ struct History<'a> {
 impl<'a> History<'a> {
     fn new(
         bytes: &'a [u8],
+        blanked: &'a [Range<usize>],
         ends: &'a [usize],
         last: &'a Document,
         limits: &'a Limits,
@@ -429,6 +454,7 @@ impl<'a> History<'a> {
     ) -> Self {
         History {
             bytes,
+            blanked,
             ends,
             last,
             limits,
@@ -457,9 +483,7 @@ impl<'a> History<'a> {
                 break;
             }
             // `verify` turns this into `pdf_too_complex` once the signature is done.
-            if self.deadline.passed() {
-                return Err("the time for this verification is spent".into());
-            }
+            self.deadline.every(0)?;
             match self.revision(i) {
                 Some(parsed) => out.push(&parsed.doc),
                 None if i == from => return Err("the signed revision cannot be read".into()),
@@ -475,7 +499,10 @@ impl<'a> History<'a> {
         let end = *self.ends.get(i)?;
         self.parsed
             .get(i)?
-            .get_or_init(|| read::parse(self.bytes.get(..end)?, self.limits).ok())
+            .get_or_init(|| {
+                let blanked = &self.blanked[..self.blanked.partition_point(|v| v.end <= end)];
+                read::parse_blanked(self.bytes.get(..end)?, self.limits, blanked).ok()
+            })
             .as_ref()
     }
 
@@ -549,7 +576,8 @@ fn policy(doc: &Document, signed: &Signed) -> changes::Policy {
 
 struct Validation<'a> {
     pdf: &'a [u8],
-    blanked: &'a structure::Blanked,
+    /// The signature values read as empty strings (`structure::blank_signature_values`).
+    blanked: &'a [Range<usize>],
     doc: &'a Document,
     ctx: &'a Context<'a>,
     revisions: &'a [usize],
@@ -787,7 +815,7 @@ impl Validation<'_> {
             .collect();
         let decoded = hex::decode(digits).ok()?;
         let is_this_value = if parsed.is_empty() {
-            self.blanked.at.contains(&gap.start)
+            self.blanked.iter().any(|value| value.start == gap.start)
         } else {
             decoded == parsed
         };
@@ -825,7 +853,14 @@ impl Validation<'_> {
             .history
             .from(revision - 1)
             .map_err(|e| (SubIndication::FormatFailure, e))?;
-        let analysis = changes::analyse(&documents, 0, &policy(self.doc, signed));
+        let analysis = changes::analyse(
+            self.pdf,
+            &documents,
+            0,
+            &policy(self.doc, signed),
+            &self.history.deadline,
+        )
+        .map_err(|e| (SubIndication::FormatFailure, e))?;
         // Revision numbers as the report counts them.
         report.coverage.later_changes = analysis
             .changes
