@@ -344,10 +344,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// `kyso verify`: read-only (no database, nothing written), exit 0 when every signature is
 /// intact, 1 otherwise.
 fn verify_file(settings: &Settings, file: &std::path::Path, json: bool) -> Result<ExitCode> {
-    let pdf =
-        std::fs::read(file).map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
+    let pdf = kyso::input::MappedFile::open(file)
+        .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
     let verifier = app::Verifier::load(settings)?;
-    let report = verify::verify(&pdf, &verifier.context())?;
+    let report = pdf.read(|bytes| verify::verify(bytes, &verifier.context()))?;
     let text = if json {
         serde_json::to_string_pretty(&report).map_err(Error::internal)? + "\n"
     } else {

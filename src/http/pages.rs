@@ -34,7 +34,7 @@ pub async fn verify_upload(
         let pdf = Form::read(req.headers(), payload, budget)
             .await?
             .file("file")?;
-        super::verify::report(state, slot, pdf).await
+        super::verify::report(state, slot, super::verify::Upload::Memory(pdf)).await
     }
     .await;
     match result {

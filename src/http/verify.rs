@@ -8,6 +8,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use super::form::{self, Budget, Form};
 use crate::app::AppState;
 use crate::error::{Error, Result};
+use crate::input::MappedFile;
 use crate::pdf::verify::{self, report::Report};
 
 /// Seconds a client is asked to wait when every verification slot is taken.
@@ -24,15 +25,25 @@ pub(crate) fn slot(state: &AppState) -> Result<OwnedSemaphorePermit> {
         })
 }
 
+/// An uploaded PDF: a form's part, in memory, or a raw body, spooled to a file and mapped.
+pub(crate) enum Upload {
+    Memory(Vec<u8>),
+    File(MappedFile),
+}
+
 /// Verifies `pdf` on the blocking pool while `slot` is held.
 pub(crate) async fn report(
     state: web::Data<AppState>,
     slot: OwnedSemaphorePermit,
-    pdf: Vec<u8>,
+    pdf: Upload,
 ) -> Result<Report> {
     super::blocking(move || {
         let _slot = slot;
-        let report = verify::verify(&pdf, &state.verification())?;
+        let check = |bytes: &[u8]| verify::verify(bytes, &state.verification());
+        let report = match &pdf {
+            Upload::Memory(bytes) => check(bytes),
+            Upload::File(file) => file.read(check),
+        }?;
         state.metrics.verification(&report.indication.to_string());
         Ok(report)
     })
@@ -52,11 +63,13 @@ pub async fn verify(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("multipart/"));
     let pdf = if is_multipart {
-        Form::read(req.headers(), payload, budget)
-            .await?
-            .file("file")?
+        Upload::Memory(
+            Form::read(req.headers(), payload, budget)
+                .await?
+                .file("file")?,
+        )
     } else {
-        form::body(payload, budget).await?
+        Upload::File(form::spooled(payload, budget).await?)
     };
     Ok(HttpResponse::Ok().json(report(state, slot, pdf).await?))
 }

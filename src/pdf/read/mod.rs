@@ -36,8 +36,8 @@ pub struct Limits {
     /// Most bytes one verification may hash: the /ByteRange lengths of all its signatures
     /// together (each may cover the whole file).
     pub max_hashed_bytes: u64,
-    /// Most seconds one verification may take; checked between signatures and between the
-    /// revisions read for change analysis.
+    /// Most seconds one verification may take; checked between signatures, between the
+    /// revisions read for change analysis and inside each revision's comparison.
     pub max_verify_seconds: u64,
 }
 

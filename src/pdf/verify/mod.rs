@@ -23,7 +23,6 @@ use crate::error::{Error, Result};
 use crate::pdf::read::{self, Limits};
 use crate::pki::algorithms::Digest;
 use crate::pki::cert_cache;
-use crate::pki::cms::sha256;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::{ChainError, TrustStore};
 
@@ -107,7 +106,7 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     Ok(Report {
         summary: explain::summary(&signatures, indication),
         document: DocumentInfo {
-            sha256: hex::encode(sha256(pdf)?),
+            sha256: hex::encode(document_digest(pdf)),
             size: pdf.len(),
             revisions: revisions.len().max(1),
             signatures: signatures.len(),
@@ -116,6 +115,15 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         indication,
         warnings,
     })
+}
+
+/// The file's SHA-256, read window by window (`pages`).
+fn document_digest(pdf: &[u8]) -> [u8; 32] {
+    let mut hasher = openssl::sha::Sha256::new();
+    for window in crate::pdf::pages::windows(pdf) {
+        hasher.update(window);
+    }
+    hasher.finish()
 }
 
 /// Two signatures over the same revision: at most one of them can be what was signed.

@@ -5,7 +5,8 @@ use std::ops::Range;
 
 /// Offsets just past each `%%EOF` marker and its end-of-line: where each revision ends.
 pub fn revision_ends(pdf: &[u8]) -> Vec<usize> {
-    memchr::memmem::find_iter(pdf, b"%%EOF")
+    crate::pdf::pages::find_all(pdf, b"%%EOF")
+        .into_iter()
         .map(|pos| {
             let mut end = pos + 5;
             // One end-of-line belongs to the marker (\r\n, \n or \r).
@@ -49,8 +50,11 @@ pub fn inflate(data: &[u8], limit: u64) -> Option<Vec<u8>> {
 pub fn blank_signature_values(pdf: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut from = 0;
-    while let Some(pos) = find(&pdf[from..], b"/Contents") {
-        let mut start = from + pos + b"/Contents".len();
+    for pos in crate::pdf::pages::find_all(pdf, b"/Contents") {
+        if pos < from {
+            continue;
+        }
+        let mut start = pos + b"/Contents".len();
         while pdf.get(start).is_some_and(u8::is_ascii_whitespace) {
             start += 1;
         }
