@@ -321,7 +321,7 @@ fn with_field_tree(signed: &[u8], depth: u32) -> Vec<u8> {
     let pages = doc.get_dictionary(root).unwrap().get(b"Pages").unwrap();
     let pages = pages.as_reference().unwrap().0;
     let prev = signed.len()
-        - 1
+        - 9
         - signed
             .windows(9)
             .rev()

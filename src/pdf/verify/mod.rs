@@ -47,6 +47,8 @@ impl<'a> Context<'a> {
 }
 
 pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
+    // Reading the file counts against the time budget too.
+    let deadline = Deadline::new(&ctx.limits);
     let blanked = structure::blank_signature_values(pdf);
     let read::Parsed {
         doc,
@@ -66,7 +68,6 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         )));
     }
     check_hashed_bytes(pdf.len(), &fields, &ctx.limits)?;
-    let deadline = Deadline::new(&ctx.limits);
     let history = History::new(
         pdf,
         &blanked,
@@ -234,7 +235,7 @@ impl Deadline {
     /// For loops: `Err` once the time is spent, looked at every 1 024th `step` (a clock read
     /// costs more than one step of most loops).
     fn every(&self, step: usize) -> std::result::Result<(), String> {
-        if step % 1024 == 0 && self.passed() {
+        if step.is_multiple_of(1024) && self.passed() {
             return Err("the time for this verification is spent".into());
         }
         Ok(())
