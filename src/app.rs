@@ -2,6 +2,7 @@
 //! bound to its port (port 0 picks a free one, which tests use).
 
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,12 +45,7 @@ pub struct AppState {
 impl AppState {
     /// Validation against this instance's trust anchors and CRLs, as of now.
     pub fn verification(&self) -> crate::pdf::verify::Context<'_> {
-        crate::pdf::verify::Context {
-            trust: &self.trust,
-            crls: &self.revocation,
-            now: chrono::Utc::now(),
-            limits: self.settings.pdf,
-        }
+        crate::pdf::verify::Context::now(&self.trust, &self.revocation, self.settings.pdf)
     }
 
     pub fn signing(&self) -> Signing<'_> {
@@ -175,8 +171,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     }
     let pool = db::connect(&settings.database_url)?;
     let mut conn = db::get(&pool)?;
-    let mut crl_dirs = vec![settings.pki.crl_dir.clone()];
-    let mut anchors = TrustStore::load_dir(&settings.pki.trust_dir)?;
+    let mut trust_files = TrustFiles::load(&settings)?;
     let tsa_key = if settings.dev_mode {
         tracing::warn!(
             "DEV MODE: no config file given. Using the dev-only PKI in {} — never for real documents",
@@ -184,22 +179,14 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         );
         let dir = settings.pki.dev_dir.clone();
         let manifest = dev::ensure(&dir)?;
-        // The dev root, and its issuing CA so that CRL uploads signed by it are recognised.
-        for ca in [&manifest.root, &manifest.issuing_ca] {
-            let pem = std::fs::read(manifest.path(&dir, ca))
-                .map_err(|e| Error::Config(format!("dev CA {}: {e}", ca.display())))?;
-            anchors.push(openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?);
-        }
+        trust_files.add_dev(&dir, &manifest)?;
         crate::rollout::demo::load(
             &mut conn,
             settings.demo,
             &dir,
             &manifest,
-            &TrustStore::new(anchors.clone()),
+            &TrustStore::new(trust_files.anchors.clone()),
         )?;
-        if let Some(crl_dir) = manifest.path(&dir, &manifest.crl).parent() {
-            crl_dirs.push(crl_dir.to_path_buf());
-        }
         Some(dev_tsa_key(&dir, &manifest)?)
     } else {
         let dev = signers::count_dev(&mut conn)?;
@@ -210,7 +197,8 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         }
         None
     };
-    let trust = TrustStore::new(anchors)
+    let revocation = trust_files.revocation()?;
+    let trust = TrustStore::new(trust_files.anchors)
         .with_intermediates(TrustStore::load_dir(&settings.pki.intermediates_dir)?);
     let keys = KeyStores {
         pkcs12: Pkcs12Files {
@@ -250,7 +238,6 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         );
     }
     drop(conn);
-    let crl_dirs: Vec<&std::path::Path> = crl_dirs.iter().map(|d| d.as_path()).collect();
     let tsa = tsa_key.map(|key| Arc::new(TimestampAuthority::new(key)));
     let timestamper: Option<Arc<dyn Timestamper>> = match &settings.tsa.url {
         Some(url) => Some(Arc::new(HttpTimestamper {
@@ -265,7 +252,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         )),
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
         metrics: Metrics::new()?,
-        revocation: RevocationLists::load(&crl_dirs)?,
+        revocation,
         trust,
         keys,
         tsa,
@@ -275,7 +262,72 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     })
 }
 
-fn dev_tsa_key(dir: &std::path::Path, manifest: &Manifest) -> Result<crate::pki::cms::SigningKey> {
+/// What validation trusts, read from files only: the anchors in `pki.trust_dir` and the CRLs in
+/// `pki.crl_dir`, plus the dev root and its CRLs in dev mode.
+struct TrustFiles {
+    anchors: Vec<openssl::x509::X509>,
+    crl_dirs: Vec<PathBuf>,
+}
+
+impl TrustFiles {
+    fn load(settings: &Settings) -> Result<Self> {
+        Ok(TrustFiles {
+            anchors: TrustStore::load_dir(&settings.pki.trust_dir)?,
+            crl_dirs: vec![settings.pki.crl_dir.clone()],
+        })
+    }
+
+    /// The dev root, and its issuing CA so that CRL uploads signed by it are recognised.
+    fn add_dev(&mut self, dir: &Path, manifest: &Manifest) -> Result<()> {
+        for ca in [&manifest.root, &manifest.issuing_ca] {
+            let pem = std::fs::read(manifest.path(dir, ca))
+                .map_err(|e| Error::Config(format!("dev CA {}: {e}", ca.display())))?;
+            self.anchors
+                .push(openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?);
+        }
+        if let Some(crl_dir) = manifest.path(dir, &manifest.crl).parent() {
+            self.crl_dirs.push(crl_dir.to_path_buf());
+        }
+        Ok(())
+    }
+
+    fn revocation(&self) -> Result<RevocationLists> {
+        let dirs: Vec<&Path> = self.crl_dirs.iter().map(PathBuf::as_path).collect();
+        RevocationLists::load(&dirs)
+    }
+}
+
+/// What an offline verification needs, and nothing more: `kyso verify` opens no database,
+/// runs no migration and writes nothing (not even the dev PKI: without one, nothing chains to
+/// it).
+pub struct Verifier {
+    trust: TrustStore,
+    revocation: RevocationLists,
+    limits: crate::pdf::read::Limits,
+}
+
+impl Verifier {
+    pub fn load(settings: &Settings) -> Result<Self> {
+        let mut files = TrustFiles::load(settings)?;
+        let dir = &settings.pki.dev_dir;
+        if settings.dev_mode && dir.join(dev::MANIFEST).is_file() {
+            files.add_dev(dir, &Manifest::load(dir)?)?;
+        }
+        Ok(Verifier {
+            revocation: files.revocation()?,
+            trust: TrustStore::new(files.anchors)
+                .with_intermediates(TrustStore::load_dir(&settings.pki.intermediates_dir)?),
+            limits: settings.pdf,
+        })
+    }
+
+    /// Validation as of now.
+    pub fn context(&self) -> crate::pdf::verify::Context<'_> {
+        crate::pdf::verify::Context::now(&self.trust, &self.revocation, self.limits)
+    }
+}
+
+fn dev_tsa_key(dir: &Path, manifest: &Manifest) -> Result<crate::pki::cms::SigningKey> {
     let pin = secrecy::SecretString::from(manifest.tsa.pin.clone());
     let key_ref = Pkcs12Files::key_ref(&manifest.path(dir, &manifest.tsa.pkcs12));
     Pkcs12Files {

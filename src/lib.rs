@@ -11,6 +11,7 @@ pub mod db;
 pub mod documents;
 pub mod error;
 pub mod http;
+pub mod input;
 pub mod metrics;
 pub mod pdf;
 pub mod pki;

@@ -468,52 +468,55 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             at,
         } => {
+            let verifier = app::Verifier::load(&settings)?;
+            let mut context = verifier.context();
+            context.now = at.unwrap_or(context.now);
             if let Some(format) = summary_format(&files, json, format) {
-                let state = app::prepare(settings)?;
-                let mut context = state.verification();
-                context.now = at.unwrap_or(context.now);
                 return verify_many(&files, format, &context);
             }
-            let file = files[0].clone();
-            let pdf = std::fs::read(&file)
-                .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
-            let state = app::prepare(settings)?;
-            let mut context = state.verification();
-            context.now = at.unwrap_or(context.now);
-            let report = verify::verify(&pdf, &context)?;
-            let mut text = String::new();
-            if json {
-                text = serde_json::to_string_pretty(&report).map_err(Error::internal)?;
-                text.push('\n');
-            } else {
-                for s in &report.signatures {
-                    let who = s
-                        .signer
-                        .as_ref()
-                        .and_then(|c| c.common_name.as_deref())
-                        .unwrap_or("?");
-                    let sub = s
-                        .sub_indication
-                        .map(|x| format!(" / {x}"))
-                        .unwrap_or_default();
-                    text += &format!("{} ({who}): {}{sub}\n", s.field, s.indication);
-                    text += &format!("  {}\n", s.explanation.vi);
-                    for p in &s.problems {
-                        text += &format!("  - {p}\n");
-                    }
-                }
-                text += &format!("{}\n", report.summary.vi);
-            }
-            // A reader that stops early (`kyso verify --json FILE | head`) is not an error.
-            match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    return Err(Error::internal(e))
-                }
-                _ => {}
-            }
-            let passed = report.indication == Indication::TotalPassed;
-            return Ok(ExitCode::from(if passed { 0 } else { 1 }));
+            return verify_file(&context, &files[0], json);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `kyso verify`: read-only (no database, nothing written), exit 0 when every signature is
+/// intact, 1 otherwise.
+fn verify_file(context: &verify::Context, file: &std::path::Path, json: bool) -> Result<ExitCode> {
+    let pdf = kyso::input::MappedFile::open(file)
+        .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
+    let report = pdf.read(|bytes| verify::verify(bytes, context))?;
+    let text = if json {
+        serde_json::to_string_pretty(&report).map_err(Error::internal)? + "\n"
+    } else {
+        report_text(&report)
+    };
+    // A reader that stops early (`kyso verify --json FILE | head`) is not an error.
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(Error::internal(e)),
+        _ => {}
+    }
+    let passed = report.indication == Indication::TotalPassed;
+    Ok(ExitCode::from(if passed { 0 } else { 1 }))
+}
+
+fn report_text(report: &verify::report::Report) -> String {
+    let mut text = String::new();
+    for s in &report.signatures {
+        let who = s
+            .signer
+            .as_ref()
+            .and_then(|c| c.common_name.as_deref())
+            .unwrap_or("?");
+        let sub = s
+            .sub_indication
+            .map(|x| format!(" / {x}"))
+            .unwrap_or_default();
+        text += &format!("{} ({who}): {}{sub}\n", s.field, s.indication);
+        text += &format!("  {}\n", s.explanation.vi);
+        for p in &s.problems {
+            text += &format!("  - {p}\n");
+        }
+    }
+    text + &format!("{}\n", report.summary.vi)
 }

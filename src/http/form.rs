@@ -17,6 +17,7 @@ use futures_util::{Stream, StreamExt};
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::input::MappedFile;
 
 /// Text fields are small; anything larger is not a PIN or a reason.
 const MAX_TEXT_FIELD: usize = 16 * 1024;
@@ -178,6 +179,20 @@ impl Form {
 }
 
 /// A raw request body within `budget`.
+/// The body written to an unnamed temporary file as it arrives, then mapped: a large upload is
+/// never held in memory, and the verifier gives back the pages it has read (`input`).
+pub async fn spooled(payload: web::Payload, budget: Budget) -> Result<MappedFile> {
+    let verdict = Verdict::default();
+    let mut stream = std::pin::pin!(metered(payload, budget, verdict.clone()));
+    let mut file = tempfile::tempfile().map_err(Error::internal)?;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| failed(&verdict, "body", e))?;
+        // A write into the page cache: it costs what the copy into memory it replaces cost.
+        std::io::Write::write_all(&mut file, &chunk).map_err(Error::internal)?;
+    }
+    MappedFile::map(&file).map_err(Error::internal)
+}
+
 pub async fn body(payload: web::Payload, budget: Budget) -> Result<Vec<u8>> {
     let verdict = Verdict::default();
     let mut stream = std::pin::pin!(metered(payload, budget, verdict.clone()));

@@ -34,7 +34,7 @@ pub async fn verify_upload(
         let mut form = Form::read(req.headers(), payload, budget).await?;
         let at = super::verify::validation_time(form.optional("at").as_deref())?;
         let pdf = form.file("file")?;
-        super::verify::report(state, slot, pdf, at).await
+        super::verify::report(state, slot, super::verify::Upload::Memory(pdf), at).await
     }
     .await;
     match result {

@@ -12,6 +12,7 @@ use super::form::{self, Budget, Form};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::error::{Error, Result};
+use crate::input::MappedFile;
 use crate::pdf::verify::{self, report::Report};
 use crate::verify_batch::{Batch, ZipLimits, NOT_VERIFIED};
 
@@ -53,18 +54,33 @@ pub(crate) fn validation_time(text: Option<&str>) -> Result<Option<DateTime<Utc>
         })
 }
 
+/// An uploaded PDF: a form's part, in memory, or a raw body, spooled to a file and mapped.
+pub(crate) enum Upload {
+    Memory(Vec<u8>),
+    File(MappedFile),
+}
+
+impl Upload {
+    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Upload::Memory(bytes) => f(bytes),
+            Upload::File(file) => file.read(f),
+        }
+    }
+}
+
 /// Verifies `pdf` on the blocking pool while `slot` is held, as of `at` (default now).
 pub(crate) async fn report(
     state: web::Data<AppState>,
     slot: OwnedSemaphorePermit,
-    pdf: Vec<u8>,
+    pdf: Upload,
     at: Option<DateTime<Utc>>,
 ) -> Result<Report> {
     super::blocking(move || {
         let _slot = slot;
         let mut context = state.verification();
         context.now = at.unwrap_or(context.now);
-        let report = verify::verify(&pdf, &context)?;
+        let report = pdf.read(|bytes| verify::verify(bytes, &context))?;
         state.metrics.verification(&report.indication.to_string());
         Ok(report)
     })
@@ -81,7 +97,7 @@ async fn upload(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
-) -> Result<(Vec<u8>, Option<String>)> {
+) -> Result<(Upload, Option<String>)> {
     let budget = Budget::upload(&state.settings);
     let is_multipart = req
         .headers()
@@ -91,9 +107,9 @@ async fn upload(
     if is_multipart {
         let mut form = Form::read(req.headers(), payload, budget).await?;
         let at = form.optional("at");
-        Ok((form.file("file")?, at))
+        Ok((Upload::Memory(form.file("file")?), at))
     } else {
-        Ok((form::body(payload, budget).await?, None))
+        Ok((Upload::File(form::spooled(payload, budget).await?), None))
     }
 }
 
@@ -169,7 +185,7 @@ pub async fn batch(
         };
         let ctx = state.verification();
         let mut batch = Batch::new(&ctx, !csv);
-        crate::verify_batch::verify_zip(&zip, &limits, &mut batch)?;
+        zip.read(|bytes| crate::verify_batch::verify_zip(bytes, &limits, &mut batch))?;
         let summary = batch.finish();
         for row in summary
             .results

@@ -5,6 +5,7 @@ pub mod certify;
 pub mod font;
 pub mod object;
 pub(crate) mod original;
+pub mod pages;
 pub mod read;
 pub mod render;
 pub mod sign;

@@ -120,8 +120,11 @@ impl Digest {
     /// The digest of the concatenated parts.
     pub fn hash(&self, parts: &[&[u8]]) -> Result<Vec<u8>, String> {
         let mut hasher = Hasher::new((self.md)()).map_err(|e| e.to_string())?;
-        for part in parts {
-            hasher.update(part).map_err(|e| e.to_string())?;
+        for window in parts
+            .iter()
+            .flat_map(|part| crate::pdf::pages::windows(part))
+        {
+            hasher.update(window).map_err(|e| e.to_string())?;
         }
         match self.xof_len {
             Some(len) => {
@@ -265,8 +268,11 @@ pub fn verify(
             .set_rsa_pss_saltlen(RsaPssSaltlen::custom(i32::from(pss.salt_len)))
             .map_err(err)?;
     }
-    for part in message {
-        verifier.update(part).map_err(err)?;
+    for window in message
+        .iter()
+        .flat_map(|part| crate::pdf::pages::windows(part))
+    {
+        verifier.update(window).map_err(err)?;
     }
     // A malformed signature value is an invalid signature, not an unreadable file.
     let valid = verifier.verify(signature).unwrap_or(false);

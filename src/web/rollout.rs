@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layout;
 use crate::app::AppState;
-use crate::clients::{self, Client};
+use crate::clients::{self, Client, Role};
 use crate::error::{Error, Result};
 use crate::http::rollout::{csv_report, report, RolloutQuery};
 use crate::rollout::readiness::{CommuneReadiness, Rollout};
@@ -180,11 +180,14 @@ async fn page(
         at: view.at.clone(),
         commune: None,
     };
+    // A commune's page is not for viewers (statistics only): no links that would answer 403.
+    let details = client.role != Role::Viewer;
     let rollout = report(&state, client, query).await?;
     let windows = &state.settings.rollout;
     let markup = dashboard(
         &rollout,
         &view,
+        details,
         windows.expiry_warning_days.first().copied(),
         windows.signature_window_days,
     );
@@ -204,6 +207,7 @@ fn kind_plural(kind: &str) -> &str {
 fn dashboard(
     rollout: &Rollout,
     view: &View,
+    details: bool,
     expiry_days: Option<u32>,
     signature_days: u32,
 ) -> Markup {
@@ -271,7 +275,10 @@ fn dashboard(
                 @for r in &rows {
                     tr id={ "commune-" (r.code) } data-ready=(r.ready) {
                         td.code { (r.code) }
-                        td.name { a href={ "/rollout/communes/" (r.code) } { (r.name) } }
+                        td.name {
+                            @if details { a href={ "/rollout/communes/" (r.code) } { (r.name) } }
+                            @else { (r.name) }
+                        }
                         td.kind { (r.kind) }
                         td.ready { @if r.ready { span.ok { "Sẵn sàng" } } @else { span.bad { "Chưa" } } }
                         td.agency { @if r.agency_certificate_valid { "còn hiệu lực" } @else { span.bad { "chưa có" } } }

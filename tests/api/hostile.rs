@@ -312,3 +312,80 @@ async fn a_verification_past_its_time_budget_is_refused() {
         .await;
     assert_eq!(code, "pdf_too_complex");
 }
+
+/// A signed file, then an update that gives its form a binary tree of `2^depth - 1` fields
+/// (issue 9: 131 000 fields took 40 s inside one revision comparison).
+fn with_field_tree(signed: &[u8], depth: u32) -> Vec<u8> {
+    let doc = lopdf::Document::load_mem(signed).unwrap();
+    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    let pages = doc.get_dictionary(root).unwrap().get(b"Pages").unwrap();
+    let pages = pages.as_reference().unwrap().0;
+    let prev = signed.len()
+        - 9
+        - signed
+            .windows(9)
+            .rev()
+            .position(|w| w == b"startxref")
+            .unwrap();
+    let prev: usize = std::str::from_utf8(&signed[prev + 9..])
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let first = doc.max_id + 1;
+    let count = (1u32 << depth) - 1;
+    let mut out = signed.to_vec();
+    let mut offsets = vec![(root.0, out.len())];
+    write!(
+        out,
+        "\n{} 0 obj <</Type/Catalog/Pages {pages} 0 R/AcroForm<</Fields[{first} 0 R]>>>> endobj\n",
+        root.0
+    )
+    .unwrap();
+    for i in 0..count {
+        offsets.push((first + i, out.len()));
+        let kids = if 2 * i + 2 < count {
+            format!("/Kids[{} 0 R {} 0 R]", first + 2 * i + 1, first + 2 * i + 2)
+        } else {
+            "/FT/Tx".into()
+        };
+        writeln!(out, "{} 0 obj <</T(f{i}){kids}>> endobj", first + i).unwrap();
+    }
+    let xref = out.len();
+    writeln!(out, "xref\n{} 1\n{:010} 00000 n ", root.0, offsets[0].1).unwrap();
+    writeln!(out, "{first} {count}").unwrap();
+    for (_, offset) in &offsets[1..] {
+        writeln!(out, "{offset:010} 00000 n ").unwrap();
+    }
+    write!(
+        out,
+        "trailer\n<</Size {}/Root {} 0 R/Prev {prev}>>\nstartxref\n{xref}\n%%EOF\n",
+        first + count,
+        root.0
+    )
+    .unwrap();
+    out
+}
+
+/// The time budget holds inside one revision comparison: a later revision with 2^17 fields
+/// is refused with the limit's code (whatever the machine's speed, the analysis of so many
+/// fields in a debug build takes longer than the one second allowed here).
+#[tokio::test]
+async fn a_huge_field_tree_after_signing_stays_within_the_time_budget() {
+    let app = spawn_app_with(|s| s.pdf.max_verify_seconds = 1).await;
+    let signed = app
+        .signed(
+            &crate::fixtures::sample_pdf(crate::fixtures::XrefStyle::Classic),
+            SignParams {
+                signer: "99001-chair",
+                level: Some("B-B"),
+                ..Default::default()
+            },
+        )
+        .await;
+    let pdf = with_field_tree(&signed, 17);
+    let code = app.refused("field-tree-after-signing.pdf", &pdf, 400).await;
+    assert_eq!(code, "pdf_too_complex");
+}

@@ -699,3 +699,99 @@ async fn the_tsa_needs_a_key_and_is_rate_limited() {
     let public = spawn_app_with(|s| s.tsa.public = true).await;
     assert_eq!(timestamp_query(&public, None).await.status(), 200);
 }
+
+/// Every wrong PIN is in the server's log with the client that sent it, and the PIN itself
+/// nowhere (issue 9). The real binary, its log read from its standard error.
+#[tokio::test]
+async fn a_wrong_pin_is_logged_with_the_client_and_without_the_pin() {
+    use std::process::{Command, Stdio};
+
+    let db = crate::helpers::TestDb::new();
+    let data = tempfile::tempdir().unwrap();
+    let pool = kyso::db::connect(&db.url).unwrap();
+    let (client, key) =
+        clients::create(&mut kyso::db::get(&pool).unwrap(), Role::Admin, None, "log").unwrap();
+    let pki = crate::helpers::dev_pki();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = data.path().join("kyso.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .args(["--log-format", "json", "serve"])
+        .env("KYSO_BIND", format!("127.0.0.1:{port}"))
+        .env("KYSO_DATABASE_URL", &db.url)
+        .env("KYSO_DATA_DIR", data.path())
+        .env("KYSO_PKI__DEV_DIR", &pki.dir)
+        .env("KYSO_PKI__TRUST_DIR", data.path().join("trust"))
+        .env("KYSO_PKI__CRL_DIR", data.path().join("crl"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let address = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if http.get(format!("{address}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pin = "sai-9f3a71c2";
+    let form = Form::new()
+        .part(
+            "file",
+            Part::bytes(sample_pdf(XrefStyle::Classic)).file_name("in.pdf"),
+        )
+        .text("signer", "99001-chair")
+        .text("pin", pin);
+    let response = http
+        .post(format!("{address}/api/v1/sign"))
+        .bearer_auth(&key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let code = error_code(response, 403).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(code, "pin_wrong");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("wrong PIN"))
+        .unwrap_or_else(|| panic!("no wrong-PIN line in the log:\n{text}"));
+    let entry: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(entry["fields"]["client"], client.id.as_str(), "{line}");
+    assert_eq!(entry["fields"]["signer"], "99001-chair", "{line}");
+    assert!(!text.contains(pin), "the PIN is in the log:\n{text}");
+}
+
+/// The dashboard shows a viewer no link to a commune's page, which answers a viewer 403; an
+/// admin gets the links.
+#[tokio::test]
+async fn a_viewer_sees_no_links_it_may_not_follow() {
+    let app = spawn_app().await;
+    let viewer = app.api_key(Role::Viewer, None);
+    let page = |key: String| {
+        let app = &app;
+        async move {
+            let response = get(app, &key, "/rollout").await;
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let admin_page = page(app.admin_key.clone()).await;
+    assert!(
+        admin_page.contains("href=\"/rollout/communes/99001\""),
+        "{admin_page}"
+    );
+    let viewer_page = page(viewer.clone()).await;
+    assert!(!viewer_page.contains("/rollout/communes/"), "{viewer_page}");
+    assert!(viewer_page.contains("99001"));
+    assert_eq!(
+        get(&app, &viewer, "/rollout/communes/99001").await.status(),
+        403
+    );
+}

@@ -608,6 +608,48 @@ async fn cli_exit_codes() {
     }
 }
 
+/// `kyso verify` opens no database, runs no migration and writes nothing (issue 10): a
+/// database URL nobody can create and a missing data folder do not stop it, and nothing new
+/// appears in the working folder or in the dev PKI.
+#[tokio::test]
+async fn cli_verify_is_read_only() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("signed.pdf");
+    std::fs::write(&file, app.kyso_signed("99001-chair", "B-B").await).unwrap();
+    let listing = |path: &std::path::Path| {
+        let mut names: Vec<_> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let (work_before, pki_before) = (listing(dir.path()), listing(&dev_pki().dir));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .args(["verify", "--json"])
+        .arg(&file)
+        .current_dir(dir.path())
+        .env("KYSO_PKI__DEV_DIR", &dev_pki().dir)
+        .env("KYSO_DATABASE_URL", "sqlite:///proc/kyso-nowhere/kyso.db")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["indication"], "TOTAL_PASSED", "{report:#}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "the data folder was created"
+    );
+    assert_eq!(listing(dir.path()), work_before);
+    assert_eq!(listing(&dev_pki().dir), pki_before);
+}
+
 /// The public forgery corpus in `../shared/pdf-attacks` (not copied into the repository).
 #[tokio::test]
 async fn public_attack_samples_never_pass() {

@@ -219,7 +219,14 @@ pub fn scan(data: &[u8], max_depth: usize, max_objects: usize) -> Result<Scan> {
     // (depth 2, decode parameters), and whether a value is awaited.
     let mut keys = DictState::default();
     let mut trailer_at: Option<usize> = None;
+    // The scan is one of the passes over the whole input (`pages`).
+    let mut released = 0;
     while let Some((at, token)) = lexer.next_token() {
+        if lexer.pos.min(data.len()) - released >= crate::pdf::pages::WINDOW {
+            let read = lexer.pos.min(data.len());
+            crate::pdf::pages::read(&data[released..read]);
+            released = read;
+        }
         let word = match token {
             Token::Word(w) => Some((at, w)),
             _ => None,

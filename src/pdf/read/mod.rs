@@ -6,9 +6,10 @@
 //! lopdf parses recursively, inflates object and xref streams without a limit and trusts the
 //! cross-reference chain. So before it sees the file, `lex` walks all of it iteratively
 //! (nesting, objects, trailers) and `xref` checks the chain against what the walk found; a
-//! damaged chain is repaired from the walk, as qpdf does, with a warning. lopdf then reads a
-//! copy in which `/Encrypt` and `/ObjStm` are masked, so that decryption (`decrypt`) and object
-//! streams (`objstm`) happen here, within the limits.
+//! damaged chain is repaired from the walk, as qpdf does, with a warning. lopdf then reads each
+//! object with `/Encrypt` and `/ObjStm` masked, so that decryption (`decrypt`) and object
+//! streams (`objstm`) happen here, within the limits. The input is never copied whole: an
+//! object that needs such an edit is copied alone, and stream data stays where it is.
 
 mod decrypt;
 mod lex;
@@ -16,7 +17,9 @@ mod load;
 mod objstm;
 mod xref;
 
-use lopdf::{Document, Object};
+use std::ops::Range;
+
+use lopdf::{Document, Object, Stream};
 
 use crate::error::{Error, Result};
 
@@ -33,8 +36,8 @@ pub struct Limits {
     /// Most bytes one verification may hash: the /ByteRange lengths of all its signatures
     /// together (each may cover the whole file).
     pub max_hashed_bytes: u64,
-    /// Most seconds one verification may take; checked between signatures and between the
-    /// revisions read for change analysis.
+    /// Most seconds one verification may take; checked between signatures, between the
+    /// revisions read for change analysis and inside each revision's comparison.
     pub max_verify_seconds: u64,
 }
 
@@ -118,27 +121,42 @@ impl Budget {
 
 /// Reads `pdf` within `limits`. Reaching a limit is `PdfTooComplex`; a file that is not a PDF
 /// or cannot be read even by scanning for objects is `NotPdf` or `PdfMalformed`; a file that
-/// needs a password is `PdfEncrypted`.
+/// needs a password is `PdfEncrypted`. Stream data stays in `pdf` (see `stream_data`), except
+/// that of an encrypted file, which is decrypted into the document.
 pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
+    parse_blanked(pdf, limits, &[])
+}
+
+/// `parse`, reading the hexadecimal strings at `blanked` (each from its `<` to its `>`) as
+/// empty: lopdf decodes them a digit at a time, and a signature value is checked from the
+/// file's bytes anyway.
+pub fn parse_blanked(pdf: &[u8], limits: &Limits, blanked: &[Range<usize>]) -> Result<Parsed> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::NotPdf);
     }
     let scan = lex::scan(pdf, limits.max_nesting, limits.max_objects)?;
     let mut budget = Budget::new(limits);
-    let masked = mask(pdf, &scan.masks);
+    let edits = load::Edits {
+        masks: &scan.masks,
+        blanks: blanked,
+    };
     let mut warnings = Vec::new();
     let chain = xref::check(pdf, &scan, &mut budget)?;
     let read = match &chain.damage {
-        None => load::load(&masked, chain.table(), chain.trailer(&scan)),
+        None => load::load(pdf, &scan, &edits, chain.table(), chain.trailer(&scan)),
         Some(damage) => Err(damage.clone()),
     };
     let (mut doc, repaired) = match read {
         Ok(doc) => (doc, false),
         Err(damage) => {
-            let (bytes, table, trailer) = xref::repair(&masked, &scan, &chain)?;
-            let mut doc = load::load(&bytes, table, load::TrailerAt::None).map_err(|e| {
-                Error::PdfMalformed(format!("{damage}; reading by scanning failed too: {e}"))
-            })?;
+            // A damaged file is rare and small enough to be copied once, edited.
+            let edited = edits.apply(pdf, 0);
+            let (bytes, table, trailer) = xref::repair(&edited, &scan, &chain)?;
+            let none = load::Edits::default();
+            let mut doc =
+                load::load(&bytes, &scan, &none, table, load::TrailerAt::None).map_err(|e| {
+                    Error::PdfMalformed(format!("{damage}; reading by scanning failed too: {e}"))
+                })?;
             adopt_trailer(&mut doc, trailer, &scan);
             for (id, container) in chain.compressed() {
                 let entry = lopdf::xref::XrefEntry::Compressed {
@@ -158,9 +176,10 @@ pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
     // Some writers put `/Encrypt null` into an unencrypted file's trailer.
     let encrypted = !matches!(doc.trailer.get(b"Encrypt"), Err(_) | Ok(Object::Null));
     if encrypted {
+        take_stream_data(&mut doc, pdf);
         decrypt::decrypt(&mut doc)?;
     }
-    warnings.extend(objstm::expand(&mut doc, repaired, &mut budget)?);
+    warnings.extend(objstm::expand(&mut doc, pdf, repaired, &mut budget)?);
     if doc.objects.len() > limits.max_objects {
         return Err(Error::PdfTooComplex(format!(
             "more than {} objects",
@@ -180,14 +199,40 @@ pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
     })
 }
 
+/// A stream's raw (still filtered) data. `parse` leaves it in the input, which is not copied
+/// (a 50 MB scan is one stream): such a stream has its data's offset in `start_position` and
+/// its exact length in `/Length`, and `content` empty. Streams built in memory have no offset.
+pub fn stream_data<'a>(pdf: &'a [u8], stream: &'a Stream) -> &'a [u8] {
+    let Some(start) = stream.start_position else {
+        return &stream.content;
+    };
+    let length = stream.dict.get(b"Length").and_then(Object::as_i64);
+    usize::try_from(length.unwrap_or(0))
+        .ok()
+        .and_then(|length| pdf.get(start..start.checked_add(length)?))
+        .unwrap_or_default()
+}
+
+/// Copies every stream's data into the document, for code that edits or writes it.
+fn take_stream_data(doc: &mut Document, pdf: &[u8]) {
+    for object in doc.objects.values_mut() {
+        if let Object::Stream(stream) = object {
+            let data = stream_data(pdf, stream).to_vec();
+            stream.start_position = None;
+            stream.set_content(data);
+        }
+    }
+}
+
 /// A document kyso may append an update to: read within `limits`, neither encrypted (the
 /// update would have to be encrypted too) nor repaired (its `/Prev` would point at the
 /// damaged cross-reference data).
 pub fn writable(pdf: &[u8], limits: &Limits) -> Result<Document> {
-    let parsed = parse(pdf, limits)?;
+    let mut parsed = parse(pdf, limits)?;
     if parsed.encrypted {
         return Err(Error::PdfEncrypted);
     }
+    take_stream_data(&mut parsed.doc, pdf);
     if let Some(warning) = parsed.warnings.first() {
         return Err(Error::PdfMalformed(format!(
             "{warning}; kyso does not add to a damaged file (rewrite it first, e.g. with qpdf)"
@@ -197,21 +242,6 @@ pub fn writable(pdf: &[u8], limits: &Limits) -> Result<Document> {
 }
 
 const MASKED: [(&[u8], &[u8]); 2] = [(b"Encrypt", b"Encryp_"), (b"ObjStm", b"ObjSt_")];
-
-/// A copy of `pdf` in which the names at `at` (`/Encrypt`, `/ObjStm`) lose their last letter,
-/// so that lopdf neither decrypts nor expands anything on its own.
-fn mask(pdf: &[u8], at: &[usize]) -> Vec<u8> {
-    let mut bytes = pdf.to_vec();
-    for &at in at {
-        let len = if pdf[at..].starts_with(b"/Encrypt") {
-            b"/Encrypt".len()
-        } else {
-            b"/ObjStm".len()
-        };
-        bytes[at + len - 1] = b'_';
-    }
-    bytes
-}
 
 fn unmask(doc: &mut Document) {
     let rename = |dict: &mut lopdf::Dictionary| {

@@ -13,7 +13,12 @@ use crate::error::Result;
 /// could not be read. Each object comes from the stream its xref entry names; after a repair
 /// (`repaired`) every object stream is read, and objects without such an entry are taken
 /// from them unless written outside them.
-pub fn expand(doc: &mut Document, repaired: bool, budget: &mut Budget) -> Result<Vec<String>> {
+pub fn expand(
+    doc: &mut Document,
+    pdf: &[u8],
+    repaired: bool,
+    budget: &mut Budget,
+) -> Result<Vec<String>> {
     let mut wanted: BTreeSet<u32> = doc
         .reference_table
         .entries
@@ -35,7 +40,7 @@ pub fn expand(doc: &mut Document, repaired: bool, budget: &mut Budget) -> Result
         let Some(Object::Stream(stream)) = doc.objects.get(&(container, 0)) else {
             continue;
         };
-        let Some(data) = content(stream, budget)? else {
+        let Some(data) = content(stream, pdf, budget)? else {
             warnings.push(format!(
                 "object stream {container} 0 R cannot be decoded; its objects are missing"
             ));
@@ -66,16 +71,19 @@ pub fn expand(doc: &mut Document, repaired: bool, budget: &mut Budget) -> Result
 
 /// The stream's decoded bytes: unfiltered, or Flate (with predictors, as lopdf decodes them)
 /// after its inflated size was counted against the budget.
-fn content(stream: &Stream, budget: &mut Budget) -> Result<Option<Vec<u8>>> {
+fn content(stream: &Stream, pdf: &[u8], budget: &mut Budget) -> Result<Option<Vec<u8>>> {
+    let raw = super::stream_data(pdf, stream);
     let filters = stream.filters().unwrap_or_default();
     match filters.as_slice() {
-        [] => Ok(Some(stream.content.clone())),
+        [] => Ok(Some(raw.to_vec())),
         [b"FlateDecode"] => {
-            let Some(inflated) = budget.inflate(&stream.content)? else {
+            let Some(inflated) = budget.inflate(raw)? else {
                 return Ok(None);
             };
             if stream.dict.has(b"DecodeParms") {
-                Ok(stream.decompressed_content().ok())
+                let mut copy = Stream::new(stream.dict.clone(), raw.to_vec());
+                copy.start_position = None;
+                Ok(copy.decompressed_content().ok())
             } else {
                 Ok(Some(inflated))
             }

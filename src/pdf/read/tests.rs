@@ -111,7 +111,8 @@ fn many_objects(count: u32) -> Vec<u8> {
 #[test]
 fn many_objects_read_linearly_and_completely() {
     let count = 50_000;
-    let parsed = parse(&many_objects(count), &Limits::default()).unwrap();
+    let pdf = many_objects(count);
+    let parsed = parse(&pdf, &Limits::default()).unwrap();
     assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
     assert_eq!(parsed.doc.objects.len(), count as usize + 6);
     assert_eq!(parsed.doc.max_id, count + 6);
@@ -122,7 +123,29 @@ fn many_objects_read_linearly_and_completely() {
     );
     for (id, content) in [(4, &b"first"[..]), (5, b"second")] {
         let stream = parsed.doc.get_object((id, 0)).unwrap().as_stream().unwrap();
-        assert_eq!(stream.content, content, "stream {id}");
+        assert_eq!(stream_data(&pdf, stream), content, "stream {id}");
     }
     assert!(parsed.doc.trailer.get(b"Root").is_ok());
+}
+
+/// `parse` copies no stream data (it stays in the input); `writable` takes it into the
+/// document, which is then written elsewhere.
+#[test]
+fn stream_data_stays_in_the_input_until_a_document_is_written() {
+    let pdf = many_objects(3);
+    let parsed = parse(&pdf, &Limits::default()).unwrap();
+    let doc = writable(&pdf, &Limits::default()).unwrap();
+    for (id, content) in [(4, &b"first"[..]), (5, b"second")] {
+        let lazy = parsed.doc.get_object((id, 0)).unwrap().as_stream().unwrap();
+        assert!(lazy.content.is_empty());
+        assert_eq!(
+            lazy.dict.get(b"Length").unwrap().as_i64().unwrap(),
+            content.len() as i64
+        );
+        let taken = doc.get_object((id, 0)).unwrap().as_stream().unwrap();
+        assert_eq!(
+            (taken.content.as_slice(), taken.start_position),
+            (content, None)
+        );
+    }
 }

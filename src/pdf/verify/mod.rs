@@ -25,7 +25,6 @@ use crate::error::{Error, Result};
 use crate::pdf::read::{self, Limits};
 use crate::pki::algorithms::Digest;
 use crate::pki::cert_cache;
-use crate::pki::cms::sha256;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::{ChainError, TrustStore};
 
@@ -39,16 +38,30 @@ pub struct Context<'a> {
     pub limits: Limits,
 }
 
+impl<'a> Context<'a> {
+    /// Validation as of the present moment.
+    pub fn now(trust: &'a TrustStore, crls: &'a RevocationLists, limits: Limits) -> Self {
+        Context {
+            trust,
+            crls,
+            now: Utc::now(),
+            limits,
+        }
+    }
+}
+
 pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
+    // Reading the file counts against the time budget too.
+    let deadline = Deadline::new(&ctx.limits);
     let blanked = structure::blank_signature_values(pdf);
     let read::Parsed {
         doc,
         warnings,
         repaired,
         ..
-    } = read::parse(&blanked.bytes, &ctx.limits)?;
+    } = read::parse_blanked(pdf, &ctx.limits, &blanked)?;
     let revisions = structure::revision_ends(pdf);
-    let dss = Dss::load(&doc, ctx.limits.max_inflated_bytes);
+    let dss = Dss::load(pdf, &doc, ctx.limits.max_inflated_bytes);
     let mut fields = signature_fields(&doc);
     let orphans = orphan_signatures(&doc, &fields);
     let held = fields.len();
@@ -59,9 +72,9 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         )));
     }
     check_hashed_bytes(pdf.len(), &fields, &ctx.limits)?;
-    let deadline = Deadline::new(&ctx.limits);
     let history = History::new(
-        &blanked.bytes,
+        pdf,
+        &blanked,
         &revisions,
         &doc,
         &ctx.limits,
@@ -117,7 +130,7 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     Ok(Report {
         summary: explain::summary(&signatures, indication),
         document: DocumentInfo {
-            sha256: hex::encode(sha256(pdf)?),
+            sha256: hex::encode(document_digest(pdf)),
             size: pdf.len(),
             revisions: revisions.len().max(1),
             signatures: signatures.iter().filter(|s| s.kind == "signature").count(),
@@ -155,6 +168,15 @@ fn proven_time(report: &SignatureReport) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(time)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// The file's SHA-256, read window by window (`pages`).
+fn document_digest(pdf: &[u8]) -> [u8; 32] {
+    let mut hasher = openssl::sha::Sha256::new();
+    for window in crate::pdf::pages::windows(pdf) {
+        hasher.update(window);
+    }
+    hasher.finish()
 }
 
 /// Two signatures over the same revision: at most one of them can be what was signed.
@@ -260,6 +282,15 @@ impl Deadline {
 
     fn passed(&self) -> bool {
         Instant::now() >= self.at
+    }
+
+    /// For loops: `Err` once the time is spent, looked at every 1 024th `step` (a clock read
+    /// costs more than one step of most loops).
+    fn every(&self, step: usize) -> std::result::Result<(), String> {
+        if step.is_multiple_of(1024) && self.passed() {
+            return Err("the time for this verification is spent".into());
+        }
+        Ok(())
     }
 
     fn check(&self) -> Result<()> {
@@ -393,7 +424,7 @@ struct Dss {
 impl Dss {
     /// Reads each stream once (by object number) and at most `limit` bytes in all (issue 9:
     /// 2 000 references to one large stream must not inflate it 2 000 times).
-    fn load(doc: &Document, limit: u64) -> Dss {
+    fn load(pdf: &[u8], doc: &Document, limit: u64) -> Dss {
         let Some(dss) = doc
             .catalog()
             .ok()
@@ -421,9 +452,10 @@ impl Dss {
                     continue;
                 }
                 // Validation data is small: a bigger stream is not a certificate or CRL.
+                let raw = read::stream_data(pdf, s);
                 let data = match s.dict.get(b"Filter").and_then(Object::as_name) {
-                    Ok(b"FlateDecode") => structure::inflate(&s.content, left.min(1 << 20)),
-                    _ => Some(s.content.clone()),
+                    Ok(b"FlateDecode") => structure::inflate(raw, left.min(1 << 20)),
+                    _ => Some(raw.to_vec()),
                 };
                 if let Some(data) = data {
                     left = left.saturating_sub(data.len() as u64);
@@ -460,6 +492,7 @@ const MAX_ANALYSIS_WORK: usize = 50_000_000;
 /// The document as of each revision, parsed once and shared by all signatures.
 struct History<'a> {
     bytes: &'a [u8],
+    blanked: &'a [Range<usize>],
     ends: &'a [usize],
     last: &'a Document,
     limits: &'a Limits,
@@ -473,6 +506,7 @@ struct History<'a> {
 impl<'a> History<'a> {
     fn new(
         bytes: &'a [u8],
+        blanked: &'a [Range<usize>],
         ends: &'a [usize],
         last: &'a Document,
         limits: &'a Limits,
@@ -481,6 +515,7 @@ impl<'a> History<'a> {
     ) -> Self {
         History {
             bytes,
+            blanked,
             ends,
             last,
             limits,
@@ -509,9 +544,7 @@ impl<'a> History<'a> {
                 break;
             }
             // `verify` turns this into `pdf_too_complex` once the signature is done.
-            if self.deadline.passed() {
-                return Err("the time for this verification is spent".into());
-            }
+            self.deadline.every(0)?;
             match self.revision(i) {
                 Some(parsed) => out.push(&parsed.doc),
                 None if i == from => return Err("the signed revision cannot be read".into()),
@@ -527,7 +560,10 @@ impl<'a> History<'a> {
         let end = *self.ends.get(i)?;
         self.parsed
             .get(i)?
-            .get_or_init(|| read::parse(self.bytes.get(..end)?, self.limits).ok())
+            .get_or_init(|| {
+                let blanked = &self.blanked[..self.blanked.partition_point(|v| v.end <= end)];
+                read::parse_blanked(self.bytes.get(..end)?, self.limits, blanked).ok()
+            })
             .as_ref()
     }
 
@@ -601,7 +637,8 @@ fn policy(doc: &Document, signed: &Signed) -> changes::Policy {
 
 struct Validation<'a> {
     pdf: &'a [u8],
-    blanked: &'a structure::Blanked,
+    /// The signature values read as empty strings (`structure::blank_signature_values`).
+    blanked: &'a [Range<usize>],
     doc: &'a Document,
     ctx: &'a Context<'a>,
     revisions: &'a [usize],
@@ -865,7 +902,7 @@ impl Validation<'_> {
             .collect();
         let decoded = hex::decode(digits).ok()?;
         let is_this_value = if parsed.is_empty() {
-            self.blanked.at.contains(&gap.start)
+            self.blanked.iter().any(|value| value.start == gap.start)
         } else {
             decoded == parsed
         };
@@ -903,7 +940,14 @@ impl Validation<'_> {
             .history
             .from(revision - 1)
             .map_err(|e| (SubIndication::FormatFailure, e))?;
-        let analysis = changes::analyse(&documents, 0, &policy(self.doc, signed));
+        let analysis = changes::analyse(
+            self.pdf,
+            &documents,
+            0,
+            &policy(self.doc, signed),
+            &self.history.deadline,
+        )
+        .map_err(|e| (SubIndication::FormatFailure, e))?;
         // Revision numbers as the report counts them.
         report.coverage.later_changes = analysis
             .changes

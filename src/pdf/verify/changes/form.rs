@@ -103,17 +103,17 @@ fn visible(doc: &Document, widgets: &[ObjectId]) -> bool {
 
 /// Judges the form; returns the widgets of new signature fields (by field name), which
 /// the pages may list.
-pub fn form(r: &Revision, v: &mut Verdicts) -> BTreeMap<ObjectId, String> {
+pub fn form(r: &Revision, v: &mut Verdicts) -> Result<BTreeMap<ObjectId, String>, String> {
     let mut new_widgets = BTreeMap::new();
     let (Some(old_cat), Some(new_cat)) = (catalog_dict(r, true), catalog_dict(r, false)) else {
-        return new_widgets;
+        return Ok(new_widgets);
     };
     let old_raw = old_cat.get(b"AcroForm").ok();
     let Ok(new_raw) = new_cat.get(b"AcroForm") else {
         if old_raw.is_some() {
             v.finding(r.new_catalog_id(), text::FIELD_REMOVED);
         }
-        return new_widgets;
+        return Ok(new_widgets);
     };
     let catalog = r.new_catalog_id();
     r.approve_key_ref(
@@ -127,7 +127,7 @@ pub fn form(r: &Revision, v: &mut Verdicts) -> BTreeMap<ObjectId, String> {
     let empty = Dictionary::new();
     let old_form = old_raw.and_then(|o| graph::resolve_dict(r.old, o));
     let Some(new_form) = graph::resolve_dict(r.new, new_raw) else {
-        return new_widgets;
+        return Ok(new_widgets);
     };
     let (holder, prefix) = match new_raw {
         Object::Reference(id) => (Some(*id), String::new()),
@@ -172,7 +172,8 @@ pub fn form(r: &Revision, v: &mut Verdicts) -> BTreeMap<ObjectId, String> {
             v.finding(Some(f.id), text::FIELD_REMOVED);
         }
     }
-    for (name, nf) in &new_fields {
+    for (step, (name, nf)) in new_fields.iter().enumerate() {
+        r.deadline.every(step)?;
         match old_fields.get(name) {
             None => new_field(r, v, name, nf, &mut new_widgets),
             Some(of) if of.kind != nf.kind => v.finding(Some(nf.id), text::FIELD_CHANGED),
@@ -180,7 +181,7 @@ pub fn form(r: &Revision, v: &mut Verdicts) -> BTreeMap<ObjectId, String> {
             Some(of) => filled_field(r, v, name, of, nf),
         }
     }
-    new_widgets
+    Ok(new_widgets)
 }
 
 /// A field added after signing: only signature fields may be (pyHanko's SigFieldCreationRule);
@@ -380,7 +381,7 @@ fn compare_part(
     widgets_dropped: bool,
 ) -> Option<bool> {
     let (old, new) = (r.old.objects.get(&old_id)?, r.new.objects.get(&new_id)?);
-    if old_id == new_id && graph::same(old, new) {
+    if old_id == new_id && graph::same(r.pdf, old, new) {
         return None;
     }
     let (od, nd) = (graph::dict(old)?, graph::dict(new)?);
@@ -636,7 +637,7 @@ fn page(
         };
         if old_annots.contains(&a) {
             // An existing comment or markup edited in place (widgets are the form's).
-            let edited = old_object.is_some_and(|o| !graph::same(o, object));
+            let edited = old_object.is_some_and(|o| !graph::same(r.pdf, o, object));
             if edited && !is_widget(r.old, &a) && matches!(object, Object::Dictionary(_)) {
                 level = Annotations;
                 annotation(v, a);

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::pdf::read::stream_data;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 /// Where a reference sits: the object holding it (`None` for the trailer) and the key path
@@ -166,10 +167,15 @@ pub fn resolve_dict<'a>(doc: &'a Document, value: &'a Object) -> Option<&'a Dict
     resolve(doc, value).and_then(dict)
 }
 
-/// Equal as written, except where a stream's data sits in the file.
-pub fn same(a: &Object, b: &Object) -> bool {
+/// Equal as written, except where a stream's data sits in `pdf` (the same data at the same
+/// place is not read again).
+pub fn same(pdf: &[u8], a: &Object, b: &Object) -> bool {
     match (a, b) {
-        (Object::Stream(x), Object::Stream(y)) => x.dict == y.dict && x.content == y.content,
+        (Object::Stream(x), Object::Stream(y)) => {
+            x.dict == y.dict
+                && ((x.start_position.is_some() && x.start_position == y.start_position)
+                    || stream_data(pdf, x) == stream_data(pdf, y))
+        }
         _ => a == b,
     }
 }

@@ -20,6 +20,7 @@ use lopdf::{Document, Object, ObjectId};
 use self::graph::Usage;
 pub use self::text::Rule;
 use super::report::{Action, Change, ModificationLevel};
+use super::Deadline;
 
 /// What a certification signature (DocMDP) or a field lock's /P permits after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,36 +92,49 @@ pub struct Analysis {
     pub level: ModificationLevel,
 }
 
-/// Judges every revision after `signed` (`revisions[i]` is the document as of revision i).
-pub fn analyse(revisions: &[&Document], signed: usize, policy: &Policy) -> Analysis {
+/// Judges every revision after `signed` (`revisions[i]` is the document as of revision i,
+/// read from `pdf`). Past the deadline the analysis stops: its result would be incomplete.
+pub fn analyse(
+    pdf: &[u8],
+    revisions: &[&Document],
+    signed: usize,
+    policy: &Policy,
+    deadline: &Deadline,
+) -> Result<Analysis, String> {
     let mut changes = Vec::new();
     let mut level = ModificationLevel::Unchanged;
     let Some(old) = revisions.get(signed) else {
-        return Analysis { changes, level };
+        return Ok(Analysis { changes, level });
     };
     let usages = graph::usages(old);
     for (k, pair) in revisions.windows(2).enumerate().skip(signed) {
         let (previous, new) = (pair[0], pair[1]);
         let revision = Revision {
+            pdf,
             old,
             new,
             usages: &usages,
             number: k + 2,
+            deadline,
         };
-        let judged = revision.judge(previous, policy);
+        deadline.every(0)?;
+        let judged = revision.judge(previous, policy)?;
         level = judged.iter().map(|c| c.level).fold(level, Ord::max);
         changes.extend(judged);
     }
-    Analysis { changes, level }
+    Ok(Analysis { changes, level })
 }
 
 /// One later revision, judged against the signed one.
 struct Revision<'a> {
+    /// The file every revision was read from (stream data stays there).
+    pdf: &'a [u8],
     old: &'a Document,
     new: &'a Document,
     usages: &'a BTreeMap<ObjectId, BTreeSet<Usage>>,
     /// 1-based number of this revision.
     number: usize,
+    deadline: &'a Deadline,
 }
 
 /// How a rule explains one object.
@@ -188,15 +202,20 @@ fn approval(level: ModificationLevel, rule: Rule, via: Option<Usage>) -> Approva
 }
 
 impl Revision<'_> {
-    fn judge(&self, previous: &Document, policy: &Policy) -> Vec<Change> {
+    fn judge(&self, previous: &Document, policy: &Policy) -> Result<Vec<Change>, String> {
+        let same = |doc: &Document, id, o| {
+            doc.objects
+                .get(id)
+                .is_some_and(|p| graph::same(self.pdf, p, o))
+        };
         let written: Vec<ObjectId> = self
             .new
             .objects
             .iter()
-            .filter(|(id, o)| !previous.objects.get(id).is_some_and(|p| graph::same(p, o)))
+            .filter(|(id, o)| !same(previous, id, o))
             .filter(|(_, o)| !is_structure(o))
             // Rewritten exactly as signed: a no-op.
-            .filter(|(id, o)| !self.old.objects.get(id).is_some_and(|p| graph::same(p, o)))
+            .filter(|(id, o)| !same(self.old, id, o))
             .map(|(id, _)| *id)
             .collect();
         let removed: Vec<ObjectId> = previous
@@ -206,21 +225,24 @@ impl Revision<'_> {
             .copied()
             .collect();
         if written.is_empty() && removed.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let mut v = Verdicts::default();
         rules::catalog(self, &mut v);
         rules::info(self, &mut v);
         rules::metadata(self, &mut v);
         rules::dss(self, &mut v);
-        let widgets = form::form(self, &mut v);
+        self.deadline.every(0)?;
+        let widgets = form::form(self, &mut v)?;
         let annotated = form::pages(self, &mut v, &widgets);
+        self.deadline.every(0)?;
         let tagging = match (annotated, widgets.is_empty()) {
             (true, _) => Some(ModificationLevel::Annotations),
             (false, false) => Some(ModificationLevel::FormFilling),
             (false, true) => None,
         };
         tagged::structure_tree(self, &mut v, tagging);
+        self.deadline.every(0)?;
         let reachable = graph::reachable(self.new);
 
         let mut out = Vec::new();
@@ -238,7 +260,8 @@ impl Revision<'_> {
                 *rule,
             ));
         }
-        for id in written {
+        for (step, id) in written.into_iter().enumerate() {
+            self.deadline.every(step)?;
             let after = &self.new.objects[&id];
             let existed = self.old.objects.contains_key(&id);
             let what = describe(after);
@@ -284,7 +307,7 @@ impl Revision<'_> {
             let kind = describe(&self.old.objects.get(&id).cloned().unwrap_or(Object::Null));
             out.push(self.change(Some(id), kind, Action::Removed, level, allowed, rule));
         }
-        out
+        Ok(out)
     }
 
     fn change(
@@ -419,6 +442,11 @@ mod tests {
 
     use super::*;
 
+    fn analysed(revisions: &[&Document], signed: usize, policy: &Policy) -> Analysis {
+        let deadline = Deadline::new(&crate::pdf::read::Limits::default());
+        analyse(&[], revisions, signed, policy, &deadline).unwrap()
+    }
+
     /// A one-page document with a form whose fields are `fields`.
     fn document(fields: Vec<Object>) -> Document {
         let mut doc = Document::with_version("1.7");
@@ -459,7 +487,7 @@ mod tests {
             .get_dictionary_mut(id)
             .unwrap()
             .set("V", Object::string_literal("x"));
-        let analysis = analyse(&[&doc, &later], 0, &Policy::default());
+        let analysis = analysed(&[&doc, &later], 0, &Policy::default());
         assert_eq!(analysis.level, ModificationLevel::FormFilling);
     }
 
@@ -482,7 +510,7 @@ mod tests {
         }
         set_fields(&mut doc, level);
         let started = std::time::Instant::now();
-        let analysis = analyse(&[&doc, &doc.clone()], 0, &Policy::default());
+        let analysis = analysed(&[&doc, &doc.clone()], 0, &Policy::default());
         assert!(analysis.changes.is_empty());
         assert!(started.elapsed().as_secs() < 5);
     }
@@ -513,7 +541,7 @@ mod tests {
         );
         let sig = later.add_object(dictionary! { "Type" => "Sig" });
         later.get_dictionary_mut(field).unwrap().set("V", sig);
-        analyse(&[&doc, &later], 0, &Policy::default())
+        analysed(&[&doc, &later], 0, &Policy::default())
     }
 
     #[test]
@@ -544,7 +572,7 @@ mod tests {
             .get_dictionary_mut(field)
             .unwrap()
             .set("V", Object::string_literal("Nguyễn Văn A"));
-        let filled = analyse(&[&doc, &later], 0, &no_changes);
+        let filled = analysed(&[&doc, &later], 0, &no_changes);
         assert!(filled
             .changes
             .iter()
@@ -553,7 +581,7 @@ mod tests {
             lock: FieldLock::Include(vec!["name".into()]),
             ..Policy::default()
         };
-        let filled = analyse(&[&doc, &later], 0, &locked);
+        let filled = analysed(&[&doc, &later], 0, &locked);
         assert!(filled
             .changes
             .iter()
@@ -562,7 +590,7 @@ mod tests {
             lock: FieldLock::Include(vec!["other".into()]),
             ..Policy::default()
         };
-        assert!(analyse(&[&doc, &later], 0, &other)
+        assert!(analysed(&[&doc, &later], 0, &other)
             .changes
             .iter()
             .all(|c| c.allowed));

@@ -70,7 +70,7 @@ pub fn metadata(r: &Revision, v: &mut Verdicts) {
         return;
     };
     let is_xmp = matches!(r.new.objects.get(new_ref), Some(Object::Stream(s))
-        if memchr::memmem::find(&s.content, b"xmpmeta").is_some()
+        if memchr::memmem::find(crate::pdf::read::stream_data(r.pdf, s), b"xmpmeta").is_some()
             || s.dict.get(b"Filter").is_ok());
     if !is_xmp {
         v.finding(Some(*new_ref), text::METADATA_MALFORMED);

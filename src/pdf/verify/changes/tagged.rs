@@ -68,7 +68,8 @@ pub fn structure_tree(r: &Revision, v: &mut Verdicts, level: Option<Modification
         };
         let element = id == root || graph::type_name(old) == Some(b"StructElem");
         let may_change: &[&[u8]] = if id == root { ROOT_KEYS } else { &[b"K"] };
-        if !element || graph::same(old, new) || !graph::dicts_equal_except(o, n, may_change) {
+        if !element || graph::same(r.pdf, old, new) || !graph::dicts_equal_except(o, n, may_change)
+        {
             continue;
         }
         let kids = |d: &lopdf::Dictionary| -> Vec<Object> {
