@@ -38,14 +38,16 @@ pub struct Certified {
 }
 
 /// What the holder's device is asked to sign (the `201` of `POST /signing-sessions`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Handout {
     pub id: String,
     /// DER of the signed attributes (a SET OF), base64 in JSON.
     #[serde(serialize_with = "base64")]
+    #[schema(value_type = String, format = Byte)]
     pub to_sign: Vec<u8>,
     /// SHA-256 of `to_sign`: what a sign-hash service (CSC `signatures/signHash`) signs.
     #[serde(serialize_with = "base64")]
+    #[schema(value_type = String, format = Byte)]
     pub digest: Vec<u8>,
     pub digest_algorithm: &'static str,
     pub signature_algorithm: &'static str,

@@ -20,7 +20,7 @@ use crate::pdf::verify::{self, report::Indication, report::Report};
 pub const NOT_VERIFIED: &str = "NOT_VERIFIED";
 
 /// One file of a batch.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Row {
     pub file: String,
     /// `TOTAL_PASSED`, `TOTAL_FAILED`, `INDETERMINATE`, or `NOT_VERIFIED`.
@@ -41,7 +41,7 @@ impl Row {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub files: usize,
     pub passed: usize,

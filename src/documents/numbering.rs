@@ -80,7 +80,7 @@ pub fn take(conn: &mut DbConnection, book: &str) -> Result<i32> {
 }
 
 /// One number of a book as its listing shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub number: i32,
     /// `issued`, `void` (taken for a document never issued, with the reason) or `pending` (its
@@ -93,7 +93,7 @@ pub struct Entry {
 }
 
 /// A numbering book with every number taken from it, in order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Listing {
     pub id: String,
     pub commune: String,

@@ -457,8 +457,23 @@ pub async fn pdf(
         .body(bytes))
 }
 
-/// `GET /api/v1/numbering-books/{commune}/{kind}/{year}`: every number taken, issued, void
-/// (with the reason) or pending.
+/// Sổ cấp số: mọi số đã lấy, đã cấp, bị hủy (kèm lý do) hay đang chờ · A numbering book: every
+/// number taken, issued, void (with the reason) or pending.
+#[utoipa::path(
+    get,
+    path = "/api/v1/numbering-books/{commune}/{kind}/{year}",
+    tag = "documents",
+    params(
+        ("commune" = String, Path, description = "Mã xã · Commune code"),
+        ("kind" = String, Path, description = "`birth`, `marriage`, `death`, `marital_status`, `certified_copy`"),
+        ("year" = i32, Path, description = "Năm · Year"),
+    ),
+    responses(
+        (status = 200, description = "Sổ và các số · The book and its numbers", body = documents::numbering::Listing),
+        (status = 404, description = "Không có sổ này · No such book"),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn book(
     state: web::Data<AppState>,
     client: Client,

@@ -63,9 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/documents/{id}").get(documents::get))
             .service(web::resource("/documents/{id}/pdf").get(documents::pdf))
             .service(web::resource("/documents/{id}/seal").post(documents::seal))
-            .service(
-                web::resource("/numbering-books/{commune}/{kind}/{year}").get(documents::book),
-            )
+            .service(web::resource("/numbering-books/{commune}/{kind}/{year}").get(documents::book))
             .configure(sessions::routes)
             .configure(rollout::routes),
     );

@@ -19,7 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-use super::{documents, health, observe, rollout, sign, tsa, verify};
+use super::{documents, health, observe, rollout, sessions, sign, tsa, verify};
 use crate::app::AppState;
 use crate::error::ErrorBody;
 
@@ -43,6 +43,12 @@ const API_KEY: &str = "api_key";
         sign::sign,
         sign::extend,
         verify::verify,
+        verify::batch,
+        sessions::create,
+        sessions::signature,
+        sessions::document,
+        sessions::signed_pdf,
+        documents::book,
         documents::create_extract,
         documents::create_certified_copy,
         documents::list,
@@ -77,6 +83,7 @@ const API_KEY: &str = "api_key";
     tags(
         (name = "signing", description = "Ký số · Signing"),
         (name = "verification", description = "Kiểm tra chữ ký · Verification"),
+        (name = "signing-sessions", description = "Ký hai bước trên thiết bị của người ký · Two-step signing on the holder's device"),
         (name = "documents", description = "Trích lục, bản sao chứng thực · Extracts and certified copies"),
         (name = "rollout", description = "Tiến độ cấp chứng thư số · Certificate roll-out"),
         (name = "operations", description = "Vận hành · Operations"),
@@ -175,6 +182,7 @@ macro_rules! binary {
 binary! {
     Pdf = "application/pdf",
     Csv = "text/csv",
+    Zip = "application/zip",
     PkixBytes = "application/octet-stream",
     TimestampQuery = "application/timestamp-query",
     TimestampReply = "application/timestamp-reply",

@@ -123,6 +123,14 @@ struct VerifyForm {
     at: Option<String>,
 }
 
+/// The multipart form of `POST /api/v1/verify/batch` (described, not built).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct BatchForm {
+    #[schema(value_type = String, content_media_type = "application/zip")]
+    file: Vec<u8>,
+}
+
 /// Kiểm tra mọi chữ ký của một tệp PDF · Verify every signature of a PDF. No key needed.
 #[utoipa::path(
     post,
@@ -160,6 +168,25 @@ pub async fn verify(
     Ok(HttpResponse::Ok().json(report(state, slot, pdf, at).await?))
 }
 
+/// Kiểm tra nhiều tệp trong một ZIP · Verify every PDF of a ZIP.
+#[utoipa::path(
+    post,
+    path = "/api/v1/verify/batch",
+    tag = "verification",
+    request_body(
+        description = "Tệp ZIP chứa các PDF · A ZIP of PDFs, as the body or as field `file`",
+        content((super::openapi::Zip = "application/zip"), (BatchForm = "multipart/form-data"))
+    ),
+    responses(
+        (status = 200, description = "Kết quả từng tệp · One row per file (JSON, or CSV with `Accept: text/csv`)",
+            content((crate::verify_batch::Summary = "application/json"), (super::openapi::Csv = "text/csv"))),
+        (status = 408, description = "Tải lên quá chậm · Body too slow"),
+        (status = 413, description = "ZIP quá lớn · ZIP too large"),
+        (status = 503, description = "Mọi lượt kiểm tra đang bận (`Retry-After`) · Every verification slot taken",
+            headers(("Retry-After" = u64, description = "Giây · Seconds"))),
+    ),
+    security(("api_key" = []))
+)]
 /// A ZIP of PDFs, each verified as a single upload would be, in one slot (a batch is one
 /// client's work). Needs an API key, any role: a batch holds its slot much longer than one
 /// file. Answers JSON with every report, or CSV rows with `Accept: text/csv`.
