@@ -38,8 +38,10 @@ pub enum Error {
     Forbidden(String),
     #[error("unknown signer `{0}`")]
     UnknownSigner(String),
-    #[error("wrong PIN for this signer's key")]
-    WrongPin,
+    /// `attempts_left`: how many more wrong PINs lock the key (kyso's count, known once the
+    /// attempt is recorded; `None` from a key store, which does not count).
+    #[error("wrong PIN for this signer's key{}", attempts_text(*.attempts_left))]
+    WrongPin { attempts_left: Option<u32> },
     #[error("this signer's key is locked after repeated wrong PINs; try again after {until}")]
     KeyLocked { until: String },
     /// The token itself refuses its user PIN after too many wrong ones (CKR_PIN_LOCKED); only
@@ -110,7 +112,7 @@ impl Error {
             Error::Unauthorized => "unauthorized",
             Error::Forbidden(_) => "forbidden",
             Error::UnknownSigner(_) => "signer_unknown",
-            Error::WrongPin => "pin_wrong",
+            Error::WrongPin { .. } => "pin_wrong",
             Error::KeyLocked { .. } => "key_locked",
             Error::TokenPinLocked => "token_pin_locked",
             Error::CertificateNotValid(_) => "certificate_not_valid",
@@ -165,7 +167,7 @@ impl ResponseError for Error {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::UnknownSigner(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::WrongPin => StatusCode::FORBIDDEN,
+            Error::WrongPin { .. } => StatusCode::FORBIDDEN,
             Error::KeyLocked { .. } | Error::TokenPinLocked => StatusCode::LOCKED,
             Error::CertificateNotValid(_)
             | Error::CertificateRevoked
@@ -190,14 +192,27 @@ impl ResponseError for Error {
             self.to_string()
         };
         let mut error = json!({"code": self.code(), "message": message});
-        if let Error::ValidationFailed(fields) = self {
-            error["fields"] = json!(fields);
+        match self {
+            Error::ValidationFailed(fields) => error["fields"] = json!(fields),
+            Error::WrongPin {
+                attempts_left: Some(n),
+            } => error["attempts_left"] = json!(n),
+            _ => {}
         }
         let mut response = HttpResponse::build(status);
         if let Error::Busy { retry_after } | Error::RateLimited { retry_after } = self {
             response.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after));
         }
         response.json(json!({ "error": error }))
+    }
+}
+
+fn attempts_text(left: Option<u32>) -> String {
+    match left {
+        None => String::new(),
+        Some(0) => "; no attempt left: the key is now locked".into(),
+        Some(1) => "; 1 attempt left before the key is locked".into(),
+        Some(n) => format!("; {n} attempts left before the key is locked"),
     }
 }
 

@@ -160,8 +160,10 @@ impl PinAttempts {
     }
 
     /// The claimed attempt was a wrong PIN: it stays counted, and the `max`-th locks the key.
-    /// Logged with the client that tried (never the PIN).
-    pub fn wrong(&self, conn: &mut DbConnection, id: &str, client: Option<&str>) -> Result<()> {
+    /// Logged with the client that tried (never the PIN). Returns how many wrong PINs are
+    /// still allowed before the lock: attempts other requests hold while trying their PIN
+    /// count as used, so this is what is left at least (the lock itself is unchanged).
+    pub fn wrong(&self, conn: &mut DbConnection, id: &str, client: Option<&str>) -> Result<u32> {
         let now = Utc::now();
         tracing::warn!(signer = id, client = client.unwrap_or("local"), "wrong PIN");
         let locked = diesel::update(
@@ -179,7 +181,11 @@ impl PinAttempts {
         if locked == 1 {
             tracing::warn!(signer = id, "key locked after repeated wrong PINs");
         }
-        Ok(())
+        let used: i32 = signers::table
+            .find(id)
+            .select(signers::failed_pins)
+            .first(conn)?;
+        Ok(u32::try_from(self.max - used).unwrap_or(0))
     }
 
     /// The claimed attempt was the right PIN: only that claim is given back.

@@ -33,6 +33,14 @@ pub fn message_vi(e: &Error) -> String {
         Error::NotFound(_) => "Không tìm thấy nội dung được yêu cầu.".to_owned(),
         Error::Unauthorized => "Cần đăng nhập bằng khóa API hợp lệ.".to_owned(),
         Error::Forbidden(_) => "Khóa API này không có quyền xem nội dung này.".to_owned(),
+        Error::WrongPin { attempts_left } => match attempts_left {
+            None => "Mã PIN không đúng.".to_owned(),
+            Some(0) => "Mã PIN không đúng; khóa ký đã bị tạm khóa.".to_owned(),
+            Some(n) => format!("Mã PIN không đúng; còn {n} lần thử trước khi khóa ký bị tạm khóa."),
+        },
+        Error::KeyLocked { until } => {
+            format!("Khóa ký đang bị tạm khóa vì nhập sai mã PIN nhiều lần; thử lại sau {until}.")
+        }
         Error::CrossOrigin => "Biểu mẫu được gửi từ trang khác nên bị từ chối.".to_owned(),
         Error::BadRequest(_) | Error::ValidationFailed(_) => {
             "Yêu cầu không hợp lệ; vui lòng kiểm tra lại.".to_owned()

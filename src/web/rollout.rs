@@ -180,11 +180,15 @@ async fn page(
         at: view.at.clone(),
         commune: None,
     };
+    // A viewer key may not open a commune's page (its officials are personal data), so its
+    // dashboard does not link there.
+    let links = client.role != crate::clients::Role::Viewer;
     let rollout = report(&state, client, query).await?;
     let windows = &state.settings.rollout;
     let markup = dashboard(
         &rollout,
         &view,
+        links,
         windows.expiry_warning_days.first().copied(),
         windows.signature_window_days,
     );
@@ -204,6 +208,7 @@ fn kind_plural(kind: &str) -> &str {
 fn dashboard(
     rollout: &Rollout,
     view: &View,
+    links: bool,
     expiry_days: Option<u32>,
     signature_days: u32,
 ) -> Markup {
@@ -271,7 +276,9 @@ fn dashboard(
                 @for r in &rows {
                     tr id={ "commune-" (r.code) } data-ready=(r.ready) {
                         td.code { (r.code) }
-                        td.name { a href={ "/rollout/communes/" (r.code) } { (r.name) } }
+                        td.name {
+                            @if links { a href={ "/rollout/communes/" (r.code) } { (r.name) } } @else { (r.name) }
+                        }
                         td.kind { (r.kind) }
                         td.ready { @if r.ready { span.ok { "Sẵn sàng" } } @else { span.bad { "Chưa" } } }
                         td.agency { @if r.agency_certificate_valid { "còn hiệu lực" } @else { span.bad { "chưa có" } } }
