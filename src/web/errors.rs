@@ -113,3 +113,26 @@ pub async fn as_pages(
     let response = response.body(super::layout(dev, "Lỗi", body).into_string());
     Ok(ServiceResponse::new(request, response))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{message_en, message_vi};
+    use crate::Error;
+
+    #[test]
+    fn a_wrong_pin_says_how_many_tries_are_left() {
+        let wrong = |left| Error::WrongPin {
+            attempts_left: left,
+        };
+        assert_eq!(
+            message_vi(&wrong(Some(3))),
+            "Mã PIN không đúng; còn 3 lần thử trước khi khóa ký bị tạm khóa."
+        );
+        assert_eq!(
+            message_en(&wrong(Some(3))),
+            "wrong PIN for this signer's key; 3 attempts left before the key is locked"
+        );
+        assert!(message_vi(&wrong(Some(0))).contains("đã bị tạm khóa"));
+        assert_eq!(message_vi(&wrong(None)), "Mã PIN không đúng.");
+    }
+}
