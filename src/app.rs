@@ -137,15 +137,14 @@ fn archive_refresh_task(state: Arc<AppState>) -> Result<()> {
 }
 
 /// What a person starting `serve` needs to know: where to go, which mode, how to get a key.
-pub fn announcement(port: u16, dev: bool) -> String {
+/// `kyso`: the command that runs this binary with the same configuration, as a person would
+/// paste it (e.g. `target/release/kyso --config kyso.toml`).
+pub fn announcement(port: u16, dev: bool, kyso: &str) -> String {
     let base = format!("http://127.0.0.1:{port}");
-    let (mode, config) = if dev {
-        (
-            "dev mode (no --config: dev PKI in certs/dev, test certificates only)",
-            "",
-        )
+    let mode = if dev {
+        "dev mode (no --config: dev PKI in certs/dev, test certificates only)"
     } else {
-        ("production mode", "--config FILE ")
+        "production mode"
     };
     format!(
         "\nkyso is running in {mode}.\n  \
@@ -154,7 +153,7 @@ pub fn announcement(port: u16, dev: bool) -> String {
          API:                   {base}/api/v1/ (verify needs no key)\n  \
          Metrics, health:       {base}/metrics  {base}/healthz\n\
          Create an API key (printed once):\n  \
-         kyso {config}apikey create --role admin   # or --role portal --commune CODE, or --role viewer\n"
+         {kyso} apikey create --role admin   # or --role portal --commune CODE, or --role viewer\n"
     )
 }
 
@@ -340,17 +339,17 @@ fn dev_tsa_key(dir: &Path, manifest: &Manifest) -> Result<crate::pki::cms::Signi
 mod tests {
     #[test]
     fn the_announcement_names_pages_mode_and_key_command() {
-        let dev = super::announcement(8080, true);
+        let dev = super::announcement(8080, true, "target/release/kyso");
         for part in [
             "dev mode",
             "http://127.0.0.1:8080/verify",
             "http://127.0.0.1:8080/rollout",
-            "kyso apikey create --role admin",
+            "target/release/kyso apikey create --role admin",
         ] {
             assert!(dev.contains(part), "{part}: {dev}");
         }
-        let production = super::announcement(9000, false);
+        let production = super::announcement(9000, false, "kyso --config /etc/kyso.toml");
         assert!(production.contains("production mode"), "{production}");
-        assert!(production.contains("kyso --config FILE apikey create"));
+        assert!(production.contains("kyso --config /etc/kyso.toml apikey create"));
     }
 }

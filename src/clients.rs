@@ -51,6 +51,18 @@ impl Client {
             Role::Viewer => false,
         }
     }
+
+    /// A viewer key reads only. Checked before anything about the signer, commune or
+    /// document, so a viewer is told what its key is, never "another commune".
+    pub fn ensure_may_sign(&self) -> Result<()> {
+        if self.role == Role::Viewer {
+            Err(Error::Forbidden(
+                "a viewer key only reads; signing and issuing need the commune's portal key or an admin key".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 fn hash(key: &str) -> Result<String> {

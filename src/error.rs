@@ -109,8 +109,10 @@ pub enum Error {
     Forbidden(String),
     #[error("unknown signer `{0}`")]
     UnknownSigner(String),
-    #[error("wrong PIN for this signer's key")]
-    WrongPin,
+    /// `attempts_left`: how many more wrong PINs lock the key (kyso's count, known once the
+    /// attempt is recorded; `None` from a key store, which does not count).
+    #[error("wrong PIN for this signer's key{}", attempts_text(*.attempts_left))]
+    WrongPin { attempts_left: Option<u32> },
     #[error("this signer's key is locked after repeated wrong PINs; try again after {until}")]
     KeyLocked { until: String },
     /// The token itself refuses its user PIN after too many wrong ones (CKR_PIN_LOCKED); only
@@ -199,7 +201,7 @@ impl Error {
             Error::Unauthorized => ErrorCode::Unauthorized,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::UnknownSigner(_) => ErrorCode::SignerUnknown,
-            Error::WrongPin => ErrorCode::PinWrong,
+            Error::WrongPin { .. } => ErrorCode::PinWrong,
             Error::KeyLocked { .. } => ErrorCode::KeyLocked,
             Error::TokenPinLocked => ErrorCode::TokenPinLocked,
             Error::CertificateNotValid(_) => ErrorCode::CertificateNotValid,
@@ -276,7 +278,7 @@ impl ResponseError for Error {
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::UnknownSigner(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::WrongPin => StatusCode::FORBIDDEN,
+            Error::WrongPin { .. } => StatusCode::FORBIDDEN,
             Error::KeyLocked { .. } | Error::TokenPinLocked => StatusCode::LOCKED,
             Error::CertificateNotValid(_)
             | Error::CertificateRevoked
@@ -306,6 +308,10 @@ impl ResponseError for Error {
             Error::ValidationFailed(fields) => Some(fields.clone()),
             _ => None,
         };
+        let attempts_left = match self {
+            Error::WrongPin { attempts_left } => *attempts_left,
+            _ => None,
+        };
         let mut response = HttpResponse::build(status);
         if let Error::Busy { retry_after } | Error::RateLimited { retry_after } = self {
             response.insert_header((actix_web::http::header::RETRY_AFTER, *retry_after));
@@ -315,6 +321,7 @@ impl ResponseError for Error {
                 code: self.error_code(),
                 message,
                 fields,
+                attempts_left,
             },
         })
     }
@@ -334,6 +341,18 @@ pub struct ErrorDetail {
     /// With `validation_failed`: every problem at once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldError>>,
+    /// With `pin_wrong`: wrong PINs still allowed before the key is locked (at least).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+}
+
+fn attempts_text(left: Option<u32>) -> String {
+    match left {
+        None => String::new(),
+        Some(0) => "; no attempt left: the key is now locked".into(),
+        Some(1) => "; 1 attempt left before the key is locked".into(),
+        Some(n) => format!("; {n} attempts left before the key is locked"),
+    }
 }
 
 /// One problem with one field of a request (`register.date`: "not a real date").

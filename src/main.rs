@@ -280,6 +280,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// How to run this binary again with the same configuration, as a person would paste it: the
+/// executable relative to the working directory when it is under it (`target/release/kyso`
+/// after `cargo run`, which puts nothing on the PATH).
+fn invocation(config: Option<&std::path::Path>) -> String {
+    let exe = std::env::current_exe().unwrap_or_else(|_| "kyso".into());
+    let exe = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| exe.strip_prefix(cwd).ok().map(|p| p.to_path_buf()))
+        .unwrap_or(exe);
+    match config {
+        Some(config) => format!("{} --config {}", exe.display(), config.display()),
+        None => exe.display().to_string(),
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     let mut settings = Settings::load(cli.config.as_deref())?;
     match cli.command {
@@ -294,7 +309,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             tracing::info!(port, dev, verify_page, "kyso is listening");
             // The guide for a person; a JSON log stays one object per line.
             if cli.log_format == LogFormat::Text {
-                eprintln!("{}", app::announcement(port, dev));
+                eprintln!(
+                    "{}",
+                    app::announcement(port, dev, &invocation(cli.config.as_deref()))
+                );
             }
             actix_web::rt::System::new()
                 .block_on(application.run_until_stopped())

@@ -143,7 +143,7 @@ impl Metrics {
 
     /// Counts the refusals a request's error stands for (`pin_wrong`, `key_locked`).
     pub fn error(&self, error: &Error) {
-        if let Error::WrongPin | Error::KeyLocked { .. } = error {
+        if let Error::WrongPin { .. } | Error::KeyLocked { .. } = error {
             self.pin_refusals.with_label_values(&[error.code()]).inc();
         }
     }

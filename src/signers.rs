@@ -89,6 +89,14 @@ pub struct PinAttempts {
     pub lock: Duration,
 }
 
+/// What one wrong PIN did.
+pub struct WrongAttempt {
+    /// This attempt locked the key.
+    pub locked: bool,
+    /// Wrong PINs still allowed before the lock (at least).
+    pub attempts_left: u32,
+}
+
 impl PinAttempts {
     /// Claims one attempt on signer `id`: `KeyLocked` when the key is locked; while every
     /// attempt of the window is held by requests still trying their PIN (concurrent signing
@@ -159,9 +167,16 @@ impl PinAttempts {
         Ok(Some(signer.locked_until(now)?.unwrap_or(now)))
     }
 
-    /// The claimed attempt was a wrong PIN: it stays counted, and the `max`-th locks the key
-    /// (then true). Logged with the client that tried (never the PIN).
-    pub fn wrong(&self, conn: &mut DbConnection, id: &str, client: Option<&str>) -> Result<bool> {
+    /// The claimed attempt was a wrong PIN: it stays counted, and the `max`-th locks the key.
+    /// Logged with the client that tried (never the PIN). Says whether this attempt locked the
+    /// key, and how many wrong PINs are still allowed before the lock: attempts other requests
+    /// hold while trying their PIN count as used, so this is what is left at least.
+    pub fn wrong(
+        &self,
+        conn: &mut DbConnection,
+        id: &str,
+        client: Option<&str>,
+    ) -> Result<WrongAttempt> {
         let now = Utc::now();
         tracing::warn!(signer = id, client = client.unwrap_or("local"), "wrong PIN");
         let locked = diesel::update(
@@ -179,7 +194,14 @@ impl PinAttempts {
         if locked == 1 {
             tracing::warn!(signer = id, "key locked after repeated wrong PINs");
         }
-        Ok(locked == 1)
+        let used: i32 = signers::table
+            .find(id)
+            .select(signers::failed_pins)
+            .first(conn)?;
+        Ok(WrongAttempt {
+            locked: locked == 1,
+            attempts_left: u32::try_from(self.max - used).unwrap_or(0),
+        })
     }
 
     /// The claimed attempt was the right PIN: only that claim is given back.

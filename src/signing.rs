@@ -163,11 +163,11 @@ impl Signing<'_> {
         signer_id: &str,
         pin: &SecretString,
     ) -> Result<Unlocked> {
+        if let Some(client) = client {
+            client.ensure_may_sign()?;
+        }
         let signer = signers::find(conn, signer_id)?;
         if let Some(client) = client {
-            if client.role == crate::clients::Role::Viewer {
-                return Err(Error::Forbidden("a viewer key does not sign".into()));
-            }
             // Another commune's signer is answered like an unknown one: ids do not leak.
             if !client.may_act_for(&signer.commune_code) {
                 return Err(Error::UnknownSigner(signer_id.to_owned()));
@@ -196,11 +196,14 @@ impl Signing<'_> {
         };
         attempts.claim(conn, &signer.id)?;
         let key = match self.keys.unlock(&signer.key_ref, pin) {
-            Err(Error::WrongPin) => {
-                if attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))? {
+            Err(Error::WrongPin { .. }) => {
+                let wrong = attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))?;
+                if wrong.locked {
                     self.metrics.pin_lockout();
                 }
-                return Err(Error::WrongPin);
+                return Err(Error::WrongPin {
+                    attempts_left: Some(wrong.attempts_left),
+                });
             }
             Err(other) => {
                 // Not a PIN verdict (a missing key file …): the claim is given back.

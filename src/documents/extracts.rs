@@ -20,10 +20,17 @@ use crate::signing::{vietnam_time, Level, Placement};
 /// A checked extract request: what to issue, and the form's lines.
 pub struct Extract {
     pub kind: Kind,
-    /// The civil-status register entry (`Số`, `Quyển số`); none for the marital-status
-    /// confirmation, which carries its own issuance number.
-    pub register: Option<(String, String)>,
     pub body: Vec<Line>,
+}
+
+/// The civil-status register entry an extract is copied from. Printed in the body with its
+/// own labels (`Số đăng ký`, `Quyển số`): the `Số:` under the authority is the extract's own
+/// number, the one the lookup page shows, so the paper carries one number called `Số`.
+struct Register {
+    number: String,
+    book: String,
+    date: Option<NaiveDate>,
+    authority: String,
 }
 
 const NAME: usize = 100;
@@ -92,7 +99,7 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
         "level",
     ];
 
-    let (register, body) = match kind {
+    let body = match kind {
         Some(Kind::MaritalStatus) => {
             input.allow(
                 "",
@@ -108,7 +115,7 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
                 ]
                 .concat(),
             );
-            (None, marital_status(&mut input))
+            marital_status(&mut input)
         }
         Some(kind) => {
             let fields: &[&str] = match kind {
@@ -118,18 +125,19 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
             };
             input.allow("", &[&common[..], fields].concat());
             input.allow("register", &["book", "number", "date", "authority"]);
-            let book = input.text("register.book", SHORT);
-            let number = input.text("register.number", SHORT);
-            let date = input.date("register.date");
-            let by = input.text("register.authority", PLACE);
-            let body = match kind {
-                Kind::Birth => birth(&mut input, date, &by),
-                Kind::Marriage => marriage(&mut input, date, &by),
-                _ => death(&mut input, date, &by),
+            let register = Register {
+                book: input.text("register.book", SHORT),
+                number: input.text("register.number", SHORT),
+                date: input.date("register.date"),
+                authority: input.text("register.authority", PLACE),
             };
-            (Some((number, book)), body)
+            match kind {
+                Kind::Birth => birth(&mut input, &register),
+                Kind::Marriage => marriage(&mut input, &register),
+                _ => death(&mut input, &register),
+            }
         }
-        None => (None, Vec::new()),
+        None => Vec::new(),
     };
     if !input.errors.is_empty() {
         return Err(Error::ValidationFailed(input.errors));
@@ -155,11 +163,7 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
             idempotency_key,
             request_sha256,
         },
-        Extract {
-            kind,
-            register,
-            body,
-        },
+        Extract { kind, body },
     ))
 }
 
@@ -186,12 +190,17 @@ fn field(label: &str, value: impl Into<String>) -> Line {
     Line::Field(label.to_owned(), value.into())
 }
 
-fn registered(lines: &mut Vec<Line>, label: &str, date: Option<NaiveDate>, by: &str) {
-    lines.push(field(label, by));
-    lines.push(field("Ngày, tháng, năm đăng ký", dmy(date)));
+fn registered(lines: &mut Vec<Line>, label: &str, register: &Register) {
+    lines.push(field(label, &register.authority));
+    lines.push(field("Ngày, tháng, năm đăng ký", dmy(register.date)));
+    lines.push(fields(&[
+        ("Số đăng ký", &register.number),
+        ("Quyển số", &register.book),
+    ]));
 }
 
-fn birth(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> Vec<Line> {
+fn birth(input: &mut Input<'_>, register: &Register) -> Vec<Line> {
+    let registered_on = register.date;
     input.allow(
         "child",
         &[
@@ -232,8 +241,16 @@ fn birth(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> V
         field("Số định danh cá nhân", id),
     ];
     for (key, label) in [("mother", "người mẹ"), ("father", "người cha")] {
-        // A parent may be unknown: the section is left out, but a given one must be complete.
+        // A parent may be unknown: the form keeps the section with its fields blank, as the
+        // paper form is left blank there; a given parent must be complete.
         if input.get(key).is_none() {
+            lines.push(field(&format!("Họ, chữ đệm, tên {label}"), ""));
+            lines.push(fields(&[
+                ("Năm sinh", ""),
+                ("Dân tộc", ""),
+                ("Quốc tịch", ""),
+            ]));
+            lines.push(field("Nơi cư trú", ""));
             continue;
         }
         input.allow(
@@ -259,11 +276,11 @@ fn birth(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> V
         ]));
         lines.push(field("Nơi cư trú", residence));
     }
-    registered(&mut lines, "Nơi đăng ký khai sinh", registered_on, by);
+    registered(&mut lines, "Nơi đăng ký khai sinh", register);
     lines
 }
 
-fn marriage(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> Vec<Line> {
+fn marriage(input: &mut Input<'_>, register: &Register) -> Vec<Line> {
     let mut lines = Vec::new();
     for (key, label) in [
         ("husband", "Thông tin người chồng"),
@@ -295,11 +312,12 @@ fn marriage(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -
             field("Giấy tờ tùy thân", document),
         ]);
     }
-    registered(&mut lines, "Nơi đăng ký kết hôn", registered_on, by);
+    registered(&mut lines, "Nơi đăng ký kết hôn", register);
     lines
 }
 
-fn death(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> Vec<Line> {
+fn death(input: &mut Input<'_>, register: &Register) -> Vec<Line> {
+    let registered_on = register.date;
     input.allow(
         "deceased",
         &[
@@ -379,7 +397,7 @@ fn death(input: &mut Input<'_>, registered_on: Option<NaiveDate>, by: &str) -> V
             ),
         ),
     ];
-    registered(&mut lines, "Nơi đăng ký khai tử", registered_on, by);
+    registered(&mut lines, "Nơi đăng ký khai tử", register);
     lines
 }
 
@@ -466,10 +484,6 @@ impl Issuer<'_> {
             (number, format!("{code}-{year}"))
         };
         let render = |n: &Numbered<'_>, _: &()| -> Result<Unsigned> {
-            let references = match &extract.register {
-                Some((number, book)) => vec![format!("Số: {number}"), format!("Quyển số: {book}")],
-                None => vec![format!("Số: {}", n.number_label)],
-            };
             let title = extract.kind.name_vi().to_uppercase();
             let signer_heading = if extract.kind == Kind::MaritalStatus {
                 let title = n.official.title.trim_end_matches(" UBND").to_uppercase();
@@ -485,7 +499,7 @@ impl Issuer<'_> {
             };
             let sheet = Sheet {
                 authority: authority(n.commune),
-                references,
+                references: vec![format!("Số: {}", n.number_label)],
                 place_date: place_date(n.commune, &n.time),
                 title: title.clone(),
                 body: extract.body.clone(),
@@ -495,7 +509,6 @@ impl Issuer<'_> {
                 lookup_lines: vec![
                     format!("Mã tra cứu: {}", n.lookup_code),
                     format!("Tra cứu: {}", n.lookup_url),
-                    format!("Số cấp: {}, sổ {}", n.number_label, n.book_label),
                 ],
             };
             let rendered = sheet::render(

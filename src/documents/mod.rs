@@ -155,6 +155,7 @@ impl Issuer<'_> {
         labels: impl Fn(i32, i32) -> (String, String),
         render: impl Fn(&Numbered<'_>, &I) -> Result<Unsigned>,
     ) -> Result<Issuance> {
+        client.ensure_may_sign()?;
         let mut conn = db::get(self.pool)?;
         if let Some(existing) = self.retried(&mut conn, client, req)? {
             return Ok(Issuance::Issued(Box::new(existing)));
@@ -251,13 +252,10 @@ impl Issuer<'_> {
                 },
             )?;
             if let Some(agency) = &agency {
-                let how = SignOptions {
-                    reason: Some(&reason),
-                    location: Some(&commune.name),
-                    level,
-                    visible: None,
-                };
-                pdf = self.seal_pdf(conn, client, agency, &pdf, how)?;
+                let options = self.seal_options(req.kind, &pdf, &reason, &commune.name, level)?;
+                pdf = self
+                    .signing
+                    .sign_unlocked(conn, Some(client), agency, &pdf, &options)?;
             }
             store.put(conn, &blob_key, &pdf)?;
             let document = Document {
@@ -443,35 +441,36 @@ impl Issuer<'_> {
         self.signing.unlock(conn, Some(client), &agency, pin)
     }
 
-    /// The agency signature, shown as text (agency and time) at the top right of the first page,
-    /// as Decree 30/2020 shows it on copies and digitised documents (`how.visible` is set here).
-    fn seal_pdf(
+    /// How the agency signs: shown as text (agency and time) as Decree 30/2020 shows it on
+    /// copies and digitised documents: on kyso's own forms at the top right of the first page,
+    /// in the top margin above the motto; on a certified copy in the area its statement keeps
+    /// for it, never over the scan.
+    fn seal_options<'r>(
         &self,
-        conn: &mut DbConnection,
-        client: &Client,
-        agency: &Unlocked,
+        kind: Kind,
         pdf: &[u8],
-        how: SignOptions<'_>,
-    ) -> Result<Vec<u8>> {
-        let [x0, _, x1, y1] = certify::page_box(&read::writable(pdf, &self.settings.pdf)?, 1)?;
-        let right = x1.min(x0 + 595.0) - 20.0;
-        self.signing.sign_unlocked(
-            conn,
-            Some(client),
-            agency,
-            pdf,
-            &SignOptions {
-                visible: Some(Placement {
-                    page: 1,
-                    rect: [right - 190.0, y1 - 50.0, right, y1 - 12.0],
-                }),
-                ..how
-            },
-        )
+        reason: &'r str,
+        location: &'r str,
+        level: Level,
+    ) -> Result<SignOptions<'r>> {
+        let (page, rect) = if kind == Kind::CertifiedCopy {
+            certify::agency_area(pdf, &self.settings.pdf)?
+        } else {
+            let [x0, _, x1, y1] = certify::page_box(&read::writable(pdf, &self.settings.pdf)?, 1)?;
+            let right = x1.min(x0 + 595.0) - 20.0;
+            (1, [right - 190.0, y1 - 50.0, right, y1 - 12.0])
+        };
+        Ok(SignOptions {
+            reason: Some(reason),
+            location: Some(location),
+            level,
+            visible: Some(Placement { page, rect }),
+        })
     }
 
     /// The agency's signature added later by the clerk (`POST /documents/{id}/seal`).
     pub fn seal(&self, client: &Client, id: &str, pin: &SecretString) -> Result<Document> {
+        client.ensure_may_sign()?;
         let mut conn = db::get(self.pool)?;
         let document = find(&mut conn, id)?;
         if !client.may_act_for(&document.commune_code) {
@@ -500,18 +499,19 @@ impl Issuer<'_> {
                 return Err(Error::Conflict("the document is already sealed".into()));
             }
             let pdf = store.get(conn, &document.blob_key)?;
-            let reason = format!(
-                "{} số {}",
-                Kind::parse(&document.kind).map_or("", Kind::name_vi),
-                document.number_label
-            );
-            let how = SignOptions {
-                reason: Some(&reason),
-                location: Some(&commune.name),
-                level: self.signing.best_level(&agency.signer),
-                visible: None,
-            };
-            let sealed = self.seal_pdf(conn, client, &agency, &pdf, how)?;
+            let kind = Kind::parse(&document.kind)
+                .ok_or_else(|| Error::internal(format!("stored kind `{}`", document.kind)))?;
+            let reason = format!("{} số {}", kind.name_vi(), document.number_label);
+            let options = self.seal_options(
+                kind,
+                &pdf,
+                &reason,
+                &commune.name,
+                self.signing.best_level(&agency.signer),
+            )?;
+            let sealed = self
+                .signing
+                .sign_unlocked(conn, Some(client), &agency, &pdf, &options)?;
             store.put(conn, &blob_key, &sealed)?;
             diesel::update(documents::table.find(id))
                 .set((

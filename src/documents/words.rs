@@ -10,7 +10,10 @@
 //! - a zero hundreds digit after thousands is "không trăm" (2026 "hai nghìn không trăm hai mươi
 //!   sáu"), and thousands are "nghìn" (not the southern "ngàn");
 //! - days 1 to 10 of a month take "mồng" ("ngày mồng năm tháng ba"): without it "ngày năm
-//!   tháng ba năm …" reads as if "năm" were the year.
+//!   tháng ba năm …" reads as if "năm" were the year;
+//! - month names stay in lower case ("tháng ba"), as dates are written in running text:
+//!   Decree 30/2020 (Appendix II) capitalises a month only inside the name of an event
+//!   ("Cách mạng tháng Tám").
 
 use chrono::{Datelike, NaiveDate};
 

@@ -74,6 +74,50 @@ pub fn certify(
     })
 }
 
+/// Where the agency's signature goes on a certified copy: the area the statement keeps for it
+/// under the certifier's block (`statement::agency_rect`), so it covers nothing of the scan.
+/// Found from the certifier's signature, the copy's first signature field (kyso's own widget,
+/// with `/Rect` and `/P`), so that a seal added later finds it whichever placement
+/// (`documents.certification`) the copy was made with.
+pub fn agency_area(pdf: &[u8], limits: &Limits) -> Result<(u32, [f32; 4])> {
+    let doc = read::writable(pdf, limits)?;
+    let missing = || Error::PdfMalformed("the copy has no certifier's signature".into());
+    let fields = crate::pdf::sign::acroform(&doc)?
+        .get(b"Fields")
+        .map_err(|_| missing())?;
+    let Ok((_, Object::Array(fields))) = doc.dereference(fields) else {
+        return Err(missing());
+    };
+    let widget = fields
+        .iter()
+        .filter_map(|f| match doc.dereference(f) {
+            Ok((_, Object::Dictionary(d))) => Some(d),
+            _ => None,
+        })
+        .find(|d| d.get(b"FT").and_then(Object::as_name).ok() == Some(b"Sig"))
+        .ok_or_else(missing)?;
+    let rect: Vec<f32> = widget
+        .get(b"Rect")
+        .and_then(Object::as_array)
+        .map_err(|_| missing())?
+        .iter()
+        .filter_map(|v| v.as_float().ok())
+        .collect();
+    let page_id = widget
+        .get(b"P")
+        .and_then(Object::as_reference)
+        .map_err(|_| missing())?;
+    let page = doc
+        .get_pages()
+        .into_iter()
+        .find_map(|(no, id)| (id == page_id).then_some(no))
+        .ok_or_else(missing)?;
+    match rect[..] {
+        [x1, y1, x2, y2] => Ok((page, statement::agency_rect([x1, y1, x2, y2]))),
+        _ => Err(missing()),
+    }
+}
+
 /// The page's MediaBox (inherited if need be), A4 when it has none.
 pub fn page_box(doc: &Document, page: u32) -> Result<[f32; 4]> {
     let id = *doc

@@ -344,7 +344,9 @@ impl KeyStore for Pkcs11Tokens {
 fn pin_error(e: CkError) -> Error {
     match e {
         CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange | RvError::PinInvalid, _) => {
-            Error::WrongPin
+            Error::WrongPin {
+                attempts_left: None,
+            }
         }
         CkError::Pkcs11(RvError::PinLocked, _) => Error::TokenPinLocked,
         other => ck(other),
@@ -423,7 +425,10 @@ mod tests {
     fn token_pin_verdicts_are_kysos() {
         use cryptoki::context::Function;
         let login = |rv| pin_error(CkError::Pkcs11(rv, Function::Login));
-        assert!(matches!(login(RvError::PinIncorrect), Error::WrongPin));
+        assert!(matches!(
+            login(RvError::PinIncorrect),
+            Error::WrongPin { .. }
+        ));
         assert!(matches!(login(RvError::PinLocked), Error::TokenPinLocked));
         assert!(matches!(login(RvError::DeviceRemoved), Error::Internal(_)));
     }

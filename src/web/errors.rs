@@ -33,6 +33,14 @@ pub fn message_vi(e: &Error) -> String {
         Error::NotFound(_) => "Không tìm thấy nội dung được yêu cầu.".to_owned(),
         Error::Unauthorized => "Cần đăng nhập bằng khóa API hợp lệ.".to_owned(),
         Error::Forbidden(_) => "Khóa API này không có quyền xem nội dung này.".to_owned(),
+        Error::WrongPin { attempts_left } => match attempts_left {
+            None => "Mã PIN không đúng.".to_owned(),
+            Some(0) => "Mã PIN không đúng; khóa ký đã bị tạm khóa.".to_owned(),
+            Some(n) => format!("Mã PIN không đúng; còn {n} lần thử trước khi khóa ký bị tạm khóa."),
+        },
+        Error::KeyLocked { until } => {
+            format!("Khóa ký đang bị tạm khóa vì nhập sai mã PIN nhiều lần; thử lại sau {until}.")
+        }
         Error::CrossOrigin => "Biểu mẫu được gửi từ trang khác nên bị từ chối.".to_owned(),
         Error::BadRequest(_) | Error::ValidationFailed(_) => {
             "Yêu cầu không hợp lệ; vui lòng kiểm tra lại.".to_owned()
@@ -104,4 +112,27 @@ pub async fn as_pages(
     }
     let response = response.body(super::layout(dev, "Lỗi", body).into_string());
     Ok(ServiceResponse::new(request, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{message_en, message_vi};
+    use crate::Error;
+
+    #[test]
+    fn a_wrong_pin_says_how_many_tries_are_left() {
+        let wrong = |left| Error::WrongPin {
+            attempts_left: left,
+        };
+        assert_eq!(
+            message_vi(&wrong(Some(3))),
+            "Mã PIN không đúng; còn 3 lần thử trước khi khóa ký bị tạm khóa."
+        );
+        assert_eq!(
+            message_en(&wrong(Some(3))),
+            "wrong PIN for this signer's key; 3 attempts left before the key is locked"
+        );
+        assert!(message_vi(&wrong(Some(0))).contains("đã bị tạm khóa"));
+        assert_eq!(message_vi(&wrong(None)), "Mã PIN không đúng.");
+    }
 }

@@ -145,8 +145,9 @@ fn body(r: &Record, verdict: Option<&Verdict>) -> Markup {
         div.card {
             dl.facts {
                 dt { "Loại văn bản" } dd { (kind) }
+                // The number as printed under the authority; a copy also prints its book.
                 dt { "Số" } dd { (d.number_label) }
-                dt { "Sổ" } dd { (d.book_label) }
+                @if d.kind == Kind::CertifiedCopy.as_str() { dt { "Quyển số" } dd { (d.book_label) } }
                 dt { "Cơ quan cấp" } dd { (r.commune) }
                 dt { "Người ký" } dd { (r.official.0) " — " (r.official.1) }
                 dt { "Chữ ký số cơ quan" } dd {
@@ -163,7 +164,8 @@ fn body(r: &Record, verdict: Option<&Verdict>) -> Markup {
         h2 { "Kiểm tra một tệp" }
         p.muted { "Chọn tệp PDF bạn nhận được để xem có đúng là bản đã cấp hay không và chữ ký số của tệp có còn nguyên vẹn không. Tệp chỉ được kiểm tra, không được lưu lại." }
         form.upload method="post" enctype="multipart/form-data" {
-            input type="file" name="file" accept="application/pdf" required;
+            label for="file" { "Tệp PDF bạn nhận được: " }
+            input #file type="file" name="file" accept="application/pdf" required;
             " "
             button type="submit" { "Kiểm tra" }
         }

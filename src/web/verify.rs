@@ -21,6 +21,7 @@ pub fn page(dev: bool, result: Option<Result<&Report, String>>) -> Markup {
                 span lang="en" { "(Check the digital signatures of a PDF. The file is not stored.)" }
             }
             form.upload method="post" action="/verify" enctype="multipart/form-data" {
+                label for="file" { "Tệp PDF đã ký: " }
                 input #file type="file" name="file" accept="application/pdf,.pdf" required;
                 " "
                 label {

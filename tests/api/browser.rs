@@ -82,6 +82,42 @@ impl Browser {
             .expect("text")
     }
 
+    /// Runs axe-core (tests/a11y, pinned, installed by .ci/setup) in the page shown now and
+    /// fails on any serious or critical violation, naming rule, help and elements. WebDriver
+    /// scripts run outside the page's Content-Security-Policy, so the pages stay script-free.
+    pub async fn assert_accessible(&self, page: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/a11y/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run .ci/setup)", path.display()));
+        let script = format!(
+            "{axe}\n
+            return axe.run(document, {{resultTypes: ['violations']}}).then(r => ({{
+                rules: r.passes.length + r.violations.length + r.incomplete.length,
+                serious: r.violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => ({{rule: v.id, impact: v.impact, help: v.help,
+                                 nodes: v.nodes.map(n => n.target.join(' '))}}))
+            }}));"
+        );
+        let found = self
+            .client
+            .execute(&script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{page}: axe-core did not run: {e}"));
+        // A run that checked nothing would pass vacuously.
+        assert!(
+            found["rules"].as_u64().unwrap_or(0) > 10,
+            "{page}: axe-core checked nothing: {found}"
+        );
+        let serious = found["serious"].as_array().expect("violations");
+        assert!(
+            serious.is_empty(),
+            "{page}: serious accessibility violations:\n{}",
+            serde_json::to_string_pretty(serious).unwrap_or_default()
+        );
+    }
+
     pub async fn screenshot(&self, path: &Path) {
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(path, png).expect("writing the screenshot");

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{error_code, spawn_app, spawn_app_with, TestApp};
 use crate::validators::{
-    artifact_dir, pdftoppm, pdftoppm_at, pdftotext, pyhanko_validate, qr_codes,
+    artifact_dir, pdftoppm, pdftoppm_at, pdftotext, pyhanko_validate, qr_codes, RenderedPage,
 };
 
 /// The text with every run of whitespace made one space, so wrapped and column-aligned
@@ -118,7 +118,7 @@ fn death() -> Value {
     })
 }
 
-fn marital_status() -> Value {
+pub fn marital_status() -> Value {
     json!({
         "kind": "marital_status",
         "commune": "99001",
@@ -285,14 +285,19 @@ async fn every_extract_kind_reads_back_exactly_and_is_signed_twice() {
             app.pki.signer(body["signer"].as_str().unwrap()).name.clone(),
         ];
         expected.extend(words.iter().map(|w| w.to_string()));
+        // One number called `Số`, the extract's own (as the lookup page shows it); the
+        // register entry it is copied from under its own labels.
+        expected.push(format!("Số: {}", document["number_label"].as_str().unwrap()));
         if let Some(register) = body.get("register") {
-            expected.push(format!("Số: {}", register["number"].as_str().unwrap()));
+            expected.push(format!("Số đăng ký: {}", register["number"].as_str().unwrap()));
             expected.push(format!("Quyển số: {}", register["book"].as_str().unwrap()));
         }
         printed_values(&body, &mut expected);
         for value in &expected {
             assert!(text.contains(value.as_str()), "{kind}: `{value}` missing from:\n{text}");
         }
+        assert_eq!(text.matches("Số:").count(), 1, "{kind}: {text}");
+        assert!(!text.contains("Số cấp"), "{kind}: {text}");
         assert!(text.contains("Ký bởi: UBND Phường Thành Đông") || text.contains("Ký bởi:"), "{text}");
         assert_rendered(&pdf, &kind, 1);
         app.assert_accepted(&pdf, 2);
@@ -562,6 +567,118 @@ async fn the_statement_can_be_a_stamp_on_the_last_page() {
         vec![document["lookup_url"].as_str().unwrap().to_owned()]
     );
     app.assert_accepted(&pdf, 2);
+}
+
+/// The pixels that differ between two renderings of a page at 72 dpi, as a box in PDF points
+/// `[x0, y0, x1, y1]` (origin at the lower left), or `None` when they are the same.
+fn changed_box(a: &RenderedPage, b: &RenderedPage) -> Option<[u32; 4]> {
+    assert_eq!(
+        (a.width, a.height),
+        (b.width, b.height),
+        "page sizes differ"
+    );
+    let mut found: Option<[u32; 4]> = None;
+    for (i, (pa, pb)) in a.gray.iter().zip(&b.gray).enumerate() {
+        if pa != pb {
+            let (x, y) = (i as u32 % a.width, a.height - 1 - i as u32 / a.width);
+            let f = found.get_or_insert([x, y, x, y]);
+            *f = [f[0].min(x), f[1].min(y), f[2].max(x), f[3].max(y)];
+        }
+    }
+    found
+}
+
+fn inside(inner: [u32; 4], outer: [u32; 4]) -> bool {
+    inner[0] >= outer[0] && inner[1] >= outer[1] && inner[2] <= outer[2] && inner[3] <= outer[3]
+}
+
+/// The agency's box on a certified copy covers nothing of the scan: rendered with pdftoppm,
+/// every scanned page of the sealed copy is pixel for pixel the original's (its header
+/// included), and the box is drawn only inside what the statement added — its own page, or
+/// the stamp's frame — both when the copy is sealed at once and when it is sealed later.
+#[tokio::test]
+async fn the_agency_box_covers_nothing_of_the_scan() {
+    use kyso::config::Placement;
+    for placement in [Placement::Page, Placement::Stamp] {
+        let app = spawn_app_with(move |s| s.documents.certification = placement).await;
+        let original = sample_pdf(XrefStyle::Classic);
+        let scan = pdftoppm(&original);
+        let n = scan.len();
+        let unsealed_doc = app
+            .json_ok(
+                app.post_copy(vec![("scan.pdf", original.clone())], &[])
+                    .await,
+                201,
+            )
+            .await;
+        let unsealed = pdftoppm(&app.download(&unsealed_doc).await);
+        let sealed_doc = app
+            .json_ok(
+                app.http
+                    .post(format!(
+                        "{}/api/v1/documents/{}/seal",
+                        app.address,
+                        unsealed_doc["id"].as_str().unwrap()
+                    ))
+                    .bearer_auth(&app.admin_key)
+                    .json(&json!({"agency_pin": app.agency_pin()}))
+                    .send()
+                    .await
+                    .unwrap(),
+                200,
+            )
+            .await;
+        let later_pdf = app.download(&sealed_doc).await;
+        app.assert_accepted(&later_pdf, 2);
+        let (_, at_once_pdf) = app.sealed_copy(&original).await;
+        for (how, pdf) in [
+            ("sealed later", &later_pdf),
+            ("sealed at once", &at_once_pdf),
+        ] {
+            let sealed = pdftoppm(pdf);
+            let added = usize::from(placement == Placement::Page);
+            assert_eq!(sealed.len(), n + added, "{placement:?}, {how}");
+            // The scanned pages the statement leaves alone are exactly the original's.
+            let untouched = if added == 1 { n } else { n - 1 };
+            for i in 0..untouched {
+                assert_eq!(
+                    changed_box(&scan[i], &sealed[i]),
+                    None,
+                    "{placement:?}, {how}: scanned page {} was drawn on",
+                    i + 1
+                );
+            }
+            let last = sealed.len() - 1;
+            if placement == Placement::Stamp {
+                // The stamp's frame at the lower right: 316 × 314 pt from 28 pt off the
+                // right edge and the foot (a pixel more each way for its stroke). The
+                // statement and the agency's box stay inside.
+                let w = scan[last].width;
+                let frame = [w - 345, 27, w - 27, 343];
+                let stamp = changed_box(&scan[last], &sealed[last]).expect("the stamp");
+                assert!(inside(stamp, frame), "{how}: {stamp:?} outside {frame:?}");
+            }
+            if how == "sealed later" {
+                // What the seal drew, against the same document before it: the box, below
+                // the certifier's block, not in the page's header.
+                let agency = changed_box(&unsealed[last], &sealed[last])
+                    .unwrap_or_else(|| panic!("{placement:?}: no agency box drawn"));
+                assert!(agency[3] < 600, "{placement:?}: box at {agency:?}");
+                assert!(
+                    agency[2] - agency[0] > 60 && agency[3] - agency[1] > 10,
+                    "{placement:?}: box at {agency:?}"
+                );
+            }
+            std::fs::write(
+                artifact_dir("documents").join(format!(
+                    "agency-{placement:?}-{}.png",
+                    how.replace(' ', "-")
+                )),
+                &sealed[last].png,
+            )
+            .unwrap();
+        }
+    }
 }
 
 pub fn jpeg(width: u16, height: u16, shade: u8) -> Vec<u8> {
@@ -897,6 +1014,74 @@ async fn the_lookup_page_tells_whether_a_file_is_the_issued_one() {
     assert_eq!(missing.status(), 404);
 }
 
+/// The lookup page as a person sees it in Chromium: the record, then one verdict for the file
+/// they chose; no serious accessibility violation before or after, nor on an unknown code.
+#[tokio::test]
+async fn chromium_reads_the_lookup_verdict() {
+    use fantoccini::Locator;
+
+    let app = spawn_app().await;
+    let mut body = birth();
+    body["agency_pin"] = json!(app.agency_pin());
+    let document = app.json_ok(app.post_extract(body, None).await, 201).await;
+    let pdf = app.download(&document).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issued.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+
+    let browser = crate::browser::Browser::start().await;
+    let c = &browser.client;
+    let code = document["lookup_code"].as_str().unwrap();
+    c.goto(&format!("{}/d/{code}", app.address)).await.unwrap();
+    // The number printed under the authority, and no second one.
+    let facts = browser.text("dl.facts").await;
+    assert!(
+        facts.contains("1/TLKS") && !facts.contains("Quyển số"),
+        "{facts}"
+    );
+    browser.assert_accessible("lookup page").await;
+    c.find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.upload button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("#verdict"))
+        .await
+        .unwrap();
+    let verdict = browser.text("#verdict .verdict").await;
+    assert!(
+        verdict.starts_with("Đúng là bản đã cấp, chữ ký số hợp lệ"),
+        "{verdict}"
+    );
+    let class = c
+        .find(Locator::Css("#verdict"))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap();
+    assert_eq!(class.as_deref(), Some("card passed"));
+    browser.assert_accessible("lookup verdict").await;
+    browser
+        .screenshot(&artifact_dir("documents").join("lookup-verdict.png"))
+        .await;
+
+    c.goto(&format!("{}/d/ZZZZZZZZZZ", app.address))
+        .await
+        .unwrap();
+    assert_eq!(browser.text("h1").await, "Không tìm thấy văn bản");
+    browser.assert_accessible("lookup, unknown code").await;
+    browser.quit().await;
+}
+
 #[tokio::test]
 async fn a_failure_after_signing_rolls_everything_back() {
     // The file store cannot write while its directory is taken by a file: the request fails
@@ -926,6 +1111,25 @@ async fn a_failure_after_signing_rolls_everything_back() {
         "the failed request's number was given back"
     );
     assert_eq!(app.signing_log_count(), 2);
+}
+
+/// An unknown father (or mother) leaves the block on the form with its fields blank, as the
+/// paper form is left blank, rather than removing it.
+#[tokio::test]
+async fn a_missing_parent_leaves_the_block_blank() {
+    let app = spawn_app().await;
+    let mut body = birth();
+    body.as_object_mut().unwrap().remove("father");
+    let document = app.json_ok(app.post_extract(body, None).await, 201).await;
+    let pdf = app.download(&document).await;
+    let text = squeeze(&pdftotext(&pdf));
+    for expected in [
+        "Họ, chữ đệm, tên người mẹ: Trần Thị Hồng Nhung",
+        "Họ, chữ đệm, tên người cha: Năm sinh: Dân tộc: Quốc tịch: Nơi cư trú: Nơi đăng ký khai sinh:",
+    ] {
+        assert!(text.contains(expected), "`{expected}` missing:\n{text}");
+    }
+    assert_rendered(&pdf, "birth-without-father", 1);
 }
 
 #[tokio::test]

@@ -165,14 +165,15 @@ async fn issued_documents_their_signatures_and_lockouts_are_counted() {
         ),
         1.0
     );
-    // Both signatures of the document (the official's, then the agency's seal) at the best
-    // level the instance has: B-T with the dev TSA. Nothing went through `/sign`.
-    for signer_kind in ["official", "agency"] {
+    // Both signatures of the document, at the levels they are made at: the official's at
+    // B-T, then the agency's seal, which brings the file to the best level the instance has
+    // (B-LTA: the dev TSA and the dev CA's list). Nothing went through `/sign`.
+    for (signer_kind, level) in [("official", "B-T"), ("agency", "B-LTA")] {
         assert_eq!(
             value(
                 &scrape,
                 "kyso_signatures_total",
-                &[("level", "B-T"), ("signer_kind", signer_kind)]
+                &[("level", level), ("signer_kind", signer_kind)]
             ),
             1.0,
             "{signer_kind}"

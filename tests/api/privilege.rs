@@ -795,3 +795,103 @@ async fn a_viewer_sees_no_links_it_may_not_follow() {
         403
     );
 }
+
+/// A viewer key that tries to sign, issue or seal is told that its key only reads, before
+/// anything about the signer, commune or document is looked at (it used to hear that the
+/// signer "belongs to another commune"); its dashboard links to no page it may not open.
+#[tokio::test]
+async fn a_viewer_is_told_its_key_only_reads() {
+    let app = spawn_app().await;
+    let viewer = app.api_key(Role::Viewer, None);
+    let pdf = sample_pdf(XrefStyle::Classic);
+    let copy = app.post_copy(vec![("scan.pdf", pdf.clone())], &[]).await;
+    let document = app.json_ok(copy, 201).await;
+    let id = document["id"].as_str().unwrap();
+    let mut extract = crate::documents::marital_status();
+    extract["pin"] = json!(app.pki.pin("99001-vice-chair"));
+    let attempts = [
+        app.sign_as(
+            &viewer,
+            &pdf,
+            SignParams {
+                signer: "99001-chair",
+                ..Default::default()
+            },
+        )
+        .await,
+        app.http
+            .post(format!("{}/api/v1/extracts", app.address))
+            .bearer_auth(&viewer)
+            .json(&extract)
+            .send()
+            .await
+            .unwrap(),
+        app.http
+            .post(format!("{}/api/v1/certified-copies", app.address))
+            .bearer_auth(&viewer)
+            .multipart(
+                Form::new()
+                    .text("commune", "99001")
+                    .text("signer", "99001-chair")
+                    .text("pin", app.pki.pin("99001-chair"))
+                    .part("file", Part::bytes(pdf.clone()).file_name("scan.pdf")),
+            )
+            .send()
+            .await
+            .unwrap(),
+        app.http
+            .post(format!("{}/api/v1/documents/{id}/seal", app.address))
+            .bearer_auth(&viewer)
+            .json(&json!({"agency_pin": app.agency_pin()}))
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for (i, response) in attempts.into_iter().enumerate() {
+        assert_eq!(response.status(), 403, "attempt {i}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "forbidden", "attempt {i}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("a viewer key only reads") && !message.contains("commune `"),
+            "attempt {i}: {message}"
+        );
+    }
+    // Nothing was signed or sealed, and no PIN attempt was counted.
+    assert_eq!(app.signing_log_count(), 1);
+    {
+        use diesel::prelude::*;
+        use kyso::db::schema::signers;
+        let counted: Vec<i32> = signers::table
+            .filter(signers::id.eq_any(["99001-chair", "99001-agency", "99001-vice-chair"]))
+            .select(signers::failed_pins)
+            .load(&mut *kyso::db::get(&app.pool).unwrap())
+            .unwrap();
+        assert_eq!(counted, vec![0, 0, 0]);
+    }
+
+    let dashboard = |key: String| {
+        let app = &app;
+        async move {
+            app.http
+                .get(format!("{}/rollout", app.address))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let seen = dashboard(viewer.clone()).await;
+    assert!(seen.contains("Phường Thành Đông"), "{seen}");
+    assert!(!seen.contains("/rollout/communes/"), "{seen}");
+    let page = get(&app, &viewer, "/rollout/communes/99001").await;
+    assert_eq!(page.status(), 403);
+    let admin = dashboard(app.admin_key.clone()).await;
+    assert!(
+        admin.contains(r#"href="/rollout/communes/99001""#),
+        "{admin}"
+    );
+}

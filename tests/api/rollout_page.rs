@@ -191,10 +191,32 @@ async fn chromium_reads_the_totals_and_a_commune() {
     let app = spawn_app().await;
     // An admin: the commune page shows officials, which a viewer key does not read.
     let admin = app.admin_key.clone();
+    // An open request, so the commune page shows its requests table too.
+    let request = json_of(
+        post(
+            &app,
+            &admin,
+            "/api/v1/issuance-requests",
+            &json!({"official_id": "99001-chair", "kind": "renewal"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let transitions = format!(
+        "/api/v1/issuance-requests/{}/transitions",
+        request["id"].as_str().unwrap()
+    );
+    json_of(
+        post(&app, &admin, &transitions, &json!({"to": "submitted"})).await,
+        200,
+    )
+    .await;
     let browser = Browser::start().await;
     let c = &browser.client;
 
     c.goto(&format!("{}/rollout", app.address)).await.unwrap();
+    browser.assert_accessible("roll-out sign-in").await;
     c.find(Locator::Css("input[name=key]"))
         .await
         .unwrap()
@@ -222,6 +244,7 @@ async fn chromium_reads_the_totals_and_a_commune() {
     ] {
         assert!(row.contains(cell), "{cell} not in row: {row}");
     }
+    browser.assert_accessible("roll-out dashboard").await;
     let chart = c.find(Locator::Css("#chart")).await.unwrap();
     assert!(chart.text().await.unwrap().contains("1 / 1"));
     browser
@@ -244,6 +267,9 @@ async fn chromium_reads_the_totals_and_a_commune() {
         chair.contains("Nguyễn Văn An") && chair.contains("còn hiệu lực"),
         "{chair}"
     );
+    let requests = browser.text("#requests").await;
+    assert!(requests.contains("Nguyễn Văn An"), "{requests}");
+    browser.assert_accessible("commune page").await;
     browser
         .screenshot(&artifact_dir("rollout").join("rollout-99001.png"))
         .await;
@@ -277,6 +303,7 @@ async fn chromium_reads_the_totals_and_a_commune() {
         "{error}"
     );
     assert!(browser.text(".dev-banner").await.contains("Bản chạy thử"));
+    browser.assert_accessible("error page").await;
 
     // The cookie keeps the session: filtering is a plain GET.
     c.goto(&format!("{}/rollout?kind=x%C3%A3", app.address))

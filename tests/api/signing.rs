@@ -324,11 +324,21 @@ async fn five_wrong_pins_lock_the_key() {
         pin: Some("999999x".into()),
         ..Default::default()
     };
-    for _ in 0..5 {
-        assert_eq!(
-            error_code(app.sign(&pdf, wrong()).await, 403).await,
-            "pin_wrong"
-        );
+    // Each refusal says how many tries are left; the fifth locks the key.
+    for left in (0..5).rev() {
+        let response = app.sign(&pdf, wrong()).await;
+        assert_eq!(response.status(), 403);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "pin_wrong");
+        assert_eq!(body["error"]["attempts_left"], left, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        let expected = match left {
+            0 => "no attempt left: the key is now locked".to_owned(),
+            1 => "1 attempt left before the key is locked".to_owned(),
+            n => format!("{n} attempts left before the key is locked"),
+        };
+        assert!(message.ends_with(&expected), "{message}");
+        assert!(!message.contains("999999x"), "{message}");
     }
     let right = SignParams {
         signer: "99001-chair",

@@ -784,6 +784,7 @@ async fn chromium_reads_the_verdicts_on_the_verify_page() {
         let path = dir.path().join(format!("{name}.pdf"));
         std::fs::write(&path, pdf).unwrap();
         c.goto(&format!("{}/verify", app.address)).await.unwrap();
+        browser.assert_accessible("verify form").await;
         c.find(Locator::Css("input[type=file]"))
             .await
             .unwrap()
@@ -801,6 +802,9 @@ async fn chromium_reads_the_verdicts_on_the_verify_page() {
             .await
             .unwrap();
         assert_eq!(browser.text("#summary .verdict").await, verdict, "{name}");
+        browser
+            .assert_accessible(&format!("verify result ({name})"))
+            .await;
         let card = browser.text(".signature .verdict").await;
         assert!(card.starts_with(verdict), "{name}: {card}");
         if name == "valid" {

@@ -12,7 +12,7 @@ use crate::pdf::font::Face;
 pub struct Sheet {
     /// `UBND PHƯỜNG THÀNH ĐÔNG`.
     pub authority: String,
-    /// `Số: …`, `Quyển số: …` under the authority.
+    /// `Số: …` under the authority: the document's own number.
     pub references: Vec<String>,
     /// `Thành Đông, ngày 25 tháng 11 năm 2026`.
     pub place_date: String,
@@ -23,7 +23,7 @@ pub struct Sheet {
     pub signer_name: String,
     /// Where the QR code points.
     pub lookup_url: String,
-    /// Small print beside the QR code (lookup code, issuance number).
+    /// Small print beside the QR code (lookup code and address).
     pub lookup_lines: Vec<String>,
 }
 

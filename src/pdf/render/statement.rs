@@ -31,9 +31,18 @@ pub struct Drawn {
 }
 
 const BLOCK_WIDTH: f32 = 300.0;
-/// The block's lines, signature space and QR code, with a margin.
-const BLOCK_HEIGHT: f32 = 250.0;
+/// The block's lines, signature space, QR code and the agency's area, with a margin.
+const BLOCK_HEIGHT: f32 = 310.0;
 const QR_SIDE: f32 = 58.0;
+
+/// The area kept for the agency's signature (its name and signing time, as Decree 30/2020
+/// shows it on copies), under the QR code, the width of the certifier's signature. It is part
+/// of the statement (its page, or its stamp's white ground), so it covers nothing of the scan.
+/// Derived from the certifier's signature rectangle, which a later seal reads from the PDF.
+pub fn agency_rect(signature: [f32; 4]) -> [f32; 4] {
+    let [x1, _, x2, y2] = signature;
+    [x1, y2 - 178.0, x2, y2 - 140.0]
+}
 
 /// An A4 page: the authority and the motto, then the statement.
 pub fn page(st: &Statement) -> Result<Drawn> {
@@ -106,6 +115,7 @@ fn block(c: &mut Canvas, st: &Statement, x: f32, y_top: f32) -> Result<[f32; 4]>
     c.centered(Face::Bold, 11.5, cx, y, &st.certifier_heading);
     y -= 15.0;
     c.centered(Face::Regular, 11.5, cx, y, &st.certifier_title);
+    // `agency_rect` relies on these offsets: the QR code ends 132 below the signature's top.
     let rect = [cx - 95.0, y - 56.0, cx + 95.0, y - 6.0];
     y -= 70.0;
     c.centered(Face::Bold, 11.5, cx, y, &st.certifier_name);

@@ -455,7 +455,7 @@ fn catalog_id(doc: &Document) -> Result<ObjectId> {
         .map_err(|_| Error::PdfMalformed("the trailer has no catalog".into()))
 }
 
-fn acroform(doc: &Document) -> Result<&Dictionary> {
+pub(crate) fn acroform(doc: &Document) -> Result<&Dictionary> {
     let catalog = doc.get_dictionary(catalog_id(doc)?)?;
     let form = catalog.get(b"AcroForm")?;
     match doc.dereference(form) {
