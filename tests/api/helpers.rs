@@ -175,10 +175,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     .expect("admin key");
     TestApp {
         address,
-        // Idle connections are dropped before actix's 5 s keep-alive closes them, so a request
-        // after a slow validator never lands on a connection the server is closing.
+        // A connection per request: a request sent after slow validators never lands on a
+        // kept-alive connection the server is closing at that moment (a race HTTP/1.1 allows,
+        // which reqwest does not retry for a POST).
         http: reqwest::Client::builder()
-            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .pool_max_idle_per_host(0)
             .build()
             .expect("HTTP client"),
         admin_key,
