@@ -82,6 +82,45 @@ impl Browser {
             .expect("text")
     }
 
+    /// Puts `file` in the page's upload form, submits it and waits for `shown` on the answer.
+    pub async fn upload(&self, file: &Path, shown: &str) {
+        self.submit("input[type=file]", &file.display().to_string(), shown)
+            .await;
+    }
+
+    /// Types `value` into the form field `input`, submits the form and waits for `shown`.
+    pub async fn submit(&self, input: &str, value: &str, shown: &str) {
+        self.client
+            .find(Locator::Css(input))
+            .await
+            .unwrap_or_else(|e| panic!("{input}: {e}"))
+            .send_keys(value)
+            .await
+            .expect("typing into the form");
+        self.click_and_wait(Locator::Css("form.upload button"), shown)
+            .await;
+    }
+
+    /// Follows the link reading `text` and waits for `shown` on the next page.
+    pub async fn follow(&self, text: &str, shown: &str) {
+        self.click_and_wait(Locator::LinkText(text), shown).await;
+    }
+
+    async fn click_and_wait(&self, target: Locator<'_>, shown: &str) {
+        self.client
+            .find(target)
+            .await
+            .unwrap_or_else(|e| panic!("{target:?}: {e}"))
+            .click()
+            .await
+            .expect("click");
+        self.client
+            .wait()
+            .for_element(Locator::Css(shown))
+            .await
+            .unwrap_or_else(|e| panic!("waiting for {shown}: {e}"));
+    }
+
     /// Runs axe-core (tests/a11y, pinned, installed by .ci/setup) in the page shown now and
     /// fails on any serious or critical violation, naming rule, help and elements. WebDriver
     /// scripts run outside the page's Content-Security-Policy, so the pages stay script-free.

@@ -1040,22 +1040,7 @@ async fn chromium_reads_the_lookup_verdict() {
         "{facts}"
     );
     browser.assert_accessible("lookup page").await;
-    c.find(Locator::Css("input[type=file]"))
-        .await
-        .unwrap()
-        .send_keys(&path.display().to_string())
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.upload button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("#verdict"))
-        .await
-        .unwrap();
+    browser.upload(&path, "#verdict").await;
     let verdict = browser.text("#verdict .verdict").await;
     assert!(
         verdict.starts_with("Đúng là bản đã cấp, chữ ký số hợp lệ"),

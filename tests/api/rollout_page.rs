@@ -217,19 +217,7 @@ async fn chromium_reads_the_totals_and_a_commune() {
 
     c.goto(&format!("{}/rollout", app.address)).await.unwrap();
     browser.assert_accessible("roll-out sign-in").await;
-    c.find(Locator::Css("input[name=key]"))
-        .await
-        .unwrap()
-        .send_keys(&admin)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.upload button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Css("#totals")).await.unwrap();
+    browser.submit("input[name=key]", &admin, "#totals").await;
 
     let totals = browser.text("#totals").await;
     assert_eq!(totals, "3 / 3 xã, phường, đặc khu sẵn sàng ký số");
@@ -252,16 +240,7 @@ async fn chromium_reads_the_totals_and_a_commune() {
         .await;
 
     // The commune's name leads to its page.
-    c.find(Locator::LinkText("Phường Thành Đông"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("#officials"))
-        .await
-        .unwrap();
+    browser.follow("Phường Thành Đông", "#officials").await;
     let chair = browser.text("#official-99001-chair").await;
     assert!(
         chair.contains("Nguyễn Văn An") && chair.contains("còn hiệu lực"),

@@ -768,8 +768,6 @@ async fn a_crl_uploaded_by_an_admin_is_used_at_once() {
 
 #[tokio::test]
 async fn chromium_reads_the_verdicts_on_the_verify_page() {
-    use fantoccini::Locator;
-
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
     let good = app.kyso_signed("99001-chair", "B-T").await;
@@ -785,22 +783,7 @@ async fn chromium_reads_the_verdicts_on_the_verify_page() {
         std::fs::write(&path, pdf).unwrap();
         c.goto(&format!("{}/verify", app.address)).await.unwrap();
         browser.assert_accessible("verify form").await;
-        c.find(Locator::Css("input[type=file]"))
-            .await
-            .unwrap()
-            .send_keys(&path.display().to_string())
-            .await
-            .unwrap();
-        c.find(Locator::Css("form.upload button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Locator::Css("#summary"))
-            .await
-            .unwrap();
+        browser.upload(&path, "#summary").await;
         assert_eq!(browser.text("#summary .verdict").await, verdict, "{name}");
         browser
             .assert_accessible(&format!("verify result ({name})"))
