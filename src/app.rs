@@ -151,6 +151,7 @@ pub fn announcement(port: u16, dev: bool, kyso: &str) -> String {
          Check a signed PDF:    {base}/verify\n  \
          Certificate roll-out:  {base}/rollout\n  \
          API:                   {base}/api/v1/ (verify needs no key)\n  \
+         API reference:         {base}/docs  ({base}/openapi.json)\n  \
          Metrics, health:       {base}/metrics  {base}/healthz\n\
          Create an API key (printed once):\n  \
          {kyso} apikey create --role admin   # or --role portal --commune CODE, or --role viewer\n"
@@ -344,6 +345,7 @@ mod tests {
             "dev mode",
             "http://127.0.0.1:8080/verify",
             "http://127.0.0.1:8080/rollout",
+            "http://127.0.0.1:8080/docs",
             "target/release/kyso apikey create --role admin",
         ] {
             assert!(dev.contains(part), "{part}: {dev}");
