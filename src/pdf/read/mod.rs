@@ -287,7 +287,20 @@ pub fn stream_data<'a>(pdf: &'a [u8], stream: &'a Stream) -> &'a [u8] {
         .unwrap_or_default()
 }
 
-/// Copies every stream's data into the document, for code that edits or writes it.
+/// A stream's data with its filters applied, copied out of the input (that one stream only),
+/// for code reading a stream of a document `parse` left there; `None` when it cannot be
+/// decoded.
+pub fn decoded(pdf: &[u8], stream: &Stream) -> Option<Vec<u8>> {
+    let data = stream_data(pdf, stream);
+    if !stream.dict.has(b"Filter") {
+        return Some(data.to_vec());
+    }
+    let mut copy = Stream::new(stream.dict.clone(), data.to_vec());
+    copy.start_position = None;
+    copy.decompressed_content().ok()
+}
+
+/// Copies every stream's data into the document (an encrypted one's, to be decrypted).
 fn take_stream_data(doc: &mut Document, pdf: &[u8]) {
     for object in doc.objects.values_mut() {
         if let Object::Stream(stream) = object {
@@ -300,13 +313,13 @@ fn take_stream_data(doc: &mut Document, pdf: &[u8]) {
 
 /// A document kyso may append an update to: read within `limits`, neither encrypted (the
 /// update would have to be encrypted too) nor repaired (its `/Prev` would point at the
-/// damaged cross-reference data).
+/// damaged cross-reference data). Its stream data stays in `pdf` (`stream_data`, `decoded`):
+/// an update is written after the original bytes, never from the document.
 pub fn writable(pdf: &[u8], limits: &Limits) -> Result<Document> {
-    let mut parsed = parse(pdf, limits)?;
+    let parsed = parse(pdf, limits)?;
     if parsed.encrypted {
         return Err(Error::PdfEncrypted);
     }
-    take_stream_data(&mut parsed.doc, pdf);
     if let Some(warning) = parsed.warnings.first() {
         return Err(Error::PdfMalformed(format!(
             "{warning}; kyso does not add to a damaged file (rewrite it first, e.g. with qpdf)"
