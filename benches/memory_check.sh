@@ -73,8 +73,28 @@ PY
       printf '%-9s %-10s peak resident set %6d KiB (%d MiB)\n' "$name" "$file.pdf" "$rss" $((rss / 1024))
     done
   done
-  # The server: peak resident set after one upload of the large file to POST /api/v1/verify
-  # (issue 9: about one copy of an upload in memory at most).
+  # The server: peak resident set after one upload of the large file to POST /api/v1/verify,
+  # and in a fresh server after one POST /api/v1/sign of the unsigned 50 MB scan (B-B), the
+  # signed answer included (issue 9: about one copy of an upload in memory at most).
+  pin=$(cd "$work" && python3 -c 'import json; print(next(s["pin"] for s in json.load(open("certs/dev/manifest.json"))["signers"] if s["id"] == "99001-chair"))')
+  for name in kyso kyso-old; do
+    [ -n "${cmd[$name]:-}" ] || continue
+    bin=${cmd[$name]% verify}
+    key=$(cd "$work" && "$bin" apikey create --role admin 2>/dev/null)
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    (cd "$work" && KYSO_BIND=127.0.0.1:$port exec "$bin" serve >/dev/null 2>&1) &
+    server=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    before=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+    status=$(curl -s -o "$work/signed-by-server.pdf" -w '%{http_code}' -H "Authorization: Bearer $key" \
+      -F "file=@$work/scan.pdf;type=application/pdf" -F signer=99001-chair -F "pin=$pin" \
+      "http://127.0.0.1:$port/api/v1/sign")
+    peak=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+    kill "$server"; wait "$server" 2>/dev/null || true
+    printf '%-9s serve, one %d MiB POST /api/v1/sign: HTTP %s (%d bytes back), resident %d MiB before, peak %d MiB\n' \
+      "$name" $(($(stat -c %s "$work/scan.pdf") >> 20)) "$status" "$(stat -c %s "$work/signed-by-server.pdf")" \
+      $((before / 1024)) $((peak / 1024))
+  done
   for name in kyso kyso-old; do
     [ -n "${cmd[$name]:-}" ] || continue
     bin=${cmd[$name]% verify}

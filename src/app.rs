@@ -282,8 +282,10 @@ impl TrustFiles {
         for ca in [&manifest.root, &manifest.issuing_ca] {
             let pem = std::fs::read(manifest.path(dir, ca))
                 .map_err(|e| Error::Config(format!("dev CA {}: {e}", ca.display())))?;
-            self.anchors
-                .push(openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?);
+            let cert = crate::pki::trust::from_pem(&pem)
+                .and_then(|certs| certs.into_iter().next())
+                .ok_or_else(|| Error::Config(format!("dev CA {}: no certificate", ca.display())))?;
+            self.anchors.push(cert);
         }
         if let Some(crl_dir) = manifest.path(dir, &manifest.crl).parent() {
             self.crl_dirs.push(crl_dir.to_path_buf());

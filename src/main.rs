@@ -429,7 +429,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             visible,
         } => {
             let state = app::prepare(settings)?;
-            let pdf = std::fs::read(&input)
+            let pdf = kyso::input::MappedFile::open(&input)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", input.display())))?;
             let mut pin = String::new();
             std::io::stdin()
@@ -447,7 +447,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .transpose()
                     .map_err(|e| Error::BadRequest(format!("--visible: {e}")))?,
             };
-            let signed = state.signing().sign(None, &pdf, &request)?;
+            let signed = pdf.read(|pdf| state.signing().sign(None, pdf, &request))?;
             std::fs::write(&output, signed)
                 .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
         }

@@ -293,7 +293,7 @@ impl Signing<'_> {
             timestamper,
         };
         let signed = sign::sign(pdf, &spec, &unlocked.key, &self.limits)?;
-        let signed = self.extend(&signed, options.level)?;
+        let signed = self.extended(signed, options.level)?;
 
         diesel::insert_into(signing_log::table)
             .values(&SigningLogEntry {
@@ -333,6 +333,15 @@ impl Signing<'_> {
                 with_data(&stamped)
             }
             _ => Ok(pdf.to_vec()),
+        }
+    }
+
+    /// `extend` of a PDF kyso has just signed and owns: B-B and B-T give it back as it is
+    /// (a 50 MB scan is not copied once more).
+    pub fn extended(&self, pdf: Vec<u8>, level: Level) -> Result<Vec<u8>> {
+        match level {
+            Level::BB | Level::BT => Ok(pdf),
+            Level::BLt | Level::BLta => self.extend(&pdf, level),
         }
     }
 }

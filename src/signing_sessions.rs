@@ -295,7 +295,7 @@ impl Sessions<'_> {
                 sign::finish(prepared()?, signed_data, timestamper)?
             }
         };
-        let signed = self.signing.extend(&signed, level)?;
+        let signed = self.signing.extended(signed, level)?;
         let original = &session.prepared_pdf[..original_len];
         self.record(conn, client, &session, &certificate, original, signed)
     }

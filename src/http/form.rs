@@ -21,6 +21,10 @@ use crate::input::MappedFile;
 
 /// Text fields are small; anything larger is not a PIN or a reason.
 const MAX_TEXT_FIELD: usize = 16 * 1024;
+/// An uploaded file larger than this goes to a temporary file as it arrives (issue 9: a
+/// 52 MB upload was held three times in memory); a smaller one stays in memory, where a
+/// temporary file would cost more than it saves.
+const SPOOL_ABOVE: usize = 1 << 20;
 
 /// What one request body may cost.
 #[derive(Debug, Clone, Copy)]
@@ -102,9 +106,70 @@ fn failed(verdict: &Verdict, what: &str, e: impl std::fmt::Display) -> Error {
         .unwrap_or_else(|| Error::BadRequest(format!("{what}: {e}")))
 }
 
+/// An uploaded file: in memory when small, else spooled to an unnamed temporary file and
+/// mapped (the core gives back the pages it has read, `input`).
+pub enum Upload {
+    Memory(Vec<u8>),
+    File(MappedFile),
+}
+
+impl Upload {
+    /// Runs `f` over the upload's bytes.
+    pub fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        match self {
+            Upload::Memory(bytes) => f(bytes),
+            Upload::File(file) => file.read(f),
+        }
+    }
+
+    /// The bytes in memory (a copy of a spooled upload), for code that keeps them.
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            Upload::Memory(bytes) => bytes,
+            Upload::File(file) => file.bytes().to_vec(),
+        }
+    }
+}
+
+/// An upload being received: in memory up to `SPOOL_ABOVE` bytes, then in a temporary file.
+#[derive(Default)]
+struct Spool {
+    memory: BytesMut,
+    file: Option<std::fs::File>,
+}
+
+impl Spool {
+    fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        use std::io::Write;
+        if self.file.is_none() && self.memory.len() + chunk.len() > SPOOL_ABOVE {
+            let mut file = tempfile::tempfile().map_err(Error::internal)?;
+            file.write_all(&self.memory).map_err(Error::internal)?;
+            self.memory = BytesMut::new();
+            self.file = Some(file);
+        }
+        match &mut self.file {
+            // A write into the page cache: it costs what the copy into memory it replaces cost.
+            Some(file) => file.write_all(chunk).map_err(Error::internal),
+            None => {
+                self.memory.extend_from_slice(chunk);
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<Upload> {
+        match self.file {
+            Some(file) => Ok(Upload::File(
+                MappedFile::map(&file).map_err(Error::internal)?,
+            )),
+            None => Ok(Upload::Memory(self.memory.into())),
+        }
+    }
+}
+
 pub struct Form {
     /// In upload order; a name may repeat (several scanned pages under `file`).
-    pub files: Vec<(String, Vec<u8>)>,
+    pub files: Vec<(String, Upload)>,
     pub texts: HashMap<String, String>,
 }
 
@@ -123,18 +188,18 @@ impl Form {
                 .content_disposition()
                 .and_then(|cd| cd.get_filename())
                 .is_some();
-            let mut data = BytesMut::new();
+            let mut data = Spool::default();
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(|e| failed(&verdict, "multipart", e))?;
-                if !is_file && data.len() + chunk.len() > MAX_TEXT_FIELD {
+                if !is_file && data.memory.len() + chunk.len() > MAX_TEXT_FIELD {
                     return Err(Error::BadRequest(format!("field `{name}` is too long")));
                 }
-                data.extend_from_slice(&chunk);
+                data.write(&chunk)?;
             }
             if is_file {
-                form.files.push((name, data.into()));
+                form.files.push((name, data.finish()?));
             } else {
-                let text = String::from_utf8(data.into())
+                let text = String::from_utf8(data.memory.into())
                     .map_err(|_| Error::BadRequest(format!("field `{name}` is not UTF-8")))?;
                 form.texts.insert(name, text);
             }
@@ -142,13 +207,19 @@ impl Form {
         Ok(form)
     }
 
-    pub fn file(&mut self, name: &str) -> Result<Vec<u8>> {
+    /// The file uploaded under `name`, spooled when large.
+    pub fn upload(&mut self, name: &str) -> Result<Upload> {
         let at = self
             .files
             .iter()
             .position(|(n, _)| n == name)
             .ok_or_else(|| Error::BadRequest(format!("missing file field `{name}`")))?;
         Ok(self.files.remove(at).1)
+    }
+
+    /// The file uploaded under `name`, in memory.
+    pub fn file(&mut self, name: &str) -> Result<Vec<u8>> {
+        self.upload(name).map(Upload::into_vec)
     }
 
     /// A field sent as a file or as text (a PEM certificate pasted into a form).
@@ -165,7 +236,7 @@ impl Form {
             .into_iter()
             .partition(|(n, _)| n == name);
         self.files = rest;
-        named.into_iter().map(|(_, data)| data).collect()
+        named.into_iter().map(|(_, data)| data.into_vec()).collect()
     }
 
     pub fn text(&mut self, name: &str) -> Result<String> {
@@ -178,20 +249,19 @@ impl Form {
     }
 }
 
-/// A raw request body within `budget`.
-/// The body written to an unnamed temporary file as it arrives, then mapped: a large upload is
-/// never held in memory, and the verifier gives back the pages it has read (`input`).
-pub async fn spooled(payload: web::Payload, budget: Budget) -> Result<MappedFile> {
+/// A raw request body within `budget`, spooled as a form's file is: a large upload is never
+/// held in memory.
+pub async fn spooled(payload: web::Payload, budget: Budget) -> Result<Upload> {
     let verdict = Verdict::default();
     let mut stream = std::pin::pin!(metered(payload, budget, verdict.clone()));
-    let mut file = tempfile::tempfile().map_err(Error::internal)?;
+    let mut spool = Spool::default();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| failed(&verdict, "body", e))?;
-        // A write into the page cache: it costs what the copy into memory it replaces cost.
-        std::io::Write::write_all(&mut file, &chunk).map_err(Error::internal)?;
+        spool.write(&chunk.map_err(|e| failed(&verdict, "body", e))?)?;
     }
-    MappedFile::map(&file).map_err(Error::internal)
+    spool.finish()
 }
+
+/// A raw request body within `budget`, in memory.
 
 pub async fn body(payload: web::Payload, budget: Budget) -> Result<Vec<u8>> {
     let verdict = Verdict::default();

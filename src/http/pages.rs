@@ -33,8 +33,8 @@ pub async fn verify_upload(
         let budget = Budget::upload(&state.settings);
         let mut form = Form::read(req.headers(), payload, budget).await?;
         let at = super::verify::validation_time(form.optional("at").as_deref())?;
-        let pdf = form.file("file")?;
-        super::verify::report(state, slot, super::verify::Upload::Memory(pdf), at).await
+        let pdf = form.upload("file")?;
+        super::verify::report(state, slot, pdf, at).await
     }
     .await;
     match result {

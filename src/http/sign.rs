@@ -69,7 +69,7 @@ pub async fn sign(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
-    let pdf = form.file("file")?;
+    let pdf = form.upload("file")?;
     let options = Options::read(&mut form)?;
     let request = SignRequest {
         signer_id: form.text("signer")?,
@@ -80,7 +80,8 @@ pub async fn sign(
         visible: options.visible,
     };
     let signed =
-        super::blocking(move || state.signing().sign(Some(&client), &pdf, &request)).await?;
+        super::blocking(move || pdf.read(|pdf| state.signing().sign(Some(&client), pdf, &request)))
+            .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .body(signed))
@@ -159,13 +160,14 @@ pub async fn extend(
         ));
     }
     let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
-    let pdf = form.file("file")?;
+    let pdf = form.upload("file")?;
     let level = form
         .optional("level")
         .map(|l| Level::parse_long_term(&l))
         .transpose()?
         .unwrap_or(Level::BLt);
-    let extended = super::blocking(move || state.signing().extend(&pdf, level)).await?;
+    let extended =
+        super::blocking(move || pdf.read(|pdf| state.signing().extend(pdf, level))).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .body(extended))

@@ -8,11 +8,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::form::{self, Budget, Form};
+use super::form::{self, Budget, Form, Upload};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::error::{Error, Result};
-use crate::input::MappedFile;
 use crate::pdf::verify::{self, report::Report};
 use crate::verify_batch::{Batch, ZipLimits, NOT_VERIFIED};
 
@@ -54,21 +53,6 @@ pub(crate) fn validation_time(text: Option<&str>) -> Result<Option<DateTime<Utc>
         })
 }
 
-/// An uploaded PDF: a form's part, in memory, or a raw body, spooled to a file and mapped.
-pub(crate) enum Upload {
-    Memory(Vec<u8>),
-    File(MappedFile),
-}
-
-impl Upload {
-    fn read<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        match self {
-            Upload::Memory(bytes) => f(bytes),
-            Upload::File(file) => file.read(f),
-        }
-    }
-}
-
 /// Verifies `pdf` on the blocking pool while `slot` is held, as of `at` (default now).
 pub(crate) async fn report(
     state: web::Data<AppState>,
@@ -107,9 +91,9 @@ async fn upload(
     if is_multipart {
         let mut form = Form::read(req.headers(), payload, budget).await?;
         let at = form.optional("at");
-        Ok((Upload::Memory(form.file("file")?), at))
+        Ok((form.upload("file")?, at))
     } else {
-        Ok((Upload::File(form::spooled(payload, budget).await?), None))
+        Ok((form::spooled(payload, budget).await?, None))
     }
 }
 

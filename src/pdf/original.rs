@@ -36,7 +36,7 @@ impl<'a> Original<'a> {
                     .get_object((*container, 0))
                     .and_then(Object::as_stream)
                     .map_err(|_| missing())?;
-                return compressed(stream, id.0, Some(*index)).ok_or_else(missing);
+                return compressed(self.pdf, stream, id.0, Some(*index)).ok_or_else(missing);
             }
             // lopdf reads a hybrid file's /XRefStm only on the newest trailer, and only when
             // it has /Prev, yet loads every object of the object streams it finds: look the
@@ -48,7 +48,7 @@ impl<'a> Original<'a> {
                     .values()
                     .filter_map(|o| o.as_stream().ok())
                     .filter(|s| s.dict.has_type(b"ObjStm"))
-                    .find_map(|s| compressed(s, id.0, None))
+                    .find_map(|s| compressed(self.pdf, s, id.0, None))
                     .ok_or_else(missing);
             }
             _ => return Err(missing()),
@@ -99,14 +99,9 @@ impl<'a> Original<'a> {
     }
 }
 
-/// An object stream's decompressed content (lopdf may have decompressed it already) and where
-/// its objects start (/First).
-fn unpacked(stream: &Stream) -> Option<(Vec<u8>, usize)> {
-    let content = if stream.dict.has(b"Filter") {
-        stream.decompressed_content().ok()?
-    } else {
-        stream.content.clone()
-    };
+/// An object stream's decompressed content and where its objects start (/First).
+fn unpacked(pdf: &[u8], stream: &Stream) -> Option<(Vec<u8>, usize)> {
+    let content = crate::pdf::read::decoded(pdf, stream)?;
     let first = usize::try_from(stream.dict.get(b"First").and_then(Object::as_i64).ok()?).ok()?;
     Some((content, first))
 }
@@ -129,8 +124,8 @@ fn body_start(pdf: &[u8], offset: usize, id: ObjectId) -> Option<usize> {
 
 /// The bytes of object `number` in the object stream `stream`, `index` being its place there
 /// if known.
-fn compressed(stream: &Stream, number: u32, index: Option<u16>) -> Option<Vec<u8>> {
-    let (content, first) = unpacked(stream)?;
+fn compressed(pdf: &[u8], stream: &Stream, number: u32, index: Option<u16>) -> Option<Vec<u8>> {
+    let (content, first) = unpacked(pdf, stream)?;
     let start = compressed_start(&content, first, number, index)?;
     let end = syntax::skip_value(&content, start).ok()?;
     content.get(start..end).map(<[u8]>::to_vec)

@@ -72,8 +72,23 @@ impl Update {
             .unwrap_or(false);
         let xref_stream_id = stream_xref.then(|| self.alloc().0);
 
-        let mut out = Vec::with_capacity(original.len() + 16 * 1024);
-        out.extend_from_slice(original);
+        // Room for the whole update, so that a 50 MB original is never copied twice by a
+        // growing vector: the bodies (a signature's /Contents, a font) and the rest, small.
+        let bodies: usize = self
+            .objects
+            .values()
+            .map(|(_, body)| match body {
+                Body::Raw(raw) => raw.len(),
+                Body::Object(Object::Stream(stream)) => stream.content.len(),
+                Body::Object(_) => 0,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(original.len() + bodies + 64 * 1024);
+        // Copied window by window, each given back once copied (`pages`): a mapped original
+        // is then not resident beside its copy.
+        for window in crate::pdf::pages::windows(original) {
+            out.extend_from_slice(window);
+        }
         if !original.ends_with(b"\n") && !original.ends_with(b"\r") {
             out.push(b'\n');
         }

@@ -127,10 +127,14 @@ fn der_err(e: der::Error) -> Error {
     Error::internal(format!("DER encoding: {e}"))
 }
 
+/// Read window by window (`pages`): the data may be a mapped upload of 50 MB, whose pages
+/// are then given back as they are hashed.
 pub fn sha256(data: &[u8]) -> Result<Vec<u8>> {
-    Ok(openssl::hash::hash(MessageDigest::sha256(), data)
-        .map_err(Error::internal)?
-        .to_vec())
+    let mut hasher = openssl::sha::Sha256::new();
+    for window in crate::pdf::pages::windows(data) {
+        hasher.update(window);
+    }
+    Ok(hasher.finish().to_vec())
 }
 
 fn attribute(oid: ObjectIdentifier, value: impl Encode) -> Result<Attribute> {

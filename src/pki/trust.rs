@@ -60,7 +60,7 @@ impl TrustStore {
             }
             let pem = std::fs::read(&path)
                 .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-            let certs = X509::stack_from_pem(&pem).map_err(|_| {
+            let certs = from_pem(&pem).ok_or_else(|| {
                 Error::Config(format!("{} holds no PEM certificate", path.display()))
             })?;
             anchors.extend(certs);
@@ -109,6 +109,18 @@ impl TrustStore {
         .map_err(invalid)
         .and_then(|(ok, error, chain)| if ok { Ok(chain) } else { Err(classify(error)) })
     }
+}
+
+/// The certificates of a PEM file (`None` when it holds none or a damaged one), parsed
+/// through `cert_cache`: a signature that carries a CA certificate also trusted here (most
+/// do) then finds it parsed already, and OpenSSL 3's `d2i_X509` is the dearest step of a
+/// small file's verification.
+pub fn from_pem(pem: &[u8]) -> Option<Vec<X509>> {
+    let certs = x509_parser::pem::Pem::iter_from_buffer(pem)
+        .filter(|block| !matches!(block, Ok(p) if p.label != "CERTIFICATE"))
+        .map(|block| crate::pki::cert_cache::parse(&block.ok()?.contents).ok())
+        .collect::<Option<Vec<X509>>>()?;
+    (!certs.is_empty()).then_some(certs)
 }
 
 fn classify(error: X509VerifyResult) -> ChainError {

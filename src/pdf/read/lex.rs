@@ -207,8 +207,14 @@ pub struct Scan {
 }
 
 /// Walks `data` once: refuses nesting deeper than `max_depth` and more than `max_objects`
-/// objects, and records objects, xref tables, trailers and the names to mask.
-pub fn scan(data: &[u8], max_depth: usize, max_objects: usize) -> Result<Scan> {
+/// objects, or walking past `deadline`, and records objects, xref tables, trailers and the
+/// names to mask.
+pub fn scan(
+    data: &[u8],
+    max_depth: usize,
+    max_objects: usize,
+    deadline: &super::Deadline,
+) -> Result<Scan> {
     let mut out = Scan::default();
     let mut lexer = Lexer::new(data, 0);
     let mut depth = 0usize;
@@ -221,7 +227,10 @@ pub fn scan(data: &[u8], max_depth: usize, max_objects: usize) -> Result<Scan> {
     let mut trailer_at: Option<usize> = None;
     // The scan is one of the passes over the whole input (`pages`).
     let mut released = 0;
+    let mut tokens = 0usize;
     while let Some((at, token)) = lexer.next_token() {
+        tokens += 1;
+        deadline.check_every(tokens)?;
         if lexer.pos.min(data.len()) - released >= crate::pdf::pages::WINDOW {
             let read = lexer.pos.min(data.len());
             crate::pdf::pages::read(&data[released..read]);
@@ -477,6 +486,12 @@ fn stream_end(data: &[u8], start: usize, length: Option<usize>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `super::scan` with the default time budget.
+    fn scan(data: &[u8], max_depth: usize, max_objects: usize) -> Result<Scan> {
+        let deadline = super::super::Deadline::new(&Default::default());
+        super::scan(data, max_depth, max_objects, &deadline)
+    }
 
     #[test]
     fn unterminated_tokens_at_the_end_are_harmless() {

@@ -75,12 +75,14 @@ impl Edits<'_> {
 /// Reads the objects `entries` (newest definition first) locates in `bytes`; objects in object
 /// streams are only recorded in the reference table (`objstm` expands them). Stream data is
 /// not read: each stream keeps the offset and length of its data (`super::stream_data`).
+/// Past `deadline` it stops (the caller tells that from damage).
 pub fn load(
     bytes: &[u8],
     scan: &Scan,
     edits: &Edits<'_>,
     entries: impl IntoIterator<Item = (u32, XrefEntry)>,
     trailer: TrailerAt,
+    deadline: &super::Deadline,
 ) -> std::result::Result<Document, String> {
     let version = bytes
         .strip_prefix(b"%PDF-")
@@ -98,7 +100,8 @@ pub fn load(
     let mut objects = BTreeMap::new();
     // Streams whose /Length is a reference, measured once every object is known.
     let mut pending = Vec::new();
-    for (&id, entry) in &xref.entries {
+    for (i, (&id, entry)) in xref.entries.iter().enumerate() {
+        deadline.every(i)?;
         if let XrefEntry::Normal { offset, generation } = *entry {
             let id = (id, generation);
             let Some((object, scanned)) = read_object(&mut reader, bytes, scan, edits, id, offset)
@@ -114,7 +117,8 @@ pub fn load(
     let mut doc = Document::new();
     doc.version = String::from_utf8_lossy(version).trim().to_owned();
     doc.objects = objects;
-    for (id, scanned) in pending {
+    for (i, (id, scanned)) in pending.into_iter().enumerate() {
+        deadline.every(i)?;
         measure(&mut doc, bytes, id, scanned);
     }
     doc.trailer = match trailer {

@@ -18,6 +18,7 @@ mod objstm;
 mod xref;
 
 use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use lopdf::{Document, Object, Stream};
 
@@ -36,8 +37,8 @@ pub struct Limits {
     /// Most bytes one verification may hash: the /ByteRange lengths of all its signatures
     /// together (each may cover the whole file).
     pub max_hashed_bytes: u64,
-    /// Most seconds one verification may take; checked between signatures, between the
-    /// revisions read for change analysis and inside each revision's comparison.
+    /// Most seconds reading and verifying one document may take; checked inside every long
+    /// loop of both (the scan, the objects read, each revision's comparison, …).
     pub max_verify_seconds: u64,
 }
 
@@ -64,19 +65,69 @@ pub struct Parsed {
     pub repaired: bool,
 }
 
+/// When reading and verifying one document must have ended (`max_verify_seconds` after it
+/// began): a hostile file of 131 000 objects must not hold a worker for minutes.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    seconds: u64,
+}
+
+impl Deadline {
+    pub fn new(limits: &Limits) -> Self {
+        let seconds = limits.max_verify_seconds;
+        let now = Instant::now();
+        Deadline {
+            at: now.checked_add(Duration::from_secs(seconds)).unwrap_or(now),
+            seconds,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
+
+    /// For loops: `Err` once the time is spent, looked at every 1 024th `step` (a clock read
+    /// costs more than one step of most loops).
+    pub fn every(&self, step: usize) -> std::result::Result<(), String> {
+        if step.is_multiple_of(1024) && self.passed() {
+            return Err("the time for this verification is spent".into());
+        }
+        Ok(())
+    }
+
+    /// `every`, as the limit's error.
+    pub fn check_every(&self, step: usize) -> Result<()> {
+        self.every(step).map_err(|_| self.spent())
+    }
+
+    pub fn check(&self) -> Result<()> {
+        self.check_every(0)
+    }
+
+    fn spent(&self) -> Error {
+        Error::PdfTooComplex(format!(
+            "reading and verifying it takes longer than {} s",
+            self.seconds
+        ))
+    }
+}
+
 /// What is left of the limits while one document is read.
 pub struct Budget {
     inflated_left: u64,
     entries_left: u64,
     limits: Limits,
+    deadline: Deadline,
 }
 
 impl Budget {
-    fn new(limits: &Limits) -> Self {
+    fn new(limits: &Limits, deadline: Deadline) -> Self {
         Budget {
             inflated_left: limits.max_inflated_bytes,
             entries_left: limits.max_objects as u64,
             limits: *limits,
+            deadline,
         }
     }
 
@@ -124,18 +175,23 @@ impl Budget {
 /// needs a password is `PdfEncrypted`. Stream data stays in `pdf` (see `stream_data`), except
 /// that of an encrypted file, which is decrypted into the document.
 pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
-    parse_blanked(pdf, limits, &[])
+    parse_blanked(pdf, limits, &[], Deadline::new(limits))
 }
 
-/// `parse`, reading the hexadecimal strings at `blanked` (each from its `<` to its `>`) as
-/// empty: lopdf decodes them a digit at a time, and a signature value is checked from the
-/// file's bytes anyway.
-pub fn parse_blanked(pdf: &[u8], limits: &Limits, blanked: &[Range<usize>]) -> Result<Parsed> {
+/// `parse` by `deadline`, reading the hexadecimal strings at `blanked` (each from its `<` to
+/// its `>`) as empty: lopdf decodes them a digit at a time, and a signature value is checked
+/// from the file's bytes anyway.
+pub fn parse_blanked(
+    pdf: &[u8],
+    limits: &Limits,
+    blanked: &[Range<usize>],
+    deadline: Deadline,
+) -> Result<Parsed> {
     if !pdf.starts_with(b"%PDF-") {
         return Err(Error::NotPdf);
     }
-    let scan = lex::scan(pdf, limits.max_nesting, limits.max_objects)?;
-    let mut budget = Budget::new(limits);
+    let scan = lex::scan(pdf, limits.max_nesting, limits.max_objects, &deadline)?;
+    let mut budget = Budget::new(limits, deadline);
     let edits = load::Edits {
         masks: &scan.masks,
         blanks: blanked,
@@ -143,20 +199,37 @@ pub fn parse_blanked(pdf: &[u8], limits: &Limits, blanked: &[Range<usize>]) -> R
     let mut warnings = Vec::new();
     let chain = xref::check(pdf, &scan, &mut budget)?;
     let read = match &chain.damage {
-        None => load::load(pdf, &scan, &edits, chain.table(), chain.trailer(&scan)),
+        None => load::load(
+            pdf,
+            &scan,
+            &edits,
+            chain.table(),
+            chain.trailer(&scan),
+            &deadline,
+        ),
         Some(damage) => Err(damage.clone()),
     };
     let (mut doc, repaired) = match read {
         Ok(doc) => (doc, false),
         Err(damage) => {
+            // Reading stopped by the deadline is not damage.
+            deadline.check()?;
             // A damaged file is rare and small enough to be copied once, edited.
             let edited = edits.apply(pdf, 0);
             let (bytes, table, trailer) = xref::repair(&edited, &scan, &chain)?;
             let none = load::Edits::default();
-            let mut doc =
-                load::load(&bytes, &scan, &none, table, load::TrailerAt::None).map_err(|e| {
-                    Error::PdfMalformed(format!("{damage}; reading by scanning failed too: {e}"))
-                })?;
+            let read = load::load(
+                &bytes,
+                &scan,
+                &none,
+                table,
+                load::TrailerAt::None,
+                &deadline,
+            );
+            deadline.check()?;
+            let mut doc = read.map_err(|e| {
+                Error::PdfMalformed(format!("{damage}; reading by scanning failed too: {e}"))
+            })?;
             adopt_trailer(&mut doc, trailer, &scan);
             for (id, container) in chain.compressed() {
                 let entry = lopdf::xref::XrefEntry::Compressed {
@@ -180,6 +253,7 @@ pub fn parse_blanked(pdf: &[u8], limits: &Limits, blanked: &[Range<usize>]) -> R
         decrypt::decrypt(&mut doc)?;
     }
     warnings.extend(objstm::expand(&mut doc, pdf, repaired, &mut budget)?);
+    deadline.check()?;
     if doc.objects.len() > limits.max_objects {
         return Err(Error::PdfTooComplex(format!(
             "more than {} objects",
@@ -213,7 +287,20 @@ pub fn stream_data<'a>(pdf: &'a [u8], stream: &'a Stream) -> &'a [u8] {
         .unwrap_or_default()
 }
 
-/// Copies every stream's data into the document, for code that edits or writes it.
+/// A stream's data with its filters applied, copied out of the input (that one stream only),
+/// for code reading a stream of a document `parse` left there; `None` when it cannot be
+/// decoded.
+pub fn decoded(pdf: &[u8], stream: &Stream) -> Option<Vec<u8>> {
+    let data = stream_data(pdf, stream);
+    if !stream.dict.has(b"Filter") {
+        return Some(data.to_vec());
+    }
+    let mut copy = Stream::new(stream.dict.clone(), data.to_vec());
+    copy.start_position = None;
+    copy.decompressed_content().ok()
+}
+
+/// Copies every stream's data into the document (an encrypted one's, to be decrypted).
 fn take_stream_data(doc: &mut Document, pdf: &[u8]) {
     for object in doc.objects.values_mut() {
         if let Object::Stream(stream) = object {
@@ -226,13 +313,13 @@ fn take_stream_data(doc: &mut Document, pdf: &[u8]) {
 
 /// A document kyso may append an update to: read within `limits`, neither encrypted (the
 /// update would have to be encrypted too) nor repaired (its `/Prev` would point at the
-/// damaged cross-reference data).
+/// damaged cross-reference data). Its stream data stays in `pdf` (`stream_data`, `decoded`):
+/// an update is written after the original bytes, never from the document.
 pub fn writable(pdf: &[u8], limits: &Limits) -> Result<Document> {
-    let mut parsed = parse(pdf, limits)?;
+    let parsed = parse(pdf, limits)?;
     if parsed.encrypted {
         return Err(Error::PdfEncrypted);
     }
-    take_stream_data(&mut parsed.doc, pdf);
     if let Some(warning) = parsed.warnings.first() {
         return Err(Error::PdfMalformed(format!(
             "{warning}; kyso does not add to a damaged file (rewrite it first, e.g. with qpdf)"

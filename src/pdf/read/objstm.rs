@@ -37,6 +37,7 @@ pub fn expand(
     }
     let mut warnings = Vec::new();
     for container in wanted {
+        budget.deadline.check()?;
         let Some(Object::Stream(stream)) = doc.objects.get(&(container, 0)) else {
             continue;
         };

@@ -94,6 +94,7 @@ pub fn check(pdf: &[u8], scan: &Scan, budget: &mut Budget) -> Result<Chain> {
     let mut queue = vec![start];
     let mut visited = HashSet::new();
     while let Some(offset) = queue.pop() {
+        budget.deadline.check()?;
         if !visited.insert(offset) {
             continue; // a /Prev cycle: each section is read once
         }

@@ -43,7 +43,7 @@ pub fn add_validation_data(
         .get(b"Root")
         .and_then(Object::as_reference)
         .map_err(|_| Error::PdfMalformed("the trailer has no catalog".into()))?;
-    let old = existing_dss(&doc, catalog_id);
+    let old = existing_dss(pdf, &doc, catalog_id);
     let mut update = Update::new(&doc);
     let mut store = Store::new(&old);
     let mut vri = old.vri.clone();
@@ -203,7 +203,7 @@ struct OldDss {
     items: [Vec<(Object, Vec<u8>)>; 3],
 }
 
-fn existing_dss(doc: &Document, catalog_id: ObjectId) -> OldDss {
+fn existing_dss(pdf: &[u8], doc: &Document, catalog_id: ObjectId) -> OldDss {
     let deref = |o: &Object| doc.dereference(o).ok().map(|(id, o)| (id, o.clone()));
     let Some((id, Object::Dictionary(dss))) = doc
         .get_dictionary(catalog_id)
@@ -228,7 +228,9 @@ fn existing_dss(doc: &Document, catalog_id: ObjectId) -> OldDss {
         for item in items {
             let bytes = deref(&item)
                 .and_then(|(_, o)| o.as_stream().ok().cloned())
-                .and_then(|s| s.decompressed_content().ok().or(Some(s.content)))
+                .and_then(|s| {
+                    read::decoded(pdf, &s).or_else(|| Some(read::stream_data(pdf, &s).to_vec()))
+                })
                 .unwrap_or_default();
             old.items[kind as usize].push((item, bytes));
         }
@@ -303,7 +305,7 @@ mod tests {
             (4, 0, "<</Length 3>>stream\nabc\nendstream"),
         ]);
         let doc = read::writable(&pdf, &Default::default()).unwrap();
-        let old = existing_dss(&doc, (1, 0));
+        let old = existing_dss(&pdf, &doc, (1, 0));
         assert_eq!(old.id, None);
         assert!(old.vri.has(b"AB"));
         assert_eq!(old.items[Kind::Certs as usize].len(), 1);

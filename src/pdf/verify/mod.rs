@@ -13,7 +13,6 @@ mod structure;
 use std::cell::{Cell, OnceCell};
 use std::collections::BTreeSet;
 use std::ops::Range;
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -22,7 +21,7 @@ use openssl::x509::{X509Crl, X509};
 use self::poe::{Poe, Proofs, Status};
 use self::report::*;
 use crate::error::{Error, Result};
-use crate::pdf::read::{self, Limits};
+use crate::pdf::read::{self, Deadline, Limits};
 use crate::pki::algorithms::Digest;
 use crate::pki::cert_cache;
 use crate::pki::revocation::RevocationLists;
@@ -59,9 +58,10 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         warnings,
         repaired,
         ..
-    } = read::parse_blanked(pdf, &ctx.limits, &blanked)?;
+    } = read::parse_blanked(pdf, &ctx.limits, &blanked, deadline)?;
     let revisions = structure::revision_ends(pdf);
-    let dss = Dss::load(pdf, &doc, ctx.limits.max_inflated_bytes);
+    let dss = Dss::load(pdf, &doc, ctx.limits.max_inflated_bytes, &deadline);
+    deadline.check()?;
     let mut fields = signature_fields(&doc);
     let orphans = orphan_signatures(&doc, &fields);
     let held = fields.len();
@@ -263,47 +263,6 @@ fn check_hashed_bytes(pdf_len: usize, fields: &[Signed<'_>], limits: &Limits) ->
     Ok(())
 }
 
-/// When one verification must have ended (`max_verify_seconds`).
-#[derive(Clone, Copy)]
-struct Deadline {
-    at: Instant,
-    seconds: u64,
-}
-
-impl Deadline {
-    fn new(limits: &Limits) -> Self {
-        let seconds = limits.max_verify_seconds;
-        let now = Instant::now();
-        Deadline {
-            at: now.checked_add(Duration::from_secs(seconds)).unwrap_or(now),
-            seconds,
-        }
-    }
-
-    fn passed(&self) -> bool {
-        Instant::now() >= self.at
-    }
-
-    /// For loops: `Err` once the time is spent, looked at every 1 024th `step` (a clock read
-    /// costs more than one step of most loops).
-    fn every(&self, step: usize) -> std::result::Result<(), String> {
-        if step.is_multiple_of(1024) && self.passed() {
-            return Err("the time for this verification is spent".into());
-        }
-        Ok(())
-    }
-
-    fn check(&self) -> Result<()> {
-        if self.passed() {
-            return Err(Error::PdfTooComplex(format!(
-                "verifying it takes longer than {} s",
-                self.seconds
-            )));
-        }
-        Ok(())
-    }
-}
-
 /// Most signatures verified in one file; each costs a change analysis over the revisions.
 const MAX_SIGNATURES: usize = 100;
 /// Most form fields read while looking for signatures (a binary tree of fields stays cheap).
@@ -424,7 +383,8 @@ struct Dss {
 impl Dss {
     /// Reads each stream once (by object number) and at most `limit` bytes in all (issue 9:
     /// 2 000 references to one large stream must not inflate it 2 000 times).
-    fn load(pdf: &[u8], doc: &Document, limit: u64) -> Dss {
+    /// Past `deadline` it stops reading (the caller checks it).
+    fn load(pdf: &[u8], doc: &Document, limit: u64, deadline: &Deadline) -> Dss {
         let Some(dss) = doc
             .catalog()
             .ok()
@@ -451,6 +411,9 @@ impl Dss {
                 if !seen.insert(id) {
                     continue;
                 }
+                if deadline.passed() {
+                    break;
+                }
                 // Validation data is small: a bigger stream is not a certificate or CRL.
                 let raw = read::stream_data(pdf, s);
                 let data = match s.dict.get(b"Filter").and_then(Object::as_name) {
@@ -473,10 +436,12 @@ impl Dss {
             present: true,
             certificates: certificates
                 .iter()
+                .take_while(|_| !deadline.passed())
                 .filter_map(|d| cert_cache::parse(d).ok())
                 .collect(),
             crls: crls
                 .iter()
+                .take_while(|_| !deadline.passed())
                 .filter_map(|d| X509Crl::from_der(d).ok())
                 .collect(),
         }
@@ -562,7 +527,8 @@ impl<'a> History<'a> {
             .get(i)?
             .get_or_init(|| {
                 let blanked = &self.blanked[..self.blanked.partition_point(|v| v.end <= end)];
-                read::parse_blanked(self.bytes.get(..end)?, self.limits, blanked).ok()
+                let bytes = self.bytes.get(..end)?;
+                read::parse_blanked(bytes, self.limits, blanked, self.deadline).ok()
             })
             .as_ref()
     }
