@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
+use diesel::dsl::case_when;
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text};
 use openssl::x509::X509;
 
 use crate::db::models::{Commune, Signer};
@@ -122,7 +124,7 @@ impl PinAttempts {
         }
     }
 
-    /// One conditional claim: `None` when taken, else until when the key is locked (a time
+    /// One claim: `None` when taken, else until when the key is locked (a time
     /// already past when the attempts are only held by requests in flight).
     fn try_claim(&self, conn: &mut DbConnection, id: &str) -> Result<Option<DateTime<Utc>>> {
         let now = Utc::now();
@@ -132,38 +134,33 @@ impl PinAttempts {
                 .is_null()
                 .or(signers::locked_until.le(now_text.clone()))
         };
-        // A window that began more than `lock` ago is over: its wrong PINs are forgotten (the
-        // claims of PINs still in flight stay held).
-        diesel::update(
-            signers::table
-                .find(id)
-                .filter(signers::pin_window_start.le(db::timestamp(now - self.lock)))
-                .filter(unlocked()),
-        )
-        .set((
-            signers::pin_claims.eq(signers::pin_claims - signers::wrong_pins),
-            signers::wrong_pins.eq(0),
-            signers::pin_window_start.eq(None::<String>),
-            signers::locked_until.eq(None::<String>),
-        ))
-        .execute(conn)?;
-        // The claim itself: one conditional UPDATE, atomic on SQLite and PostgreSQL alike.
+        // One conditional UPDATE, atomic on SQLite and PostgreSQL alike. A window that began
+        // more than `lock` ago is over: its wrong PINs are forgotten (the claims of PINs still
+        // in flight stay held), and this claim opens a new one.
+        let over = || signers::pin_window_start.le(db::timestamp(now - self.lock));
+        let held = || {
+            case_when::<_, _, Integer>(over(), signers::pin_claims - signers::wrong_pins)
+                .otherwise(signers::pin_claims)
+        };
         let claimed = diesel::update(
             signers::table
                 .find(id)
-                .filter(signers::pin_claims.lt(self.max))
+                .filter(held().lt(self.max))
                 .filter(unlocked()),
         )
-        .set(signers::pin_claims.eq(signers::pin_claims + 1))
+        .set((
+            signers::pin_claims.eq(held() + 1),
+            signers::wrong_pins
+                .eq(case_when::<_, _, Integer>(over(), 0).otherwise(signers::wrong_pins)),
+            signers::pin_window_start.eq(case_when::<_, _, Nullable<Text>>(
+                over().or(signers::pin_window_start.is_null().nullable()),
+                Some(now_text.clone()),
+            )
+            .otherwise(signers::pin_window_start)),
+            signers::locked_until.eq(None::<String>),
+        ))
         .execute(conn)?;
         if claimed == 1 {
-            diesel::update(
-                signers::table
-                    .find(id)
-                    .filter(signers::pin_window_start.is_null()),
-            )
-            .set(signers::pin_window_start.eq(Some(&now_text)))
-            .execute(conn)?;
             return Ok(None);
         }
         let signer = find(conn, id)?;
