@@ -16,7 +16,7 @@ use crate::http;
 use crate::http::rate::TokenBucket;
 use crate::metrics::Metrics;
 use crate::pki::dev::{self, Manifest};
-use crate::pki::keystore::{KeyStore, KeyStores, Pkcs12Files};
+use crate::pki::keystore::{KeyStore, KeyStores, Pkcs12Files, UnlockedKeys};
 use crate::pki::pkcs11::Pkcs11Tokens;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::TrustStore;
@@ -40,6 +40,8 @@ pub struct AppState {
     /// `POST /tsa`'s rate limit.
     pub tsa_bucket: TokenBucket,
     pub metrics: Metrics,
+    /// The signing log's group-commit writer.
+    pub signing_log: crate::signing_log::SigningLog,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             lock: chrono::Duration::minutes(self.settings.keys.lock_minutes),
             limits: self.settings.pdf,
             metrics: &self.metrics,
+            log: &self.signing_log,
         }
     }
 }
@@ -201,9 +204,12 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     let trust = TrustStore::new(trust_files.anchors)
         .with_intermediates(TrustStore::load_dir(&settings.pki.intermediates_dir)?);
     let keys = KeyStores {
-        pkcs12: Pkcs12Files {
-            base_dir: settings.pki.key_dir.clone(),
-        },
+        pkcs12: UnlockedKeys::new(
+            Pkcs12Files {
+                base_dir: settings.pki.key_dir.clone(),
+            },
+            Duration::from_secs(settings.keys.unlocked_seconds),
+        ),
         pkcs11: settings
             .pki
             .pkcs11_module
@@ -252,6 +258,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         )),
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
         metrics: Metrics::new()?,
+        signing_log: crate::signing_log::SigningLog::start(pool.clone())?,
         revocation,
         trust,
         keys,

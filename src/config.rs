@@ -122,6 +122,10 @@ pub struct KeySettings {
     /// How long a two-step signing session waits for its signature (`POST
     /// /api/v1/signing-sessions`); a document's number taken for it is void after that.
     pub signing_session_minutes: i64,
+    /// How long a PKCS#12 key stays unlocked in memory after its PIN opened it, as a token
+    /// keeps its login: later PINs are checked against a salted verifier rather than the
+    /// file's slow key derivation, and still claimed and counted. 0: every PIN opens the file.
+    pub unlocked_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -208,6 +212,7 @@ impl Default for Settings {
                 max_failed_pins: 5,
                 lock_minutes: 15,
                 signing_session_minutes: 10,
+                unlocked_seconds: 60,
             },
             rollout: RolloutSettings {
                 required_positions: vec![

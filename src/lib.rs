@@ -20,6 +20,7 @@ pub mod rollout;
 pub mod sessions;
 pub mod signers;
 pub mod signing;
+pub mod signing_log;
 pub mod signing_sessions;
 pub mod telemetry;
 pub mod verify_batch;

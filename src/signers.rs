@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
+use diesel::dsl::case_when;
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Nullable, Text};
 use openssl::x509::X509;
 
 use crate::db::models::{Commune, Signer};
@@ -80,10 +82,11 @@ impl Signer {
 /// How long a claim waits for attempts held by requests in flight.
 const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// PIN attempts on one key: each is claimed in the database before the PIN is tried, so
-/// concurrent guesses cannot overtake the count, and a right PIN gives back only its own claim,
-/// never the wrong ones before it: `max` wrong PINs within `lock` of the first lock the key
-/// for `lock`.
+/// PIN attempts on one key. Each is claimed in the database before the PIN is tried, so no more
+/// than `max` PINs are ever being tried or found wrong at once and concurrent guesses cannot
+/// overtake the count. Only PINs found wrong count towards the lock: `max` of them within
+/// `lock` of the first lock the key for `lock`, whatever right PINs are in flight meanwhile.
+/// A right PIN gives back its own claim and never forgives the wrong ones before it.
 pub struct PinAttempts {
     pub max: i32,
     pub lock: Duration,
@@ -93,7 +96,7 @@ pub struct PinAttempts {
 pub struct WrongAttempt {
     /// This attempt locked the key.
     pub locked: bool,
-    /// Wrong PINs still allowed before the lock (at least).
+    /// Wrong PINs still allowed before the lock.
     pub attempts_left: u32,
 }
 
@@ -121,7 +124,7 @@ impl PinAttempts {
         }
     }
 
-    /// One conditional claim: `None` when taken, else until when the key is locked (a time
+    /// One claim: `None` when taken, else until when the key is locked (a time
     /// already past when the attempts are only held by requests in flight).
     fn try_claim(&self, conn: &mut DbConnection, id: &str) -> Result<Option<DateTime<Utc>>> {
         let now = Utc::now();
@@ -131,46 +134,43 @@ impl PinAttempts {
                 .is_null()
                 .or(signers::locked_until.le(now_text.clone()))
         };
-        // A window that began more than `lock` ago is over: its attempts are forgotten.
-        diesel::update(
-            signers::table
-                .find(id)
-                .filter(signers::pin_window_start.le(db::timestamp(now - self.lock)))
-                .filter(unlocked()),
-        )
-        .set((
-            signers::failed_pins.eq(0),
-            signers::pin_window_start.eq(None::<String>),
-            signers::locked_until.eq(None::<String>),
-        ))
-        .execute(conn)?;
-        // The claim itself: one conditional UPDATE, atomic on SQLite and PostgreSQL alike.
+        // One conditional UPDATE, atomic on SQLite and PostgreSQL alike. A window that began
+        // more than `lock` ago is over: its wrong PINs are forgotten (the claims of PINs still
+        // in flight stay held), and this claim opens a new one.
+        let over = || signers::pin_window_start.le(db::timestamp(now - self.lock));
+        let held = || {
+            case_when::<_, _, Integer>(over(), signers::pin_claims - signers::wrong_pins)
+                .otherwise(signers::pin_claims)
+        };
         let claimed = diesel::update(
             signers::table
                 .find(id)
-                .filter(signers::failed_pins.lt(self.max))
+                .filter(held().lt(self.max))
                 .filter(unlocked()),
         )
-        .set(signers::failed_pins.eq(signers::failed_pins + 1))
+        .set((
+            signers::pin_claims.eq(held() + 1),
+            signers::wrong_pins
+                .eq(case_when::<_, _, Integer>(over(), 0).otherwise(signers::wrong_pins)),
+            signers::pin_window_start.eq(case_when::<_, _, Nullable<Text>>(
+                over().or(signers::pin_window_start.is_null().nullable()),
+                Some(now_text.clone()),
+            )
+            .otherwise(signers::pin_window_start)),
+            signers::locked_until.eq(None::<String>),
+        ))
         .execute(conn)?;
         if claimed == 1 {
-            diesel::update(
-                signers::table
-                    .find(id)
-                    .filter(signers::pin_window_start.is_null()),
-            )
-            .set(signers::pin_window_start.eq(Some(&now_text)))
-            .execute(conn)?;
             return Ok(None);
         }
         let signer = find(conn, id)?;
         Ok(Some(signer.locked_until(now)?.unwrap_or(now)))
     }
 
-    /// The claimed attempt was a wrong PIN: it stays counted, and the `max`-th locks the key.
-    /// Logged with the client that tried (never the PIN). Says whether this attempt locked the
-    /// key, and how many wrong PINs are still allowed before the lock: attempts other requests
-    /// hold while trying their PIN count as used, so this is what is left at least.
+    /// The claimed attempt was a wrong PIN: its claim stays held, it is counted as wrong, and
+    /// the `max`-th wrong one locks the key. Logged with the client that tried (never the
+    /// PIN). Says whether this attempt locked the key, and how many wrong PINs are still
+    /// allowed before the lock.
     pub fn wrong(
         &self,
         conn: &mut DbConnection,
@@ -179,10 +179,13 @@ impl PinAttempts {
     ) -> Result<WrongAttempt> {
         let now = Utc::now();
         tracing::warn!(signer = id, client = client.unwrap_or("local"), "wrong PIN");
+        diesel::update(signers::table.find(id))
+            .set(signers::wrong_pins.eq(signers::wrong_pins + 1))
+            .execute(conn)?;
         let locked = diesel::update(
             signers::table
                 .find(id)
-                .filter(signers::failed_pins.ge(self.max))
+                .filter(signers::wrong_pins.ge(self.max))
                 .filter(
                     signers::locked_until
                         .is_null()
@@ -194,20 +197,20 @@ impl PinAttempts {
         if locked == 1 {
             tracing::warn!(signer = id, "key locked after repeated wrong PINs");
         }
-        let used: i32 = signers::table
+        let wrong: i32 = signers::table
             .find(id)
-            .select(signers::failed_pins)
+            .select(signers::wrong_pins)
             .first(conn)?;
         Ok(WrongAttempt {
             locked: locked == 1,
-            attempts_left: u32::try_from(self.max - used).unwrap_or(0),
+            attempts_left: u32::try_from(self.max - wrong).unwrap_or(0),
         })
     }
 
     /// The claimed attempt was the right PIN: only that claim is given back.
     pub fn right(&self, conn: &mut DbConnection, id: &str) -> Result<()> {
-        diesel::update(signers::table.find(id).filter(signers::failed_pins.gt(0)))
-            .set(signers::failed_pins.eq(signers::failed_pins - 1))
+        diesel::update(signers::table.find(id).filter(signers::pin_claims.gt(0)))
+            .set(signers::pin_claims.eq(signers::pin_claims - 1))
             .execute(conn)?;
         Ok(())
     }
@@ -248,10 +251,11 @@ pub fn upsert(conn: &mut DbConnection, new: &NewSigner<'_>, dev: bool) -> Result
         not_after: db::timestamp(asn1_to_utc(cert.not_after())?),
         key_ref: new.key_ref.clone(),
         dev,
-        failed_pins: 0,
+        pin_claims: 0,
         locked_until: None,
         created_at: db::now(),
         pin_window_start: None,
+        wrong_pins: 0,
     };
     let updated = diesel::update(signers::table.find(&row.id))
         .set((

@@ -117,6 +117,8 @@ pub struct Signing<'a> {
     pub max_failed_pins: i32,
     pub lock: Duration,
     pub limits: Limits,
+    /// Where `sign` records its signatures (group commit).
+    pub log: &'a crate::signing_log::SigningLog,
     /// Every signature made and every key locked is counted here, whichever path made it
     /// (`/sign`, issuing or sealing a document, `kyso sign`).
     pub metrics: &'a Metrics,
@@ -149,7 +151,11 @@ impl Signing<'_> {
         self.timestamper(options.level)?;
         let mut conn = db::get(self.pool)?;
         let unlocked = self.unlock(&mut conn, client, &req.signer_id, &req.pin)?;
-        self.sign_unlocked(&mut conn, client, &unlocked, pdf, &options)
+        let (signed, entry) = self.signature(&mut conn, client, &unlocked, pdf, &options)?;
+        // Not in a transaction: the line joins the others being committed now.
+        drop(conn);
+        self.log.append(entry)?;
+        Ok(signed)
     }
 
     /// Who may sign and with which key: the client acts for the signer's commune, the key is
@@ -271,48 +277,65 @@ impl Signing<'_> {
         pdf: &[u8],
         options: &SignOptions<'_>,
     ) -> Result<Vec<u8>> {
+        let (signed, entry) = self.signature(conn, client, unlocked, pdf, options)?;
+        diesel::insert_into(signing_log::table)
+            .values(&entry)
+            .execute(conn)?;
+        Ok(signed)
+    }
+
+    /// Signs with an unlocked key: the signed PDF and its line for the signing log.
+    fn signature(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        unlocked: &Unlocked,
+        pdf: &[u8],
+        options: &SignOptions<'_>,
+    ) -> Result<(Vec<u8>, SigningLogEntry)> {
         let signer = &unlocked.signer;
         let timestamper = self.timestamper(options.level)?;
         let now = Utc::now();
-        let commune = signers::commune(conn, &signer.commune_code)?;
         let time = vietnam_time(now);
-        let spec = SignatureSpec {
-            time,
-            reason: options.reason,
-            location: options.location,
-            appearance: options.visible.map(|p| Appearance {
+        let appearance = match options.visible {
+            Some(p) => Some(Appearance {
                 page: p.page,
                 rect: p.rect,
                 lines: appearance_lines(
                     &signer.name,
                     (signer.kind == "official").then_some(signer.title.as_str()),
-                    &commune.name,
+                    &signers::commune(conn, &signer.commune_code)?.name,
                     &time,
                 ),
             }),
+            None => None,
+        };
+        let spec = SignatureSpec {
+            time,
+            reason: options.reason,
+            location: options.location,
+            appearance,
             timestamper,
         };
         let signed = sign::sign(pdf, &spec, &unlocked.key, &self.limits)?;
         let signed = self.extended(signed, options.level)?;
 
-        diesel::insert_into(signing_log::table)
-            .values(&SigningLogEntry {
-                id: uuid::Uuid::new_v4().to_string(),
-                signer_id: Some(signer.id.clone()),
-                client_id: client.map(|c| c.id.clone()),
-                commune_code: signer.commune_code.clone(),
-                level: options.level.as_str().into(),
-                input_sha256: hex::encode(sha256(pdf)?),
-                output_sha256: hex::encode(sha256(&signed)?),
-                created_at: db::timestamp(now),
-                certificate_id: None,
-                session_id: None,
-            })
-            .execute(conn)?;
+        let entry = SigningLogEntry {
+            id: uuid::Uuid::new_v4().to_string(),
+            signer_id: Some(signer.id.clone()),
+            client_id: client.map(|c| c.id.clone()),
+            commune_code: signer.commune_code.clone(),
+            level: options.level.as_str().into(),
+            input_sha256: hex::encode(sha256(pdf)?),
+            output_sha256: hex::encode(sha256(&signed)?),
+            created_at: db::timestamp(now),
+            certificate_id: None,
+            session_id: None,
+        };
         tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
         // Counted when made: a document whose storing then fails still cost a signature.
         self.metrics.signature(options.level.as_str(), &signer.kind);
-        Ok(signed)
+        Ok((signed, entry))
     }
 }
 

@@ -35,10 +35,13 @@ pub struct Signer {
     pub not_after: String,
     pub key_ref: String,
     pub dev: bool,
-    pub failed_pins: i32,
+    /// PIN attempts claimed: those in flight and the wrong ones.
+    pub pin_claims: i32,
     pub locked_until: Option<String>,
     pub created_at: String,
     pub pin_window_start: Option<String>,
+    /// PINs found wrong in the current window; `max_failed_pins` of them lock the key.
+    pub wrong_pins: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -24,10 +24,11 @@ diesel::table! {
         not_after -> Text,
         key_ref -> Text,
         dev -> Bool,
-        failed_pins -> Integer,
+        pin_claims -> Integer,
         locked_until -> Nullable<Text>,
         created_at -> Text,
         pin_window_start -> Nullable<Text>,
+        wrong_pins -> Integer,
     }
 }
 

@@ -52,6 +52,13 @@ impl RawSigner for PKey<Private> {
     }
 }
 
+/// A key shared by the signatures made while it stays unlocked.
+impl<T: RawSigner + ?Sized> RawSigner for std::sync::Arc<T> {
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>> {
+        (**self).sign(data)
+    }
+}
+
 /// A private key with its certificate and the chain above it (root excluded), unlocked for
 /// one signing operation.
 pub struct SigningKey {

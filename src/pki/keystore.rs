@@ -1,14 +1,23 @@
 //! Where signing keys live. A key is named by a reference string stored with its signer
 //! (`pkcs12:<path>`, or an RFC 7512 `pkcs11:` URI for a token). The PIN comes with each
-//! request, unlocks the key for that one signature and is dropped with it.
+//! request; a PKCS#12 key it opened stays unlocked in memory for a short while
+//! ([`UnlockedKeys`]), and the PIN is dropped with the request.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use openssl::hash::MessageDigest;
+use openssl::memcmp;
 use openssl::pkcs12::Pkcs12;
+use openssl::pkey::PKey;
+use openssl::sign::Signer;
+use openssl::x509::X509;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
-use crate::pki::cms::SigningKey;
+use crate::pki::cms::{RawSigner, SigningKey};
 use crate::pki::pkcs11::{KeyUri, Pkcs11Tokens};
 
 pub trait KeyStore: Send + Sync {
@@ -18,7 +27,7 @@ pub trait KeyStore: Send + Sync {
 
 /// The key stores of this instance, chosen by the reference's scheme.
 pub struct KeyStores {
-    pub pkcs12: Pkcs12Files,
+    pub pkcs12: UnlockedKeys,
     /// Present when `pki.pkcs11_module` is set.
     pub pkcs11: Option<Pkcs11Tokens>,
 }
@@ -87,5 +96,112 @@ impl KeyStore for Pkcs12Files {
             certificate,
             chain,
         })
+    }
+}
+
+/// PKCS#12 keys kept unlocked in memory for `keep` after a PIN opened them, as a token keeps its
+/// login: within that time a PIN is checked against a salted verifier (HMAC-SHA-256 under a
+/// random key of the entry, compared in constant time) instead of the PBKDF2 of the file
+/// (≈ 2 ms). The caller still claims an attempt before each PIN and counts a wrong one. An
+/// entry is dropped when it expires (a sweeper looks every second); OpenSSL clears the private
+/// key's numbers when it frees them (`BN_clear_free`).
+pub struct UnlockedKeys {
+    files: Pkcs12Files,
+    keep: Duration,
+    entries: Arc<Mutex<HashMap<String, Unlocked>>>,
+}
+
+struct Unlocked {
+    key: Arc<dyn RawSigner>,
+    certificate: X509,
+    chain: Vec<X509>,
+    salt: [u8; 32],
+    verifier: Vec<u8>,
+    until: Instant,
+}
+
+fn verifier(salt: &[u8], pin: &SecretString) -> Result<Vec<u8>> {
+    let mac = PKey::hmac(salt).map_err(Error::internal)?;
+    let mut signer = Signer::new(MessageDigest::sha256(), &mac).map_err(Error::internal)?;
+    signer
+        .sign_oneshot_to_vec(pin.expose_secret().as_bytes())
+        .map_err(Error::internal)
+}
+
+impl UnlockedKeys {
+    /// `keep` zero: every PIN opens the file again.
+    pub fn new(files: Pkcs12Files, keep: Duration) -> Self {
+        let entries: Arc<Mutex<HashMap<String, Unlocked>>> = Arc::default();
+        if !keep.is_zero() {
+            let weak = Arc::downgrade(&entries);
+            // Ends with the key store (the map is gone when its last owner drops it).
+            let _ = std::thread::Builder::new()
+                .name("unlocked-keys".into())
+                .spawn(move || loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    let Some(entries) = weak.upgrade() else { break };
+                    let now = Instant::now();
+                    lock(&entries).retain(|_, e| e.until > now);
+                });
+        }
+        UnlockedKeys {
+            files,
+            keep,
+            entries,
+        }
+    }
+}
+
+fn lock(
+    entries: &Mutex<HashMap<String, Unlocked>>,
+) -> std::sync::MutexGuard<'_, HashMap<String, Unlocked>> {
+    // A panic while holding the map leaves it consistent (inserts and removals only).
+    entries
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl KeyStore for UnlockedKeys {
+    fn unlock(&self, key_ref: &str, pin: &SecretString) -> Result<SigningKey> {
+        if self.keep.is_zero() {
+            return self.files.unlock(key_ref, pin);
+        }
+        let cached = lock(&self.entries)
+            .get(key_ref)
+            .filter(|e| e.until > Instant::now())
+            .map(|e| (e.shared(), e.salt, e.verifier.clone()));
+        if let Some((key, salt, expected)) = cached {
+            return if memcmp::eq(&verifier(&salt, pin)?, &expected) {
+                Ok(key)
+            } else {
+                Err(Error::WrongPin {
+                    attempts_left: None,
+                })
+            };
+        }
+        let key = self.files.unlock(key_ref, pin)?;
+        let mut salt = [0u8; 32];
+        openssl::rand::rand_bytes(&mut salt).map_err(Error::internal)?;
+        let entry = Unlocked {
+            key: Arc::from(key.key),
+            certificate: key.certificate,
+            chain: key.chain,
+            salt,
+            verifier: verifier(&salt, pin)?,
+            until: Instant::now() + self.keep,
+        };
+        let key = entry.shared();
+        lock(&self.entries).insert(key_ref.to_owned(), entry);
+        Ok(key)
+    }
+}
+
+impl Unlocked {
+    fn shared(&self) -> SigningKey {
+        SigningKey {
+            key: Box::new(self.key.clone()),
+            certificate: self.certificate.clone(),
+            chain: self.chain.clone(),
+        }
     }
 }

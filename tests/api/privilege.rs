@@ -862,12 +862,12 @@ async fn a_viewer_is_told_its_key_only_reads() {
     {
         use diesel::prelude::*;
         use kyso::db::schema::signers;
-        let counted: Vec<i32> = signers::table
+        let counted: Vec<(i32, i32)> = signers::table
             .filter(signers::id.eq_any(["99001-chair", "99001-agency", "99001-vice-chair"]))
-            .select(signers::failed_pins)
+            .select((signers::pin_claims, signers::wrong_pins))
             .load(&mut *kyso::db::get(&app.pool).unwrap())
             .unwrap();
-        assert_eq!(counted, vec![0, 0, 0]);
+        assert_eq!(counted, vec![(0, 0); 3]);
     }
 
     let dashboard = |key: String| {
