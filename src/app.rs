@@ -292,7 +292,7 @@ impl TrustFiles {
 
     fn revocation(&self) -> Result<RevocationLists> {
         let dirs: Vec<&Path> = self.crl_dirs.iter().map(PathBuf::as_path).collect();
-        RevocationLists::load(&dirs)
+        Ok(RevocationLists::load(&dirs)?)
     }
 }
 
@@ -329,10 +329,10 @@ impl Verifier {
 fn dev_tsa_key(dir: &Path, manifest: &Manifest) -> Result<crate::pki::cms::SigningKey> {
     let pin = secrecy::SecretString::from(manifest.tsa.pin.clone());
     let key_ref = Pkcs12Files::key_ref(&manifest.path(dir, &manifest.tsa.pkcs12));
-    Pkcs12Files {
+    Ok(Pkcs12Files {
         base_dir: ".".into(),
     }
-    .unlock(&key_ref, &pin)
+    .unlock(&key_ref, &pin)?)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! and tracking of their certificate roll-out.
 //!
 //! Data flows one way: `http`/`web` → domain (`signing`, `documents`, `rollout`, `signers`,
-//! `clients`) → core (`pdf`, `pki`: bytes and certificates in, values out) → storage (`db`).
+//! `clients`) → core (`pdf`, `pki`: the `kyso-core` crate, bytes and certificates in, values out) → storage (`db`).
 
 pub mod app;
 pub mod clients;
@@ -11,11 +11,7 @@ pub mod db;
 pub mod documents;
 pub mod error;
 pub mod http;
-pub mod input;
 pub mod metrics;
-pub mod pdf;
-pub mod pki;
-pub mod private_files;
 pub mod rollout;
 pub mod sessions;
 pub mod signers;
@@ -26,3 +22,5 @@ pub mod verify_batch;
 pub mod web;
 
 pub use error::{Error, Result};
+// The core's modules under their old paths (`crate::pdf::…`), as the service uses them.
+pub use kyso_core::{input, pdf, pki, private_files};

@@ -196,7 +196,7 @@ impl Signing<'_> {
         };
         attempts.claim(conn, &signer.id)?;
         let key = match self.keys.unlock(&signer.key_ref, pin) {
-            Err(Error::WrongPin { .. }) => {
+            Err(kyso_core::Error::WrongPin) => {
                 let wrong = attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))?;
                 if wrong.locked {
                     self.metrics.pin_lockout();
@@ -208,7 +208,7 @@ impl Signing<'_> {
             Err(other) => {
                 // Not a PIN verdict (a missing key file …): the claim is given back.
                 attempts.right(conn, &signer.id)?;
-                return Err(other);
+                return Err(other.into());
             }
             Ok(key) => key,
         };
@@ -326,11 +326,11 @@ impl Signing<'_> {
         let with_data =
             |pdf: &[u8]| sign::add_validation_data(pdf, self.trust, self.revocation, &self.limits);
         match (level, timestamper) {
-            (Level::BLt, _) => with_data(pdf),
+            (Level::BLt, _) => Ok(with_data(pdf)?),
             (Level::BLta, Some(tsa)) => {
                 let lt = with_data(pdf)?;
                 let stamped = sign::timestamp_document(&lt, tsa, &self.limits)?;
-                with_data(&stamped)
+                Ok(with_data(&stamped)?)
             }
             _ => Ok(pdf.to_vec()),
         }

@@ -33,7 +33,7 @@ pub fn original(files: Vec<Vec<u8>>, limits: &Limits, max_pixels: u64) -> Result
         )),
         images => {
             scan::check_pixels(images, max_pixels)?;
-            scan::wrap(images, "Bản chụp bản chính")
+            Ok(scan::wrap(images, "Bản chụp bản chính")?)
         }
     }
 }
