@@ -5,6 +5,7 @@
 //! `clients`) → core (`pdf`, `pki`: the `kyso-core` crate, bytes and certificates in, values out) → storage (`db`).
 
 pub mod app;
+pub mod blobs;
 pub mod clients;
 pub mod config;
 pub mod db;
@@ -12,15 +13,18 @@ pub mod documents;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod rate;
 pub mod rollout;
+pub mod server;
 pub mod sessions;
 pub mod signers;
 pub mod signing;
 pub mod signing_sessions;
 pub mod telemetry;
 pub mod verify_batch;
+pub mod vocabulary;
 pub mod web;
 
 pub use error::{Error, Result};
 // The core's modules under their old paths (`crate::pdf::…`), as the service uses them.
-pub use kyso_core::{input, pdf, pki, private_files};
+pub use kyso_core::{input, pdf, pki, private_files, vietnam};

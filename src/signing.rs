@@ -20,17 +20,8 @@ use crate::pki::keystore::KeyStore;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::Timestamper;
+use crate::vietnam::{self, vietnam_time};
 use crate::{rollout, signers};
-
-/// UTC+07:00, in which every date kyso shows is written.
-const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+07:00 is a valid offset"),
-};
-
-pub fn vietnam_time(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    t.with_timezone(&VIETNAM)
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum Level {
@@ -176,9 +167,7 @@ impl Signing<'_> {
         let now = Utc::now();
         if let Some(until) = signer.locked_until(now)? {
             return Err(Error::KeyLocked {
-                until: vietnam_time(until)
-                    .format("%H:%M:%S %d/%m/%Y %:z")
-                    .to_string(),
+                until: vietnam::date_time(until),
             });
         }
         signer.check_validity(now)?;
@@ -353,7 +342,7 @@ pub fn appearance_lines(
     }
     lines.push(format!(
         "Thời gian ký: {}",
-        time.format("%H:%M:%S %d/%m/%Y %:z")
+        vietnam::date_time(time.to_utc())
     ));
     lines
 }

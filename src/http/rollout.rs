@@ -581,7 +581,7 @@ pub(crate) async fn form_pdf(
         let now = Utc::now();
         Ok(request_form::render(
             &requests::form(&request, &official, &commune, now)?,
-            crate::signing::vietnam_time(now),
+            crate::vietnam::vietnam_time(now),
         )?)
     })
     .await?;
