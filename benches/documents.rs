@@ -179,7 +179,7 @@ fn main() {
         .build()
         .unwrap();
     let (one_book, two_books) = runtime.block_on(async move {
-        let app = kyso::app::build(settings).unwrap();
+        let app = kyso::server::build(settings).unwrap();
         let url = format!("http://127.0.0.1:{}/api/v1/extracts", app.port());
         tokio::spawn(app.run_until_stopped());
         let http = reqwest::Client::new();

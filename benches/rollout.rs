@@ -229,7 +229,7 @@ async fn run(label: &str, url: &str, communes_n: usize, officials_n: usize, n: u
     settings.pki.dev_dir = data.path().join("pki");
     settings.pki.trust_dir = data.path().join("trust");
     settings.pki.crl_dir = data.path().join("crl");
-    let app = kyso::app::build(settings).unwrap();
+    let app = kyso::server::build(settings).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let pool = db::connect(url).unwrap();

@@ -1,19 +1,13 @@
-//! Assembles the service from settings: database, keys, trust data, TSA, then the HTTP server
-//! bound to its port (port 0 picks a free one, which tests use).
+//! Assembles the service's state from settings: database, keys, trust data, TSA (`server`
+//! then binds it to a port; port 0 picks a free one, which tests use).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
-
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::{Error, Result};
-use crate::http;
-use crate::http::rate::TokenBucket;
 use crate::metrics::Metrics;
 use crate::pki::dev::{self, Manifest};
 use crate::pki::keystore::{KeyStore, KeyStores, Pkcs12Files, UnlockedKeys};
@@ -21,6 +15,7 @@ use crate::pki::pkcs11::Pkcs11Tokens;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::{HttpTimestamper, TimestampAuthority, Timestamper};
+use crate::rate::TokenBucket;
 use crate::signers;
 use crate::signing::Signing;
 
@@ -72,71 +67,9 @@ impl AppState {
         crate::signing_sessions::Sessions {
             signing: self.signing(),
             lifetime: chrono::Duration::minutes(self.settings.keys.signing_session_minutes),
-            store: crate::documents::blobs::from_settings(&self.settings),
+            store: crate::blobs::from_settings(&self.settings),
         }
     }
-}
-
-pub struct Application {
-    port: u16,
-    server: Server,
-}
-
-impl Application {
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
-}
-
-/// Opens storage, loads keys and trust data (generating the dev PKI in dev mode), and binds.
-pub fn build(settings: Settings) -> Result<Application> {
-    let listener = TcpListener::bind(&settings.bind)
-        .map_err(|e| Error::Config(format!("cannot bind {}: {e}", settings.bind)))?;
-    let port = listener.local_addr().map_err(Error::internal)?.port();
-    let state = Arc::new(prepare(settings)?);
-    if state.settings.archive.refresh {
-        archive_refresh_task(state.clone())?;
-    }
-    let data = web::Data::from(state);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .wrap(actix_web::middleware::from_fn(crate::web::errors::as_pages))
-            .wrap(http::security_headers())
-            .wrap(actix_web::middleware::from_fn(http::observe::observe))
-            .configure(http::routes)
-    })
-    .listen(listener)
-    .map_err(Error::internal)?
-    .run();
-    Ok(Application { port, server })
-}
-
-/// Refreshes the archive timestamps of stored documents at start and then every
-/// `archive.interval_hours`, on a thread of its own (signing blocks on the TSA).
-fn archive_refresh_task(state: Arc<AppState>) -> Result<()> {
-    let interval = Duration::from_secs(state.settings.archive.interval_hours.max(1) * 3600);
-    std::thread::Builder::new()
-        .name("archive-refresh".into())
-        .spawn(move || loop {
-            let signing = state.signing();
-            let pass = crate::documents::archive::refresh(
-                &state.pool,
-                &state.settings,
-                &signing,
-                chrono::Utc::now(),
-            );
-            if let Err(e) = pass {
-                tracing::warn!(error = %e, "archive refresh pass failed");
-            }
-            std::thread::sleep(interval);
-        })
-        .map(|_| ())
-        .map_err(Error::internal)
 }
 
 /// What a person starting `serve` needs to know: where to go, which mode, how to get a key.
@@ -183,7 +116,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         let dir = settings.pki.dev_dir.clone();
         let manifest = dev::ensure(&dir)?;
         trust_files.add_dev(&dir, &manifest)?;
-        crate::rollout::demo::load(
+        crate::signers::load_demo(
             &mut conn,
             settings.demo,
             &dir,
@@ -302,7 +235,7 @@ impl TrustFiles {
 
     fn revocation(&self) -> Result<RevocationLists> {
         let dirs: Vec<&Path> = self.crl_dirs.iter().map(PathBuf::as_path).collect();
-        RevocationLists::load(&dirs)
+        Ok(RevocationLists::load(&dirs)?)
     }
 }
 
@@ -339,10 +272,10 @@ impl Verifier {
 fn dev_tsa_key(dir: &Path, manifest: &Manifest) -> Result<crate::pki::cms::SigningKey> {
     let pin = secrecy::SecretString::from(manifest.tsa.pin.clone());
     let key_ref = Pkcs12Files::key_ref(&manifest.path(dir, &manifest.tsa.pkcs12));
-    Pkcs12Files {
+    Ok(Pkcs12Files {
         base_dir: ".".into(),
     }
-    .unlock(&key_ref, &pin)
+    .unlock(&key_ref, &pin)?)
 }
 
 #[cfg(test)]

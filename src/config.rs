@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 pub use crate::pdf::certify::Placement;
 use crate::pdf::read::Limits;
-use crate::rollout::Position;
+use crate::vocabulary::Position;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

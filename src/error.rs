@@ -377,9 +377,30 @@ impl From<diesel::result::Error> for Error {
     }
 }
 
-/// Inside the PDF core a lopdf failure means the document's structure is not what it claims.
-impl From<lopdf::Error> for Error {
-    fn from(e: lopdf::Error) -> Self {
-        Error::PdfMalformed(e.to_string())
+/// The core's errors keep their message; each maps to the kind (so the HTTP status and the
+/// stable code) it had when the core returned the service's error directly.
+impl From<kyso_core::Error> for Error {
+    fn from(e: kyso_core::Error) -> Self {
+        use kyso_core::Error as Core;
+        match e {
+            Core::NotPdf => Error::NotPdf,
+            Core::PdfMalformed(m) => Error::PdfMalformed(m),
+            Core::PdfEncrypted => Error::PdfEncrypted,
+            Core::PdfAlreadySigned => Error::PdfAlreadySigned,
+            Core::PdfTooComplex(m) => Error::PdfTooComplex(m),
+            Core::PdfCertified(m) => Error::PdfCertified(m),
+            Core::InvalidInput(m) => Error::BadRequest(m),
+            Core::UnsupportedMedia(m) => Error::UnsupportedMedia(m),
+            Core::ScanUnreadable(m) => Error::ScanUnreadable(m),
+            Core::ImageTooLarge { pixels, limit } => Error::ImageTooLarge { pixels, limit },
+            Core::WrongPin => Error::WrongPin {
+                attempts_left: None,
+            },
+            Core::TokenPinLocked => Error::TokenPinLocked,
+            Core::CrlMalformed(m) => Error::CrlMalformed(m),
+            Core::Timestamp(m) => Error::Timestamp(m),
+            Core::Config(m) => Error::Config(m),
+            Core::Internal(m) => Error::Internal(m),
+        }
     }
 }

@@ -2,21 +2,20 @@
 //! and tracking of their certificate roll-out.
 //!
 //! Data flows one way: `http`/`web` → domain (`signing`, `documents`, `rollout`, `signers`,
-//! `clients`) → core (`pdf`, `pki`: bytes and certificates in, values out) → storage (`db`).
+//! `clients`) → core (`pdf`, `pki`: the `kyso-core` crate, bytes and certificates in, values out) → storage (`db`).
 
 pub mod app;
+pub mod blobs;
 pub mod clients;
 pub mod config;
 pub mod db;
 pub mod documents;
 pub mod error;
 pub mod http;
-pub mod input;
 pub mod metrics;
-pub mod pdf;
-pub mod pki;
-pub mod private_files;
+pub mod rate;
 pub mod rollout;
+pub mod server;
 pub mod sessions;
 pub mod signers;
 pub mod signing;
@@ -24,6 +23,9 @@ pub mod signing_log;
 pub mod signing_sessions;
 pub mod telemetry;
 pub mod verify_batch;
+pub mod vocabulary;
 pub mod web;
 
 pub use error::{Error, Result};
+// The core's modules under their old paths (`crate::pdf::…`), as the service uses them.
+pub use kyso_core::{input, pdf, pki, private_files, vietnam};

@@ -216,7 +216,7 @@ fn parse_expiry(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
         return day
             .succ_opt()
             .and_then(|next| next.and_hms_opt(0, 0, 0))
-            .map(|t| (t - chrono::Duration::hours(7)).and_utc())
+            .and_then(kyso::vietnam::from_local)
             .ok_or_else(|| format!("`{text}`: day out of range"));
     }
     DateTime::parse_from_rfc3339(text)
@@ -303,7 +303,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 settings.demo = demo_set(&settings, demo)?;
             }
             let dev = settings.dev_mode;
-            let application = app::build(settings)?;
+            let application = kyso::server::build(settings)?;
             let port = application.port();
             let verify_page = format!("http://127.0.0.1:{port}/verify");
             tracing::info!(port, dev, verify_page, "kyso is listening");

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Nullable, Text};
 use openssl::x509::X509;
 
+use crate::config::DemoData;
 use crate::db::models::{Commune, Signer};
 use crate::db::schema::{communes, signers};
 use crate::db::{self, DbConnection};
@@ -26,14 +27,8 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Signer> {
         .ok_or_else(|| Error::UnknownSigner(id.to_owned()))
 }
 
-pub fn commune(conn: &mut DbConnection, code: &str) -> Result<Commune> {
-    communes::table
-        .find(code)
-        .select(Commune::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::NotFound(format!("commune `{code}`")))
-}
+/// A signer's commune, as the roll-out registry holds it.
+pub use crate::rollout::communes::get as commune;
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
@@ -111,9 +106,7 @@ impl PinAttempts {
                 None => return Ok(()),
                 Some(until) if until > Utc::now() => {
                     return Err(Error::KeyLocked {
-                        until: crate::signing::vietnam_time(until)
-                            .format("%H:%M:%S %d/%m/%Y %:z")
-                            .to_string(),
+                        until: crate::vietnam::date_time(until),
                     })
                 }
                 Some(_) if std::time::Instant::now() < deadline => {
@@ -322,6 +315,39 @@ pub fn register_dev_pki(
         }
         crate::rollout::demo::register(conn, dir, manifest, trust)
     })
+}
+
+/// Loads the demo data set `set` (dev mode only: its certificates come from the dev CA). Here,
+/// above the registry: `minimal` registers the dev PKI's signers first.
+pub fn load_demo(
+    conn: &mut DbConnection,
+    set: DemoData,
+    dir: &Path,
+    manifest: &Manifest,
+    trust: &TrustStore,
+) -> Result<()> {
+    match set {
+        DemoData::None => {}
+        DemoData::Minimal => register_dev_pki(conn, dir, manifest, trust)?,
+        DemoData::Haiphong => {
+            let loaded = crate::rollout::demo::haiphong::load(
+                conn,
+                dir,
+                manifest,
+                trust,
+                chrono::Utc::now(),
+            )?;
+            tracing::info!(
+                communes = loaded.communes,
+                officials = loaded.officials,
+                certificates = loaded.certificates,
+                requests = loaded.requests,
+                already_loaded = loaded.already_loaded,
+                "Hải Phòng demo data"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Number of signers registered from a dev PKI; production refuses to start with any.

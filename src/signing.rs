@@ -20,17 +20,8 @@ use crate::pki::keystore::KeyStore;
 use crate::pki::revocation::RevocationLists;
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::Timestamper;
+use crate::vietnam::{self, vietnam_time};
 use crate::{rollout, signers};
-
-/// UTC+07:00, in which every date kyso shows is written.
-const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
-    Some(offset) => offset,
-    None => panic!("UTC+07:00 is a valid offset"),
-};
-
-pub fn vietnam_time(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    t.with_timezone(&VIETNAM)
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum Level {
@@ -182,9 +173,7 @@ impl Signing<'_> {
         let now = Utc::now();
         if let Some(until) = signer.locked_until(now)? {
             return Err(Error::KeyLocked {
-                until: vietnam_time(until)
-                    .format("%H:%M:%S %d/%m/%Y %:z")
-                    .to_string(),
+                until: vietnam::date_time(until),
             });
         }
         signer.check_validity(now)?;
@@ -202,7 +191,7 @@ impl Signing<'_> {
         };
         attempts.claim(conn, &signer.id)?;
         let key = match self.keys.unlock(&signer.key_ref, pin) {
-            Err(Error::WrongPin { .. }) => {
+            Err(kyso_core::Error::WrongPin) => {
                 let wrong = attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))?;
                 if wrong.locked {
                     self.metrics.pin_lockout();
@@ -214,7 +203,7 @@ impl Signing<'_> {
             Err(other) => {
                 // Not a PIN verdict (a missing key file …): the claim is given back.
                 attempts.right(conn, &signer.id)?;
-                return Err(other);
+                return Err(other.into());
             }
             Ok(key) => key,
         };
@@ -349,11 +338,11 @@ impl Signing<'_> {
         let with_data =
             |pdf: &[u8]| sign::add_validation_data(pdf, self.trust, self.revocation, &self.limits);
         match (level, timestamper) {
-            (Level::BLt, _) => with_data(pdf),
+            (Level::BLt, _) => Ok(with_data(pdf)?),
             (Level::BLta, Some(tsa)) => {
                 let lt = with_data(pdf)?;
                 let stamped = sign::timestamp_document(&lt, tsa, &self.limits)?;
-                with_data(&stamped)
+                Ok(with_data(&stamped)?)
             }
             _ => Ok(pdf.to_vec()),
         }
@@ -385,7 +374,7 @@ pub fn appearance_lines(
     }
     lines.push(format!(
         "Thời gian ký: {}",
-        time.format("%H:%M:%S %d/%m/%Y %:z")
+        vietnam::date_time(time.to_utc())
     ));
     lines
 }

@@ -14,20 +14,21 @@ use diesel::prelude::*;
 use openssl::x509::X509;
 use serde::Serialize;
 
+use crate::blobs::BlobStore;
 use crate::clients::{Client, Role};
 use crate::db::models::{
     Certificate, Document, Official, SigningLogEntry, SigningSession, VoidNumber,
 };
 use crate::db::schema::{documents, numbering_books, signing_log, signing_sessions, void_numbers};
 use crate::db::{self, DbConnection};
-use crate::documents::blobs::BlobStore;
 use crate::error::{Error, Result};
 use crate::pdf::sign::{self, Appearance, Prepared, SignatureSpec};
 use crate::pdf::verify::{self, cms as verify_cms, report::Indication};
 use crate::pki::algorithms::{self, Digest};
 use crate::pki::cms::{self, sha256, Unsigned};
 use crate::rollout::{audit, certificates, officials, Position};
-use crate::signing::{appearance_lines, vietnam_time, Level, SignOptions, Signing};
+use crate::signing::{appearance_lines, Level, SignOptions, Signing};
+use crate::vietnam::{self, vietnam_time};
 
 /// A registered certificate that may sign now, with its holder and the chain above it.
 pub struct Certified {
@@ -628,7 +629,7 @@ fn expire(conn: &mut DbConnection, session: &SigningSession) -> Result<()> {
                     reason: format!(
                         "Phiên ký {} hết hạn lúc {} mà chưa có chữ ký / the signing session expired unsigned",
                         session.id,
-                        rfc3339_in_vietnam(&session.expires_at)
+                        vietnam::rfc3339(&session.expires_at)
                     ),
                     session_id: Some(session.id.clone()),
                     created_at: db::now(),
@@ -646,16 +647,6 @@ fn expire(conn: &mut DbConnection, session: &SigningSession) -> Result<()> {
             Some(&after),
         )
     })
-}
-
-fn rfc3339_in_vietnam(text: &str) -> String {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| {
-            vietnam_time(t.to_utc())
-                .format("%H:%M:%S %d/%m/%Y %:z")
-                .to_string()
-        })
-        .unwrap_or_else(|_| text.to_owned())
 }
 
 /// Closes every open session past its time (voiding their numbers). Run before a book is

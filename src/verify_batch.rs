@@ -87,7 +87,7 @@ impl<'a> Batch<'a> {
 
     /// Verifies `file` (or records why its bytes could not be had); returns its row.
     pub fn add(&mut self, file: String, pdf: Result<Vec<u8>>) -> &Row {
-        let verified = pdf.and_then(|pdf| verify::verify(&pdf, self.ctx));
+        let verified = pdf.and_then(|pdf| Ok(verify::verify(&pdf, self.ctx)?));
         let row = match verified {
             Ok(report) => Row {
                 file,

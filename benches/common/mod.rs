@@ -38,7 +38,7 @@ pub fn dev_key() -> Bench {
 /// An invisible B-B signature made now.
 pub fn invisible_b_b() -> SignatureSpec<'static> {
     SignatureSpec {
-        time: kyso::signing::vietnam_time(Utc::now()),
+        time: kyso::vietnam::vietnam_time(Utc::now()),
         reason: None,
         location: None,
         appearance: None,

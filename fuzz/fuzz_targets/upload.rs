@@ -5,11 +5,11 @@
 
 use std::sync::OnceLock;
 
-use kyso::pdf::certify::{certify, Placement};
-use kyso::pdf::read;
-use kyso::pdf::render::statement::Statement;
-use kyso::pdf::sign::{sign, SignatureSpec};
-use kyso::pki::cms::SigningKey;
+use kyso_core::pdf::certify::{certify, Placement};
+use kyso_core::pdf::read;
+use kyso_core::pdf::render::statement::Statement;
+use kyso_core::pdf::sign::{sign, SignatureSpec};
+use kyso_core::pki::cms::SigningKey;
 use libfuzzer_sys::fuzz_target;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::nid::Nid;

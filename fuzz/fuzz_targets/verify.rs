@@ -4,9 +4,9 @@
 
 use std::sync::OnceLock;
 
-use kyso::pdf::verify::{verify, Context};
-use kyso::pki::revocation::RevocationLists;
-use kyso::pki::trust::TrustStore;
+use kyso_core::pdf::verify::{verify, Context};
+use kyso_core::pki::revocation::RevocationLists;
+use kyso_core::pki::trust::TrustStore;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

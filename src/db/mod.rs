@@ -5,17 +5,22 @@ pub mod models;
 pub mod schema;
 
 use diesel::r2d2::{self, ManageConnection};
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::{Error, Result};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+// The derive sees the enum after `cfg` is applied: without the feature, one variant.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Sqlite(SqliteConnection),
+    #[cfg(feature = "postgres")]
     Postgres(PgConnection),
 }
 
@@ -48,9 +53,18 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)?;
             DbConnection::Sqlite(conn)
         } else {
-            DbConnection::Postgres(
-                PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?,
-            )
+            #[cfg(feature = "postgres")]
+            {
+                DbConnection::Postgres(
+                    PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?,
+                )
+            }
+            #[cfg(not(feature = "postgres"))]
+            return Err(r2d2::Error::ConnectionError(
+                diesel::ConnectionError::InvalidConnectionUrl(
+                    "kyso was built without PostgreSQL".into(),
+                ),
+            ));
         };
         Ok(conn)
     }
@@ -81,6 +95,11 @@ pub fn connect(url: &str) -> Result<Pool> {
         }
         true
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if cfg!(not(feature = "postgres")) {
+            return Err(Error::Config(
+                "this kyso was built without PostgreSQL (cargo feature `postgres`)".into(),
+            ));
+        }
         false
     } else {
         return Err(Error::Config(format!(
@@ -97,6 +116,7 @@ pub fn connect(url: &str) -> Result<Pool> {
     let mut conn = get(&pool)?;
     let applied = match &mut *conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        #[cfg(feature = "postgres")]
         DbConnection::Postgres(c) => c
             .run_pending_migrations(POSTGRES_MIGRATIONS)
             .map(|v| v.len()),

@@ -1,36 +1,4 @@
-// The tables of migrations/{sqlite,postgres}; kept in SQL types both backends share.
-
-diesel::table! {
-    communes (code) {
-        code -> Text,
-        name -> Text,
-        kind -> Text,
-        province -> Text,
-        demo -> Bool,
-        created_at -> Text,
-    }
-}
-
-diesel::table! {
-    signers (id) {
-        id -> Text,
-        kind -> Text,
-        commune_code -> Text,
-        name -> Text,
-        title -> Text,
-        certificate_pem -> Text,
-        cert_serial -> Text,
-        not_before -> Text,
-        not_after -> Text,
-        key_ref -> Text,
-        dev -> Bool,
-        pin_claims -> Integer,
-        locked_until -> Nullable<Text>,
-        created_at -> Text,
-        pin_window_start -> Nullable<Text>,
-        wrong_pins -> Integer,
-    }
-}
+// @generated automatically by Diesel CLI.
 
 diesel::table! {
     api_clients (id) {
@@ -46,35 +14,23 @@ diesel::table! {
 }
 
 diesel::table! {
-    signing_log (id) {
+    audit_log (id) {
         id -> Text,
-        signer_id -> Nullable<Text>,
-        client_id -> Nullable<Text>,
-        commune_code -> Text,
-        level -> Text,
-        input_sha256 -> Text,
-        output_sha256 -> Text,
+        actor -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
         created_at -> Text,
-        certificate_id -> Nullable<Text>,
-        session_id -> Nullable<Text>,
     }
 }
 
-diesel::joinable!(signers -> communes (commune_code));
-diesel::joinable!(signing_log -> signers (signer_id));
-
 diesel::table! {
-    officials (id) {
-        id -> Text,
-        commune_code -> Text,
-        kind -> Text,
-        name -> Text,
-        personal_id -> Nullable<Text>,
-        tax_code -> Nullable<Text>,
-        position -> Text,
-        active -> Bool,
+    blobs (key) {
+        key -> Text,
+        data -> Binary,
         created_at -> Text,
-        updated_at -> Text,
     }
 }
 
@@ -100,61 +56,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    issuance_requests (id) {
-        id -> Text,
-        commune_code -> Text,
-        official_id -> Text,
+    communes (code) {
+        code -> Text,
+        name -> Text,
         kind -> Text,
-        form -> Text,
-        state -> Text,
-        note -> Text,
-        certificate_id -> Nullable<Text>,
-        submitted_at -> Nullable<Text>,
-        received_at -> Nullable<Text>,
-        closed_at -> Nullable<Text>,
-        created_at -> Text,
-        updated_at -> Text,
-    }
-}
-
-diesel::table! {
-    request_events (id) {
-        id -> Text,
-        request_id -> Text,
-        seq -> Integer,
-        actor -> Text,
-        from_state -> Nullable<Text>,
-        to_state -> Text,
-        note -> Text,
-        created_at -> Text,
-    }
-}
-
-diesel::table! {
-    audit_log (id) {
-        id -> Text,
-        actor -> Text,
-        action -> Text,
-        entity -> Text,
-        entity_id -> Text,
-        before_json -> Nullable<Text>,
-        after_json -> Nullable<Text>,
-        created_at -> Text,
-    }
-}
-
-diesel::joinable!(officials -> communes (commune_code));
-diesel::joinable!(certificates -> officials (official_id));
-diesel::joinable!(issuance_requests -> officials (official_id));
-diesel::joinable!(request_events -> issuance_requests (request_id));
-
-diesel::table! {
-    numbering_books (id) {
-        id -> Text,
-        commune_code -> Text,
-        kind -> Text,
-        year -> Integer,
-        next_number -> Integer,
+        province -> Text,
+        demo -> Bool,
         created_at -> Text,
     }
 }
@@ -186,9 +93,58 @@ diesel::table! {
 }
 
 diesel::table! {
-    blobs (key) {
-        key -> Text,
-        data -> Binary,
+    issuance_requests (id) {
+        id -> Text,
+        commune_code -> Text,
+        official_id -> Text,
+        kind -> Text,
+        form -> Text,
+        state -> Text,
+        note -> Text,
+        certificate_id -> Nullable<Text>,
+        submitted_at -> Nullable<Text>,
+        received_at -> Nullable<Text>,
+        closed_at -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    numbering_books (id) {
+        id -> Text,
+        commune_code -> Text,
+        kind -> Text,
+        year -> Integer,
+        next_number -> Integer,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    officials (id) {
+        id -> Text,
+        commune_code -> Text,
+        kind -> Text,
+        name -> Text,
+        personal_id -> Nullable<Text>,
+        tax_code -> Nullable<Text>,
+        position -> Text,
+        active -> Bool,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    request_events (id) {
+        id -> Text,
+        request_id -> Text,
+        seq -> Integer,
+        actor -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        note -> Text,
         created_at -> Text,
     }
 }
@@ -202,7 +158,41 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(sessions -> api_clients (client_id));
+diesel::table! {
+    signers (id) {
+        id -> Text,
+        kind -> Text,
+        commune_code -> Text,
+        name -> Text,
+        title -> Text,
+        certificate_pem -> Text,
+        cert_serial -> Text,
+        not_before -> Text,
+        not_after -> Text,
+        key_ref -> Text,
+        dev -> Bool,
+        pin_claims -> Integer,
+        locked_until -> Nullable<Text>,
+        created_at -> Text,
+        pin_window_start -> Nullable<Text>,
+        wrong_pins -> Integer,
+    }
+}
+
+diesel::table! {
+    signing_log (id) {
+        id -> Text,
+        signer_id -> Nullable<Text>,
+        client_id -> Nullable<Text>,
+        commune_code -> Text,
+        level -> Text,
+        input_sha256 -> Text,
+        output_sha256 -> Text,
+        created_at -> Text,
+        certificate_id -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+    }
+}
 
 diesel::table! {
     signing_sessions (id) {
@@ -243,22 +233,45 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(api_clients -> communes (commune_code));
+diesel::joinable!(certificates -> officials (official_id));
+diesel::joinable!(documents -> api_clients (client_id));
+diesel::joinable!(documents -> communes (commune_code));
+diesel::joinable!(documents -> numbering_books (book_id));
+diesel::joinable!(issuance_requests -> certificates (certificate_id));
+diesel::joinable!(issuance_requests -> communes (commune_code));
+diesel::joinable!(issuance_requests -> officials (official_id));
+diesel::joinable!(numbering_books -> communes (commune_code));
+diesel::joinable!(officials -> communes (commune_code));
+diesel::joinable!(request_events -> issuance_requests (request_id));
+diesel::joinable!(sessions -> api_clients (client_id));
+diesel::joinable!(signers -> communes (commune_code));
+diesel::joinable!(signing_log -> api_clients (client_id));
+diesel::joinable!(signing_log -> certificates (certificate_id));
+diesel::joinable!(signing_log -> signers (signer_id));
+diesel::joinable!(signing_log -> signing_sessions (session_id));
+diesel::joinable!(signing_sessions -> api_clients (client_id));
 diesel::joinable!(signing_sessions -> certificates (certificate_id));
+diesel::joinable!(signing_sessions -> communes (commune_code));
+diesel::joinable!(signing_sessions -> numbering_books (book_id));
+diesel::joinable!(signing_sessions -> signers (signer_id));
+diesel::joinable!(void_numbers -> numbering_books (book_id));
+diesel::joinable!(void_numbers -> signing_sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    communes,
-    signers,
     api_clients,
-    signing_log,
-    officials,
-    certificates,
-    issuance_requests,
-    request_events,
     audit_log,
-    numbering_books,
-    documents,
     blobs,
+    certificates,
+    communes,
+    documents,
+    issuance_requests,
+    numbering_books,
+    officials,
+    request_events,
     sessions,
+    signers,
+    signing_log,
     signing_sessions,
-    void_numbers
+    void_numbers,
 );

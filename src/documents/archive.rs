@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::blobs;
+use crate::blobs;
 use crate::config::Settings;
 use crate::db::models::Document;
 use crate::db::schema::documents;

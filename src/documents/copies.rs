@@ -2,13 +2,14 @@
 //! (a PDF, or JPEG/PNG pages wrapped into one), then the certification statement added in an
 //! incremental update so the scanned bytes stay a byte-for-byte prefix, then the signatures.
 
-use super::{authority, words, Issuance, IssueRequest, Issuer, Numbered, Unsigned};
+use super::{authority, Issuance, IssueRequest, Issuer, Numbered, Unsigned};
 use crate::clients::Client;
 use crate::error::{Error, Result};
 use crate::pdf::read::{self, Limits};
 use crate::pdf::render::{scan, statement::Statement};
 use crate::pdf::{certify, object};
 use crate::signing::Placement;
+use crate::vietnam::words;
 
 /// The PDF to certify: an uploaded PDF as is, or the uploaded images wrapped into one, each
 /// image's size read from its header and refused above `max_pixels` before any decoding.
@@ -33,7 +34,7 @@ pub fn original(files: Vec<Vec<u8>>, limits: &Limits, max_pixels: u64) -> Result
         )),
         images => {
             scan::check_pixels(images, max_pixels)?;
-            scan::wrap(images, "Bản chụp bản chính")
+            Ok(scan::wrap(images, "Bản chụp bản chính")?)
         }
     }
 }

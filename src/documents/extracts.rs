@@ -7,15 +7,15 @@ use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use super::{
-    authority, place_date, words, Issuance, IssueRequest, Issuer, Kind, Numbered, OfficialKey,
-    Unsigned,
+    authority, place_date, Issuance, IssueRequest, Issuer, Kind, Numbered, OfficialKey, Unsigned,
 };
 use crate::clients::Client;
 use crate::error::{Error, FieldError, Result};
 use crate::pdf::render::sheet::{self, Line, Sheet};
 use crate::pdf::render::Info;
 use crate::pki::cms::sha256;
-use crate::signing::{vietnam_time, Level, Placement};
+use crate::signing::{Level, Placement};
+use crate::vietnam::{self, words};
 
 /// A checked extract request: what to issue, and the form's lines.
 pub struct Extract {
@@ -54,7 +54,7 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
     let mut input = Input {
         root: &root,
         errors: Vec::new(),
-        today: vietnam_time(chrono::Utc::now()).date_naive(),
+        today: vietnam::day(chrono::Utc::now()),
     };
     let kind = match input.get("kind") {
         None => {
@@ -168,8 +168,7 @@ pub fn parse(body: &[u8], idempotency_key: Option<String>) -> Result<(IssueReque
 }
 
 fn dmy(date: Option<NaiveDate>) -> String {
-    date.map(|d| d.format("%d/%m/%Y").to_string())
-        .unwrap_or_default()
+    date.map(vietnam::date).unwrap_or_default()
 }
 
 fn words_of(date: Option<NaiveDate>) -> String {

@@ -8,11 +8,9 @@
 //! that no record points to, never a record without its file.
 
 pub mod archive;
-pub mod blobs;
 pub mod copies;
 pub mod extracts;
 pub mod numbering;
-pub mod words;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -20,6 +18,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::blobs;
 use crate::clients::{Client, Role};
 use crate::config::Settings;
 use crate::db::models::{Commune, Document, Signer};
@@ -29,8 +28,9 @@ use crate::error::{Error, FieldError, Result};
 use crate::pdf::{certify, read};
 use crate::pki::cms::sha256;
 use crate::signers;
-use crate::signing::{vietnam_time, Level, Placement, SignOptions, Signing, Unlocked};
+use crate::signing::{Level, Placement, SignOptions, Signing, Unlocked};
 use crate::signing_sessions::{Certified, Handout, PendingDocument, Sessions};
+use crate::vietnam::{self, vietnam_time};
 
 /// What kyso issues; each kind has its own numbering book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -621,10 +621,7 @@ pub fn list(conn: &mut DbConnection, client: &Client, q: &ListQuery) -> Result<V
     }
     let start_of = |day: NaiveDate| -> Result<String> {
         day.and_hms_opt(0, 0, 0)
-            .and_then(|t| {
-                t.and_local_timezone(*vietnam_time(Utc::now()).offset())
-                    .single()
-            })
+            .and_then(|t| t.and_local_timezone(vietnam::OFFSET).single())
             .map(|t| db::timestamp(t.to_utc()))
             .ok_or_else(|| Error::BadRequest(format!("invalid day {day}")))
     };
@@ -669,10 +666,8 @@ pub fn authority(commune: &Commune) -> String {
 /// `Thành Đông, ngày 25 tháng 11 năm 2026`.
 pub fn place_date(commune: &Commune, time: &DateTime<FixedOffset>) -> String {
     format!(
-        "{}, ngày {:02} tháng {:02} năm {}",
+        "{}, {}",
         place_name(commune),
-        time.day(),
-        time.month(),
-        time.year()
+        vietnam::date_in_text(time.date_naive())
     )
 }

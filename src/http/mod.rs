@@ -7,8 +7,6 @@ pub(crate) mod form;
 mod health;
 pub(crate) mod observe;
 pub(crate) mod openapi;
-mod pages;
-pub(crate) mod rate;
 pub(crate) mod rollout;
 mod sessions;
 mod sign;
@@ -37,7 +35,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::QueryConfig::default()
             .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
     )
-    .configure(crate::web::routes)
     .route(
         "/",
         web::get().to(|| async { web::Redirect::to("/verify").see_other() }),
@@ -45,10 +42,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/healthz").get(health::healthz))
     .service(web::resource("/metrics").get(observe::metrics))
     .route("/openapi.json", web::get().to(openapi::document))
-    .route("/docs", web::get().to(openapi::docs))
-    .route("/docs/rapidoc.js", web::get().to(openapi::docs_script))
-    .route("/verify", web::get().to(pages::verify_form))
-    .route("/verify", web::post().to(pages::verify_upload))
     .service(web::resource("/tsa").post(tsa::timestamp))
     .service(
         // Resources, not `.route`: a method a path does not take answers 405 with `Allow`.

@@ -579,10 +579,10 @@ pub(crate) async fn form_pdf(
         let official = officials::get(conn, &request.official_id)?;
         let commune = communes::get(conn, &request.commune_code)?;
         let now = Utc::now();
-        request_form::render(
+        Ok(request_form::render(
             &requests::form(&request, &official, &commune, now)?,
-            crate::signing::vietnam_time(now),
-        )
+            crate::vietnam::vietnam_time(now),
+        )?)
     })
     .await?;
     Ok(HttpResponse::Ok()

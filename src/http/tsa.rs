@@ -54,7 +54,7 @@ pub async fn timestamp(
         ));
     }
     let reply = super::blocking(move || match &state.tsa {
-        Some(tsa) => tsa.respond(&query),
+        Some(tsa) => Ok(tsa.respond(&query)?),
         None => Err(Error::internal("TSA vanished")),
     })
     .await?;

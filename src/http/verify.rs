@@ -39,7 +39,7 @@ pub(crate) fn validation_time(text: Option<&str>) -> Result<Option<DateTime<Utc>
         ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
             .iter()
             .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-            .map(|t| t.and_utc() - chrono::Duration::hours(7))
+            .and_then(crate::vietnam::from_local)
     };
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.to_utc())

@@ -192,7 +192,12 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Commune>> {
 }
 
 pub fn get(conn: &mut DbConnection, code: &str) -> Result<Commune> {
-    crate::signers::commune(conn, code)
+    communes::table
+        .find(code)
+        .select(Commune::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("commune `{code}`")))
 }
 
 #[cfg(test)]

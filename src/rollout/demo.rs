@@ -11,7 +11,6 @@ use openssl::x509::X509;
 
 use super::officials::{self, NewOfficial};
 use super::{certificates, crl, OfficialKind, Position};
-use crate::config::DemoData;
 use crate::db::schema::officials as officials_table;
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
@@ -19,32 +18,6 @@ use crate::pki::dev::{Manifest, SignerKind};
 use crate::pki::trust::TrustStore;
 
 const ACTOR: &str = "kyso dev-pki";
-
-/// Loads the demo data set `set` (dev mode only: its certificates come from the dev CA).
-pub fn load(
-    conn: &mut DbConnection,
-    set: DemoData,
-    dir: &Path,
-    manifest: &Manifest,
-    trust: &TrustStore,
-) -> Result<()> {
-    match set {
-        DemoData::None => {}
-        DemoData::Minimal => crate::signers::register_dev_pki(conn, dir, manifest, trust)?,
-        DemoData::Haiphong => {
-            let loaded = haiphong::load(conn, dir, manifest, trust, chrono::Utc::now())?;
-            tracing::info!(
-                communes = loaded.communes,
-                officials = loaded.officials,
-                certificates = loaded.certificates,
-                requests = loaded.requests,
-                already_loaded = loaded.already_loaded,
-                "Hải Phòng demo data"
-            );
-        }
-    }
-    Ok(())
-}
 
 /// Registers every demo signer as an official (id = signer id) with its certificate.
 pub fn register(

@@ -98,7 +98,7 @@ pub fn create(conn: &mut DbConnection, client: &Client, new: NewOfficial) -> Res
 pub fn create_as(conn: &mut DbConnection, actor: &str, new: NewOfficial) -> Result<Official> {
     check(&new)?;
     conn.transaction(|conn| {
-        crate::signers::commune(conn, &new.commune_code)?;
+        super::communes::get(conn, &new.commune_code)?;
         // Ids are unique across communes; which official holds one is not said.
         if find_by_identifier(conn, new.personal_id.as_deref(), new.tax_code.as_deref())?.is_some()
         {

@@ -17,7 +17,7 @@ use crate::db::schema::{issuance_requests, request_events};
 use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 use crate::pdf::render::request_form::RequestForm;
-use crate::signing::vietnam_time;
+use crate::vietnam::{self, vietnam_time};
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -239,7 +239,7 @@ pub fn list(
 /// The last day (Vietnam time) the CA may still hold a request sent on `sent`: the service
 /// time in working days later, Saturdays, Sundays and the configured holidays not counted.
 pub fn deadline(sent: DateTime<Utc>, service: &RolloutSettings) -> NaiveDate {
-    let mut day = vietnam_time(sent).date_naive();
+    let mut day = vietnam::day(sent);
     let mut left = service.service_days;
     while left > 0 {
         day = day + Days::new(1);
@@ -253,7 +253,7 @@ pub fn deadline(sent: DateTime<Utc>, service: &RolloutSettings) -> NaiveDate {
 
 /// Held by the CA past its service time at `now`.
 pub fn is_overdue(sent: DateTime<Utc>, service: &RolloutSettings, now: DateTime<Utc>) -> bool {
-    vietnam_time(now).date_naive() > deadline(sent, service)
+    vietnam::day(now) > deadline(sent, service)
 }
 
 /// Where the written requests go (to confirm: the CA's exact department).

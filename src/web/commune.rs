@@ -18,7 +18,7 @@ use crate::rollout::{
     certificates, communes, ensure_may_read, officials, parse_time, requests, Position,
     RequestKind, RequestState,
 };
-use crate::signing::vietnam_time;
+use crate::vietnam;
 
 #[derive(Deserialize)]
 pub(super) struct AtQuery {
@@ -65,10 +65,7 @@ pub(super) async fn page(
 }
 
 fn date(text: &str) -> String {
-    parse_time(text).map_or_else(
-        |_| text.to_owned(),
-        |t| vietnam_time(t).format("%d/%m/%Y").to_string(),
-    )
+    parse_time(text).map_or_else(|_| text.to_owned(), |t| vietnam::date(vietnam::day(t)))
 }
 
 /// What a person reading the page needs to know about someone's certificates at `now`.
@@ -153,7 +150,7 @@ fn render(d: &Detail, now: DateTime<Utc>, service: &RolloutSettings) -> Markup {
                             td { (r.submitted_at.as_deref().map(date).unwrap_or_default()) }
                             td {
                                 @if let Some(sent) = sent {
-                                    (requests::deadline(sent, service).format("%d/%m/%Y").to_string())
+                                    (vietnam::date(requests::deadline(sent, service)))
                                     @if late { " " span.bad { "quá hạn" } }
                                 }
                             }

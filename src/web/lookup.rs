@@ -43,16 +43,6 @@ fn record(state: &AppState, code: &str) -> Result<Record> {
     })
 }
 
-fn local_time(stored: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(stored)
-        .map(|t| {
-            crate::signing::vietnam_time(t.to_utc())
-                .format("%H:%M:%S %d/%m/%Y %:z")
-                .to_string()
-        })
-        .unwrap_or_else(|_| stored.to_owned())
-}
-
 pub async fn show(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse> {
     let code = code.into_inner();
     let dev = state.settings.dev_mode;
@@ -152,11 +142,11 @@ fn body(r: &Record, verdict: Option<&Verdict>) -> Markup {
                 dt { "Người ký" } dd { (r.official.0) " — " (r.official.1) }
                 dt { "Chữ ký số cơ quan" } dd {
                     @match &r.agency {
-                        Some(agency) => { (agency) " (" (d.sealed_at.as_deref().map(local_time).unwrap_or_default()) ")" }
+                        Some(agency) => { (agency) " (" (d.sealed_at.as_deref().map(crate::vietnam::rfc3339).unwrap_or_default()) ")" }
                         None => "Chưa có",
                     }
                 }
-                dt { "Thời điểm cấp" } dd { (local_time(&d.created_at)) }
+                dt { "Thời điểm cấp" } dd { (crate::vietnam::rfc3339(&d.created_at)) }
                 dt { "Mã tra cứu" } dd { code { (d.lookup_code) } }
                 dt { "SHA-256" } dd { code { (d.sha256) } }
             }

@@ -2,8 +2,10 @@
 //! stylesheet embedded in the binary, so the pages work offline.
 
 mod commune;
+mod docs;
 pub mod errors;
 mod lookup;
+mod pages;
 mod rollout;
 pub mod verify;
 
@@ -17,7 +19,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/assets/fonts/{file}", web::get().to(font))
         .configure(rollout::routes)
         .route("/d/{code}", web::get().to(lookup::show))
-        .route("/d/{code}", web::post().to(lookup::check));
+        .route("/d/{code}", web::post().to(lookup::check))
+        .route("/docs", web::get().to(docs::docs))
+        .route("/docs/rapidoc.js", web::get().to(docs::docs_script))
+        .route("/verify", web::get().to(pages::verify_form))
+        .route("/verify", web::post().to(pages::verify_upload));
 }
 
 async fn css() -> HttpResponse {

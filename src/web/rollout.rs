@@ -19,7 +19,6 @@ use crate::clients::{self, Client, Role};
 use crate::error::{Error, Result};
 use crate::http::rollout::{csv_report, report, RolloutQuery};
 use crate::rollout::readiness::{CommuneReadiness, Rollout};
-use crate::signing::vietnam_time;
 use crate::{db, sessions};
 
 const COOKIE: &str = "kyso_session";
@@ -308,10 +307,7 @@ fn dashboard(
 
 /// `hh:mm dd/mm/yyyy +07:00`, as every time kyso shows.
 fn as_of(at: &str) -> String {
-    crate::rollout::parse_time(at).map_or_else(
-        |_| at.to_owned(),
-        |t| vietnam_time(t).format("%H:%M %d/%m/%Y %:z").to_string(),
-    )
+    crate::rollout::parse_time(at).map_or_else(|_| at.to_owned(), crate::vietnam::date_time_minutes)
 }
 
 fn at_suffix(view: &View) -> String {

@@ -7,7 +7,7 @@ use maud::{html, Markup};
 use super::layout;
 use crate::pdf::verify::parse_pdf_date;
 use crate::pdf::verify::report::{Change, Indication, Report, SignatureReport};
-use crate::signing::vietnam_time;
+use crate::vietnam;
 
 /// The upload form, and the report of the last upload when there is one.
 pub fn page(dev: bool, result: Option<Result<&Report, String>>) -> Markup {
@@ -97,7 +97,7 @@ fn name_and_organisation(dn: &str) -> String {
 }
 
 fn vn_time(t: DateTime<Utc>) -> String {
-    vietnam_time(t).format("%H:%M:%S %d/%m/%Y %:z").to_string()
+    vietnam::date_time(t)
 }
 
 fn report_view(report: &Report) -> Markup {

@@ -162,7 +162,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     let mut settings = test_settings(&db, data.path());
     adjust(&mut settings);
-    let app = kyso::app::build(settings).expect("build app");
+    let app = kyso::server::build(settings).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let pool = kyso::db::connect(&db.url).expect("test pool");

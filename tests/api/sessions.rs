@@ -594,7 +594,7 @@ async fn post_extract(app: &TestApp, body: &Value) -> reqwest::Response {
 }
 
 async fn book(app: &TestApp, kind: &str) -> Value {
-    let year = kyso::signing::vietnam_time(chrono::Utc::now()).format("%Y");
+    let year = kyso::vietnam::vietnam_time(chrono::Utc::now()).format("%Y");
     let response = app
         .http
         .get(format!(

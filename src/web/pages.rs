@@ -1,11 +1,11 @@
-//! The web pages' routes: `GET /verify` and the upload it posts back to itself.
+//! The verification page's routes: `GET /verify` and the upload it posts back to itself.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::form::{Budget, Form};
 use crate::app::AppState;
-use crate::web;
+use crate::http;
+use crate::http::form::{Budget, Form};
 
 fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
     HttpResponse::build(status)
@@ -16,7 +16,7 @@ fn html(status: StatusCode, markup: maud::Markup) -> HttpResponse {
 pub async fn verify_form(state: actix_web::web::Data<AppState>) -> HttpResponse {
     html(
         StatusCode::OK,
-        web::verify::page(state.settings.dev_mode, None),
+        super::verify::page(state.settings.dev_mode, None),
     )
 }
 
@@ -28,25 +28,25 @@ pub async fn verify_upload(
 ) -> HttpResponse {
     let dev = state.settings.dev_mode;
     let result = async {
-        super::same_origin(&req, &state)?;
-        let slot = super::verify::slot(&state)?;
+        http::same_origin(&req, &state)?;
+        let slot = http::verify::slot(&state)?;
         let budget = Budget::upload(&state.settings);
         let mut form = Form::read(req.headers(), payload, budget).await?;
-        let at = super::verify::validation_time(form.optional("at").as_deref())?;
+        let at = http::verify::validation_time(form.optional("at").as_deref())?;
         let pdf = form.upload("file")?;
-        super::verify::report(state, slot, pdf, at).await
+        http::verify::report(state, slot, pdf, at).await
     }
     .await;
     match result {
-        Ok(report) => html(StatusCode::OK, web::verify::page(dev, Some(Ok(&report)))),
+        Ok(report) => html(StatusCode::OK, super::verify::page(dev, Some(Ok(&report)))),
         Err(e) => {
             let status = actix_web::ResponseError::status_code(&e);
             let message = format!(
                 "{} ({})",
-                web::errors::message_vi(&e),
-                web::errors::message_en(&e)
+                super::errors::message_vi(&e),
+                super::errors::message_en(&e)
             );
-            let mut response = html(status, web::verify::page(dev, Some(Err(message))));
+            let mut response = html(status, super::verify::page(dev, Some(Err(message))));
             if let crate::Error::Busy { retry_after } = e {
                 response.headers_mut().insert(
                     actix_web::http::header::RETRY_AFTER,

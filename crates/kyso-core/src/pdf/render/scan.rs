@@ -58,7 +58,7 @@ pub fn wrap(images: &[Vec<u8>], title: &str) -> Result<Vec<u8>> {
         })
         .collect::<Result<Vec<_>>>()?;
     if images.is_empty() {
-        return Err(Error::BadRequest("no scanned page was uploaded".into()));
+        return Err(Error::InvalidInput("no scanned page was uploaded".into()));
     }
 
     let mut pdf = Pdf::new();

@@ -47,7 +47,8 @@ const TSA_CN: &str = "kyso DEV ONLY TSA";
 const DEV_ORG: &str = "kyso (phát triển)";
 const PROVINCE: &str = "Thành phố Hải Phòng";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum SignerKind {
     Official,

@@ -25,7 +25,7 @@ impl Appearance {
         let [x1, y1, x2, y2] = self.rect;
         let (width, height) = (x2 - x1, y2 - y1);
         if !(width > 2.0 * PADDING && height > 2.0 * PADDING) || self.lines.is_empty() {
-            return Err(Error::BadRequest(
+            return Err(Error::InvalidInput(
                 "the signature rectangle is too small to show anything".into(),
             ));
         }

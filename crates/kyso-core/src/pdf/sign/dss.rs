@@ -30,7 +30,7 @@ pub fn add_validation_data(
     let doc = read::writable(pdf, limits)?;
     let signatures = signatures(&doc)?;
     if signatures.is_empty() {
-        return Err(Error::BadRequest(
+        return Err(Error::InvalidInput(
             "the document has no signature to extend".into(),
         ));
     }

@@ -43,7 +43,7 @@ impl KeyUri {
     /// PIN comes with each request and the module from the settings. Other attributes are
     /// refused rather than ignored, so a URI never silently names a different key.
     pub fn parse(uri: &str) -> Result<KeyUri> {
-        let bad = |why: &str| Error::BadRequest(format!("PKCS#11 URI: {why}"));
+        let bad = |why: &str| Error::InvalidInput(format!("PKCS#11 URI: {why}"));
         let path = uri
             .strip_prefix(Self::SCHEME)
             .ok_or_else(|| bad("must begin with `pkcs11:`"))?;
@@ -344,9 +344,7 @@ impl KeyStore for Pkcs11Tokens {
 fn pin_error(e: CkError) -> Error {
     match e {
         CkError::Pkcs11(RvError::PinIncorrect | RvError::PinLenRange | RvError::PinInvalid, _) => {
-            Error::WrongPin {
-                attempts_left: None,
-            }
+            Error::WrongPin
         }
         CkError::Pkcs11(RvError::PinLocked, _) => Error::TokenPinLocked,
         other => ck(other),

@@ -72,9 +72,7 @@ impl KeyStore for Pkcs12Files {
         // The file is well-formed, so a failure to open it is the MAC check: a wrong PIN.
         let parsed = pkcs12
             .parse2(pin.expose_secret())
-            .map_err(|_| Error::WrongPin {
-                attempts_left: None,
-            })?;
+            .map_err(|_| Error::WrongPin)?;
         let (Some(key), Some(certificate)) = (parsed.pkey, parsed.cert) else {
             return Err(Error::Config(format!(
                 "key file {} lacks a key or certificate",

@@ -4,7 +4,7 @@
 //! signature is a result with an ETSI EN 319 102-1 indication; `Err` is for unreadable input.
 
 mod changes;
-pub(crate) mod cms;
+pub mod cms;
 mod explain;
 mod poe;
 pub mod report;

@@ -95,7 +95,7 @@ pub fn signature_algorithm(certificate: &X509) -> Result<AlgorithmIdentifierOwne
             oid: algorithms::ECDSA_WITH_SHA256,
             parameters: None,
         }),
-        other => Err(Error::BadRequest(format!(
+        other => Err(Error::InvalidInput(format!(
             "keys of type {other:?} cannot sign here: RSA or ECDSA P-256 only"
         ))),
     }

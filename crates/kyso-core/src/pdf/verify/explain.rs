@@ -24,7 +24,7 @@ pub fn signature(sig: &SignatureReport) -> Explanation {
                 "signature timestamp".into(),
             ),
         };
-        Some((v.basis, vietnam(&proof.time), by))
+        Some((v.basis, crate::vietnam::rfc3339(&proof.time), by))
     });
     match (sig.indication, proof) {
         (Indication::TotalPassed, Some(("proof_of_existence", time, (by_vi, by_en)))) => {
@@ -40,18 +40,6 @@ pub fn signature(sig: &SignatureReport) -> Explanation {
         _ => {}
     }
     explanation
-}
-
-/// An RFC 3339 time as people in Vietnam read it (UTC+07:00).
-fn vietnam(rfc3339: &str) -> String {
-    let offset = chrono::FixedOffset::east_opt(7 * 3600);
-    match (chrono::DateTime::parse_from_rfc3339(rfc3339), offset) {
-        (Ok(t), Some(offset)) => t
-            .with_timezone(&offset)
-            .format("%H:%M:%S %d/%m/%Y %:z")
-            .to_string(),
-        _ => rfc3339.to_owned(),
-    }
 }
 
 fn verdict(sig: &SignatureReport) -> Explanation {
