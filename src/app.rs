@@ -12,6 +12,7 @@ use actix_web::{web, App, HttpServer};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::{Error, Result};
+use crate::fetch::HttpFetch;
 use crate::http;
 use crate::http::rate::TokenBucket;
 use crate::metrics::Metrics;
@@ -237,11 +238,16 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         );
     }
     drop(conn);
+    let metrics = Metrics::new()?;
     let tsa = tsa_key.map(|key| Arc::new(TimestampAuthority::new(key)));
     let timestamper: Option<Arc<dyn Timestamper>> = match &settings.tsa.url {
         Some(url) => Some(Arc::new(HttpTimestamper {
             url: url.clone(),
-            timeout: Duration::from_secs(settings.tsa.timeout_secs),
+            fetch: Arc::new(HttpFetch::new(
+                Duration::from_secs(settings.tsa.timeout_secs),
+                settings.revocation.max_response_bytes,
+                metrics.fetches(),
+            )?),
         })),
         None => tsa.clone().map(|tsa| tsa as Arc<dyn Timestamper>),
     };
@@ -250,7 +256,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
             settings.security.max_concurrent_verifications.max(1),
         )),
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
-        metrics: Metrics::new()?,
+        metrics,
         revocation,
         trust,
         keys,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod fetch;
 pub mod http;
 pub mod input;
 pub mod metrics;

@@ -4,6 +4,7 @@ pub mod algorithms;
 pub mod cert_cache;
 pub mod cms;
 pub mod dev;
+pub mod fetch;
 pub mod keystore;
 pub mod pkcs11;
 pub mod revocation;

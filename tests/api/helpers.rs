@@ -148,6 +148,9 @@ pub fn test_settings(db: &TestDb, data: &Path) -> Settings {
     // pyHanko and a second instance ask this instance's `/tsa` without a key; the test of the
     // key requirement turns it back on.
     settings.tsa.public = true;
+    // The shared dev PKI's certificates name 127.0.0.1:8080, which is not this server:
+    // tests that fetch run a PKI of their own (tests/api/ocsp.rs).
+    settings.revocation.fetch = false;
     settings
 }
 
