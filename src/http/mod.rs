@@ -6,6 +6,7 @@ mod documents;
 pub(crate) mod form;
 mod health;
 pub(crate) mod observe;
+mod ocsp;
 pub(crate) mod openapi;
 mod pages;
 pub(crate) mod rate;
@@ -50,6 +51,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/verify", web::get().to(pages::verify_form))
     .route("/verify", web::post().to(pages::verify_upload))
     .service(web::resource("/tsa").post(tsa::timestamp))
+    .service(web::resource("/ocsp").post(ocsp::post))
+    .service(web::resource("/ocsp/{request:.+}").get(ocsp::get))
+    .service(web::resource("/crl/{ca}.crl").get(ocsp::crl))
+    .service(web::resource("/ca/{ca}.crt").get(ocsp::certificate))
     .service(
         // Resources, not `.route`: a method a path does not take answers 405 with `Allow`.
         web::scope("/api/v1")

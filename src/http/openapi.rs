@@ -19,7 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-use super::{documents, health, observe, rollout, sessions, sign, tsa, verify};
+use super::{documents, health, observe, ocsp, rollout, sessions, sign, tsa, verify};
 use crate::app::AppState;
 use crate::error::ErrorBody;
 
@@ -75,6 +75,10 @@ const API_KEY: &str = "api_key";
         rollout::rollout_csv,
         rollout::audit_log,
         tsa::timestamp,
+        ocsp::post,
+        ocsp::get,
+        ocsp::crl,
+        ocsp::certificate,
         health::healthz,
         observe::metrics,
     ),
@@ -186,6 +190,8 @@ binary! {
     PkixBytes = "application/octet-stream",
     TimestampQuery = "application/timestamp-query",
     TimestampReply = "application/timestamp-reply",
+    OcspRequest = "application/ocsp-request",
+    OcspResponse = "application/ocsp-response",
     PrometheusText = "text/plain",
 }
 

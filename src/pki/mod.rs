@@ -6,6 +6,7 @@ pub mod cms;
 pub mod dev;
 pub mod fetch;
 pub mod keystore;
+pub mod ocsp;
 pub mod pkcs11;
 pub mod revocation;
 pub mod trust;

@@ -66,7 +66,7 @@ pub fn dev_pki() -> &'static DevPki {
     static PKI: OnceLock<DevPki> = OnceLock::new();
     PKI.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("kyso-test-pki-{}", std::process::id()));
-        let manifest = dev::dev_init(&dir).expect("dev PKI");
+        let manifest = dev::dev_init(&dir, None).expect("dev PKI");
         DevPki { dir, manifest }
     })
 }
