@@ -40,21 +40,26 @@ impl HttpFetch {
             url: url.to_owned(),
             reason,
         };
-        let result = send().map_err(|e| failed(e.to_string())).and_then(|response| {
-            let mut body = Vec::new();
-            response
-                .into_reader()
-                // One byte over the cap tells a capped answer from one that fits exactly.
-                .take(self.max_bytes + 1)
-                .read_to_end(&mut body)
-                .map_err(|e| failed(e.to_string()))?;
-            if body.len() as u64 > self.max_bytes {
-                return Err(failed(format!("answer over {} bytes", self.max_bytes)));
-            }
-            Ok(body)
-        });
-        self.metrics
-            .observe(kind.as_str(), started.elapsed().as_secs_f64(), result.is_ok());
+        let result = send()
+            .map_err(|e| failed(e.to_string()))
+            .and_then(|response| {
+                let mut body = Vec::new();
+                response
+                    .into_reader()
+                    // One byte over the cap tells a capped answer from one that fits exactly.
+                    .take(self.max_bytes + 1)
+                    .read_to_end(&mut body)
+                    .map_err(|e| failed(e.to_string()))?;
+                if body.len() as u64 > self.max_bytes {
+                    return Err(failed(format!("answer over {} bytes", self.max_bytes)));
+                }
+                Ok(body)
+            });
+        self.metrics.observe(
+            kind.as_str(),
+            started.elapsed().as_secs_f64(),
+            result.is_ok(),
+        );
         if let Err(e) = &result {
             tracing::warn!(kind = kind.as_str(), error = %e, "fetch failed");
         }
@@ -64,7 +69,9 @@ impl HttpFetch {
 
 impl Fetch for HttpFetch {
     fn get(&self, kind: Kind, url: &str, accept: &str) -> Fetched {
-        self.call(kind, url, || self.agent.get(url).set("Accept", accept).call())
+        self.call(kind, url, || {
+            self.agent.get(url).set("Accept", accept).call()
+        })
     }
 
     fn post(&self, kind: Kind, url: &str, content_type: &str, body: &[u8]) -> Fetched {

@@ -128,7 +128,14 @@ impl Sessions<'_> {
         }
         let now = Utc::now();
         let x509 = X509::from_pem(row.pem.as_bytes()).map_err(Error::internal)?;
-        if row.revoked_at.is_some() || self.signing.revocation.files.revocation_time(&x509).is_some() {
+        if row.revoked_at.is_some()
+            || self
+                .signing
+                .revocation
+                .files
+                .revocation_time(&x509)
+                .is_some()
+        {
             return Err(Error::CertificateRevoked);
         }
         if !row.is_valid_at(now) {

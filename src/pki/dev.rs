@@ -228,14 +228,20 @@ impl Published<'_> {
     }
 
     pub fn crl_url(&self) -> String {
-        format!("{}/crl/{}.crl", self.base_url.trim_end_matches('/'), self.ca)
+        format!(
+            "{}/crl/{}.crl",
+            self.base_url.trim_end_matches('/'),
+            self.ca
+        )
     }
 
     fn extensions(&self) -> Result<Vec<openssl::x509::X509Extension>> {
         use const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_AD_OCSP};
         use x509_cert::ext::pkix::crl::dp::DistributionPoint;
         use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-        use x509_cert::ext::pkix::{AccessDescription, AuthorityInfoAccessSyntax, CrlDistributionPoints};
+        use x509_cert::ext::pkix::{
+            AccessDescription, AuthorityInfoAccessSyntax, CrlDistributionPoints,
+        };
         let uri = |url: String| -> Result<GeneralName> {
             Ok(GeneralName::UniformResourceIdentifier(
                 der::asn1::Ia5String::new(&url).ctx("URL")?,
@@ -332,6 +338,26 @@ pub fn issue(
     )
 }
 
+/// As [`issue`], the certificate naming where `issuer` publishes its status and certificate
+/// (tests mint certificates that kyso's own responder answers for).
+pub fn issue_published(
+    issuer: &Issued,
+    subject: &SubjectSpec,
+    profile: Profile,
+    alg: KeyAlgorithm,
+    validity: (DateTime<Utc>, DateTime<Utc>),
+    published: &Published,
+) -> Result<Issued> {
+    certify(
+        Some(issuer),
+        subject,
+        Some(profile),
+        alg,
+        validity,
+        Some(published),
+    )
+}
+
 /// Builds a certificate; `issuer == None` means self-signed root, `profile == None` a root CA.
 fn certify(
     issuer: Option<&Issued>,
@@ -404,7 +430,11 @@ fn certify(
         b.append_extension(raw_extension(OCSP_NOCHECK, &[0x05, 0x00])?)
             .ctx("ocsp-nocheck")?;
     }
-    for extension in published.map(Published::extensions).transpose()?.unwrap_or_default() {
+    for extension in published
+        .map(Published::extensions)
+        .transpose()?
+        .unwrap_or_default()
+    {
         b.append_extension(extension).ctx("AIA/CDP")?;
     }
     let issuer_cert = issuer.map(|i| i.cert.as_ref());

@@ -22,8 +22,8 @@ use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extension;
 use x509_cert::Certificate;
 use x509_ocsp::{
-    BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse,
-    Request, ResponderId, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
+    BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, Request,
+    ResponderId, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
 };
 
 use crate::error::{Error, Result};
@@ -54,7 +54,10 @@ fn cert_id(cert: &X509Ref, issuer: &X509Ref, hash: &AlgorithmIdentifierOwned) ->
         let d = openssl::hash::hash(digest, bytes).map_err(Error::internal)?;
         OctetString::new(d.to_vec()).map_err(der_err)
     };
-    let key = &issuer.tbs_certificate.subject_public_key_info.subject_public_key;
+    let key = &issuer
+        .tbs_certificate
+        .subject_public_key_info
+        .subject_public_key;
     Ok(CertId {
         hash_algorithm: hash.clone(),
         issuer_name_hash: digest_of(&issuer.tbs_certificate.subject.to_der().map_err(der_err)?)?,
@@ -134,20 +137,26 @@ pub fn check(
     verify_signer(response, issuer, produced)?;
     if let (Some(asked), Some(echoed)) = (nonce, parsed.nonce()) {
         if echoed.0.as_bytes() != asked {
-            return Err(Error::Revocation("OCSP: the answer echoes another nonce".into()));
+            return Err(Error::Revocation(
+                "OCSP: the answer echoes another nonce".into(),
+            ));
         }
     }
     for single in &parsed.tbs_response_data.responses {
-        if cert_id(cert, issuer, &single.cert_id.hash_algorithm).ok().as_ref()
+        if cert_id(cert, issuer, &single.cert_id.hash_algorithm)
+            .ok()
+            .as_ref()
             != Some(&single.cert_id)
         {
             continue;
         }
         let revoked = match &single.cert_status {
             CertStatus::Good(_) => None,
-            CertStatus::Revoked(info) => Some(to_utc(&info.revocation_time).ok_or_else(|| {
-                Error::Revocation("OCSP: revocation time out of range".into())
-            })?),
+            CertStatus::Revoked(info) => {
+                Some(to_utc(&info.revocation_time).ok_or_else(|| {
+                    Error::Revocation("OCSP: revocation time out of range".into())
+                })?)
+            }
             CertStatus::Unknown(_) => {
                 return Err(Error::Revocation(
                     "OCSP: the responder does not know the certificate".into(),

@@ -169,15 +169,25 @@ impl RevocationSource {
     }
 
     /// A checked OCSP answer for `cert` from its AIA responders (cached, else fetched).
-    pub fn ocsp(&self, cert: &X509, issuer: &X509, now: DateTime<Utc>) -> Option<(Vec<u8>, Statement)> {
+    pub fn ocsp(
+        &self,
+        cert: &X509,
+        issuer: &X509,
+        now: DateTime<Utc>,
+    ) -> Option<(Vec<u8>, Statement)> {
         let fetch = self.fetch.as_ref()?;
-        let key = format!("ocsp:{}", hex::encode(cert.digest(MessageDigest::sha256()).ok()?));
+        let key = format!(
+            "ocsp:{}",
+            hex::encode(cert.digest(MessageDigest::sha256()).ok()?)
+        );
         if let Some(der) = self.cached(&key, now) {
             let statement = ocsp::check(&der, cert, issuer, None).ok()?;
             return Some((der, statement));
         }
         for url in urls(cert).ocsp {
-            let Ok(query) = ocsp::query(cert, issuer) else { continue };
+            let Ok(query) = ocsp::query(cert, issuer) else {
+                continue;
+            };
             let answer = fetch
                 .post(Kind::Ocsp, &url, ocsp::CONTENT_TYPE_REQUEST, &query.der)
                 .map_err(|e| e.to_string())
@@ -210,7 +220,9 @@ impl RevocationSource {
             let cache_key = format!("crl:{url}");
             let der = match self.cached(&cache_key, now) {
                 Some(der) => Ok(der),
-                None => fetch.get(Kind::Crl, &url, "application/pkix-crl").map_err(|e| e.to_string()),
+                None => fetch
+                    .get(Kind::Crl, &url, "application/pkix-crl")
+                    .map_err(|e| e.to_string()),
             };
             let crl = der.and_then(|der| {
                 let crl = X509Crl::from_der(&der)
@@ -219,7 +231,11 @@ impl RevocationSource {
                 if !crl.verify(&key).unwrap_or(false) {
                     return Err("not signed by the issuer".to_owned());
                 }
-                self.keep(cache_key.clone(), &crl.to_der().map_err(|e| e.to_string())?, crl.next_update().and_then(to_utc));
+                self.keep(
+                    cache_key.clone(),
+                    &crl.to_der().map_err(|e| e.to_string())?,
+                    crl.next_update().and_then(to_utc),
+                );
                 Ok(crl)
             });
             match crl {
@@ -244,10 +260,11 @@ impl RevocationSource {
                 found.push(c);
             } else if let Ok(certs) = X509::stack_from_pem(&body) {
                 found.extend(certs);
-            } else if let Some(certs) = openssl::pkcs7::Pkcs7::from_der(&body)
-                .ok()
-                .and_then(|p| p.signed().and_then(|s| s.certificates()).map(|s| s.iter().map(|c| c.to_owned()).collect::<Vec<_>>()))
-            {
+            } else if let Some(certs) = openssl::pkcs7::Pkcs7::from_der(&body).ok().and_then(|p| {
+                p.signed()
+                    .and_then(|s| s.certificates())
+                    .map(|s| s.iter().map(|c| c.to_owned()).collect::<Vec<_>>())
+            }) {
                 found.extend(certs);
             }
         }
@@ -315,17 +332,24 @@ pub fn urls(cert: &X509) -> Urls {
         match ext.parsed_extension() {
             ParsedExtension::AuthorityInfoAccess(aia) => {
                 for desc in &aia.accessdescs {
-                    let Some(url) = http(&desc.access_location) else { continue };
-                    if desc.access_method == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_OCSP {
+                    let Some(url) = http(&desc.access_location) else {
+                        continue;
+                    };
+                    if desc.access_method
+                        == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_OCSP
+                    {
                         urls.ocsp.push(url);
-                    } else if desc.access_method == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS {
+                    } else if desc.access_method
+                        == x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS
+                    {
                         urls.ca_issuers.push(url);
                     }
                 }
             }
             ParsedExtension::CRLDistributionPoints(points) => {
                 for point in points.iter() {
-                    if let Some(DistributionPointName::FullName(names)) = &point.distribution_point {
+                    if let Some(DistributionPointName::FullName(names)) = &point.distribution_point
+                    {
                         urls.crls.extend(names.iter().filter_map(http));
                     }
                 }

@@ -134,8 +134,7 @@ pub struct TestApp {
     _data: tempfile::TempDir,
 }
 
-pub fn test_settings(db: &TestDb, data: &Path) -> Settings {
-    let pki = dev_pki();
+fn test_settings(db: &TestDb, data: &Path, pki: &DevPki) -> Settings {
     let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
         database_url: db.url.clone(),
@@ -159,11 +158,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(dev_pki(), adjust).await
+}
+
+/// A server with a dev PKI of its own (`pki`), e.g. one whose certificates name this server's
+/// URLs (tests/api/ocsp.rs).
+pub async fn spawn_app_on(pki: &'static DevPki, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     // Server logs go through the test harness, which shows them only for failing tests.
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let db = TestDb::new();
     let data = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&db, data.path());
+    let mut settings = test_settings(&db, data.path(), pki);
     adjust(&mut settings);
     let app = kyso::app::build(settings).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -187,7 +192,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .expect("HTTP client"),
         admin_key,
         pool,
-        pki: dev_pki(),
+        pki,
         database_url: db.url.clone(),
         _db: db,
         _data: data,

@@ -87,7 +87,7 @@ fn issue(issuer: &Issued, name: &str, profile: Profile, days: i64) -> Issued {
     .unwrap()
 }
 
-fn key(issued: &Issued, chain: &[&Issued]) -> SigningKey {
+pub(crate) fn key(issued: &Issued, chain: &[&Issued]) -> SigningKey {
     SigningKey {
         key: Box::new(issued.key.clone()),
         certificate: issued.cert.clone(),
@@ -95,7 +95,7 @@ fn key(issued: &Issued, chain: &[&Issued]) -> SigningKey {
     }
 }
 
-fn signed(pdf: &[u8], signer: &SigningKey, tsa: Option<&TimestampAuthority>) -> Vec<u8> {
+pub(crate) fn signed(pdf: &[u8], signer: &SigningKey, tsa: Option<&TimestampAuthority>) -> Vec<u8> {
     let spec = SignatureSpec {
         time: Utc::now().fixed_offset(),
         reason: None,

@@ -1152,9 +1152,9 @@ impl Validation<'_> {
         // (validating now) the certificate's URLs give, made by the issuer, as of the proof of
         // existence when there is one.
         let time = poe.map_or(at, |p| p.time);
-        let status = chain
-            .get(1)
-            .map_or(Status::Unknown, |issuer| self.revocation_status(cert, issuer, time));
+        let status = chain.get(1).map_or(Status::Unknown, |issuer| {
+            self.revocation_status(cert, issuer, time)
+        });
         let revocation = match status {
             Status::Good => "good".to_owned(),
             Status::Revoked(t) => format!("revoked {}", t.to_rfc3339()),

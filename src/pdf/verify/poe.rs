@@ -129,8 +129,7 @@ pub fn status(cert: &X509, statements: &[Statement], time: DateTime<Utc>) -> Sta
             continue;
         }
         let current = statement.next_update.is_none_or(|next| next >= time);
-        let before_expiry =
-            matches!((statement.this_update, expiry), (Some(t), Some(e)) if t <= e);
+        let before_expiry = matches!((statement.this_update, expiry), (Some(t), Some(e)) if t <= e);
         if current && before_expiry && status == Status::Unknown {
             status = Status::Good;
         }
