@@ -38,12 +38,17 @@ fn free_port() -> u16 {
 /// change the PKI's files before the instance starts.
 async fn publishing_app(adjust: impl FnOnce(&Path)) -> TestApp {
     let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
+    app_naming(port, &format!("http://127.0.0.1:{port}"), adjust).await
+}
+
+/// An instance on `port` whose dev PKI names `base` (its own URLs, or where nothing answers),
+/// asking `{base}/tsa` for timestamps.
+async fn app_naming(port: u16, base: &str, adjust: impl FnOnce(&Path)) -> TestApp {
     // Kept for the whole test binary, like the shared dev PKI.
     let dir = Box::leak(Box::new(tempfile::tempdir().unwrap()))
         .path()
         .to_path_buf();
-    dev::dev_init(&dir, Some(&base)).unwrap();
+    dev::dev_init(&dir, Some(base)).unwrap();
     adjust(&dir);
     let pki: &'static DevPki = Box::leak(Box::new(DevPki {
         manifest: Manifest::load(&dir).unwrap(),
@@ -51,7 +56,7 @@ async fn publishing_app(adjust: impl FnOnce(&Path)) -> TestApp {
     }));
     spawn_app_on(pki, |s| {
         s.bind = format!("127.0.0.1:{port}");
-        s.public_base_url = base.clone();
+        s.public_base_url = base.to_owned();
         s.revocation.fetch = true;
         s.tsa.url = Some(format!("{base}/tsa"));
     })
@@ -555,4 +560,41 @@ async fn years_later_with_fetching_off_b_lta_passes_on_its_ocsp_answers_and_b_t_
         "{fetched:#}"
     );
     assert!(ocsp_requests(&app.scrape().await) > before);
+}
+
+#[tokio::test]
+async fn failed_fetches_are_counted_by_kind_and_b_lt_falls_back_to_the_files() {
+    // The certificates and the TSA URL name a port where nothing listens.
+    let (port, dead) = (free_port(), free_port());
+    assert_ne!(port, dead);
+    let app = app_naming(port, &format!("http://127.0.0.1:{dead}"), |_| {}).await;
+    let pdf = sample_pdf(XrefStyle::Classic);
+    let params = |level| SignParams {
+        signer: "99001-chair",
+        level: Some(level),
+        ..Default::default()
+    };
+    let b_t = app.sign(&pdf, params("B-T")).await;
+    assert_eq!(
+        crate::helpers::error_code(b_t, 502).await,
+        "timestamp_failed"
+    );
+    let b_b = app.signed(&pdf, params("B-B")).await;
+    let b_lt = app.extended(&b_b, "B-LT").await;
+    // Neither responder nor distribution point answered: the lists in the files did.
+    assert!(dss_items(&b_lt, b"OCSPs").is_empty());
+    assert_eq!(dss_items(&b_lt, b"CRLs").len(), 2);
+
+    let scrape = app.scrape().await;
+    for kind in ["tsa", "ocsp", "crl"] {
+        let labels = [("kind", kind)];
+        assert!(
+            value(&scrape, "kyso_fetch_failures_total", &labels) >= 1.0,
+            "{kind}"
+        );
+        assert!(
+            value(&scrape, "kyso_fetch_duration_seconds", &labels) >= 1.0,
+            "{kind}"
+        );
+    }
 }
