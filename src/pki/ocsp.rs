@@ -313,3 +313,77 @@ fn status(ca: &X509, id: &CertId, crls: &[X509Crl]) -> Result<CertStatus> {
         _ => CertStatus::good(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::dev::{KeyAlgorithm, Profile, SubjectSpec};
+    use chrono::Duration;
+
+    fn issue(issuer: &Issued, name: &str, profile: Profile) -> Issued {
+        let now = Utc::now();
+        let subject = SubjectSpec {
+            common_name: name,
+            ..Default::default()
+        };
+        dev::issue(
+            issuer,
+            &subject,
+            profile,
+            KeyAlgorithm::EcdsaP256,
+            now - Duration::hours(1),
+            now + Duration::days(30),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn answers_check_against_the_issuer_and_the_nonce() {
+        let ca = dev::new_root("ocsp test CA", KeyAlgorithm::EcdsaP256).unwrap();
+        let responder = issue(&ca, "responder", Profile::OcspSigning);
+        let (good, revoked) = (
+            issue(&ca, "good", Profile::Signer),
+            issue(&ca, "revoked", Profile::Signer),
+        );
+        let now = Utc::now();
+        let crl = X509Crl::from_der(
+            &dev::build_crl(&ca, &[(&revoked.cert, now)], now, now + Duration::days(1)).unwrap(),
+        )
+        .unwrap();
+        let responders = [Responder {
+            ca: ca.cert.clone(),
+            signer: responder.clone(),
+        }];
+        let ask = |cert: &X509| {
+            let query = query(cert, &ca.cert).unwrap();
+            let answer = respond(&query.der, &responders, std::slice::from_ref(&crl), now);
+            (query.nonce, answer.unwrap())
+        };
+
+        let (nonce, answer) = ask(&good.cert);
+        let statement = check(&answer, &good.cert, &ca.cert, Some(&nonce)).unwrap();
+        assert_eq!(statement.revoked, None);
+        assert!(statement.next_update > statement.this_update);
+        // Another nonce, another certificate, another issuer: refused.
+        assert!(check(&answer, &good.cert, &ca.cert, Some(b"other")).is_err());
+        assert!(check(&answer, &revoked.cert, &ca.cert, None).is_err());
+        let rogue = dev::new_root("rogue", KeyAlgorithm::EcdsaP256).unwrap();
+        assert!(check(&answer, &good.cert, &rogue.cert, None).is_err());
+
+        let (nonce, answer) = ask(&revoked.cert);
+        let statement = check(&answer, &revoked.cert, &ca.cert, Some(&nonce)).unwrap();
+        assert_eq!(
+            statement.revoked,
+            DateTime::from_timestamp(now.timestamp(), 0)
+        );
+
+        // A responder the CA did not certify for OCSPSigning is not one.
+        let impostor = [Responder {
+            ca: ca.cert.clone(),
+            signer: issue(&ca, "not a responder", Profile::Signer),
+        }];
+        let query = query(&good.cert, &ca.cert).unwrap();
+        let answer = respond(&query.der, &impostor, &[crl], now).unwrap();
+        assert!(check(&answer, &good.cert, &ca.cert, None).is_err());
+    }
+}
