@@ -28,19 +28,20 @@ impl HttpFetch {
         })
     }
 
-    /// Sends `request`, reads at most `max_bytes` of the answer, and records the call.
-    fn call(
-        &self,
-        kind: Kind,
-        url: &str,
-        send: impl FnOnce() -> std::result::Result<ureq::Response, ureq::Error>,
-    ) -> Fetched {
+    /// Sends `request` (with `body`, a POST), reads at most `max_bytes` of the answer, and
+    /// records the call.
+    fn call(&self, kind: Kind, request: ureq::Request, body: Option<&[u8]>) -> Fetched {
         let started = Instant::now();
+        let url = request.url().to_owned();
         let failed = |reason: String| FetchError {
-            url: url.to_owned(),
+            url: url.clone(),
             reason,
         };
-        let result = send()
+        let sent = match body {
+            Some(body) => request.send_bytes(body),
+            None => request.call(),
+        };
+        let result = sent
             .map_err(|e| failed(e.to_string()))
             .and_then(|response| {
                 let mut body = Vec::new();
@@ -69,17 +70,11 @@ impl HttpFetch {
 
 impl Fetch for HttpFetch {
     fn get(&self, kind: Kind, url: &str, accept: &str) -> Fetched {
-        self.call(kind, url, || {
-            self.agent.get(url).set("Accept", accept).call()
-        })
+        self.call(kind, self.agent.get(url).set("Accept", accept), None)
     }
 
     fn post(&self, kind: Kind, url: &str, content_type: &str, body: &[u8]) -> Fetched {
-        self.call(kind, url, || {
-            self.agent
-                .post(url)
-                .set("Content-Type", content_type)
-                .send_bytes(body)
-        })
+        let request = self.agent.post(url).set("Content-Type", content_type);
+        self.call(kind, request, Some(body))
     }
 }

@@ -51,10 +51,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/verify", web::get().to(pages::verify_form))
     .route("/verify", web::post().to(pages::verify_upload))
     .service(web::resource("/tsa").post(tsa::timestamp))
-    .service(web::resource("/ocsp").post(ocsp::post))
-    .service(web::resource("/ocsp/{request:.+}").get(ocsp::get))
-    .service(web::resource("/crl/{ca}.crl").get(ocsp::crl))
-    .service(web::resource("/ca/{ca}.crt").get(ocsp::certificate))
+    .service(web::resource("/ocsp").post(ocsp::ocsp_post))
+    .service(web::resource("/ocsp/{request:.+}").get(ocsp::ocsp_get))
+    .service(web::resource("/crl/{ca}.crl").get(ocsp::ca_crl))
+    .service(web::resource("/ca/{ca}.crt").get(ocsp::ca_certificate))
     .service(
         // Resources, not `.route`: a method a path does not take answers 405 with `Allow`.
         web::scope("/api/v1")

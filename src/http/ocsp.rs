@@ -46,7 +46,7 @@ async fn answer(state: web::Data<AppState>, request: Vec<u8>) -> Result<HttpResp
             headers(("Retry-After" = u64, description = "Giây · Seconds"))),
     )
 )]
-pub async fn post(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
+pub async fn ocsp_post(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     take(&state)?;
     let request = form::body(payload, Budget::new(&state.settings, MAX_REQUEST)).await?;
     answer(state, request).await
@@ -65,7 +65,7 @@ pub async fn post(state: web::Data<AppState>, payload: web::Payload) -> Result<H
             headers(("Retry-After" = u64, description = "Giây · Seconds"))),
     )
 )]
-pub async fn get(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+pub async fn ocsp_get(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     take(&state)?;
     let raw = req.match_info().get("request").unwrap_or_default();
     if raw.len() > MAX_REQUEST * 2 {
@@ -102,7 +102,7 @@ fn ca<'a>(state: &'a AppState, name: &str) -> Result<&'a openssl::x509::X509> {
             headers(("Retry-After" = u64, description = "Giây · Seconds"))),
     )
 )]
-pub async fn crl(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse> {
+pub async fn ca_crl(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse> {
     take(&state)?;
     let ca = ca(&state, &name)?;
     let key = ca.public_key().map_err(Error::internal)?;
@@ -130,7 +130,7 @@ pub async fn crl(state: web::Data<AppState>, name: web::Path<String>) -> Result<
             headers(("Retry-After" = u64, description = "Giây · Seconds"))),
     )
 )]
-pub async fn certificate(
+pub async fn ca_certificate(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse> {

@@ -306,8 +306,12 @@ impl RevocationSource {
     }
 }
 
+/// The most URLs of one kind taken from a certificate: a certificate from anywhere (an
+/// uploaded PDF's) must not make kyso fetch without end.
+const MAX_URLS: usize = 2;
+
 /// A certificate's OCSP responders, caIssuers and CRL distribution points (HTTP URLs only:
-/// LDAP is not fetched).
+/// LDAP is not fetched), at most [`MAX_URLS`] of each.
 #[derive(Debug, Default)]
 pub struct Urls {
     pub ocsp: Vec<String>,
@@ -356,6 +360,9 @@ pub fn urls(cert: &X509) -> Urls {
             }
             _ => {}
         }
+    }
+    for list in [&mut urls.ocsp, &mut urls.ca_issuers, &mut urls.crls] {
+        list.truncate(MAX_URLS);
     }
     urls
 }

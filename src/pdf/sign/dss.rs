@@ -146,15 +146,21 @@ fn validation_data(
         // A certificate that has expired since it signed (the case B-LT exists for) still
         // chains at the last second of its validity.
         let last_valid = to_utc(cert.not_after()).map(|t| t - chrono::Duration::seconds(1));
-        let chain = std::iter::once(now)
+        let chained = std::iter::once(now)
             .chain(last_valid)
-            .find_map(|at| trust.chain(cert, pool, at).ok())
-            .unwrap_or_else(|| vec![cert.clone()]);
+            .find_map(|at| trust.chain(cert, pool, at).ok());
+        let trusted = chained.is_some();
+        let chain = chained.unwrap_or_else(|| vec![cert.clone()]);
         for (i, c) in chain.iter().enumerate() {
             if let Some(issuer) = chain.get(i + 1).or_else(|| issuer_of(c, &issuers)) {
-                let evidence = revocation.evidence(c, issuer, now);
-                data.crls.extend(evidence.crls);
-                data.ocsps.extend(evidence.ocsps);
+                // The URLs of a certificate no anchor vouches for are anyone's: not fetched.
+                if trusted {
+                    let evidence = revocation.evidence(c, issuer, now);
+                    data.crls.extend(evidence.crls);
+                    data.ocsps.extend(evidence.ocsps);
+                } else {
+                    data.crls.extend(revocation.file_crls(c, issuer));
+                }
             }
             data.certs.push(c.to_der().map_err(Error::internal)?);
         }

@@ -1056,12 +1056,14 @@ impl Validation<'_> {
         let at = self.ctx.now;
         let mut now = trust.chain(cert, &helpers, at);
         if matches!(now, Err(ChainError::Untrusted(_))) && self.ctx.live() {
-            // AIA caIssuers, a few levels up (a chain longer than that is not a real one).
+            // AIA caIssuers, a few levels up (a chain longer than that is not a real one), a
+            // few certificates a level: the certificate is anyone's until it chains.
             let mut last = vec![cert.clone()];
             for _ in 0..3 {
                 last = last
                     .iter()
                     .flat_map(|c| self.ctx.revocation.ca_issuers(c))
+                    .take(4)
                     .collect();
                 if last.is_empty() {
                     break;
