@@ -81,7 +81,7 @@ fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
 fn main() {
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let dir = tempfile::tempdir().unwrap();
-    let manifest = kyso::pki::dev::dev_init(&dir.path().join("pki")).unwrap();
+    let manifest = kyso::pki::dev::dev_init(&dir.path().join("pki"), None).unwrap();
     let pin = |id: &str| {
         manifest
             .signers

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use kyso::pdf::sign::sign;
 use kyso::pdf::verify::{report::Indication, verify, Context};
-use kyso::pki::revocation::RevocationLists;
+use kyso::pki::revocation::{RevocationLists, RevocationSource};
 use kyso::pki::trust::TrustStore;
 
 fn main() {
@@ -32,9 +32,10 @@ fn main() {
     let root = openssl::x509::X509::from_pem(&std::fs::read(&root_path).unwrap()).unwrap();
     let trust = TrustStore::new(vec![root]);
     let crls = RevocationLists::load(&[dir.path().join("crl").as_path()]).unwrap();
+    let revocation = RevocationSource::new(crls, None);
     let ctx = Context {
         trust: &trust,
-        crls: &crls,
+        revocation: &revocation,
         now: chrono::Utc::now(),
         limits: Default::default(),
     };

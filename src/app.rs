@@ -8,11 +8,14 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::{Error, Result};
+use crate::fetch::HttpFetch;
 use crate::metrics::Metrics;
 use crate::pki::dev::{self, Manifest};
+use crate::pki::fetch::Fetch;
 use crate::pki::keystore::{KeyStore, KeyStores, Pkcs12Files, UnlockedKeys};
+use crate::pki::ocsp::Responder;
 use crate::pki::pkcs11::Pkcs11Tokens;
-use crate::pki::revocation::RevocationLists;
+use crate::pki::revocation::{RevocationLists, RevocationSource};
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::{HttpTimestamper, TimestampAuthority, Timestamper};
 use crate::rate::TokenBucket;
@@ -24,7 +27,7 @@ pub struct AppState {
     pub settings: Settings,
     pub pool: Pool,
     pub keys: KeyStores,
-    pub revocation: RevocationLists,
+    pub revocation: RevocationSource,
     pub trust: TrustStore,
     /// kyso's own RFC 3161 authority behind `POST /tsa`, when it has a key.
     pub tsa: Option<Arc<TimestampAuthority>>,
@@ -34,6 +37,12 @@ pub struct AppState {
     pub verifications: Arc<tokio::sync::Semaphore>,
     /// `POST /tsa`'s rate limit.
     pub tsa_bucket: TokenBucket,
+    /// `POST /ocsp` answers for these CAs (the dev PKI's) …
+    pub ocsp: Vec<Responder>,
+    /// … and `/crl/{name}.crl`, `/ca/{name}.crt` publish theirs.
+    pub cas: Vec<(String, openssl::x509::X509)>,
+    /// The rate limit of those routes.
+    pub revocation_bucket: TokenBucket,
     pub metrics: Metrics,
     /// The signing log's group-commit writer.
     pub signing_log: crate::signing_log::SigningLog,
@@ -108,14 +117,16 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     let pool = db::connect(&settings.database_url)?;
     let mut conn = db::get(&pool)?;
     let mut trust_files = TrustFiles::load(&settings)?;
+    let mut published = Published::default();
     let tsa_key = if settings.dev_mode {
         tracing::warn!(
             "DEV MODE: no config file given. Using the dev-only PKI in {} — never for real documents",
             settings.pki.dev_dir.display()
         );
         let dir = settings.pki.dev_dir.clone();
-        let manifest = dev::ensure(&dir)?;
+        let manifest = dev::ensure(&dir, Some(&settings.public_base_url))?;
         trust_files.add_dev(&dir, &manifest)?;
+        published = Published::dev(&dir, &manifest)?;
         crate::signers::load_demo(
             &mut conn,
             settings.demo,
@@ -133,7 +144,11 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         }
         None
     };
-    let revocation = trust_files.revocation()?;
+    let metrics = Metrics::new()?;
+    let revocation = RevocationSource::new(
+        trust_files.revocation()?,
+        revocation_fetch(&settings, &metrics)?,
+    );
     let trust = TrustStore::new(trust_files.anchors)
         .with_intermediates(TrustStore::load_dir(&settings.pki.intermediates_dir)?);
     let keys = KeyStores {
@@ -181,7 +196,11 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     let timestamper: Option<Arc<dyn Timestamper>> = match &settings.tsa.url {
         Some(url) => Some(Arc::new(HttpTimestamper {
             url: url.clone(),
-            timeout: Duration::from_secs(settings.tsa.timeout_secs),
+            fetch: Arc::new(HttpFetch::new(
+                Duration::from_secs(settings.tsa.timeout_secs),
+                settings.revocation.max_response_bytes,
+                metrics.fetches(),
+            )?),
         })),
         None => tsa.clone().map(|tsa| tsa as Arc<dyn Timestamper>),
     };
@@ -190,7 +209,13 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
             settings.security.max_concurrent_verifications.max(1),
         )),
         tsa_bucket: TokenBucket::new(settings.tsa.rate_per_second, settings.tsa.burst),
-        metrics: Metrics::new()?,
+        revocation_bucket: TokenBucket::new(
+            settings.revocation.rate_per_second,
+            settings.revocation.burst,
+        ),
+        ocsp: published.responders,
+        cas: published.cas,
+        metrics,
         signing_log: crate::signing_log::SigningLog::start(pool.clone())?,
         revocation,
         trust,
@@ -200,6 +225,58 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         pool,
         settings,
     })
+}
+
+/// The CAs kyso publishes status and certificates for: the dev PKI's, in dev mode.
+#[derive(Default)]
+struct Published {
+    responders: Vec<Responder>,
+    cas: Vec<(String, openssl::x509::X509)>,
+}
+
+impl Published {
+    fn dev(dir: &Path, manifest: &Manifest) -> Result<Self> {
+        let mut cas = Vec::new();
+        for (name, pem) in [
+            (dev::ROOT_NAME, &manifest.root),
+            (dev::ISSUING_NAME, &manifest.issuing_ca),
+        ] {
+            let pem = std::fs::read(manifest.path(dir, pem))
+                .map_err(|e| Error::Config(format!("dev CA {}: {e}", pem.display())))?;
+            cas.push((
+                name.to_owned(),
+                openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?,
+            ));
+        }
+        let name = |n: &openssl::x509::X509NameRef| n.to_der().ok();
+        let responders = manifest
+            .ocsp_responders(dir)?
+            .into_iter()
+            .filter_map(|signer| {
+                let (_, ca) = cas
+                    .iter()
+                    .find(|(_, ca)| name(ca.subject_name()) == name(signer.cert.issuer_name()))?;
+                Some(Responder {
+                    ca: ca.clone(),
+                    signer,
+                })
+            })
+            .collect();
+        Ok(Published { responders, cas })
+    }
+}
+
+/// The transport revocation data and issuer certificates are fetched with, unless
+/// `revocation.fetch` is off.
+fn revocation_fetch(settings: &Settings, metrics: &Metrics) -> Result<Option<Arc<dyn Fetch>>> {
+    if !settings.revocation.fetch {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(HttpFetch::new(
+        Duration::from_secs(settings.revocation.timeout_secs),
+        settings.revocation.max_response_bytes,
+        metrics.fetches(),
+    )?)))
 }
 
 /// What validation trusts, read from files only: the anchors in `pki.trust_dir` and the CRLs in
@@ -244,7 +321,7 @@ impl TrustFiles {
 /// it).
 pub struct Verifier {
     trust: TrustStore,
-    revocation: RevocationLists,
+    revocation: RevocationSource,
     limits: crate::pdf::read::Limits,
 }
 
@@ -255,8 +332,10 @@ impl Verifier {
         if settings.dev_mode && dir.join(dev::MANIFEST).is_file() {
             files.add_dev(dir, &Manifest::load(dir)?)?;
         }
+        // The CLI serves no metrics: its fetches are measured into a registry nobody reads.
+        let fetch = revocation_fetch(settings, &Metrics::new()?)?;
         Ok(Verifier {
-            revocation: files.revocation()?,
+            revocation: RevocationSource::new(files.revocation()?, fetch),
             trust: TrustStore::new(files.anchors)
                 .with_intermediates(TrustStore::load_dir(&settings.pki.intermediates_dir)?),
             limits: settings.pdf,

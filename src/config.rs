@@ -28,6 +28,7 @@ pub struct Settings {
     pub max_upload_bytes: usize,
     pub pki: PkiSettings,
     pub tsa: TsaSettings,
+    pub revocation: RevocationSettings,
     pub keys: KeySettings,
     pub rollout: RolloutSettings,
     pub documents: DocumentSettings,
@@ -109,6 +110,23 @@ pub struct TsaSettings {
     pub public: bool,
     /// `POST /tsa` answers at most this many requests per second (per instance), with bursts
     /// up to `burst`.
+    pub rate_per_second: f64,
+    pub burst: f64,
+}
+
+/// Revocation data and issuer certificates from the certificates' own URLs (OCSP and
+/// caIssuers from the AIA, CRLs from the distribution points), before the files in
+/// `pki.crl_dir`; and `POST /ocsp`, `GET /crl/{ca}.crl` for the dev CAs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevocationSettings {
+    /// Off: nothing is fetched, only the files are used.
+    pub fetch: bool,
+    pub timeout_secs: u64,
+    /// The most one answer (a CRL, most likely) may weigh.
+    pub max_response_bytes: u64,
+    /// `POST /ocsp` and `GET /crl/…` answer at most this many requests per second (per
+    /// instance), with bursts up to `burst`.
     pub rate_per_second: f64,
     pub burst: f64,
 }
@@ -207,6 +225,13 @@ impl Default for Settings {
                 public: false,
                 rate_per_second: 20.0,
                 burst: 40.0,
+            },
+            revocation: RevocationSettings {
+                fetch: true,
+                timeout_secs: 10,
+                max_response_bytes: 16 * 1024 * 1024,
+                rate_per_second: 50.0,
+                burst: 100.0,
             },
             keys: KeySettings {
                 max_failed_pins: 5,

@@ -64,6 +64,7 @@ error_codes! {
     SignatureInvalid = "signature_invalid",
     SignedPdfRejected = "signed_pdf_rejected",
     TimestampFailed = "timestamp_failed",
+    RevocationUnavailable = "revocation_unavailable",
     ImageTooLarge = "image_too_large",
     BodyTimeout = "body_timeout",
     Busy = "busy",
@@ -155,6 +156,9 @@ pub enum Error {
     SignedPdfRejected(String),
     #[error("the time-stamping authority failed: {0}")]
     Timestamp(String),
+    /// An OCSP answer or a CRL could not be had or does not check.
+    #[error("revocation data unavailable: {0}")]
+    Revocation(String),
     #[error("an image of {pixels} pixels exceeds the limit of {limit}")]
     ImageTooLarge { pixels: u64, limit: u64 },
     #[error("the request body did not arrive within {secs} s")]
@@ -220,6 +224,7 @@ impl Error {
             Error::SignatureInvalid(_) => ErrorCode::SignatureInvalid,
             Error::SignedPdfRejected(_) => ErrorCode::SignedPdfRejected,
             Error::Timestamp(_) => ErrorCode::TimestampFailed,
+            Error::Revocation(_) => ErrorCode::RevocationUnavailable,
             Error::ImageTooLarge { .. } => ErrorCode::ImageTooLarge,
             Error::BodyTimeout { .. } => ErrorCode::BodyTimeout,
             Error::Busy { .. } => ErrorCode::Busy,
@@ -288,7 +293,7 @@ impl ResponseError for Error {
             | Error::CrlUntrusted(_)
             | Error::SignatureInvalid(_)
             | Error::SignedPdfRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Timestamp(_) => StatusCode::BAD_GATEWAY,
+            Error::Timestamp(_) | Error::Revocation(_) => StatusCode::BAD_GATEWAY,
             Error::Config(_) | Error::Database(_) | Error::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -399,6 +404,7 @@ impl From<kyso_core::Error> for Error {
             Core::TokenPinLocked => Error::TokenPinLocked,
             Core::CrlMalformed(m) => Error::CrlMalformed(m),
             Core::Timestamp(m) => Error::Timestamp(m),
+            Core::Revocation(m) => Error::Revocation(m),
             Core::Config(m) => Error::Config(m),
             Core::Internal(m) => Error::Internal(m),
         }

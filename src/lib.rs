@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod fetch;
 pub mod http;
 pub mod metrics;
 pub mod rate;

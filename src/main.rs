@@ -333,7 +333,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command: PkiCommand::DevInit { dir },
         } => {
             let dir = dir.unwrap_or(settings.pki.dev_dir);
-            let manifest = pki::dev::dev_init(&dir)?;
+            let manifest = pki::dev::dev_init(&dir, Some(&settings.public_base_url))?;
             println!(
                 "dev PKI written to {} ({} signers); see {}",
                 dir.display(),

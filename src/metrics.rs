@@ -21,6 +21,38 @@ pub struct Metrics {
     pin_lockouts: IntCounter,
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
+    fetches: FetchMetrics,
+}
+
+/// Fetches of validation data and timestamps (`src/fetch.rs`), by kind: latency of every
+/// call, and the calls that failed.
+#[derive(Clone)]
+pub struct FetchMetrics {
+    latency: HistogramVec,
+    failures: IntCounterVec,
+}
+
+impl FetchMetrics {
+    pub fn observe(&self, kind: &str, seconds: f64, ok: bool) {
+        self.latency.with_label_values(&[kind]).observe(seconds);
+        if !ok {
+            self.failures.with_label_values(&[kind]).inc();
+        }
+    }
+}
+
+fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<HistogramVec> {
+    let histogram = HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(vec![
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        ]),
+        labels,
+    )
+    .map_err(Error::internal)?;
+    registry
+        .register(Box::new(histogram.clone()))
+        .map_err(Error::internal)?;
+    Ok(histogram)
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<IntCounterVec> {
@@ -34,20 +66,26 @@ fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> Resu
 impl Metrics {
     pub fn new() -> Result<Metrics> {
         let registry = Registry::new();
-        let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "kyso_http_request_duration_seconds",
-                "Time to answer an HTTP request, by route pattern",
-            )
-            .buckets(vec![
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-            ]),
+        let latency = histogram(
+            &registry,
+            "kyso_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route pattern",
             &["method", "route"],
-        )
-        .map_err(Error::internal)?;
-        registry
-            .register(Box::new(latency.clone()))
-            .map_err(Error::internal)?;
+        )?;
+        let fetches = FetchMetrics {
+            latency: histogram(
+                &registry,
+                "kyso_fetch_duration_seconds",
+                "Time to fetch a timestamp or validation data (OCSP, CRL, CA certificate), by kind",
+                &["kind"],
+            )?,
+            failures: counter(
+                &registry,
+                "kyso_fetch_failures_total",
+                "Fetches of timestamps or validation data that failed, by kind",
+                &["kind"],
+            )?,
+        };
         let pool_connections = IntGaugeVec::new(
             Opts::new(
                 "kyso_db_pool_connections",
@@ -108,6 +146,7 @@ impl Metrics {
             )?,
             pin_lockouts,
             latency,
+            fetches,
             pool_connections,
             pool_max,
             registry,
@@ -135,6 +174,11 @@ impl Metrics {
 
     pub fn document(&self, commune: &str, kind: &str) {
         self.documents.with_label_values(&[commune, kind]).inc();
+    }
+
+    /// The fetch metrics, for the transports that record into them.
+    pub fn fetches(&self) -> FetchMetrics {
+        self.fetches.clone()
     }
 
     pub fn pin_lockout(&self) {

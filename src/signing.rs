@@ -17,7 +17,7 @@ use crate::pdf::read::Limits;
 use crate::pdf::sign::{self, Appearance, SignatureSpec};
 use crate::pki::cms::{sha256, SigningKey};
 use crate::pki::keystore::KeyStore;
-use crate::pki::revocation::RevocationLists;
+use crate::pki::revocation::{self, RevocationSource};
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::Timestamper;
 use crate::vietnam::{self, vietnam_time};
@@ -101,7 +101,7 @@ pub struct SignRequest {
 pub struct Signing<'a> {
     pub pool: &'a Pool,
     pub keys: &'a dyn KeyStore,
-    pub revocation: &'a RevocationLists,
+    pub revocation: &'a RevocationSource,
     /// Anchors the chains a DSS holds end at.
     pub trust: &'a TrustStore,
     pub timestamper: Option<&'a dyn Timestamper>,
@@ -179,6 +179,7 @@ impl Signing<'_> {
         signer.check_validity(now)?;
         if self
             .revocation
+            .files
             .revocation_time(&signer.certificate()?)
             .is_some()
         {
@@ -235,20 +236,27 @@ impl Signing<'_> {
 
     /// The best level available for `signer`'s signatures: B-LTA when a time-stamping
     /// authority is configured and revocation data for its certificate is at hand (a loaded
-    /// list of its issuer), B-T with the authority alone, else B-B.
+    /// list of its issuer, or an OCSP responder or CRL to fetch), B-T with the authority
+    /// alone, else B-B.
     pub fn best_level(&self, signer: &Signer) -> Level {
         if self.timestamper.is_none() {
             return Level::BB;
         }
-        let issuer = signer
-            .certificate()
-            .ok()
-            .and_then(|c| c.issuer_name().to_der().ok());
-        let has_data = self
-            .revocation
-            .all()
-            .iter()
-            .any(|crl| crl.issuer_name().to_der().ok() == issuer);
+        let Ok(cert) = signer.certificate() else {
+            return Level::BT;
+        };
+        let issuer = cert.issuer_name().to_der().ok();
+        let fetchable = || {
+            let urls = revocation::urls(&cert);
+            self.revocation.fetching() && !(urls.ocsp.is_empty() && urls.crls.is_empty())
+        };
+        let has_data = fetchable()
+            || self
+                .revocation
+                .files
+                .all()
+                .iter()
+                .any(|crl| crl.issuer_name().to_der().ok() == issuer);
         if has_data {
             Level::BLta
         } else {

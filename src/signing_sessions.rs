@@ -129,7 +129,14 @@ impl Sessions<'_> {
         }
         let now = Utc::now();
         let x509 = X509::from_pem(row.pem.as_bytes()).map_err(Error::internal)?;
-        if row.revoked_at.is_some() || self.signing.revocation.revocation_time(&x509).is_some() {
+        if row.revoked_at.is_some()
+            || self
+                .signing
+                .revocation
+                .files
+                .revocation_time(&x509)
+                .is_some()
+        {
             return Err(Error::CertificateRevoked);
         }
         if !row.is_valid_at(now) {
@@ -335,7 +342,7 @@ impl Sessions<'_> {
         }
         let ctx = verify::Context {
             trust: self.signing.trust,
-            crls: self.signing.revocation,
+            revocation: self.signing.revocation,
             now: Utc::now(),
             limits: self.signing.limits,
         };

@@ -18,7 +18,7 @@ pub struct Bench {
 /// A dev PKI in a temp dir and the key of `99001-chair`.
 pub fn dev_key() -> Bench {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = kyso::pki::dev::dev_init(dir.path()).unwrap();
+    let manifest = kyso::pki::dev::dev_init(dir.path(), None).unwrap();
     let chair = manifest
         .signers
         .iter()

@@ -6,6 +6,7 @@ mod documents;
 pub(crate) mod form;
 mod health;
 pub(crate) mod observe;
+mod ocsp;
 pub(crate) mod openapi;
 pub(crate) mod rollout;
 mod sessions;
@@ -43,6 +44,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/metrics").get(observe::metrics))
     .route("/openapi.json", web::get().to(openapi::document))
     .service(web::resource("/tsa").post(tsa::timestamp))
+    .service(web::resource("/ocsp").post(ocsp::ocsp_post))
+    .service(web::resource("/ocsp/{request:.+}").get(ocsp::ocsp_get))
+    .service(web::resource("/crl/{ca}.crl").get(ocsp::ca_crl))
+    .service(web::resource("/ca/{ca}.crt").get(ocsp::ca_certificate))
     .service(
         // Resources, not `.route`: a method a path does not take answers 405 with `Allow`.
         web::scope("/api/v1")

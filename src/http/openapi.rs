@@ -18,7 +18,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-use super::{documents, health, observe, rollout, sessions, sign, tsa, verify};
+use super::{documents, health, observe, ocsp, rollout, sessions, sign, tsa, verify};
+use crate::app::AppState;
 use crate::error::ErrorBody;
 
 /// The name of the security scheme, `Authorization: Bearer <key>` (see `auth.rs`), as the
@@ -73,6 +74,10 @@ const API_KEY: &str = "api_key";
         rollout::rollout_csv,
         rollout::audit_log,
         tsa::timestamp,
+        ocsp::ocsp_post,
+        ocsp::ocsp_get,
+        ocsp::ca_crl,
+        ocsp::ca_certificate,
         health::healthz,
         observe::metrics,
     ),
@@ -184,6 +189,8 @@ binary! {
     PkixBytes = "application/octet-stream",
     TimestampQuery = "application/timestamp-query",
     TimestampReply = "application/timestamp-reply",
+    OcspRequest = "application/ocsp-request",
+    OcspResponse = "application/ocsp-response",
     PrometheusText = "text/plain",
 }
 

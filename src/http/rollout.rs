@@ -427,7 +427,10 @@ async fn import_crl(
             .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
             .and_then(|crl| crl.to_der())
             .map_err(|e| Error::CrlMalformed(e.to_string()))?;
-        state.revocation.store(&state.settings.pki.crl_dir, &der)?;
+        state
+            .revocation
+            .files
+            .store(&state.settings.pki.crl_dir, &der)?;
         Ok(report)
     })
     .await?;

@@ -66,7 +66,7 @@ pub fn dev_pki() -> &'static DevPki {
     static PKI: OnceLock<DevPki> = OnceLock::new();
     PKI.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("kyso-test-pki-{}", std::process::id()));
-        let manifest = dev::dev_init(&dir).expect("dev PKI");
+        let manifest = dev::dev_init(&dir, None).expect("dev PKI");
         DevPki { dir, manifest }
     })
 }
@@ -134,8 +134,7 @@ pub struct TestApp {
     _data: tempfile::TempDir,
 }
 
-pub fn test_settings(db: &TestDb, data: &Path) -> Settings {
-    let pki = dev_pki();
+fn test_settings(db: &TestDb, data: &Path, pki: &DevPki) -> Settings {
     let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
         database_url: db.url.clone(),
@@ -148,6 +147,9 @@ pub fn test_settings(db: &TestDb, data: &Path) -> Settings {
     // pyHanko and a second instance ask this instance's `/tsa` without a key; the test of the
     // key requirement turns it back on.
     settings.tsa.public = true;
+    // The shared dev PKI's certificates name 127.0.0.1:8080, which is not this server:
+    // tests that fetch run a PKI of their own (tests/api/ocsp.rs).
+    settings.revocation.fetch = false;
     settings
 }
 
@@ -156,11 +158,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(dev_pki(), adjust).await
+}
+
+/// A server with a dev PKI of its own (`pki`), e.g. one whose certificates name this server's
+/// URLs (tests/api/ocsp.rs).
+pub async fn spawn_app_on(pki: &'static DevPki, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     // Server logs go through the test harness, which shows them only for failing tests.
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let db = TestDb::new();
     let data = tempfile::tempdir().expect("temp dir");
-    let mut settings = test_settings(&db, data.path());
+    let mut settings = test_settings(&db, data.path(), pki);
     adjust(&mut settings);
     let app = kyso::server::build(settings).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -184,7 +192,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .expect("HTTP client"),
         admin_key,
         pool,
-        pki: dev_pki(),
+        pki,
         database_url: db.url.clone(),
         _db: db,
         _data: data,

@@ -26,7 +26,7 @@ impl TestApp {
             .expect("request")
     }
 
-    async fn extended(&self, pdf: &[u8], level: &str) -> Vec<u8> {
+    pub(crate) async fn extended(&self, pdf: &[u8], level: &str) -> Vec<u8> {
         let response = self.extend(pdf, level).await;
         let status = response.status();
         let body = response.bytes().await.expect("body").to_vec();

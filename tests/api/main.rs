@@ -13,6 +13,7 @@ mod interop;
 mod limits;
 mod ltv;
 mod metrics;
+mod ocsp;
 mod openapi;
 mod pastval;
 mod pkcs11;

@@ -9,7 +9,7 @@ use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{error_code, spawn_app, SignParams, TestApp};
 
 impl TestApp {
-    async fn scrape(&self) -> Scrape {
+    pub(crate) async fn scrape(&self) -> Scrape {
         let response = self
             .http
             .get(format!("{}/metrics", self.address))
@@ -28,7 +28,7 @@ impl TestApp {
 }
 
 /// The value of the sample `name` whose labels include all of `labels` (0 when absent).
-fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
     let found: Vec<f64> = scrape
         .samples
         .iter()

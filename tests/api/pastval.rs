@@ -11,7 +11,7 @@ use kyso::pdf::read::Limits;
 use kyso::pdf::sign::{self, SignatureSpec};
 use kyso::pki::cms::SigningKey;
 use kyso::pki::dev::{self, Issued, KeyAlgorithm, Profile, SubjectSpec};
-use kyso::pki::revocation::RevocationLists;
+use kyso::pki::revocation::{RevocationLists, RevocationSource};
 use kyso::pki::trust::TrustStore;
 use kyso::pki::tsa::TimestampAuthority;
 use serde_json::Value;
@@ -87,7 +87,7 @@ fn issue(issuer: &Issued, name: &str, profile: Profile, days: i64) -> Issued {
     .unwrap()
 }
 
-fn key(issued: &Issued, chain: &[&Issued]) -> SigningKey {
+pub(crate) fn key(issued: &Issued, chain: &[&Issued]) -> SigningKey {
     SigningKey {
         key: Box::new(issued.key.clone()),
         certificate: issued.cert.clone(),
@@ -95,7 +95,7 @@ fn key(issued: &Issued, chain: &[&Issued]) -> SigningKey {
     }
 }
 
-fn signed(pdf: &[u8], signer: &SigningKey, tsa: Option<&TimestampAuthority>) -> Vec<u8> {
+pub(crate) fn signed(pdf: &[u8], signer: &SigningKey, tsa: Option<&TimestampAuthority>) -> Vec<u8> {
     let spec = SignatureSpec {
         time: Utc::now().fixed_offset(),
         reason: None,
@@ -108,7 +108,7 @@ fn signed(pdf: &[u8], signer: &SigningKey, tsa: Option<&TimestampAuthority>) -> 
 
 /// The DSS with the chains in `pdf`, completed from `trust`, and the lists in `crls`.
 fn with_validation_data(pdf: &[u8], trust: &TrustStore, crls: &Path) -> Vec<u8> {
-    let lists = RevocationLists::load(&[crls]).unwrap();
+    let lists = RevocationSource::new(RevocationLists::load(&[crls]).unwrap(), None);
     sign::add_validation_data(pdf, trust, &lists, &Limits::default()).unwrap()
 }
 

@@ -537,6 +537,38 @@ fn pyhanko_command() -> Command {
     Command::new(program)
 }
 
+/// pyHanko's AdES validation of every signature with online fetching off
+/// (`validators/pyhanko_local.py`): what the file holds must do. One
+/// `field:INDICATION:SUBINDICATION` line per signature; `Err` with the output unless all
+/// passed.
+pub fn pyhanko_file_only(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, String> {
+    let dir = temp_dir();
+    let input = write_input(&dir, "signed.pdf", pdf);
+    // The venv's python, beside its pyhanko.
+    let python = pyhanko_command().get_program().to_owned();
+    let python = Path::new(&python).with_file_name("python");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/validators/pyhanko_local.py");
+    let output = run(
+        Command::new(python)
+            .arg(script)
+            .arg(root_pem)
+            .arg(&input)
+            .current_dir(dir.path()),
+        "pyhanko (file only)",
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let lines: Vec<String> = stdout.lines().map(str::to_owned).collect();
+    if output.status.success() && !lines.is_empty() {
+        Ok(lines)
+    } else {
+        Err(format!(
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
 /// Whether any trailer of the file points to a cross-reference stream with `/XRefStm`
 /// (a hybrid-reference file, ISO 32000-1 §7.5.8.4).
 fn is_hybrid(pdf: &[u8]) -> bool {

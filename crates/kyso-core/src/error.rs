@@ -40,6 +40,9 @@ pub enum Error {
     CrlMalformed(String),
     #[error("the time-stamping authority failed: {0}")]
     Timestamp(String),
+    /// An OCSP answer or a CRL could not be had or does not check.
+    #[error("revocation data unavailable: {0}")]
+    Revocation(String),
     #[error("configuration error: {0}")]
     Config(String),
     #[error("internal error: {0}")]

@@ -44,6 +44,9 @@ pub const MANIFEST: &str = "manifest.json";
 const ROOT_CN: &str = "kyso DEV ONLY Root CA - NOT FOR PRODUCTION";
 const ISSUING_CN: &str = "kyso DEV ONLY Issuing CA";
 const TSA_CN: &str = "kyso DEV ONLY TSA";
+/// The CAs' names in kyso's URLs (`/crl/{name}.crl`, `/ca/{name}.crt`) and files.
+pub const ROOT_NAME: &str = "root";
+pub const ISSUING_NAME: &str = "issuing-ca";
 const DEV_ORG: &str = "kyso (phát triển)";
 const PROVINCE: &str = "Thành phố Hải Phòng";
 
@@ -70,6 +73,10 @@ pub struct Manifest {
     /// CRL of the issuing CA (DER) listing the revoked demo certificate; `<crl>.pem` sits beside.
     pub crl: PathBuf,
     pub tsa: KeyEntry,
+    /// Delegated OCSP responders of the root and the issuing CA (a PKI made before they
+    /// existed has none: `POST /ocsp` then answers `unauthorized`).
+    #[serde(default)]
+    pub ocsp_responders: Vec<KeyEntry>,
     pub communes: Vec<DemoCommune>,
     pub signers: Vec<ManifestSigner>,
 }
@@ -127,25 +134,38 @@ impl Manifest {
 
     /// The issuing CA with its key, to mint further certificates (demo data, tests).
     pub fn issuing_ca(&self, dir: &Path) -> Result<Issued> {
-        let der = fs::read(self.path(dir, &self.issuing_ca_pkcs12)).ctx("dev issuing CA")?;
+        self.open(dir, &self.issuing_ca_pkcs12, &self.issuing_ca_pin)
+    }
+
+    /// The delegated OCSP responders with their keys.
+    pub fn ocsp_responders(&self, dir: &Path) -> Result<Vec<Issued>> {
+        self.ocsp_responders
+            .iter()
+            .map(|entry| self.open(dir, &entry.pkcs12, &entry.pin))
+            .collect()
+    }
+
+    fn open(&self, dir: &Path, pkcs12: &Path, pin: &str) -> Result<Issued> {
+        let what = pkcs12.display().to_string();
+        let der = fs::read(self.path(dir, pkcs12)).ctx(&what)?;
         let p12 = Pkcs12::from_der(&der)
-            .and_then(|p12| p12.parse2(&self.issuing_ca_pin))
-            .ctx("dev issuing CA")?;
+            .and_then(|p12| p12.parse2(pin))
+            .ctx(&what)?;
         match (p12.cert, p12.pkey) {
             (Some(cert), Some(key)) => Ok(Issued { cert, key }),
-            _ => Err(Error::Config(
-                "dev issuing CA: its PKCS#12 lacks the key or the certificate".into(),
-            )),
+            _ => Err(Error::Config(format!(
+                "{what}: its PKCS#12 lacks the key or the certificate"
+            ))),
         }
     }
 }
 
 /// Loads the dev PKI in `dir`, generating it first when manifest.json is missing.
-pub fn ensure(dir: &Path) -> Result<Manifest> {
+pub fn ensure(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
     if dir.join(MANIFEST).is_file() {
         Manifest::load(dir)
     } else {
-        dev_init(dir)
+        dev_init(dir, base_url)
     }
 }
 
@@ -185,7 +205,85 @@ pub enum Profile {
     Signer,
     /// RFC 3161 TSA: digitalSignature, critical EKU timeStamping.
     TimeStamping,
+    /// A delegated OCSP responder (RFC 6960 §4.2.2.2): digitalSignature, EKU OCSPSigning,
+    /// and id-pkix-ocsp-nocheck, so a validator need not ask about the responder itself.
+    OcspSigning,
 }
+
+/// Where the issuer `ca` (`root` or `issuing-ca`) of a certificate publishes its status and
+/// its certificate: kyso's own routes under `base_url` (AIA OCSP and caIssuers, CRL
+/// distribution point).
+#[derive(Debug, Clone, Copy)]
+pub struct Published<'a> {
+    pub base_url: &'a str,
+    pub ca: &'a str,
+}
+
+impl Published<'_> {
+    pub fn ocsp_url(&self) -> String {
+        format!("{}/ocsp", self.base_url.trim_end_matches('/'))
+    }
+
+    pub fn ca_url(&self) -> String {
+        format!("{}/ca/{}.crt", self.base_url.trim_end_matches('/'), self.ca)
+    }
+
+    pub fn crl_url(&self) -> String {
+        format!(
+            "{}/crl/{}.crl",
+            self.base_url.trim_end_matches('/'),
+            self.ca
+        )
+    }
+
+    fn extensions(&self) -> Result<Vec<openssl::x509::X509Extension>> {
+        use const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_AD_OCSP};
+        use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+        use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+        use x509_cert::ext::pkix::{
+            AccessDescription, AuthorityInfoAccessSyntax, CrlDistributionPoints,
+        };
+        let uri = |url: String| -> Result<GeneralName> {
+            Ok(GeneralName::UniformResourceIdentifier(
+                der::asn1::Ia5String::new(&url).ctx("URL")?,
+            ))
+        };
+        let aia = AuthorityInfoAccessSyntax(vec![
+            AccessDescription {
+                access_method: ID_AD_OCSP,
+                access_location: uri(self.ocsp_url())?,
+            },
+            AccessDescription {
+                access_method: ID_AD_CA_ISSUERS,
+                access_location: uri(self.ca_url())?,
+            },
+        ]);
+        let cdp = CrlDistributionPoints(vec![DistributionPoint {
+            distribution_point: Some(DistributionPointName::FullName(vec![uri(self.crl_url())?])),
+            reasons: None,
+            crl_issuer: None,
+        }]);
+        Ok(vec![
+            raw_extension(AuthorityInfoAccessSyntax::OID, &aia.to_der().ctx("AIA")?)?,
+            raw_extension(CrlDistributionPoints::OID, &cdp.to_der().ctx("CDP")?)?,
+        ])
+    }
+}
+
+/// A non-critical extension from its DER value (the openssl crate builds AIA, CDP and
+/// ocsp-nocheck only through its deprecated config-string API).
+fn raw_extension(
+    oid: const_oid::ObjectIdentifier,
+    value: &[u8],
+) -> Result<openssl::x509::X509Extension> {
+    let oid = openssl::asn1::Asn1Object::from_str(&oid.to_string()).ctx("OID")?;
+    let value = openssl::asn1::Asn1OctetString::new_from_bytes(value).ctx("extension")?;
+    openssl::x509::X509Extension::new_from_der(&oid, false, &value).ctx("extension")
+}
+
+/// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1).
+const OCSP_NOCHECK: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5");
 
 /// A certificate with its private key.
 #[derive(Clone)]
@@ -217,8 +315,8 @@ pub fn new_root(cn: &str, alg: KeyAlgorithm) -> Result<Issued> {
         &subject,
         None,
         alg,
-        now - Duration::days(1),
-        now + Duration::days(3652),
+        (now - Duration::days(1), now + Duration::days(3652)),
+        None,
     )
 }
 
@@ -236,8 +334,28 @@ pub fn issue(
         subject,
         Some(profile),
         alg,
-        not_before,
-        not_after,
+        (not_before, not_after),
+        None,
+    )
+}
+
+/// As [`issue`], the certificate naming where `issuer` publishes its status and certificate
+/// (tests mint certificates that kyso's own responder answers for).
+pub fn issue_published(
+    issuer: &Issued,
+    subject: &SubjectSpec,
+    profile: Profile,
+    alg: KeyAlgorithm,
+    validity: (DateTime<Utc>, DateTime<Utc>),
+    published: &Published,
+) -> Result<Issued> {
+    certify(
+        Some(issuer),
+        subject,
+        Some(profile),
+        alg,
+        validity,
+        Some(published),
     )
 }
 
@@ -247,8 +365,8 @@ fn certify(
     subject: &SubjectSpec,
     profile: Option<Profile>,
     alg: KeyAlgorithm,
-    not_before: DateTime<Utc>,
-    not_after: DateTime<Utc>,
+    (not_before, not_after): (DateTime<Utc>, DateTime<Utc>),
+    published: Option<&Published>,
 ) -> Result<Issued> {
     let key = alg.generate()?;
     let name = subject_name(subject)?;
@@ -292,7 +410,7 @@ fn certify(
                 .non_repudiation()
                 .build(),
         ),
-        Some(Profile::TimeStamping) => (
+        Some(Profile::TimeStamping | Profile::OcspSigning) => (
             BasicConstraints::new().build(),
             KeyUsage::new().critical().digital_signature().build(),
         ),
@@ -305,6 +423,20 @@ fn certify(
         let eku = ExtendedKeyUsage::new().critical().time_stamping().build();
         b.append_extension(eku.ctx("extendedKeyUsage")?)
             .ctx("extendedKeyUsage")?;
+    }
+    if profile == Some(Profile::OcspSigning) {
+        let eku = ExtendedKeyUsage::new().other("OCSPSigning").build();
+        b.append_extension(eku.ctx("extendedKeyUsage")?)
+            .ctx("extendedKeyUsage")?;
+        b.append_extension(raw_extension(OCSP_NOCHECK, &[0x05, 0x00])?)
+            .ctx("ocsp-nocheck")?;
+    }
+    for extension in published
+        .map(Published::extensions)
+        .transpose()?
+        .unwrap_or_default()
+    {
+        b.append_extension(extension).ctx("AIA/CDP")?;
     }
     let issuer_cert = issuer.map(|i| i.cert.as_ref());
     let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(issuer_cert, None));
@@ -387,17 +519,7 @@ pub fn build_crl(
     this_update: DateTime<Utc>,
     next_update: DateTime<Utc>,
 ) -> Result<Vec<u8>> {
-    let algorithm = match issuer.key.id() {
-        Id::RSA => AlgorithmIdentifierOwned {
-            oid: SHA_256_WITH_RSA_ENCRYPTION,
-            parameters: Some(Any::null()),
-        },
-        Id::EC => AlgorithmIdentifierOwned {
-            oid: ECDSA_WITH_SHA_256,
-            parameters: None,
-        },
-        other => return Err(Error::internal(format!("cannot sign a CRL with {other:?}"))),
-    };
+    let algorithm = signature_algorithm(&issuer.key)?;
     let name_der = issuer.cert.subject_name().to_der().ctx("issuer name")?;
     let entries = revoked
         .iter()
@@ -433,17 +555,36 @@ pub fn build_crl(
         revoked_certificates: (!entries.is_empty()).then_some(entries),
         crl_extensions: Some(extensions),
     };
-    let tbs_der = tbs.to_der().ctx("TBSCertList")?;
-    let signature = Signer::new(MessageDigest::sha256(), &issuer.key)
-        .and_then(|mut s| s.sign_oneshot_to_vec(&tbs_der))
-        .ctx("signing CRL")?;
     CertificateList {
+        signature: sign_sha256(&issuer.key, &tbs.to_der().ctx("TBSCertList")?)?,
         tbs_cert_list: tbs,
         signature_algorithm: algorithm,
-        signature: BitString::from_bytes(&signature).ctx("signature")?,
     }
     .to_der()
     .ctx("CRL")
+}
+
+/// SHA-256 with `key`'s algorithm (RSA PKCS#1 v1.5 or ECDSA), as CRLs and OCSP answers say.
+pub fn signature_algorithm(key: &PKey<Private>) -> Result<AlgorithmIdentifierOwned> {
+    Ok(match key.id() {
+        Id::RSA => AlgorithmIdentifierOwned {
+            oid: SHA_256_WITH_RSA_ENCRYPTION,
+            parameters: Some(Any::null()),
+        },
+        Id::EC => AlgorithmIdentifierOwned {
+            oid: ECDSA_WITH_SHA_256,
+            parameters: None,
+        },
+        other => return Err(Error::internal(format!("cannot sign with {other:?}"))),
+    })
+}
+
+/// The signature of `tbs` by `key` under [`signature_algorithm`].
+pub fn sign_sha256(key: &PKey<Private>, tbs: &[u8]) -> Result<BitString> {
+    let signature = Signer::new(MessageDigest::sha256(), key)
+        .and_then(|mut s| s.sign_oneshot_to_vec(tbs))
+        .ctx("signing")?;
+    BitString::from_bytes(&signature).ctx("signature")
 }
 
 fn extension(oid: const_oid::ObjectIdentifier, value: &impl Encode) -> Result<Extension> {
@@ -534,7 +675,10 @@ const OFFICIALS: [(&str, &str, &str, &str, KeyAlgorithm, &str); 11] = [
 ];
 
 /// Generates the whole dev PKI into `dir` (creating it). Overwrites an existing one.
-pub fn dev_init(dir: &Path) -> Result<Manifest> {
+/// `base_url` is where kyso serves the dev CAs' OCSP responder, CRLs and certificates; the
+/// certificates name it in their AIA and CRL distribution points. Without it they name no
+/// URL (validators that fetch would find nothing there: the test suite's shared PKI).
+pub fn dev_init(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
     let now = Utc::now();
     let yesterday = now - Duration::days(1);
     let root = new_root(ROOT_CN, KeyAlgorithm::Rsa2048)?;
@@ -543,28 +687,52 @@ pub fn dev_init(dir: &Path) -> Result<Manifest> {
         organization: Some(DEV_ORG),
         ..Default::default()
     };
-    let ca = issue(
-        &root,
+    let by = |ca| base_url.map(|base_url| Published { base_url, ca });
+    let ca = certify(
+        Some(&root),
         &dev(ISSUING_CN),
-        Profile::IntermediateCa,
+        Some(Profile::IntermediateCa),
         KeyAlgorithm::Rsa2048,
-        yesterday,
-        now + Duration::days(5 * 365),
+        (yesterday, now + Duration::days(5 * 365)),
+        by(ROOT_NAME).as_ref(),
     )?;
-    let tsa = issue(
-        &ca,
+    let tsa = certify(
+        Some(&ca),
         &dev(TSA_CN),
-        Profile::TimeStamping,
+        Some(Profile::TimeStamping),
         KeyAlgorithm::Rsa2048,
-        yesterday,
-        now + Duration::days(3 * 365),
+        (yesterday, now + Duration::days(3 * 365)),
+        by(ISSUING_NAME).as_ref(),
     )?;
 
     let root_path = PathBuf::from("root.pem");
     write(&dir.join(&root_path), &root.cert.to_pem().ctx("PEM")?)?;
-    let ca_entry = store(dir, "issuing-ca", "issuing-ca", &ca, &[&root.cert])?;
+    let ca_entry = store(dir, ISSUING_NAME, ISSUING_NAME, &ca, &[&root.cert])?;
     let chain = [&ca.cert, &root.cert];
     let tsa_entry = store(dir, "tsa", "tsa", &tsa, &chain)?;
+    // A delegated OCSP responder for each CA, for `POST /ocsp`.
+    let mut ocsp_responders = Vec::new();
+    for (issuer, name, chain) in [
+        (&root, ROOT_NAME, vec![&root.cert]),
+        (&ca, ISSUING_NAME, chain.to_vec()),
+    ] {
+        let cn = format!("kyso DEV ONLY OCSP responder ({name})");
+        let subject = SubjectSpec {
+            common_name: &cn,
+            organization: Some(DEV_ORG),
+            ..Default::default()
+        };
+        let responder = issue(
+            issuer,
+            &subject,
+            Profile::OcspSigning,
+            KeyAlgorithm::Rsa2048,
+            yesterday,
+            now + Duration::days(3 * 365),
+        )?;
+        let stem = format!("ocsp-{name}");
+        ocsp_responders.push(store(dir, &stem, &stem, &responder, &chain)?);
+    }
 
     let mut communes = Vec::new();
     let mut signers = Vec::new();
@@ -607,7 +775,14 @@ pub fn dev_init(dir: &Path) -> Result<Manifest> {
                 "expired" => (now - Duration::days(400), yesterday),
                 _ => (yesterday, now + Duration::days(730)),
             };
-            let cert = issue(&ca, &subject, Profile::Signer, alg, from, until)?;
+            let cert = certify(
+                Some(&ca),
+                &subject,
+                Some(Profile::Signer),
+                alg,
+                (from, until),
+                by(ISSUING_NAME).as_ref(),
+            )?;
             let entry = store(dir, &format!("signers/{id}"), &id, &cert, &chain)?;
             if state == "revoked" {
                 revoked.push(cert.cert);
@@ -653,6 +828,7 @@ pub fn dev_init(dir: &Path) -> Result<Manifest> {
         issuing_ca_pin: ca_entry.pin,
         crl: crl_path,
         tsa: tsa_entry,
+        ocsp_responders,
         communes,
         signers,
     };
@@ -714,7 +890,7 @@ mod tests {
     fn dev_init_writes_a_consistent_pki() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        let written = dev_init(dir).unwrap();
+        let written = dev_init(dir, Some("http://127.0.0.1:8080")).unwrap();
         let m = Manifest::load(dir).unwrap();
         assert!(m.dev_only);
         assert_eq!(m.signers.len(), written.signers.len());
@@ -817,8 +993,8 @@ mod tests {
     #[test]
     fn ensure_generates_once_then_loads() {
         let tmp = tempfile::tempdir().unwrap();
-        let first = ensure(tmp.path()).unwrap();
-        let second = ensure(tmp.path()).unwrap();
+        let first = ensure(tmp.path(), None).unwrap();
+        let second = ensure(tmp.path(), None).unwrap();
         assert_eq!(first.issuing_ca_pin, second.issuing_ca_pin);
         assert_eq!(first.signers[0].pin, second.signers[0].pin);
     }

@@ -172,9 +172,7 @@ impl KeyStore for UnlockedKeys {
             return if memcmp::eq(&verifier(&salt, pin)?, &expected) {
                 Ok(key)
             } else {
-                Err(Error::WrongPin {
-                    attempts_left: None,
-                })
+                Err(Error::WrongPin)
             };
         }
         let key = self.files.unlock(key_ref, pin)?;

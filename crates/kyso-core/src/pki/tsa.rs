@@ -1,8 +1,7 @@
 //! RFC 3161 time-stamping: the client that PAdES B-T uses, and the small authority kyso serves
 //! itself (`POST /tsa`) so that B-T works with no outside service.
 
-use std::io::Read as _;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use ::cms::content_info::ContentInfo;
 use ::cms::signed_data::SignedData;
@@ -16,6 +15,7 @@ use x509_tsp::{Accuracy, MessageImprint, TimeStampReq, TimeStampResp, TspVersion
 use crate::error::{Error, Result};
 use crate::pki::algorithms::SHA256;
 use crate::pki::cms::{self, Content, SigningKey, ID_CT_TST_INFO};
+use crate::pki::fetch::{Fetch, Kind};
 
 pub const CONTENT_TYPE_QUERY: &str = "application/timestamp-query";
 pub const CONTENT_TYPE_REPLY: &str = "application/timestamp-reply";
@@ -51,10 +51,10 @@ fn random_int() -> Result<Int> {
     Int::new(&bytes).map_err(der_err)
 }
 
-/// An RFC 3161 client over HTTP(S).
+/// An RFC 3161 client over a fetch transport (HTTP(S) in the service).
 pub struct HttpTimestamper {
     pub url: String,
-    pub timeout: Duration,
+    pub fetch: std::sync::Arc<dyn Fetch>,
 }
 
 impl Timestamper for HttpTimestamper {
@@ -62,22 +62,9 @@ impl Timestamper for HttpTimestamper {
         let query = request(message)?;
         let (imprint, nonce) = (query.message_imprint.clone(), query.nonce.clone());
         let query = query.to_der().map_err(der_err)?;
-        let agent = ureq::AgentBuilder::new()
-            .timeout(self.timeout)
-            .tls_connector(std::sync::Arc::new(
-                native_tls::TlsConnector::new().map_err(|e| Error::Timestamp(e.to_string()))?,
-            ))
-            .build();
-        let response = agent
-            .post(&self.url)
-            .set("Content-Type", CONTENT_TYPE_QUERY)
-            .send_bytes(&query)
-            .map_err(|e| Error::Timestamp(format!("{}: {e}", self.url)))?;
-        let mut body = Vec::new();
-        response
-            .into_reader()
-            .take(1 << 20)
-            .read_to_end(&mut body)
+        let body = self
+            .fetch
+            .post(Kind::Tsa, &self.url, CONTENT_TYPE_QUERY, &query)
             .map_err(|e| Error::Timestamp(e.to_string()))?;
         token_from_response(&body, &imprint, nonce.as_ref())
     }

@@ -1,14 +1,15 @@
 //! PAdES B-LT validation data: a Document Security Store (ISO 32000-2 §12.8.4.3, ETSI EN
 //! 319 142-1 §5.4.2) written in an incremental update, holding for every signature and
 //! document timestamp of the file the whole certificate chain of its signer and of its
-//! time-stamping authorities, and the CRLs of those chains that kyso has loaded.
+//! time-stamping authorities, and the revocation data of those chains: OCSP answers and CRLs
+//! fetched from the certificates' own URLs, else the CRLs kyso has loaded.
 
 use std::collections::BTreeMap;
 
 use chrono::Utc;
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, Stream};
 use openssl::hash::MessageDigest;
-use openssl::x509::{X509Crl, X509NameRef, X509Ref, X509};
+use openssl::x509::{X509NameRef, X509Ref, X509};
 
 use crate::error::{Error, Result};
 use crate::pdf::original::{reference, Original};
@@ -16,7 +17,7 @@ use crate::pdf::read::{self, Limits};
 use crate::pdf::syntax;
 use crate::pdf::update::Update;
 use crate::pdf::verify::cms;
-use crate::pki::revocation::{to_utc, RevocationLists};
+use crate::pki::revocation::{to_utc, RevocationSource};
 use crate::pki::trust::TrustStore;
 
 /// Appends an update whose DSS holds the validation data of every signature in `pdf`,
@@ -24,7 +25,7 @@ use crate::pki::trust::TrustStore;
 pub fn add_validation_data(
     pdf: &[u8],
     trust: &TrustStore,
-    crls: &RevocationLists,
+    revocation: &RevocationSource,
     limits: &Limits,
 ) -> Result<Vec<u8>> {
     let doc = read::writable(pdf, limits)?;
@@ -47,17 +48,20 @@ pub fn add_validation_data(
     let mut update = Update::new(&doc);
     let mut store = Store::new(&old);
     let mut vri = old.vri.clone();
-    let loaded = crls.all();
     for signature in &signatures {
-        let data = validation_data(&signature.certificates, &pool, trust, &loaded)?;
+        let data = validation_data(&signature.certificates, &pool, trust, revocation)?;
         let cert_refs = store.add(&mut update, Kind::Certs, &data.certs);
         let crl_refs = store.add(&mut update, Kind::Crls, &data.crls);
+        let ocsp_refs = store.add(&mut update, Kind::Ocsps, &data.ocsps);
         if vri.has(signature.vri_key.as_bytes()) {
             continue;
         }
         let mut entry = dictionary! { "Cert" => cert_refs };
         if !crl_refs.is_empty() {
             entry.set("CRL", crl_refs);
+        }
+        if !ocsp_refs.is_empty() {
+            entry.set("OCSP", ocsp_refs);
         }
         vri.set(signature.vri_key.as_bytes().to_vec(), entry);
     }
@@ -119,39 +123,44 @@ fn signatures(doc: &Document) -> Result<Vec<Signature>> {
     Ok(found)
 }
 
-/// DER certificates and CRLs.
+/// DER certificates, CRLs and OCSP answers.
+#[derive(Default)]
 struct ValidationData {
     certs: Vec<Vec<u8>>,
     crls: Vec<Vec<u8>>,
+    ocsps: Vec<Vec<u8>>,
 }
 
-/// The chains (to a trust anchor where one exists) of `certs`, and the loaded CRLs of every
-/// certificate on them.
+/// The chains (to a trust anchor where one exists) of `certs`, and the revocation data of
+/// every certificate on them below the anchor.
 fn validation_data(
     certs: &[X509],
     pool: &[X509],
     trust: &TrustStore,
-    loaded: &[X509Crl],
+    revocation: &RevocationSource,
 ) -> Result<ValidationData> {
     let issuers: Vec<&X509> = pool.iter().chain(trust.anchors()).collect();
-    let mut data = ValidationData {
-        certs: Vec::new(),
-        crls: Vec::new(),
-    };
+    let mut data = ValidationData::default();
+    let now = Utc::now();
     for cert in certs {
         // A certificate that has expired since it signed (the case B-LT exists for) still
         // chains at the last second of its validity.
         let last_valid = to_utc(cert.not_after()).map(|t| t - chrono::Duration::seconds(1));
-        let chain = std::iter::once(Utc::now())
+        let chained = std::iter::once(now)
             .chain(last_valid)
-            .find_map(|at| trust.chain(cert, pool, at).ok())
-            .unwrap_or_else(|| vec![cert.clone()]);
-        for c in chain {
-            for crl in loaded
-                .iter()
-                .filter(|crl| issued_by(c.as_ref(), crl, &issuers))
-            {
-                data.crls.push(crl.to_der().map_err(Error::internal)?);
+            .find_map(|at| trust.chain(cert, pool, at).ok());
+        let trusted = chained.is_some();
+        let chain = chained.unwrap_or_else(|| vec![cert.clone()]);
+        for (i, c) in chain.iter().enumerate() {
+            if let Some(issuer) = chain.get(i + 1).or_else(|| issuer_of(c, &issuers)) {
+                // The URLs of a certificate no anchor vouches for are anyone's: not fetched.
+                if trusted {
+                    let evidence = revocation.evidence(c, issuer, now);
+                    data.crls.extend(evidence.crls);
+                    data.ocsps.extend(evidence.ocsps);
+                } else {
+                    data.crls.extend(revocation.file_crls(c, issuer));
+                }
             }
             data.certs.push(c.to_der().map_err(Error::internal)?);
         }
@@ -159,22 +168,21 @@ fn validation_data(
     Ok(data)
 }
 
-/// Whether `crl` covers `cert`: the same issuer name, and signed by a known certificate of
-/// that name (RFC 5280 §6.3.3 (f)). Chain validity does not matter here, so a list is found
-/// even for a certificate whose chain no longer validates today. A self-issued certificate
-/// (an anchor) has no list to check.
-fn issued_by(cert: &X509Ref, crl: &X509Crl, issuers: &[&X509]) -> bool {
+/// The known certificate that issued `cert`: its subject is `cert`'s issuer and its key
+/// verifies `cert`. Chain validity does not matter here, so data is found even for a
+/// certificate whose chain no longer validates today. A self-issued certificate (an anchor)
+/// has none: there is nothing to check about it.
+fn issuer_of<'a>(cert: &X509Ref, issuers: &[&'a X509]) -> Option<&'a X509> {
     let name = |n: &X509NameRef| n.to_der().ok();
     let issuer = name(cert.issuer_name());
-    if issuer.is_none() || issuer == name(cert.subject_name()) || issuer != name(crl.issuer_name())
-    {
-        return false;
+    if issuer.is_none() || issuer == name(cert.subject_name()) {
+        return None;
     }
-    issuers
-        .iter()
-        .filter(|i| name(i.subject_name()) == issuer)
-        .filter_map(|i| i.public_key().ok())
-        .any(|key| crl.verify(&key).unwrap_or(false))
+    issuers.iter().copied().find(|i| {
+        name(i.subject_name()) == issuer
+            && i.public_key()
+                .is_ok_and(|key| cert.verify(&key).unwrap_or(false))
+    })
 }
 
 #[derive(Clone, Copy)]

@@ -24,13 +24,14 @@ use crate::error::{Error, Result};
 use crate::pdf::read::{self, Deadline, Limits};
 use crate::pki::algorithms::Digest;
 use crate::pki::cert_cache;
-use crate::pki::revocation::RevocationLists;
+use crate::pki::ocsp;
+use crate::pki::revocation::{RevocationSource, Statement};
 use crate::pki::trust::{ChainError, TrustStore};
 
 /// What validation trusts, and when "now" is.
 pub struct Context<'a> {
     pub trust: &'a TrustStore,
-    pub crls: &'a RevocationLists,
+    pub revocation: &'a RevocationSource,
     /// The validation time: now, or a time asked for (`kyso verify --at`, `at` on the API);
     /// timestamps prove earlier times for certificates no longer valid at it.
     pub now: DateTime<Utc>,
@@ -39,13 +40,20 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     /// Validation as of the present moment.
-    pub fn now(trust: &'a TrustStore, crls: &'a RevocationLists, limits: Limits) -> Self {
+    pub fn now(trust: &'a TrustStore, revocation: &'a RevocationSource, limits: Limits) -> Self {
         Context {
             trust,
-            crls,
+            revocation,
             now: Utc::now(),
             limits,
         }
+    }
+
+    /// Revocation data and issuers are fetched only when validating at the present time (a
+    /// time asked for, `--at`, is judged from what is held: today's answers do not speak for
+    /// it).
+    fn live(&self) -> bool {
+        self.revocation.fetching() && (Utc::now() - self.now).num_seconds().abs() < 300
     }
 }
 
@@ -378,6 +386,8 @@ struct Dss {
     present: bool,
     certificates: Vec<X509>,
     crls: Vec<X509Crl>,
+    /// DER OCSPResponses, checked against each certificate's issuer when used.
+    ocsps: Vec<Vec<u8>>,
 }
 
 impl Dss {
@@ -432,7 +442,9 @@ impl Dss {
         };
         let certificates = streams(b"Certs");
         let crls = streams(b"CRLs");
+        let ocsps = streams(b"OCSPs");
         Dss {
+            ocsps,
             present: true,
             certificates: certificates
                 .iter()
@@ -1008,7 +1020,24 @@ impl Validation<'_> {
         helpers.extend(self.dss.certificates.iter().cloned());
         let trust = self.ctx.trust;
         let at = self.ctx.now;
-        let now = trust.chain(cert, &helpers, at);
+        let mut now = trust.chain(cert, &helpers, at);
+        if matches!(now, Err(ChainError::Untrusted(_))) && self.ctx.live() {
+            // AIA caIssuers, a few levels up (a chain longer than that is not a real one), a
+            // few certificates a level: the certificate is anyone's until it chains.
+            let mut last = vec![cert.clone()];
+            for _ in 0..3 {
+                last = last
+                    .iter()
+                    .flat_map(|c| self.ctx.revocation.ca_issuers(c))
+                    .take(4)
+                    .collect();
+                if last.is_empty() {
+                    break;
+                }
+                helpers.extend(last.iter().cloned());
+            }
+            now = trust.chain(cert, &helpers, at);
+        }
         // A claimed time outside the certificate's validity is the signer's own admission.
         if let (Some(claimed), None, Err(ChainError::Expired | ChainError::NotYetValid)) =
             (claimed, poe, &now)
@@ -1087,20 +1116,13 @@ impl Validation<'_> {
             .collect::<Vec<_>>()
             .join(" → ");
 
-        // Revocation, from the lists kyso holds and the document's DSS, signed by the issuer,
-        // as of the proof of existence when there is one.
+        // Revocation, from the CRLs and OCSP answers kyso holds, the document's DSS holds or
+        // (validating now) the certificate's URLs give, made by the issuer, as of the proof of
+        // existence when there is one.
         let time = poe.map_or(at, |p| p.time);
-        let issuer_key = chain
-            .get(1)
-            .or(chain.first())
-            .and_then(|i| i.public_key().ok());
-        let loaded = self.ctx.crls.all();
-        let mut lists = loaded.iter().chain(&self.dss.crls).filter(|crl| {
-            issuer_key
-                .as_ref()
-                .is_some_and(|k| crl.verify(k).unwrap_or(false))
+        let status = chain.get(1).map_or(Status::Unknown, |issuer| {
+            self.revocation_status(cert, issuer, time)
         });
-        let status = poe::status(cert, &mut lists, time);
         let revocation = match status {
             Status::Good => "good".to_owned(),
             Status::Revoked(t) => format!("revoked {}", t.to_rfc3339()),
@@ -1155,6 +1177,41 @@ impl Validation<'_> {
             notes,
             past,
         })
+    }
+}
+
+impl Validation<'_> {
+    fn revocation_status(&self, cert: &X509, issuer: &X509, time: DateTime<Utc>) -> Status {
+        let revocation = self.ctx.revocation;
+        let key = issuer.public_key().ok();
+        let mut statements: Vec<Statement> = revocation
+            .files
+            .all()
+            .iter()
+            .chain(&self.dss.crls)
+            .filter(|crl| key.as_ref().is_some_and(|k| crl.verify(k).unwrap_or(false)))
+            .map(|crl| Statement::from_crl(crl, cert))
+            .collect();
+        statements.extend(
+            self.dss
+                .ocsps
+                .iter()
+                .filter_map(|der| ocsp::check(der, cert, issuer, None).ok()),
+        );
+        let held = poe::status(cert, &statements, time);
+        if held != Status::Unknown || !self.ctx.live() {
+            return held;
+        }
+        match revocation.ocsp(cert, issuer, self.ctx.now) {
+            Some((_, statement)) => statements.push(statement),
+            None => statements.extend(
+                revocation
+                    .fetched_crls(cert, issuer, self.ctx.now)
+                    .iter()
+                    .map(|crl| Statement::from_crl(crl, cert)),
+            ),
+        }
+        poe::status(cert, &statements, time)
     }
 }
 

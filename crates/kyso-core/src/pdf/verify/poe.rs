@@ -7,10 +7,10 @@
 //! earlier one at the time the next proves it existed (a B-LTA chain of archive timestamps).
 
 use chrono::{DateTime, Utc};
-use openssl::x509::{CrlStatus, X509Crl, X509};
+use openssl::x509::X509;
 
 use super::report::{Proof, ValidatedAt};
-use crate::pki::revocation::to_utc;
+use crate::pki::revocation::{to_utc, Statement};
 
 /// Where a proof of existence comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,32 +113,23 @@ pub enum Status {
     Unknown,
 }
 
-/// The status of `cert` at `time` from the `crls` its issuer signed. A list speaks for a time
-/// up to its nextUpdate (a later one, for any earlier time); an expired certificate may be
-/// dropped from lists issued after its expiry (RFC 5280 §3.3), so those prove nothing good.
-pub fn status(
-    cert: &X509,
-    issued_by_issuer: &mut dyn Iterator<Item = &X509Crl>,
-    time: DateTime<Utc>,
-) -> Status {
+/// The status of `cert` at `time` from what its issuer's CRLs and OCSP answers state. A
+/// statement speaks for a time up to its nextUpdate (a later one, for any earlier time); an
+/// expired certificate may be dropped from lists issued after its expiry (RFC 5280 §3.3) and
+/// responders need not answer for it, so statements made after it prove nothing good.
+pub fn status(cert: &X509, statements: &[Statement], time: DateTime<Utc>) -> Status {
     let expiry = to_utc(cert.not_after());
     let mut status = Status::Unknown;
-    for crl in issued_by_issuer {
-        if let CrlStatus::Revoked(entry) = crl.get_by_cert(cert) {
-            if let Some(at) = to_utc(entry.revocation_date()) {
-                status = match status {
-                    Status::Revoked(earlier) if earlier <= at => status,
-                    _ => Status::Revoked(at),
-                };
-            }
+    for statement in statements {
+        if let Some(at) = statement.revoked {
+            status = match status {
+                Status::Revoked(earlier) if earlier <= at => status,
+                _ => Status::Revoked(at),
+            };
             continue;
         }
-        let this_update = to_utc(crl.last_update());
-        let current = crl
-            .next_update()
-            .and_then(to_utc)
-            .is_none_or(|next| next >= time);
-        let before_expiry = matches!((this_update, expiry), (Some(t), Some(e)) if t <= e);
+        let current = statement.next_update.is_none_or(|next| next >= time);
+        let before_expiry = matches!((statement.this_update, expiry), (Some(t), Some(e)) if t <= e);
         if current && before_expiry && status == Status::Unknown {
             status = Status::Good;
         }
@@ -151,6 +142,7 @@ mod tests {
     use super::*;
     use crate::pki::dev::{self, KeyAlgorithm, Profile, SubjectSpec};
     use chrono::Duration;
+    use openssl::x509::X509Crl;
 
     #[test]
     fn lists_speak_for_their_time_and_revocation_wins() {
@@ -175,7 +167,13 @@ mod tests {
             .unwrap()
         };
         let fresh = crl(&[], now);
-        let judge = |crls: &[&X509Crl], at| status(&leaf.cert, &mut crls.iter().copied(), at);
+        let judge = |crls: &[&X509Crl], at| {
+            let statements: Vec<_> = crls
+                .iter()
+                .map(|crl| Statement::from_crl(crl, &leaf.cert))
+                .collect();
+            status(&leaf.cert, &statements, at)
+        };
         assert_eq!(judge(&[&fresh], now), Status::Good);
         // A list whose nextUpdate passed says nothing about a later time.
         assert_eq!(judge(&[&fresh], now + Duration::days(8)), Status::Unknown);
