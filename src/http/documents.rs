@@ -454,7 +454,7 @@ pub async fn pdf(
                 document.kind, document.lookup_code
             ),
         ))
-        .body(bytes))
+        .body(super::body::Sliced::new(bytes)))
 }
 
 /// Sổ cấp số: mọi số đã lấy, đã cấp, bị hủy (kèm lý do) hay đang chờ · A numbering book: every

@@ -262,7 +262,6 @@ pub async fn spooled(payload: web::Payload, budget: Budget) -> Result<Upload> {
 }
 
 /// A raw request body within `budget`, in memory.
-
 pub async fn body(payload: web::Payload, budget: Budget) -> Result<Vec<u8>> {
     let verdict = Verdict::default();
     let mut stream = std::pin::pin!(metered(payload, budget, verdict.clone()));

@@ -2,6 +2,7 @@
 //! runs on the blocking pool because signing and the database are synchronous.
 
 pub(crate) mod auth;
+mod body;
 mod documents;
 pub(crate) mod form;
 mod health;

@@ -212,7 +212,7 @@ async fn finish(
             format!("/api/v1/documents/{}", document.id),
         ));
     }
-    Ok(response.body(pdf))
+    Ok(response.body(super::body::Sliced::new(pdf)))
 }
 
 /// Tải tệp PDF chưa ký cho công cụ trên máy tính · The unsigned PDF for a desktop tool.

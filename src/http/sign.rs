@@ -84,7 +84,7 @@ pub async fn sign(
             .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
-        .body(signed))
+        .body(super::body::Sliced::new(signed)))
 }
 
 /// How a signature is made, as the signing routes take it: optional `reason`, `location`,
@@ -170,5 +170,5 @@ pub async fn extend(
         super::blocking(move || pdf.read(|pdf| state.signing().extend(pdf, level))).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
-        .body(extended))
+        .body(super::body::Sliced::new(extended)))
 }
