@@ -1,8 +1,10 @@
 //! kyso — "ký số": PAdES signing and verification of PDFs for Vietnamese commune governments,
 //! and tracking of their certificate roll-out.
 //!
-//! Data flows one way: `http`/`web` → domain (`signing`, `documents`, `rollout`, `signers`,
-//! `clients`) → core (`pdf`, `pki`: the `kyso-core` crate, bytes and certificates in, values out) → storage (`db`).
+//! Data flows one way, and modules import only those below them (README, "Layout"): `server`
+//! → `web` → `http` → `app` → domain (`documents`, `signing_sessions`, `signing`, `signers`,
+//! `rollout`, `clients`…) → core (`pdf`, `pki`, `vietnam`: the `kyso-core` crate, bytes and
+//! certificates in, values out), `config`, `vocabulary` → storage (`db`, `blobs`).
 
 pub mod app;
 pub mod blobs;

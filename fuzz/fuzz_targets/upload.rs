@@ -33,7 +33,7 @@ fn key() -> SigningKey {
     cert.set_not_before(&now).unwrap();
     cert.set_not_after(&later).unwrap();
     cert.sign(&key, openssl::hash::MessageDigest::sha256()).unwrap();
-    SigningKey { key, certificate: cert.build(), chain: Vec::new() }
+    SigningKey { key: Box::new(key), certificate: cert.build(), chain: Vec::new() }
 }
 
 fn statement() -> Statement {
