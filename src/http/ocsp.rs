@@ -49,6 +49,12 @@ async fn answer(state: web::Data<AppState>, request: Vec<u8>) -> Result<HttpResp
 pub async fn ocsp_post(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse> {
     take(&state)?;
     let request = form::body(payload, Budget::new(&state.settings, MAX_REQUEST)).await?;
+    // A malformed request is answered in the protocol; no body at all is not a request.
+    if request.is_empty() {
+        return Err(Error::BadRequest(
+            "the body must be a DER OCSPRequest".into(),
+        ));
+    }
     answer(state, request).await
 }
 

@@ -1,5 +1,6 @@
 //! Errors on page routes are pages: Vietnamese first, English second, in the site's frame.
-//! `/api`, `/tsa`, `/metrics` and `/healthz` keep the JSON error body machines read.
+//! `/api`, `/tsa`, `/ocsp`, `/crl`, `/ca`, `/metrics` and `/healthz` keep the JSON error body
+//! machines read.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -15,7 +16,10 @@ use crate::Error;
 /// Routes whose answers are for programs, not people.
 fn for_machines(path: &str) -> bool {
     path.starts_with("/api/")
-        || ["/tsa", "/metrics", "/healthz"].contains(&path)
+        || ["/tsa", "/ocsp", "/metrics", "/healthz"].contains(&path)
+        || ["/ocsp/", "/crl/", "/ca/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
         || path.starts_with("/assets/")
 }
 
