@@ -170,9 +170,11 @@ def main():
           f"(client used {client_cpu:.2f} core)")
 
     ctype_v, body_v = multipart({}, signed)
+    # No more than the server's verification slots (`security.max_concurrent_verifications`,
+    # default 4, per instance): beyond them it answers 503.
     verify_targets = [(urls[i % len(urls)],
                        request(urls[i % len(urls)], "/api/v1/verify", args.key, ctype_v, body_v))
-                      for i in range(args.connections)]
+                      for i in range(min(args.connections, 4 * len(urls)))]
     rate_v, _, client_cpu = load(verify_targets, args.seconds)
     signed_path = "/tmp/kyso-load-signed.pdf"
     open(signed_path, "wb").write(signed)

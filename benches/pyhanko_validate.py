@@ -1,7 +1,7 @@
 """Mean time of one pyHanko validation of a signed PDF, over N runs in one interpreter.
 
 usage: pyhanko_validate.py SIGNED.pdf ROOT.pem N   -> prints seconds per validation
-(the reference for benches/verify.rs; interpreter start and imports are not timed)
+(the pyHanko figure of benches/load.py; interpreter start and imports are not timed)
 """
 import io
 import sys

@@ -1,12 +1,18 @@
 //! Reading a PDF of many small objects at the parser boundary, for 10 000 and 40 000 objects:
 //! linear reading takes about 4× as long for 4× the objects, quadratic reading 16×.
 //!
-//! `cargo bench --bench reading`. Under `cargo test` it reads the small file once.
+//! `cargo bench --bench reading` (criterion). Under `cargo test` it reads each file once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
 
 use std::fmt::Write;
-use std::time::Instant;
 
+use criterion::{black_box, Criterion};
 use kyso::pdf::read::{parse, Limits};
+
+const GROUP: &str = "reading";
 
 /// Catalog, pages, then `count` small dictionaries, with a classic xref table.
 fn objects(count: usize) -> Vec<u8> {
@@ -31,26 +37,33 @@ fn objects(count: usize) -> Vec<u8> {
     pdf.into_bytes()
 }
 
-fn seconds(pdf: &[u8]) -> f64 {
-    let start = Instant::now();
-    let parsed = parse(pdf, &Limits::default());
+fn read(pdf: &[u8]) {
+    let parsed = parse(black_box(pdf), &Limits::default());
     assert!(
         parsed.is_ok_and(|p| p.warnings.is_empty()),
         "the file reads cleanly"
     );
-    start.elapsed().as_secs_f64()
 }
 
 fn main() {
-    let benchmarking = std::env::args().any(|a| a == "--bench");
-    let small = objects(10_000);
-    let first = seconds(&small);
-    if !benchmarking {
-        return;
+    let (small, large) = (objects(10_000), objects(40_000));
+    let mut c = Criterion::default().configure_from_args();
+    let mut group = c.benchmark_group(GROUP);
+    group.sample_size(10);
+    group.bench_function("objects_10000", |b| b.iter(|| read(&small)));
+    group.bench_function("objects_40000", |b| b.iter(|| read(&large)));
+    group.finish();
+    c.final_summary();
+    if common::benchmarking() {
+        let (first, last) = (
+            common::median(GROUP, "objects_10000"),
+            common::median(GROUP, "objects_40000"),
+        );
+        println!(
+            "reading: 10 000 objects {:.3} s, 40 000 objects {:.3} s, ratio {:.1} (linear 4, quadratic 16)",
+            first / 1e9,
+            last / 1e9,
+            last / first
+        );
     }
-    let large = seconds(&objects(40_000));
-    println!(
-        "reading: 10 000 objects {first:.3} s, 40 000 objects {large:.3} s, ratio {:.1} (linear 4, quadratic 16)",
-        large / first
-    );
 }

@@ -177,15 +177,12 @@ impl Signing<'_> {
             });
         }
         signer.check_validity(now)?;
-        if self
-            .revocation
-            .files
-            .revocation_time(&signer.certificate()?)
-            .is_some()
-        {
+        let certificate = signer.certificate()?;
+        if self.revocation.files.revocation_time(&certificate).is_some() {
             return Err(Error::CertificateRevoked);
         }
-        rollout::certificates::check_signer(conn, &signer, now)?;
+        let registered = certificate.to_der().map_err(Error::internal)?;
+        rollout::certificates::check_signer(conn, &signer, &registered, now)?;
         let attempts = signers::PinAttempts {
             max: self.max_failed_pins,
             lock: self.lock,
@@ -211,7 +208,6 @@ impl Signing<'_> {
         attempts.right(conn, &signer.id)?;
         // Only the registered certificate was checked above; a key store holding another one
         // (a token re-issued, a file replaced) must not sign under it.
-        let registered = signer.certificate()?.to_der().map_err(Error::internal)?;
         if key.certificate.to_der().map_err(Error::internal)? != registered {
             return Err(Error::Config(format!(
                 "the key of signer `{}` holds a certificate other than the registered one",
@@ -281,8 +277,9 @@ impl Signing<'_> {
         Ok(signed)
     }
 
-    /// Signs with an unlocked key: the signed PDF and its line for the signing log.
-    fn signature(
+    /// Signs with an unlocked key: the signed PDF and its line for the signing log, which the
+    /// caller records with what the signature is for.
+    pub fn signature(
         &self,
         conn: &mut DbConnection,
         client: Option<&Client>,

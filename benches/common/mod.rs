@@ -45,3 +45,17 @@ pub fn invisible_b_b() -> SignatureSpec<'static> {
         timestamper: None,
     }
 }
+
+/// Criterion's median of `group/name` in this run (`cargo bench`), in nanoseconds.
+pub fn median(group: &str, name: &str) -> f64 {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let path = format!("{target}/criterion/{group}/{name}/new/estimates.json");
+    let estimates: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    estimates["median"]["point_estimate"].as_f64().unwrap()
+}
+
+/// Whether this is `cargo bench` (criterion measures) rather than `cargo test` (one run each).
+pub fn benchmarking() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}

@@ -4,6 +4,7 @@
 pub mod models;
 pub mod schema;
 
+use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 #[cfg(feature = "postgres")]
 use diesel::PgConnection;
@@ -42,14 +43,15 @@ impl ManageConnection for Manager {
             let mut conn =
                 SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
             // WAL lets readers run beside the writer; the busy timeout makes concurrent
-            // writers queue instead of failing with SQLITE_BUSY. Issuing a document holds the
-            // write lock while it renders, signs twice and adds the archive timestamp
-            // (B-LTA), which a loaded machine stretches to seconds: writers wait up to 30 s.
-            diesel::sql_query(
+            // writers queue instead of failing with SQLITE_BUSY (a loaded machine stretches a
+            // document's recording, file store write included, to seconds: writers wait up
+            // to 30 s).
+            // `batch_execute`: a prepared statement (`sql_query`) would run the first PRAGMA
+            // only, leaving a rollback journal that syncs the disk four times per commit.
+            conn.batch_execute(
                 "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
-            .execute(&mut conn)
             .map_err(r2d2::Error::QueryError)?;
             DbConnection::Sqlite(conn)
         } else {

@@ -2,10 +2,11 @@
 //! numbered in its book, signed by the official, sealed by the commune's agency certificate,
 //! recorded with a lookup code, and kept in a blob store.
 //!
-//! All-or-nothing: the number, the signatures' log lines, the stored file (database store) and
-//! the record are written in one transaction. A file-store blob is written inside it too and
-//! removed again if the transaction fails; a crash between the two leaves at most an orphan file
-//! that no record points to, never a record without its file.
+//! All-or-nothing: the signatures' log lines, the stored file (database store) and the record
+//! are written in one transaction, which also takes the document's number out of the void ones
+//! (it was reserved before rendering, see `numbering`). A file-store blob is written inside it
+//! too and removed again if the transaction fails; a crash between the two leaves at most an
+//! orphan file that no record points to, never a record without its file.
 
 pub mod archive;
 pub mod copies;
@@ -22,7 +23,7 @@ use crate::blobs;
 use crate::clients::{Client, Role};
 use crate::config::Settings;
 use crate::db::models::{Commune, Document, Signer};
-use crate::db::schema::{documents, signers as signer_table};
+use crate::db::schema::{documents, signers as signer_table, signing_log};
 use crate::db::{self, DbConnection, Pool};
 use crate::error::{Error, FieldError, Result};
 use crate::pdf::{certify, read};
@@ -145,8 +146,8 @@ pub struct Issuer<'a> {
 
 impl Issuer<'_> {
     /// Checks, unlocks both keys, reads the caller's `input` (only now: parsing and decoding
-    /// uploads is work a key without the rights or the PIN must not cause), then in one
-    /// transaction: number, render, sign, seal, store, record.
+    /// uploads is work a key without the rights or the PIN must not cause), reserves a number,
+    /// renders, signs and seals, then in one transaction: store, record.
     pub fn issue<I>(
         &self,
         client: &Client,
@@ -220,10 +221,12 @@ impl Issuer<'_> {
         let time = vietnam_time(Utc::now());
         let year = time.year();
         let book = numbering::ensure_book(&mut conn, &commune.code, req.kind.as_str(), year)?;
+        // Only the number is taken under the book's lock; rendering, signing and timestamping
+        // run outside it. A failure from here on leaves the number void in its book.
+        let number = numbering::reserve(&mut conn, &book, |n| labels(n, year).0)?;
         let store = blobs::from_settings(self.settings);
         let blob_key = uuid::Uuid::new_v4().to_string();
-        let result = conn.transaction(|conn| {
-            let number = numbering::take(conn, &book)?;
+        let mut issue = || {
             let (number_label, book_label) = labels(number, year);
             let lookup_code = lookup_code()?;
             let numbered = Numbered {
@@ -239,8 +242,8 @@ impl Issuer<'_> {
             };
             let drawn = render(&numbered, &input)?;
             let reason = format!("{} số {}", req.kind.name_vi(), numbered.number_label);
-            let mut pdf = self.signing.sign_unlocked(
-                conn,
+            let (mut pdf, line) = self.signing.signature(
+                &mut conn,
                 Some(client),
                 &official,
                 &drawn.pdf,
@@ -251,13 +254,15 @@ impl Issuer<'_> {
                     visible: Some(drawn.signature),
                 },
             )?;
+            let mut lines = vec![line];
             if let Some(agency) = &agency {
                 let options = self.seal_options(req.kind, &pdf, &reason, &commune.name, level)?;
-                pdf = self
-                    .signing
-                    .sign_unlocked(conn, Some(client), agency, &pdf, &options)?;
+                let (sealed, line) =
+                    self.signing
+                        .signature(&mut conn, Some(client), agency, &pdf, &options)?;
+                pdf = sealed;
+                lines.push(line);
             }
-            store.put(conn, &blob_key, &pdf)?;
             let document = Document {
                 id: uuid::Uuid::new_v4().to_string(),
                 kind: req.kind.as_str().into(),
@@ -286,11 +291,22 @@ impl Issuer<'_> {
                 sealed_at: agency.as_ref().map(|_| db::timestamp(time.to_utc())),
                 archive_expires_at: archive::expiry(&pdf, &self.settings.pdf)?,
             };
-            diesel::insert_into(documents::table)
-                .values(&document)
-                .execute(conn)?;
-            Ok::<_, Error>(document)
-        });
+            conn.transaction(|conn| {
+                store.put(conn, &blob_key, &pdf)?;
+                for line in &lines {
+                    diesel::insert_into(signing_log::table)
+                        .values(line)
+                        .execute(conn)?;
+                }
+                numbering::fill(conn, &book, number)?;
+                diesel::insert_into(documents::table)
+                    .values(&document)
+                    .execute(conn)?;
+                Ok::<_, Error>(document)
+            })
+        };
+        let result = issue();
+
         match result {
             Ok(document) => {
                 tracing::info!(id = %document.id, kind = %document.kind, number = %document.number_label, "document issued");

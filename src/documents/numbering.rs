@@ -1,17 +1,17 @@
 //! Numbering books (sổ): per commune, kind of document and year, numbers 1, 2, 3, … with no gap
 //! and no reuse.
 //!
-//! The number is taken by the first statement of the transaction that renders, signs and records
-//! the document (`take`): an `UPDATE` of the book's row, which holds the row lock on PostgreSQL
-//! and the database write lock on SQLite until commit. Concurrent issuers of the same book queue
-//! behind it; if rendering, signing or storing fails, the rollback returns the number. The
-//! number is printed in the PDF before signing, so it must be known first and kept only if the
-//! whole issuance commits — this is the simplest shape that gives both. The price is that one
-//! book issues one document at a time (a few tens of milliseconds each; see benches/documents.rs).
+//! A number is reserved in a short transaction of its own (`reserve`): an `UPDATE` of the book's
+//! row (the row lock on PostgreSQL, the write lock on SQLite) and a void entry for it in
+//! `void_numbers`. Rendering, signing and timestamping then run outside any lock, and the
+//! transaction that records the document removes the void entry (`fill`). A number whose
+//! issuance fails, or is cut short by a crash, stays void in its book with the reason, so the
+//! book is gap-free without reuse and concurrent issuers of one book wait only for each
+//! other's reservation (see benches/documents.rs).
 //!
 //! When the official signs on their own device, the number is taken when the signing session
 //! opens (it is printed on the page they sign); a session that expires leaves it in the book
-//! as void with the reason (`void_numbers`), so the book stays gap-free without reuse.
+//! as void with the reason (`void_numbers`) in the same way.
 
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -28,7 +28,7 @@ pub fn book_id(commune: &str, kind: &str, year: i32) -> String {
     format!("{commune}/{kind}/{year}")
 }
 
-/// Makes sure the book exists, outside the issuing transaction (so that transaction's first
+/// Makes sure the book exists, outside the reserving transaction (so that transaction's first
 /// statement can be the locking `UPDATE`). Two first issuers racing: one insert wins, the
 /// other's unique violation is harmless.
 pub fn ensure_book(
@@ -62,7 +62,42 @@ pub fn ensure_book(
     Ok(id)
 }
 
-/// Takes the book's next number. Must be the first statement of the issuing transaction.
+/// Why a reserved number is void until its document is recorded: shown only if it never is.
+const NOT_RECORDED: &str =
+    "Cấp văn bản không hoàn tất / the issuance did not complete (it failed or was interrupted)";
+
+/// Reserves the book's next number for an issuance that runs outside the book's lock; it stays
+/// void in the book unless `fill` records its document. `label` writes the number as printed.
+pub fn reserve(conn: &mut DbConnection, book: &str, label: impl Fn(i32) -> String) -> Result<i32> {
+    conn.transaction(|conn| {
+        let number = take(conn, book)?;
+        diesel::insert_into(void_numbers::table)
+            .values(&VoidNumber {
+                book_id: book.to_owned(),
+                number,
+                number_label: label(number),
+                reason: NOT_RECORDED.into(),
+                session_id: None,
+                created_at: db::now(),
+            })
+            .execute(conn)?;
+        Ok(number)
+    })
+}
+
+/// The document of a reserved number is being recorded (in the caller's transaction): the number
+/// is no longer void.
+pub fn fill(conn: &mut DbConnection, book: &str, number: i32) -> Result<()> {
+    let removed = diesel::delete(void_numbers::table.find((book, number))).execute(conn)?;
+    if removed != 1 {
+        return Err(Error::internal(format!(
+            "number {number} of book `{book}` was not reserved"
+        )));
+    }
+    Ok(())
+}
+
+/// Takes the book's next number. Must be the first statement of its transaction.
 pub fn take(conn: &mut DbConnection, book: &str) -> Result<i32> {
     let updated = diesel::update(numbering_books::table.find(book))
         .set(numbering_books::next_number.eq(numbering_books::next_number + 1))

@@ -402,12 +402,16 @@ pub(super) fn revoke_holder(
         .collect()
 }
 
-/// The registry's rule for signing: the signer's certificate (matched by SHA-256 fingerprint)
-/// must be registered, not revoked and valid at `now`. A certificate nobody registered is
-/// refused too: signing is for holders the roll-out registry knows.
-pub fn check_signer(conn: &mut DbConnection, signer: &Signer, now: DateTime<Utc>) -> Result<()> {
-    let der = signer.certificate()?.to_der().map_err(Error::internal)?;
-    let fingerprint = hex::encode(sha256(&der)?);
+/// The registry's rule for signing: the signer's certificate (`der`, matched by SHA-256
+/// fingerprint) must be registered, not revoked and valid at `now`. A certificate nobody
+/// registered is refused too: signing is for holders the roll-out registry knows.
+pub fn check_signer(
+    conn: &mut DbConnection,
+    signer: &Signer,
+    der: &[u8],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let fingerprint = hex::encode(sha256(der)?);
     let Some(certificate) = by_fingerprint(conn, &fingerprint)? else {
         return Err(Error::CertificateNotRegistered(format!(
             "register the certificate of signer `{}` (POST /api/v1/certificates) first",

@@ -1068,7 +1068,7 @@ async fn chromium_reads_the_lookup_verdict() {
 }
 
 #[tokio::test]
-async fn a_failure_after_signing_rolls_everything_back() {
+async fn a_failure_after_signing_records_nothing_and_voids_its_number() {
     // The file store cannot write while its directory is taken by a file: the request fails
     // after numbering, rendering and both signatures, at the last step before the record.
     let dir = tempfile::tempdir().unwrap();
@@ -1092,10 +1092,40 @@ async fn a_failure_after_signing_rolls_everything_back() {
     std::fs::remove_file(&data_dir).unwrap();
     let document = app.json_ok(app.post_extract(body, None).await, 201).await;
     assert_eq!(
-        document["number"], 1,
-        "the failed request's number was given back"
+        document["number"], 2,
+        "the failed request's number is not reused"
     );
     assert_eq!(app.signing_log_count(), 2);
+    // The book stays gap-free: the failed request's number is void there, with the reason.
+    let year = document["year"].as_i64().unwrap();
+    let book = app
+        .json_ok(
+            app.http
+                .get(format!(
+                    "{}/api/v1/numbering-books/99001/birth/{year}",
+                    app.address
+                ))
+                .bearer_auth(&app.admin_key)
+                .send()
+                .await
+                .unwrap(),
+            200,
+        )
+        .await;
+    let states: Vec<(i64, &str)> = book["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["number"].as_i64().unwrap(), e["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [(1, "void"), (2, "issued")], "{book}");
+    assert!(
+        book["entries"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did not complete"),
+        "{book}"
+    );
 }
 
 /// An unknown father (or mother) leaves the block on the form with its fields blank, as the
@@ -1230,16 +1260,37 @@ async fn a_killed_service_leaves_no_half_recorded_document() {
         .await
         .unwrap();
     let documents = listed["documents"].as_array().unwrap();
-    let mut numbers: Vec<i64> = documents
+    // Gap-free: every number taken is a document's, or void (its issuance was cut short).
+    let year = kyso::signing::vietnam_time(chrono::Utc::now()).format("%Y");
+    let book: Value = http
+        .get(format!(
+            "{address}/api/v1/numbering-books/99001/certified_copy/{year}"
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries = book["entries"].as_array().unwrap();
+    let numbers: Vec<i64> = entries
         .iter()
-        .map(|d| d["number"].as_i64().unwrap())
+        .map(|e| e["number"].as_i64().unwrap())
         .collect();
-    numbers.sort();
     assert_eq!(
         numbers,
-        (1..=documents.len() as i64).collect::<Vec<_>>(),
-        "gap-free"
+        (1..book["next_number"].as_i64().unwrap()).collect::<Vec<_>>(),
+        "gap-free: {book}"
     );
+    for document in documents {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["number"] == document["number"] && e["state"] == "issued"),
+            "{document} not issued in {book}"
+        );
+    }
     assert!(
         documents.len() < 30,
         "the kill came while requests were in flight"
@@ -1263,7 +1314,8 @@ async fn a_killed_service_leaves_no_half_recorded_document() {
         assert_eq!(document["sha256"], hex::encode(openssl::sha::sha256(&pdf)));
     }
     let next: Value = copy(address.clone()).await.unwrap().json().await.unwrap();
-    assert_eq!(next["number"], documents.len() as i64 + 1);
+    // The next number after every one taken, void ones included.
+    assert_eq!(next["number"], book["next_number"]);
     child.kill().unwrap();
     child.wait().unwrap();
 }
