@@ -18,7 +18,7 @@ use kyso::pdf::render::sheet::{self, Line, Sheet};
 use kyso::pdf::render::Info;
 use kyso::pdf::sign::sign;
 use kyso::pdf::verify::{report::Indication, verify, Context};
-use kyso::pki::revocation::RevocationLists;
+use kyso::pki::revocation::{RevocationLists, RevocationSource};
 use kyso::pki::trust::TrustStore;
 
 const GROUP: &str = "core";
@@ -60,9 +60,11 @@ fn main() {
     let root = openssl::x509::X509::from_pem(&std::fs::read(&root_path).unwrap()).unwrap();
     let trust = TrustStore::new(vec![root]);
     let crls = RevocationLists::load(&[dir.path().join("crl").as_path()]).unwrap();
+    // Files only: a bench must not fetch.
+    let revocation = RevocationSource::new(crls, None);
     let ctx = Context {
         trust: &trust,
-        crls: &crls,
+        revocation: &revocation,
         now: Utc::now(),
         limits: Default::default(),
     };

@@ -178,7 +178,12 @@ impl Signing<'_> {
         }
         signer.check_validity(now)?;
         let certificate = signer.certificate()?;
-        if self.revocation.files.revocation_time(&certificate).is_some() {
+        if self
+            .revocation
+            .files
+            .revocation_time(&certificate)
+            .is_some()
+        {
             return Err(Error::CertificateRevoked);
         }
         let registered = certificate.to_der().map_err(Error::internal)?;

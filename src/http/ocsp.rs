@@ -25,7 +25,12 @@ fn take(state: &AppState) -> Result<()> {
 async fn answer(state: web::Data<AppState>, request: Vec<u8>) -> Result<HttpResponse> {
     let reply = super::blocking(move || {
         let crls = state.revocation.files.all();
-        Ok(ocsp::respond(&request, &state.ocsp, &crls, chrono::Utc::now())?)
+        Ok(ocsp::respond(
+            &request,
+            &state.ocsp,
+            &crls,
+            chrono::Utc::now(),
+        )?)
     })
     .await?;
     Ok(HttpResponse::Ok()

@@ -19,7 +19,6 @@ use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use super::{documents, health, observe, ocsp, rollout, sessions, sign, tsa, verify};
-use crate::app::AppState;
 use crate::error::ErrorBody;
 
 /// The name of the security scheme, `Authorization: Bearer <key>` (see `auth.rs`), as the

@@ -1261,7 +1261,7 @@ async fn a_killed_service_leaves_no_half_recorded_document() {
         .unwrap();
     let documents = listed["documents"].as_array().unwrap();
     // Gap-free: every number taken is a document's, or void (its issuance was cut short).
-    let year = kyso::signing::vietnam_time(chrono::Utc::now()).format("%Y");
+    let year = kyso::vietnam::vietnam_time(chrono::Utc::now()).format("%Y");
     let book: Value = http
         .get(format!(
             "{address}/api/v1/numbering-books/99001/certified_copy/{year}"
