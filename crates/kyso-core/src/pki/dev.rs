@@ -8,13 +8,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use const_oid::db::rfc5912::{ECDSA_WITH_SHA_256, SHA_256_WITH_RSA_ENCRYPTION};
 use const_oid::AssociatedOid;
-use der::asn1::{Any, BitString, GeneralizedTime, OctetString, Uint, UtcTime};
+use der::asn1::{Any, BitString};
 use der::{Decode, Encode};
-use openssl::asn1::{Asn1Integer, Asn1Time, Asn1Type};
-use openssl::bn::BigNum;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
@@ -24,18 +22,18 @@ use openssl::rand::rand_bytes;
 use openssl::rsa::Rsa;
 use openssl::sign::Signer;
 use openssl::stack::Stack;
-use openssl::x509::extension::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+use openssl::x509::X509;
+use rcgen::string::PrintableString;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, CrlDistributionPoint,
+    CustomExtension, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    KeyIdMethod, KeyUsagePurpose, RevokedCertParams, SerialNumber, SignatureAlgorithm,
 };
-use openssl::x509::{X509Builder, X509Name, X509NameBuilder, X509};
 use serde::{Deserialize, Serialize};
 use spki::AlgorithmIdentifierOwned;
-use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier as AkiExt, CrlNumber};
-use x509_cert::ext::Extension;
+use time::OffsetDateTime;
+use x509_cert::ext::pkix::ExtendedKeyUsage;
 use x509_cert::name::Name;
-use x509_cert::serial_number::SerialNumber;
-use x509_cert::time::Time;
 
 use crate::error::{Error, Result};
 
@@ -48,6 +46,18 @@ const TSA_CN: &str = "kyso DEV ONLY TSA";
 pub const ROOT_NAME: &str = "root";
 pub const ISSUING_NAME: &str = "issuing-ca";
 const DEV_ORG: &str = "kyso (phát triển)";
+
+// Lifetimes of the dev PKI. Everything starts yesterday, so a clock a little behind still
+// accepts it.
+const ROOT_LIFETIME: Duration = Duration::days(3652);
+const ISSUING_CA_LIFETIME: Duration = Duration::days(5 * 365);
+const TSA_LIFETIME: Duration = Duration::days(3 * 365);
+const OCSP_RESPONDER_LIFETIME: Duration = Duration::days(3 * 365);
+const SIGNER_LIFETIME: Duration = Duration::days(730);
+/// The expired demo signer's certificate began this long ago and ended yesterday.
+const EXPIRED_SIGNER_AGE: Duration = Duration::days(400);
+/// How long the dev CRLs stay current (their nextUpdate).
+const CRL_LIFETIME: Duration = Duration::days(30);
 const PROVINCE: &str = "Thành phố Hải Phòng";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,13 +246,11 @@ impl Published<'_> {
         )
     }
 
-    fn extensions(&self) -> Result<Vec<openssl::x509::X509Extension>> {
+    /// The AIA extension (OCSP responder, issuer certificate); the CDP is rcgen's own.
+    fn authority_info_access(&self) -> Result<CustomExtension> {
         use const_oid::db::rfc5280::{ID_AD_CA_ISSUERS, ID_AD_OCSP};
-        use x509_cert::ext::pkix::crl::dp::DistributionPoint;
-        use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-        use x509_cert::ext::pkix::{
-            AccessDescription, AuthorityInfoAccessSyntax, CrlDistributionPoints,
-        };
+        use x509_cert::ext::pkix::name::GeneralName;
+        use x509_cert::ext::pkix::{AccessDescription, AuthorityInfoAccessSyntax};
         let uri = |url: String| -> Result<GeneralName> {
             Ok(GeneralName::UniformResourceIdentifier(
                 der::asn1::Ia5String::new(&url).ctx("URL")?,
@@ -258,27 +266,23 @@ impl Published<'_> {
                 access_location: uri(self.ca_url())?,
             },
         ]);
-        let cdp = CrlDistributionPoints(vec![DistributionPoint {
-            distribution_point: Some(DistributionPointName::FullName(vec![uri(self.crl_url())?])),
-            reasons: None,
-            crl_issuer: None,
-        }]);
-        Ok(vec![
-            raw_extension(AuthorityInfoAccessSyntax::OID, &aia.to_der().ctx("AIA")?)?,
-            raw_extension(CrlDistributionPoints::OID, &cdp.to_der().ctx("CDP")?)?,
-        ])
+        Ok(custom_extension(
+            AuthorityInfoAccessSyntax::OID,
+            aia.to_der().ctx("AIA")?,
+        ))
+    }
+
+    fn crl_distribution_point(&self) -> CrlDistributionPoint {
+        CrlDistributionPoint {
+            uris: vec![self.crl_url()],
+        }
     }
 }
 
-/// A non-critical extension from its DER value (the openssl crate builds AIA, CDP and
-/// ocsp-nocheck only through its deprecated config-string API).
-fn raw_extension(
-    oid: const_oid::ObjectIdentifier,
-    value: &[u8],
-) -> Result<openssl::x509::X509Extension> {
-    let oid = openssl::asn1::Asn1Object::from_str(&oid.to_string()).ctx("OID")?;
-    let value = openssl::asn1::Asn1OctetString::new_from_bytes(value).ctx("extension")?;
-    openssl::x509::X509Extension::new_from_der(&oid, false, &value).ctx("extension")
+/// A non-critical extension rcgen has no field for, from its DER value.
+fn custom_extension(oid: const_oid::ObjectIdentifier, value: Vec<u8>) -> CustomExtension {
+    let arcs: Vec<u64> = oid.arcs().map(u64::from).collect();
+    CustomExtension::from_oid_content(&arcs, value)
 }
 
 /// id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1).
@@ -302,7 +306,7 @@ pub struct SubjectSpec<'a> {
     pub uid: Option<&'a str>,
 }
 
-/// A self-signed root (O=`kyso (phát triển)`, C=VN, 10 years from yesterday).
+/// A self-signed root (O=`kyso (phát triển)`, C=VN, [`ROOT_LIFETIME`] from yesterday).
 pub fn new_root(cn: &str, alg: KeyAlgorithm) -> Result<Issued> {
     let subject = SubjectSpec {
         common_name: cn,
@@ -315,7 +319,7 @@ pub fn new_root(cn: &str, alg: KeyAlgorithm) -> Result<Issued> {
         &subject,
         None,
         alg,
-        (now - Duration::days(1), now + Duration::days(3652)),
+        (now - Duration::days(1), now + ROOT_LIFETIME),
         None,
     )
 }
@@ -368,124 +372,201 @@ fn certify(
     (not_before, not_after): (DateTime<Utc>, DateTime<Utc>),
     published: Option<&Published>,
 ) -> Result<Issued> {
-    let key = alg.generate()?;
-    let name = subject_name(subject)?;
-    let mut b = X509Builder::new().ctx("X509 builder")?;
-    b.set_version(2).ctx("version")?;
-    let serial = random_serial()?;
-    b.set_serial_number(&serial).ctx("serial")?;
-    b.set_subject_name(&name).ctx("subject")?;
-    match issuer {
-        Some(i) => b.set_issuer_name(i.cert.subject_name()),
-        None => b.set_issuer_name(&name),
-    }
-    .ctx("issuer")?;
-    b.set_pubkey(&key).ctx("public key")?;
-    let (from, until) = (asn1_time(not_before)?, asn1_time(not_after)?);
-    b.set_not_before(&from).ctx("notBefore")?;
-    b.set_not_after(&until).ctx("notAfter")?;
-
-    let (basic, usage) = match profile {
+    let key = OpensslKey::new(alg.generate()?)?;
+    let mut params = CertificateParams::default();
+    params.serial_number = Some(random_serial()?);
+    params.distinguished_name = subject_name(subject)?;
+    params.not_before = offset_time(not_before)?;
+    params.not_after = offset_time(not_after)?;
+    params.key_identifier_method = KeyIdMethod::PreSpecified(key.key_id()?);
+    // A root needs no AKI; everything else names its issuer's key for path building.
+    params.use_authority_key_identifier_extension = issuer.is_some();
+    (params.is_ca, params.key_usages) = match profile {
         None => (
-            BasicConstraints::new().critical().ca().build(),
-            KeyUsage::new()
-                .critical()
-                .key_cert_sign()
-                .crl_sign()
-                .build(),
+            IsCa::Ca(BasicConstraints::Unconstrained),
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign],
         ),
         Some(Profile::IntermediateCa) => (
-            BasicConstraints::new().critical().ca().pathlen(0).build(),
-            KeyUsage::new()
-                .critical()
-                .key_cert_sign()
-                .crl_sign()
-                .build(),
+            IsCa::Ca(BasicConstraints::Constrained(0)),
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign],
         ),
         Some(Profile::Signer) => (
-            BasicConstraints::new().build(),
-            KeyUsage::new()
-                .critical()
-                .digital_signature()
-                .non_repudiation()
-                .build(),
+            IsCa::ExplicitNoCa,
+            vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::ContentCommitment,
+            ],
         ),
-        Some(Profile::TimeStamping | Profile::OcspSigning) => (
-            BasicConstraints::new().build(),
-            KeyUsage::new().critical().digital_signature().build(),
-        ),
+        Some(Profile::TimeStamping | Profile::OcspSigning) => {
+            (IsCa::ExplicitNoCa, vec![KeyUsagePurpose::DigitalSignature])
+        }
     };
-    b.append_extension(basic.ctx("basicConstraints")?)
-        .ctx("basicConstraints")?;
-    b.append_extension(usage.ctx("keyUsage")?).ctx("keyUsage")?;
-    if profile == Some(Profile::TimeStamping) {
-        // RFC 3161 §2.3: the TSA's EKU must be exactly timeStamping and critical.
-        let eku = ExtendedKeyUsage::new().critical().time_stamping().build();
-        b.append_extension(eku.ctx("extendedKeyUsage")?)
-            .ctx("extendedKeyUsage")?;
+    match profile {
+        Some(Profile::TimeStamping) => {
+            // RFC 3161 §2.3: the TSA's EKU must be exactly timeStamping and critical; rcgen
+            // writes its EKU field non-critical, so this one is spelt out.
+            let eku = ExtendedKeyUsage(vec![const_oid::db::rfc5280::ID_KP_TIME_STAMPING]);
+            let mut eku = custom_extension(ExtendedKeyUsage::OID, eku.to_der().ctx("EKU")?);
+            eku.set_criticality(true);
+            params.custom_extensions.push(eku);
+        }
+        Some(Profile::OcspSigning) => {
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::OcspSigning];
+            params
+                .custom_extensions
+                .push(custom_extension(OCSP_NOCHECK, vec![0x05, 0x00]));
+        }
+        _ => {}
     }
-    if profile == Some(Profile::OcspSigning) {
-        let eku = ExtendedKeyUsage::new().other("OCSPSigning").build();
-        b.append_extension(eku.ctx("extendedKeyUsage")?)
-            .ctx("extendedKeyUsage")?;
-        b.append_extension(raw_extension(OCSP_NOCHECK, &[0x05, 0x00])?)
-            .ctx("ocsp-nocheck")?;
+    if let Some(published) = published {
+        params.crl_distribution_points = vec![published.crl_distribution_point()];
+        params
+            .custom_extensions
+            .push(published.authority_info_access()?);
     }
-    for extension in published
-        .map(Published::extensions)
-        .transpose()?
-        .unwrap_or_default()
-    {
-        b.append_extension(extension).ctx("AIA/CDP")?;
+    let cert = match issuer {
+        None => params.self_signed(&key),
+        Some(issuer) => params.signed_by(&key, &issuer.rcgen_issuer()?),
     }
-    let issuer_cert = issuer.map(|i| i.cert.as_ref());
-    let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(issuer_cert, None));
-    b.append_extension(ski.ctx("subjectKeyIdentifier")?)
-        .ctx("subjectKeyIdentifier")?;
-    if issuer.is_some() {
-        // A root needs no AKI; everything else names its issuer's key for path building.
-        let aki = AuthorityKeyIdentifier::new()
-            .keyid(false)
-            .build(&b.x509v3_context(issuer_cert, None));
-        b.append_extension(aki.ctx("authorityKeyIdentifier")?)
-            .ctx("authorityKeyIdentifier")?;
-    }
-    b.sign(issuer.map_or(&key, |i| &i.key), MessageDigest::sha256())
-        .ctx("signing certificate")?;
+    .ctx("certificate")?;
     Ok(Issued {
-        cert: b.build(),
-        key,
+        cert: X509::from_der(cert.der()).ctx("certificate")?,
+        key: key.key,
     })
 }
 
-fn subject_name(s: &SubjectSpec) -> Result<X509Name> {
-    let mut b = X509NameBuilder::new().ctx("name builder")?;
+/// kyso's OpenSSL key as rcgen's signer: rcgen lays out certificates and CRLs, OpenSSL
+/// signs them. (rcgen's own `KeyPair` would bring ring or aws-lc-rs, a second native crypto
+/// library, and a PKCS#8 round trip of every key.)
+struct OpensslKey {
+    key: PKey<Private>,
+    /// The subjectPublicKey bits of the key's SubjectPublicKeyInfo.
+    public: Vec<u8>,
+    algorithm: &'static SignatureAlgorithm,
+}
+
+impl OpensslKey {
+    fn new(key: PKey<Private>) -> Result<Self> {
+        let algorithm = match key.id() {
+            Id::RSA => &rcgen::PKCS_RSA_SHA256,
+            // kyso's EC keys are P-256 (KeyAlgorithm::EcdsaP256).
+            Id::EC => &rcgen::PKCS_ECDSA_P256_SHA256,
+            other => return Err(Error::internal(format!("cannot sign with {other:?}"))),
+        };
+        let spki = key.public_key_to_der().ctx("public key")?;
+        let public = spki::SubjectPublicKeyInfoRef::from_der(&spki)
+            .ctx("public key")?
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
+        Ok(OpensslKey {
+            key,
+            public,
+            algorithm,
+        })
+    }
+
+    /// RFC 5280 §4.2.1.2 method 1 (SHA-1 of the public key bits), as OpenSSL computes it.
+    fn key_id(&self) -> Result<Vec<u8>> {
+        Ok(openssl::hash::hash(MessageDigest::sha1(), &self.public)
+            .ctx("key identifier")?
+            .to_vec())
+    }
+}
+
+impl rcgen::PublicKeyData for OpensslKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.algorithm
+    }
+}
+
+impl rcgen::SigningKey for OpensslKey {
+    fn sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
+        // ECDSA signatures come DER-encoded, as X.509 wants them.
+        Signer::new(MessageDigest::sha256(), &self.key)
+            .and_then(|mut signer| signer.sign_oneshot_to_vec(message))
+            .map_err(|_| rcgen::Error::RemoteKeyError)
+    }
+}
+
+impl Issued {
+    /// This certificate and key as rcgen's issuer: its subject, byte for byte, and its key
+    /// identifier (for the AKI of what it signs).
+    fn rcgen_issuer(&self) -> Result<Issuer<'static, OpensslKey>> {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = distinguished_name(self.cert.subject_name())?;
+        params.key_identifier_method = self.key_identifier()?;
+        Ok(Issuer::new(params, OpensslKey::new(self.key.clone())?))
+    }
+
+    /// The subject key identifier, which every certificate made here has.
+    fn key_identifier(&self) -> Result<KeyIdMethod> {
+        let ski = self.cert.subject_key_id().ok_or_else(|| {
+            Error::internal("the issuer's certificate has no subject key identifier")
+        })?;
+        Ok(KeyIdMethod::PreSpecified(ski.as_slice().to_vec()))
+    }
+}
+
+fn subject_name(s: &SubjectSpec) -> Result<DistinguishedName> {
+    let mut name = DistinguishedName::new();
     // X.520 requires countryName as PrintableString; everything else is UTF8String.
-    b.append_entry_by_nid_with_type(Nid::COUNTRYNAME, "VN", Asn1Type::PRINTABLESTRING)
-        .ctx("C")?;
+    let country = PrintableString::try_from("VN").ctx("C")?;
+    name.push(DnType::CountryName, DnValue::PrintableString(country));
     let entries = [
-        (Nid::LOCALITYNAME, s.locality),
-        (Nid::ORGANIZATIONNAME, s.organization),
-        (Nid::COMMONNAME, Some(s.common_name)),
-        (Nid::USERID, s.uid),
+        (DnType::LocalityName, s.locality),
+        (DnType::OrganizationName, s.organization),
+        (DnType::CommonName, Some(s.common_name)),
+        (DnType::CustomDnType(USER_ID.to_vec()), s.uid),
     ];
-    for (nid, value) in entries {
+    for (kind, value) in entries {
         if let Some(value) = value {
-            b.append_entry_by_nid_with_type(nid, value, Asn1Type::UTF8STRING)
-                .ctx("subject attribute")?;
+            name.push(kind, DnValue::Utf8String(value.into()));
         }
     }
-    Ok(b.build())
+    Ok(name)
+}
+
+/// userId (RFC 4519): 0.9.2342.19200300.100.1.1.
+const USER_ID: [u64; 7] = [0, 9, 2342, 19200300, 100, 1, 1];
+
+/// An existing certificate's name as rcgen's, keeping each value's string type.
+fn distinguished_name(name: &openssl::x509::X509NameRef) -> Result<DistinguishedName> {
+    use der::asn1::{PrintableStringRef, Utf8StringRef};
+    use der::{Tag, Tagged};
+    let parsed = Name::from_der(&name.to_der().ctx("name")?).ctx("name")?;
+    let mut out = DistinguishedName::new();
+    for attribute in parsed.0.iter().flat_map(|rdn| rdn.0.iter()) {
+        let arcs: Vec<u64> = attribute.oid.arcs().map(u64::from).collect();
+        let value = match attribute.value.tag() {
+            Tag::PrintableString => {
+                let text = attribute
+                    .value
+                    .decode_as::<PrintableStringRef>()
+                    .ctx("name")?;
+                DnValue::PrintableString(PrintableString::try_from(text.as_str()).ctx("name")?)
+            }
+            Tag::Utf8String => {
+                let text = attribute.value.decode_as::<Utf8StringRef>().ctx("name")?;
+                DnValue::Utf8String(text.as_str().into())
+            }
+            other => return Err(Error::internal(format!("name: a {other} value"))),
+        };
+        out.push(DnType::from_oid(&arcs), value);
+    }
+    Ok(out)
 }
 
 /// 16 random bytes with the top bit cleared: positive, as RFC 5280 requires.
-fn random_serial() -> Result<Asn1Integer> {
+fn random_serial() -> Result<SerialNumber> {
     let mut bytes = [0u8; 16];
     rand_bytes(&mut bytes).ctx("random serial")?;
     bytes[0] &= 0x7f;
-    BigNum::from_slice(&bytes)
-        .and_then(|bn| bn.to_asn1_integer())
-        .ctx("serial")
+    Ok(SerialNumber::from_slice(&bytes))
 }
 
 /// A random 6-digit PIN (the modulo bias is irrelevant for dev keys).
@@ -495,20 +576,9 @@ fn random_pin() -> Result<String> {
     Ok(format!("{:06}", u32::from_be_bytes(bytes) % 1_000_000))
 }
 
-fn asn1_time(t: DateTime<Utc>) -> Result<Asn1Time> {
-    Asn1Time::from_unix(t.timestamp()).ctx("time")
-}
-
-/// RFC 5280 §5.1.2.4: UTCTime through 2049, GeneralizedTime after.
-fn der_time(t: DateTime<Utc>) -> Result<Time> {
-    let since_epoch = std::time::Duration::from_secs(u64::try_from(t.timestamp()).ctx("time")?);
-    Ok(if t.year() < 2050 {
-        UtcTime::from_unix_duration(since_epoch).ctx("time")?.into()
-    } else {
-        GeneralizedTime::from_unix_duration(since_epoch)
-            .ctx("time")?
-            .into()
-    })
+/// rcgen writes UTCTime through 2049 and GeneralizedTime after (RFC 5280 §4.1.2.5).
+fn offset_time(t: DateTime<Utc>) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(t.timestamp()).ctx("time")
 }
 
 /// A DER CRL v2 signed by `issuer` (SHA-256), with AKI and a CRL number. The number is
@@ -519,49 +589,31 @@ pub fn build_crl(
     this_update: DateTime<Utc>,
     next_update: DateTime<Utc>,
 ) -> Result<Vec<u8>> {
-    let algorithm = signature_algorithm(&issuer.key)?;
-    let name_der = issuer.cert.subject_name().to_der().ctx("issuer name")?;
-    let entries = revoked
+    let revoked_certs = revoked
         .iter()
         .map(|(cert, at)| {
-            let serial = cert.serial_number().to_bn().ctx("serial")?.to_vec();
-            Ok(RevokedCert {
-                serial_number: SerialNumber::new(&serial).ctx("serial")?,
-                revocation_date: der_time(*at)?,
-                crl_entry_extensions: None,
+            Ok(RevokedCertParams {
+                serial_number: SerialNumber::from_slice(
+                    &cert.serial_number().to_bn().ctx("serial")?.to_vec(),
+                ),
+                revocation_time: offset_time(*at)?,
+                reason_code: None,
+                invalidity_date: None,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-
-    let mut extensions = Vec::new();
-    if let Some(ski) = issuer.cert.subject_key_id() {
-        let aki = AkiExt {
-            key_identifier: Some(OctetString::new(ski.as_slice()).ctx("AKI")?),
-            ..Default::default()
-        };
-        extensions.push(extension(AkiExt::OID, &aki)?);
-    }
     let number = u64::try_from(this_update.timestamp()).ctx("CRL number")?;
-    let number = CrlNumber(Uint::new(&number.to_be_bytes()).ctx("CRL number")?);
-    extensions.push(extension(CrlNumber::OID, &number)?);
-
-    let tbs = TbsCertList {
-        version: x509_cert::Version::V2,
-        signature: algorithm.clone(),
-        issuer: Name::from_der(&name_der).ctx("issuer name")?,
-        this_update: der_time(this_update)?,
-        next_update: Some(der_time(next_update)?),
-        // RFC 5280: omit the list when it is empty.
-        revoked_certificates: (!entries.is_empty()).then_some(entries),
-        crl_extensions: Some(extensions),
+    let params = CertificateRevocationListParams {
+        this_update: offset_time(this_update)?,
+        next_update: offset_time(next_update)?,
+        crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
+        issuing_distribution_point: None,
+        revoked_certs,
+        // The AKI names the issuer's key as its certificate's SKI does.
+        key_identifier_method: issuer.key_identifier()?,
     };
-    CertificateList {
-        signature: sign_sha256(&issuer.key, &tbs.to_der().ctx("TBSCertList")?)?,
-        tbs_cert_list: tbs,
-        signature_algorithm: algorithm,
-    }
-    .to_der()
-    .ctx("CRL")
+    let crl = params.signed_by(&issuer.rcgen_issuer()?).ctx("CRL")?;
+    Ok(crl.der().to_vec())
 }
 
 /// SHA-256 with `key`'s algorithm (RSA PKCS#1 v1.5 or ECDSA), as CRLs and OCSP answers say.
@@ -585,14 +637,6 @@ pub fn sign_sha256(key: &PKey<Private>, tbs: &[u8]) -> Result<BitString> {
         .and_then(|mut s| s.sign_oneshot_to_vec(tbs))
         .ctx("signing")?;
     BitString::from_bytes(&signature).ctx("signature")
-}
-
-fn extension(oid: const_oid::ObjectIdentifier, value: &impl Encode) -> Result<Extension> {
-    Ok(Extension {
-        extn_id: oid,
-        critical: false,
-        extn_value: OctetString::new(value.to_der().ctx("extension")?).ctx("extension")?,
-    })
 }
 
 /// Writes key + certificate + `chain` as PKCS#12 protected by `pin` (OpenSSL 3 defaults:
@@ -693,7 +737,7 @@ pub fn dev_init(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
         &dev(ISSUING_CN),
         Some(Profile::IntermediateCa),
         KeyAlgorithm::Rsa2048,
-        (yesterday, now + Duration::days(5 * 365)),
+        (yesterday, now + ISSUING_CA_LIFETIME),
         by(ROOT_NAME).as_ref(),
     )?;
     let tsa = certify(
@@ -701,7 +745,7 @@ pub fn dev_init(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
         &dev(TSA_CN),
         Some(Profile::TimeStamping),
         KeyAlgorithm::Rsa2048,
-        (yesterday, now + Duration::days(3 * 365)),
+        (yesterday, now + TSA_LIFETIME),
         by(ISSUING_NAME).as_ref(),
     )?;
 
@@ -728,7 +772,7 @@ pub fn dev_init(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
             Profile::OcspSigning,
             KeyAlgorithm::Rsa2048,
             yesterday,
-            now + Duration::days(3 * 365),
+            now + OCSP_RESPONDER_LIFETIME,
         )?;
         let stem = format!("ocsp-{name}");
         ocsp_responders.push(store(dir, &stem, &stem, &responder, &chain)?);
@@ -772,8 +816,8 @@ pub fn dev_init(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
                 uid: Some(&uid),
             };
             let (from, until) = match state {
-                "expired" => (now - Duration::days(400), yesterday),
-                _ => (yesterday, now + Duration::days(730)),
+                "expired" => (now - EXPIRED_SIGNER_AGE, yesterday),
+                _ => (yesterday, now + SIGNER_LIFETIME),
             };
             let cert = certify(
                 Some(&ca),
@@ -806,7 +850,7 @@ pub fn dev_init(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
         .iter()
         .map(|c| (c, now - Duration::hours(1)))
         .collect();
-    let crl = build_crl(&ca, &revoked_at, now, now + Duration::days(30))?;
+    let crl = build_crl(&ca, &revoked_at, now, now + CRL_LIFETIME)?;
     let crl_path = PathBuf::from("crl/issuing-ca.crl");
     write(&dir.join(&crl_path), &crl)?;
     let crl_pem = openssl::x509::X509Crl::from_der(&crl)
@@ -817,7 +861,7 @@ pub fn dev_init(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
     // needs revocation data for every certificate below the trust anchor.
     write(
         &dir.join("crl/root.crl"),
-        &build_crl(&root, &[], now, now + Duration::days(30))?,
+        &build_crl(&root, &[], now, now + CRL_LIFETIME)?,
     )?;
 
     let manifest = Manifest {
