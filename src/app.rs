@@ -112,7 +112,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         &settings.pki.crl_dir,
     ] {
         crate::private_files::restrict_tree(dir)
-            .map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| Error::config(format!("{}: {e}", dir.display())))?;
     }
     let pool = db::connect(&settings.database_url)?;
     let mut conn = db::get(&pool)?;
@@ -138,7 +138,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     } else {
         let dev = signers::count_dev(&mut conn)?;
         if dev > 0 {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "production mode refuses the dev PKI: {dev} dev signers are registered in this database"
             )));
         }
@@ -168,9 +168,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
     // The TSA key of production: a PKCS#12 file or a key on a token, with its PIN.
     let tsa_ref = match (&settings.tsa.key, &settings.tsa.pkcs12) {
         (Some(_), Some(_)) => {
-            return Err(Error::Config(
-                "tsa.key and tsa.pkcs12 exclude each other".into(),
-            ))
+            return Err(Error::config("tsa.key and tsa.pkcs12 exclude each other"))
         }
         (Some(uri), None) => Some(uri.clone()),
         (None, Some(path)) => Some(Pkcs12Files::key_ref(path)),
@@ -180,7 +178,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         (Some(dev), _, _) => Some(dev),
         (None, Some(key_ref), Some(pin)) => Some(
             keys.unlock(&key_ref, pin)
-                .map_err(|e| Error::Config(format!("TSA key: {e}")))?,
+                .map_err(|e| Error::config(format!("TSA key: {e}")))?,
         ),
         _ => None,
     };
@@ -242,7 +240,7 @@ impl Published {
             (dev::ISSUING_NAME, &manifest.issuing_ca),
         ] {
             let pem = std::fs::read(manifest.path(dir, pem))
-                .map_err(|e| Error::Config(format!("dev CA {}: {e}", pem.display())))?;
+                .map_err(|e| Error::config(format!("dev CA {}: {e}", pem.display())))?;
             cas.push((
                 name.to_owned(),
                 openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?,
@@ -298,10 +296,10 @@ impl TrustFiles {
     fn add_dev(&mut self, dir: &Path, manifest: &Manifest) -> Result<()> {
         for ca in [&manifest.root, &manifest.issuing_ca] {
             let pem = std::fs::read(manifest.path(dir, ca))
-                .map_err(|e| Error::Config(format!("dev CA {}: {e}", ca.display())))?;
+                .map_err(|e| Error::config(format!("dev CA {}: {e}", ca.display())))?;
             let cert = crate::pki::trust::from_pem(&pem)
                 .and_then(|certs| certs.into_iter().next())
-                .ok_or_else(|| Error::Config(format!("dev CA {}: no certificate", ca.display())))?;
+                .ok_or_else(|| Error::config(format!("dev CA {}: no certificate", ca.display())))?;
             self.anchors.push(cert);
         }
         if let Some(crl_dir) = manifest.path(dir, &manifest.crl).parent() {

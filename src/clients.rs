@@ -88,9 +88,7 @@ pub fn create_until(
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<(Client, String)> {
     match (role, commune) {
-        (Role::Portal, None) => {
-            return Err(Error::BadRequest("a portal key needs --commune".into()))
-        }
+        (Role::Portal, None) => return Err(Error::bad_request("a portal key needs --commune")),
         (_, Some(code)) => {
             let exists = communes::table.find(code).count().get_result::<i64>(conn)? > 0;
             if !exists {

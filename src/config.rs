@@ -288,7 +288,7 @@ impl Settings {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(file) = file {
             if !file.exists() {
-                return Err(Error::Config(format!("{} does not exist", file.display())));
+                return Err(Error::config(format!("{} does not exist", file.display())));
             }
             figment = figment.merge(Toml::file(file));
         }
@@ -302,7 +302,7 @@ impl Settings {
         let mut settings: Settings = figment
             .merge(env)
             .extract()
-            .map_err(|e| Error::Config(e.to_string()))?;
+            .map_err(|e| Error::config(e.to_string()))?;
         settings.dev_mode = file.is_none();
         Ok(settings)
     }
@@ -353,6 +353,9 @@ mod tests {
 
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "bnid = \"x\"\n").unwrap();
-        assert!(matches!(Settings::load(Some(&bad)), Err(Error::Config(_))));
+        assert!(matches!(
+            Settings::load(Some(&bad)),
+            Err(Error::Core(kyso_core::Error::config(_)))
+        ));
     }
 }

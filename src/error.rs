@@ -1,16 +1,18 @@
 //! One error type for the whole service. Each kind has a stable machine code that clients can
-//! rely on; the HTTP status and the JSON body `{"error": {"code", "message"}}` are derived from
-//! it in one place. Internal causes are logged, never sent.
+//! rely on, and each code one HTTP status; the JSON body `{"error": {"code", "message"}}` is
+//! derived from them in one place. The core's errors pass through as they are (their message
+//! written once, in `kyso_core::Error`). Internal causes are logged, never sent.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use kyso_core::Error as Core;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Declares [`ErrorCode`] from one list: the variants, their strings (`as_str`, the JSON body)
-/// and so the `enum` of the OpenAPI error schema all come from it.
+/// Declares [`ErrorCode`] from one list: the variants, their strings (`as_str`, the JSON body),
+/// their HTTP statuses, and so the `enum` of the OpenAPI error schema all come from it.
 macro_rules! error_codes {
-    ($($variant:ident = $code:tt,)*) => {
+    ($($variant:ident = $code:tt => $status:ident,)*) => {
         /// The stable machine-readable code of an error, as clients see it in `error.code`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
         pub enum ErrorCode {
@@ -26,100 +28,90 @@ macro_rules! error_codes {
                     $(ErrorCode::$variant => $code,)*
                 }
             }
+
+            /// The HTTP status every error with this code answers with.
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)*
+                }
+            }
         }
     };
 }
 
 error_codes! {
-    PdfNotPdf = "pdf_not_pdf",
-    PdfMalformed = "pdf_malformed",
-    PdfEncrypted = "pdf_encrypted",
-    PdfAlreadySigned = "pdf_already_signed",
-    PdfTooComplex = "pdf_too_complex",
-    PdfCertified = "pdf_certified",
-    PayloadTooLarge = "payload_too_large",
-    BadRequest = "bad_request",
-    ValidationFailed = "validation_failed",
-    MediaUnsupported = "media_unsupported",
-    ScanUnreadable = "scan_unreadable",
-    Unauthorized = "unauthorized",
-    Forbidden = "forbidden",
-    SignerUnknown = "signer_unknown",
-    PinWrong = "pin_wrong",
-    KeyLocked = "key_locked",
-    TokenPinLocked = "token_pin_locked",
-    CertificateNotValid = "certificate_not_valid",
-    CertificateRevoked = "certificate_revoked",
-    NotFound = "not_found",
-    Conflict = "conflict",
-    CsvInvalid = "csv_invalid",
-    TransitionNotAllowed = "transition_not_allowed",
-    CertificateMalformed = "certificate_malformed",
-    CertificateHolderUnknown = "certificate_holder_unknown",
-    CertificateNotRegistered = "certificate_not_registered",
-    CrlMalformed = "crl_malformed",
-    CrlUntrusted = "crl_untrusted",
-    SessionExpired = "session_expired",
-    SessionUsed = "session_used",
-    SignatureInvalid = "signature_invalid",
-    SignedPdfRejected = "signed_pdf_rejected",
-    TimestampFailed = "timestamp_failed",
-    RevocationUnavailable = "revocation_unavailable",
-    ImageTooLarge = "image_too_large",
-    BodyTimeout = "body_timeout",
-    Busy = "busy",
-    RateLimited = "rate_limited",
-    CrossOrigin = "cross_origin",
-    ZipInvalid = "zip_invalid",
-    ZipTooLarge = "zip_too_large",
-    ZipEntryUnreadable = "zip_entry_unreadable",
-    ZipEntryUnsafeName = "zip_entry_unsafe_name",
-    ZipNested = "zip_nested",
-    ConfigInvalid = "config_invalid",
-    DatabaseError = "database_error",
-    InternalError = "internal_error",
+    PdfNotPdf = "pdf_not_pdf" => BAD_REQUEST,
+    PdfMalformed = "pdf_malformed" => BAD_REQUEST,
+    PdfEncrypted = "pdf_encrypted" => BAD_REQUEST,
+    PdfAlreadySigned = "pdf_already_signed" => UNPROCESSABLE_ENTITY,
+    PdfTooComplex = "pdf_too_complex" => BAD_REQUEST,
+    PdfCertified = "pdf_certified" => UNPROCESSABLE_ENTITY,
+    PayloadTooLarge = "payload_too_large" => PAYLOAD_TOO_LARGE,
+    BadRequest = "bad_request" => BAD_REQUEST,
+    ValidationFailed = "validation_failed" => UNPROCESSABLE_ENTITY,
+    MediaUnsupported = "media_unsupported" => UNSUPPORTED_MEDIA_TYPE,
+    ScanUnreadable = "scan_unreadable" => BAD_REQUEST,
+    Unauthorized = "unauthorized" => UNAUTHORIZED,
+    Forbidden = "forbidden" => FORBIDDEN,
+    SignerUnknown = "signer_unknown" => NOT_FOUND,
+    PinWrong = "pin_wrong" => FORBIDDEN,
+    KeyLocked = "key_locked" => LOCKED,
+    TokenPinLocked = "token_pin_locked" => LOCKED,
+    CertificateNotValid = "certificate_not_valid" => UNPROCESSABLE_ENTITY,
+    CertificateRevoked = "certificate_revoked" => UNPROCESSABLE_ENTITY,
+    NotFound = "not_found" => NOT_FOUND,
+    Conflict = "conflict" => CONFLICT,
+    CsvInvalid = "csv_invalid" => UNPROCESSABLE_ENTITY,
+    TransitionNotAllowed = "transition_not_allowed" => CONFLICT,
+    CertificateMalformed = "certificate_malformed" => BAD_REQUEST,
+    CertificateHolderUnknown = "certificate_holder_unknown" => UNPROCESSABLE_ENTITY,
+    CertificateNotRegistered = "certificate_not_registered" => UNPROCESSABLE_ENTITY,
+    CrlMalformed = "crl_malformed" => BAD_REQUEST,
+    CrlUntrusted = "crl_untrusted" => UNPROCESSABLE_ENTITY,
+    SessionExpired = "session_expired" => GONE,
+    SessionUsed = "session_used" => CONFLICT,
+    SignatureInvalid = "signature_invalid" => UNPROCESSABLE_ENTITY,
+    SignedPdfRejected = "signed_pdf_rejected" => UNPROCESSABLE_ENTITY,
+    TimestampFailed = "timestamp_failed" => BAD_GATEWAY,
+    RevocationUnavailable = "revocation_unavailable" => BAD_GATEWAY,
+    ImageTooLarge = "image_too_large" => PAYLOAD_TOO_LARGE,
+    BodyTimeout = "body_timeout" => REQUEST_TIMEOUT,
+    Busy = "busy" => SERVICE_UNAVAILABLE,
+    RateLimited = "rate_limited" => TOO_MANY_REQUESTS,
+    CrossOrigin = "cross_origin" => FORBIDDEN,
+    ZipInvalid = "zip_invalid" => BAD_REQUEST,
+    ZipTooLarge = "zip_too_large" => PAYLOAD_TOO_LARGE,
+    ZipEntryUnreadable = "zip_entry_unreadable" => BAD_REQUEST,
+    ZipEntryUnsafeName = "zip_entry_unsafe_name" => BAD_REQUEST,
+    ZipNested = "zip_nested" => BAD_REQUEST,
+    ConfigInvalid = "config_invalid" => INTERNAL_SERVER_ERROR,
+    DatabaseError = "database_error" => INTERNAL_SERVER_ERROR,
+    InternalError = "internal_error" => INTERNAL_SERVER_ERROR,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("the file is not a PDF")]
-    NotPdf,
-    #[error("the PDF is damaged or truncated: {0}")]
-    PdfMalformed(String),
-    #[error("the PDF is encrypted: it needs a password to open, or kyso cannot sign it encrypted; remove the encryption first")]
-    PdfEncrypted,
-    #[error("the PDF is already signed: a certification statement (new page or stamp) would break its signature; certify the unsigned original")]
-    PdfAlreadySigned,
-    #[error("the PDF is too complex to read safely: {0}")]
-    PdfTooComplex(String),
-    #[error("the PDF is certified: {0}")]
-    PdfCertified(String),
+    /// What the core refuses: input it cannot read or sign, a key it cannot unlock, a request
+    /// it cannot carry out (`InvalidInput`: the service's bad requests too), configuration,
+    /// internal faults.
+    #[error(transparent)]
+    Core(#[from] Core),
     #[error("the upload exceeds the limit of {limit} bytes")]
     TooLarge { limit: usize },
-    #[error("invalid request: {0}")]
-    BadRequest(String),
     #[error("{} invalid field(s)", .0.len())]
     ValidationFailed(Vec<FieldError>),
-    #[error("unsupported file type: {0}")]
-    UnsupportedMedia(String),
-    #[error("the scan cannot be read: {0}")]
-    ScanUnreadable(String),
     #[error("missing or invalid API key")]
     Unauthorized,
     #[error("this API key may not do that: {0}")]
     Forbidden(String),
     #[error("unknown signer `{0}`")]
     UnknownSigner(String),
-    /// `attempts_left`: how many more wrong PINs lock the key (kyso's count, known once the
-    /// attempt is recorded; `None` from a key store, which does not count).
-    #[error("wrong PIN for this signer's key{}", attempts_text(*.attempts_left))]
-    WrongPin { attempts_left: Option<u32> },
+    /// A wrong PIN as kyso counts it: `attempts_left` more lock the key. (A key store's own
+    /// refusal, uncounted, is the core's `WrongPin`.)
+    #[error("{}{}", Core::WrongPin, attempts_text(*.attempts_left))]
+    WrongPin { attempts_left: u32 },
     #[error("this signer's key is locked after repeated wrong PINs; try again after {until}")]
     KeyLocked { until: String },
-    /// The token itself refuses its user PIN after too many wrong ones (CKR_PIN_LOCKED); only
-    /// its security officer can unblock it.
-    #[error("the signer's token has locked its PIN; its security officer must unblock it")]
-    TokenPinLocked,
     #[error("the signer's certificate is not valid now: {0}")]
     CertificateNotValid(String),
     #[error("the signer's certificate is revoked")]
@@ -142,8 +134,6 @@ pub enum Error {
     CertificateHolderUnknown(String),
     #[error("the signer's certificate is not registered in the roll-out registry: {0}")]
     CertificateNotRegistered(String),
-    #[error("not a certificate revocation list (PEM or DER): {0}")]
-    CrlMalformed(String),
     #[error("the revocation list cannot be trusted: {0}")]
     CrlUntrusted(String),
     #[error("the signing session has expired; start a new one")]
@@ -154,13 +144,6 @@ pub enum Error {
     SignatureInvalid(String),
     #[error("the signed PDF is refused: {0}")]
     SignedPdfRejected(String),
-    #[error("the time-stamping authority failed: {0}")]
-    Timestamp(String),
-    /// An OCSP answer or a CRL could not be had or does not check.
-    #[error("revocation data unavailable: {0}")]
-    Revocation(String),
-    #[error("an image of {pixels} pixels exceeds the limit of {limit}")]
-    ImageTooLarge { pixels: u64, limit: u64 },
     #[error("the request body did not arrive within {secs} s")]
     BodyTimeout { secs: u64 },
     #[error("too many requests of this kind at once; retry after {retry_after} s")]
@@ -179,35 +162,40 @@ pub enum Error {
     ZipEntryUnsafeName,
     #[error("an archive inside the archive is not opened")]
     ZipNested,
-    #[error("configuration error: {0}")]
-    Config(String),
     #[error("database error")]
     Database(diesel::result::Error),
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
 impl Error {
-    /// The stable machine-readable code of this kind of error.
+    /// The stable machine-readable code of this kind of error (and so its HTTP status).
     pub fn error_code(&self) -> ErrorCode {
         match self {
-            Error::NotPdf => ErrorCode::PdfNotPdf,
-            Error::PdfMalformed(_) => ErrorCode::PdfMalformed,
-            Error::PdfEncrypted => ErrorCode::PdfEncrypted,
-            Error::PdfAlreadySigned => ErrorCode::PdfAlreadySigned,
-            Error::PdfTooComplex(_) => ErrorCode::PdfTooComplex,
-            Error::PdfCertified(_) => ErrorCode::PdfCertified,
+            Error::Core(core) => match core {
+                Core::NotPdf => ErrorCode::PdfNotPdf,
+                Core::PdfMalformed(_) => ErrorCode::PdfMalformed,
+                Core::PdfEncrypted => ErrorCode::PdfEncrypted,
+                Core::PdfAlreadySigned => ErrorCode::PdfAlreadySigned,
+                Core::PdfTooComplex(_) => ErrorCode::PdfTooComplex,
+                Core::PdfCertified(_) => ErrorCode::PdfCertified,
+                Core::InvalidInput(_) => ErrorCode::BadRequest,
+                Core::UnsupportedMedia(_) => ErrorCode::MediaUnsupported,
+                Core::ScanUnreadable(_) => ErrorCode::ScanUnreadable,
+                Core::ImageTooLarge { .. } => ErrorCode::ImageTooLarge,
+                Core::WrongPin => ErrorCode::PinWrong,
+                Core::TokenPinLocked => ErrorCode::TokenPinLocked,
+                Core::CrlMalformed(_) => ErrorCode::CrlMalformed,
+                Core::Timestamp(_) => ErrorCode::TimestampFailed,
+                Core::Revocation(_) => ErrorCode::RevocationUnavailable,
+                Core::Config(_) => ErrorCode::ConfigInvalid,
+                Core::Internal(_) => ErrorCode::InternalError,
+            },
             Error::TooLarge { .. } => ErrorCode::PayloadTooLarge,
-            Error::BadRequest(_) => ErrorCode::BadRequest,
             Error::ValidationFailed(_) => ErrorCode::ValidationFailed,
-            Error::UnsupportedMedia(_) => ErrorCode::MediaUnsupported,
-            Error::ScanUnreadable(_) => ErrorCode::ScanUnreadable,
             Error::Unauthorized => ErrorCode::Unauthorized,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::UnknownSigner(_) => ErrorCode::SignerUnknown,
             Error::WrongPin { .. } => ErrorCode::PinWrong,
             Error::KeyLocked { .. } => ErrorCode::KeyLocked,
-            Error::TokenPinLocked => ErrorCode::TokenPinLocked,
             Error::CertificateNotValid(_) => ErrorCode::CertificateNotValid,
             Error::CertificateRevoked => ErrorCode::CertificateRevoked,
             Error::NotFound(_) => ErrorCode::NotFound,
@@ -217,15 +205,11 @@ impl Error {
             Error::CertificateMalformed(_) => ErrorCode::CertificateMalformed,
             Error::CertificateHolderUnknown(_) => ErrorCode::CertificateHolderUnknown,
             Error::CertificateNotRegistered(_) => ErrorCode::CertificateNotRegistered,
-            Error::CrlMalformed(_) => ErrorCode::CrlMalformed,
             Error::CrlUntrusted(_) => ErrorCode::CrlUntrusted,
             Error::SessionExpired => ErrorCode::SessionExpired,
             Error::SessionUsed => ErrorCode::SessionUsed,
             Error::SignatureInvalid(_) => ErrorCode::SignatureInvalid,
             Error::SignedPdfRejected(_) => ErrorCode::SignedPdfRejected,
-            Error::Timestamp(_) => ErrorCode::TimestampFailed,
-            Error::Revocation(_) => ErrorCode::RevocationUnavailable,
-            Error::ImageTooLarge { .. } => ErrorCode::ImageTooLarge,
             Error::BodyTimeout { .. } => ErrorCode::BodyTimeout,
             Error::Busy { .. } => ErrorCode::Busy,
             Error::RateLimited { .. } => ErrorCode::RateLimited,
@@ -235,9 +219,7 @@ impl Error {
             Error::ZipEntryUnreadable(_) => ErrorCode::ZipEntryUnreadable,
             Error::ZipEntryUnsafeName => ErrorCode::ZipEntryUnsafeName,
             Error::ZipNested => ErrorCode::ZipNested,
-            Error::Config(_) => ErrorCode::ConfigInvalid,
             Error::Database(_) => ErrorCode::DatabaseError,
-            Error::Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -245,59 +227,30 @@ impl Error {
         self.error_code().as_str()
     }
 
+    /// A request the service cannot carry out as asked (`bad_request`).
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Error::Core(Core::InvalidInput(message.into()))
+    }
+
+    /// Settings, files or a database the service cannot use (`config_invalid`).
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Core(Core::Config(message.into()))
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Error::Internal(cause.to_string())
+        Error::Core(Core::internal(cause))
+    }
+
+    /// kyso's own fault (configuration, database, a bug), not the client's nor a busy or
+    /// failing upstream.
+    pub fn is_internal(&self) -> bool {
+        self.status_code() == StatusCode::INTERNAL_SERVER_ERROR
     }
 }
 
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Error::NotPdf
-            | Error::PdfMalformed(_)
-            | Error::PdfEncrypted
-            | Error::PdfTooComplex(_)
-            | Error::BadRequest(_)
-            | Error::CertificateMalformed(_)
-            | Error::CrlMalformed(_)
-            | Error::ScanUnreadable(_)
-            | Error::ZipInvalid(_)
-            | Error::ZipEntryUnreadable(_)
-            | Error::ZipEntryUnsafeName
-            | Error::ZipNested => StatusCode::BAD_REQUEST,
-            Error::ValidationFailed(_) | Error::PdfAlreadySigned | Error::PdfCertified(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Conflict(_) | Error::TransitionNotAllowed { .. } | Error::SessionUsed => {
-                StatusCode::CONFLICT
-            }
-            Error::SessionExpired => StatusCode::GONE,
-            Error::TooLarge { .. } | Error::ImageTooLarge { .. } | Error::ZipTooLarge(_) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            Error::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::CrossOrigin => StatusCode::FORBIDDEN,
-            Error::Unauthorized => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
-            Error::UnknownSigner(_) | Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::WrongPin { .. } => StatusCode::FORBIDDEN,
-            Error::KeyLocked { .. } | Error::TokenPinLocked => StatusCode::LOCKED,
-            Error::CertificateNotValid(_)
-            | Error::CertificateRevoked
-            | Error::CsvInvalid(_)
-            | Error::CertificateHolderUnknown(_)
-            | Error::CertificateNotRegistered(_)
-            | Error::CrlUntrusted(_)
-            | Error::SignatureInvalid(_)
-            | Error::SignedPdfRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Timestamp(_) | Error::Revocation(_) => StatusCode::BAD_GATEWAY,
-            Error::Config(_) | Error::Database(_) | Error::Internal(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        }
+        self.error_code().status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -314,7 +267,7 @@ impl ResponseError for Error {
             _ => None,
         };
         let attempts_left = match self {
-            Error::WrongPin { attempts_left } => *attempts_left,
+            Error::WrongPin { attempts_left } => Some(*attempts_left),
             _ => None,
         };
         let mut response = HttpResponse::build(status);
@@ -351,12 +304,11 @@ pub struct ErrorDetail {
     pub attempts_left: Option<u32>,
 }
 
-fn attempts_text(left: Option<u32>) -> String {
+fn attempts_text(left: u32) -> String {
     match left {
-        None => String::new(),
-        Some(0) => "; no attempt left: the key is now locked".into(),
-        Some(1) => "; 1 attempt left before the key is locked".into(),
-        Some(n) => format!("; {n} attempts left before the key is locked"),
+        0 => "; no attempt left: the key is now locked".into(),
+        1 => "; 1 attempt left before the key is locked".into(),
+        n => format!("; {n} attempts left before the key is locked"),
     }
 }
 
@@ -375,38 +327,9 @@ impl From<diesel::result::Error> for Error {
             diesel::result::Error::DatabaseError(_, ref info)
                 if info.message().contains("0x00") =>
             {
-                Error::BadRequest("text must not contain the NUL character (U+0000)".into())
+                Error::bad_request("text must not contain the NUL character (U+0000)")
             }
             e => Error::Database(e),
-        }
-    }
-}
-
-/// The core's errors keep their message; each maps to the kind (so the HTTP status and the
-/// stable code) it had when the core returned the service's error directly.
-impl From<kyso_core::Error> for Error {
-    fn from(e: kyso_core::Error) -> Self {
-        use kyso_core::Error as Core;
-        match e {
-            Core::NotPdf => Error::NotPdf,
-            Core::PdfMalformed(m) => Error::PdfMalformed(m),
-            Core::PdfEncrypted => Error::PdfEncrypted,
-            Core::PdfAlreadySigned => Error::PdfAlreadySigned,
-            Core::PdfTooComplex(m) => Error::PdfTooComplex(m),
-            Core::PdfCertified(m) => Error::PdfCertified(m),
-            Core::InvalidInput(m) => Error::BadRequest(m),
-            Core::UnsupportedMedia(m) => Error::UnsupportedMedia(m),
-            Core::ScanUnreadable(m) => Error::ScanUnreadable(m),
-            Core::ImageTooLarge { pixels, limit } => Error::ImageTooLarge { pixels, limit },
-            Core::WrongPin => Error::WrongPin {
-                attempts_left: None,
-            },
-            Core::TokenPinLocked => Error::TokenPinLocked,
-            Core::CrlMalformed(m) => Error::CrlMalformed(m),
-            Core::Timestamp(m) => Error::Timestamp(m),
-            Core::Revocation(m) => Error::Revocation(m),
-            Core::Config(m) => Error::Config(m),
-            Core::Internal(m) => Error::Internal(m),
         }
     }
 }

@@ -262,8 +262,8 @@ fn demo_set(settings: &Settings, set: DemoData) -> Result<DemoData> {
     if settings.dev_mode {
         Ok(set)
     } else {
-        Err(Error::Config(
-            "demo data is for dev mode (no --config): its certificates come from the dev CA".into(),
+        Err(Error::config(
+            "demo data is for dev mode (no --config): its certificates come from the dev CA",
         ))
     }
 }
@@ -360,11 +360,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     uri
                 }
                 (None, Some(path)) => Pkcs12Files::key_ref(&path),
-                (None, None) => return Err(Error::BadRequest("--pkcs12 or --key".into())),
+                (None, None) => return Err(Error::bad_request("--pkcs12 or --key")),
             };
             let state = app::prepare(settings)?;
             let pem = std::fs::read(&certificate)
-                .map_err(|e| Error::BadRequest(format!("{}: {e}", certificate.display())))?;
+                .map_err(|e| Error::bad_request(format!("{}: {e}", certificate.display())))?;
             let new = signers::NewSigner {
                 id: &id,
                 kind,
@@ -430,7 +430,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let state = app::prepare(settings)?;
             let pdf = kyso::input::MappedFile::open(&input)
-                .map_err(|e| Error::BadRequest(format!("{}: {e}", input.display())))?;
+                .map_err(|e| Error::bad_request(format!("{}: {e}", input.display())))?;
             let mut pin = String::new();
             std::io::stdin()
                 .lock()
@@ -445,11 +445,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 visible: visible
                     .map(|v| serde_json::from_str::<Placement>(&v))
                     .transpose()
-                    .map_err(|e| Error::BadRequest(format!("--visible: {e}")))?,
+                    .map_err(|e| Error::bad_request(format!("--visible: {e}")))?,
             };
             let signed = pdf.read(|pdf| state.signing().sign(None, pdf, &request))?;
             std::fs::write(&output, signed)
-                .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
+                .map_err(|e| Error::bad_request(format!("{}: {e}", output.display())))?;
         }
         Command::Extend {
             input,
@@ -459,10 +459,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let level = Level::parse_long_term(&level)?;
             let state = app::prepare(settings)?;
             let pdf = std::fs::read(&input)
-                .map_err(|e| Error::BadRequest(format!("{}: {e}", input.display())))?;
+                .map_err(|e| Error::bad_request(format!("{}: {e}", input.display())))?;
             let extended = state.signing().extend(&pdf, level)?;
             std::fs::write(&output, extended)
-                .map_err(|e| Error::BadRequest(format!("{}: {e}", output.display())))?;
+                .map_err(|e| Error::bad_request(format!("{}: {e}", output.display())))?;
         }
         Command::Archive {
             command: ArchiveCommand::Refresh,
@@ -502,7 +502,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// intact, 1 otherwise.
 fn verify_file(context: &verify::Context, file: &std::path::Path, json: bool) -> Result<ExitCode> {
     let pdf = kyso::input::MappedFile::open(file)
-        .map_err(|e| Error::BadRequest(format!("{}: {e}", file.display())))?;
+        .map_err(|e| Error::bad_request(format!("{}: {e}", file.display())))?;
     let report = pdf.read(|bytes| verify::verify(bytes, context))?;
     let text = if json {
         serde_json::to_string_pretty(&report).map_err(Error::internal)? + "\n"

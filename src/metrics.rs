@@ -8,7 +8,7 @@ use prometheus::{
 };
 
 use crate::db::Pool;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 
 pub struct Metrics {
     registry: Registry,
@@ -187,7 +187,7 @@ impl Metrics {
 
     /// Counts the refusals a request's error stands for (`pin_wrong`, `key_locked`).
     pub fn error(&self, error: &Error) {
-        if let Error::WrongPin { .. } | Error::KeyLocked { .. } = error {
+        if let ErrorCode::PinWrong | ErrorCode::KeyLocked = error.error_code() {
             self.pin_refusals.with_label_values(&[error.code()]).inc();
         }
     }

@@ -31,7 +31,7 @@ impl Application {
 /// Opens storage, loads keys and trust data (generating the dev PKI in dev mode), and binds.
 pub fn build(settings: Settings) -> Result<Application> {
     let listener = TcpListener::bind(&settings.bind)
-        .map_err(|e| Error::Config(format!("cannot bind {}: {e}", settings.bind)))?;
+        .map_err(|e| Error::config(format!("cannot bind {}: {e}", settings.bind)))?;
     let port = listener.local_addr().map_err(Error::internal)?.port();
     let state = Arc::new(prepare(settings)?);
     if state.settings.archive.refresh {

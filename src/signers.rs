@@ -299,7 +299,7 @@ pub fn register_dev_pki(
         }
         for s in &manifest.signers {
             let pem = std::fs::read(manifest.path(dir, &s.certificate)).map_err(|e| {
-                Error::Config(format!("dev certificate {}: {e}", s.certificate.display()))
+                Error::config(format!("dev certificate {}: {e}", s.certificate.display()))
             })?;
             let new = NewSigner {
                 id: &s.id,

@@ -60,7 +60,7 @@ impl Level {
     pub fn parse_long_term(text: &str) -> Result<Self> {
         match Self::parse(text)? {
             level @ (Level::BLt | Level::BLta) => Ok(level),
-            other => Err(Error::BadRequest(format!(
+            other => Err(Error::bad_request(format!(
                 "a signed document is extended to B-LT or B-LTA, not {}",
                 other.as_str()
             ))),
@@ -73,7 +73,7 @@ impl Level {
             "B-T" => Ok(Level::BT),
             "B-LT" => Ok(Level::BLt),
             "B-LTA" => Ok(Level::BLta),
-            other => Err(Error::BadRequest(format!(
+            other => Err(Error::bad_request(format!(
                 "level must be B-B, B-T, B-LT or B-LTA, not `{other}`"
             ))),
         }
@@ -200,7 +200,7 @@ impl Signing<'_> {
                     self.metrics.pin_lockout();
                 }
                 return Err(Error::WrongPin {
-                    attempts_left: Some(wrong.attempts_left),
+                    attempts_left: wrong.attempts_left,
                 });
             }
             Err(other) => {
@@ -214,7 +214,7 @@ impl Signing<'_> {
         // Only the registered certificate was checked above; a key store holding another one
         // (a token re-issued, a file replaced) must not sign under it.
         if key.certificate.to_der().map_err(Error::internal)? != registered {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the key of signer `{}` holds a certificate other than the registered one",
                 signer.id
             )));
@@ -227,7 +227,7 @@ impl Signing<'_> {
         match level {
             Level::BB => Ok(None),
             level => Ok(Some(self.timestamper.ok_or_else(|| {
-                Error::BadRequest(format!(
+                Error::bad_request(format!(
                     "{} needs a time-stamping authority; none is configured",
                     level.as_str()
                 ))

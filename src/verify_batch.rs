@@ -123,9 +123,7 @@ fn not_verified(file: String, error: &Error) -> Row {
         code: Some(error.code().into()),
         // A server-side failure says no more than a single upload's answer would.
         problem: Some(match error {
-            Error::Internal(_) | Error::Database(_) | Error::Config(_) => {
-                "internal error; the incident was logged".into()
-            }
+            error if error.is_internal() => "internal error; the incident was logged".into(),
             other => other.to_string(),
         }),
         report: None,
@@ -160,7 +158,7 @@ fn first_problem(report: &Report) -> Option<String> {
 pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     // Hand-written: a sorted walk is a few lines of std, not worth a dependency.
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-        let read = |e: std::io::Error| Error::BadRequest(format!("{}: {e}", dir.display()));
+        let read = |e: std::io::Error| Error::bad_request(format!("{}: {e}", dir.display()));
         let mut entries = std::fs::read_dir(dir)
             .map_err(read)?
             .collect::<std::io::Result<Vec<_>>>()
@@ -187,7 +185,7 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         } else if path.exists() {
             out.push(path.clone());
         } else {
-            return Err(Error::BadRequest(format!(
+            return Err(Error::bad_request(format!(
                 "{}: no such file or folder",
                 path.display()
             )));
@@ -213,7 +211,7 @@ pub fn verify_files(files: &[PathBuf], ctx: &verify::Context<'_>) -> Summary {
     for path in files {
         let name = path.display().to_string();
         bar.set_message(name.clone());
-        let pdf = std::fs::read(path).map_err(|e| Error::BadRequest(format!("cannot read: {e}")));
+        let pdf = std::fs::read(path).map_err(|e| Error::bad_request(format!("cannot read: {e}")));
         batch.add(name, pdf);
         bar.inc(1);
     }

@@ -29,7 +29,7 @@ macro_rules! text_enum {
             pub fn parse(text: &str) -> Result<Self> {
                 match text {
                     $($text => Ok($name::$variant),)+
-                    other => Err(Error::BadRequest(format!(
+                    other => Err(Error::bad_request(format!(
                         "{} must be one of {}, not `{other}`",
                         $what,
                         [$($text),+].join(", ")

@@ -89,22 +89,22 @@ pub fn connect(url: &str) -> Result<Pool> {
         let file = std::path::Path::new(path);
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::private_files::create_dir_all(dir)
-                .map_err(|e| Error::Config(format!("database folder {}: {e}", dir.display())))?;
+                .map_err(|e| Error::config(format!("database folder {}: {e}", dir.display())))?;
         }
         if path != ":memory:" {
             crate::private_files::ensure_file(file)
-                .map_err(|e| Error::Config(format!("database file {path}: {e}")))?;
+                .map_err(|e| Error::config(format!("database file {path}: {e}")))?;
         }
         true
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         if cfg!(not(feature = "postgres")) {
-            return Err(Error::Config(
-                "this kyso was built without PostgreSQL (cargo feature `postgres`)".into(),
+            return Err(Error::config(
+                "this kyso was built without PostgreSQL (cargo feature `postgres`)",
             ));
         }
         false
     } else {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "database_url must start with sqlite:// or postgres://, not `{url}`"
         )));
     };
@@ -114,7 +114,7 @@ pub fn connect(url: &str) -> Result<Pool> {
         .build(Manager {
             url: url.to_owned(),
         })
-        .map_err(|e| Error::Config(format!("cannot open the database: {e}")))?;
+        .map_err(|e| Error::config(format!("cannot open the database: {e}")))?;
     let mut conn = get(&pool)?;
     let applied = match &mut *conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
@@ -123,7 +123,7 @@ pub fn connect(url: &str) -> Result<Pool> {
             .run_pending_migrations(POSTGRES_MIGRATIONS)
             .map(|v| v.len()),
     }
-    .map_err(|e| Error::Config(format!("migrations failed: {e}")))?;
+    .map_err(|e| Error::config(format!("migrations failed: {e}")))?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }

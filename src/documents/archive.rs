@@ -118,7 +118,7 @@ fn refresh_one(
         .as_deref()
         .is_none_or(|r| r <= expires.as_str())
     {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "the time-stamping authority's certificate expires by {expires} too; renew it to refresh archives"
         )));
     }

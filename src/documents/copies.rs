@@ -17,20 +17,22 @@ use crate::vietnam::words;
 pub fn original(files: Vec<Vec<u8>>, limits: &Limits, max_pixels: u64) -> Result<Vec<u8>> {
     let is_pdf = |f: &[u8]| f.get(..1024).unwrap_or(f).windows(5).any(|w| w == b"%PDF-");
     match files.as_slice() {
-        [] => Err(Error::BadRequest("missing file field `file`".into())),
+        [] => Err(Error::bad_request("missing file field `file`")),
         [pdf] if is_pdf(pdf) => {
             // Refuse what cannot be certified before a number is taken for it.
             let doc = read::writable(pdf, limits)?;
             if doc.get_pages().is_empty() {
-                return Err(Error::PdfMalformed("the document has no pages".into()));
+                return Err(
+                    kyso_core::Error::PdfMalformed("the document has no pages".into()).into(),
+                );
             }
             if object::is_signed(&doc) {
-                return Err(Error::PdfAlreadySigned);
+                return Err(kyso_core::Error::PdfAlreadySigned.into());
             }
             Ok(files.into_iter().next().unwrap_or_default())
         }
-        many if many.iter().any(|f| is_pdf(f)) => Err(Error::BadRequest(
-            "upload one PDF, or one or more JPEG/PNG pages, not both".into(),
+        many if many.iter().any(|f| is_pdf(f)) => Err(Error::bad_request(
+            "upload one PDF, or one or more JPEG/PNG pages, not both",
         )),
         images => {
             scan::check_pixels(images, max_pixels)?;

@@ -632,14 +632,14 @@ pub fn list(conn: &mut DbConnection, client: &Client, q: &ListQuery) -> Result<V
     }
     if let Some(kind) = &q.kind {
         let kind = Kind::parse(kind)
-            .ok_or_else(|| Error::BadRequest(format!("unknown document kind `{kind}`")))?;
+            .ok_or_else(|| Error::bad_request(format!("unknown document kind `{kind}`")))?;
         query = query.filter(documents::kind.eq(kind.as_str()));
     }
     let start_of = |day: NaiveDate| -> Result<String> {
         day.and_hms_opt(0, 0, 0)
             .and_then(|t| t.and_local_timezone(vietnam::OFFSET).single())
             .map(|t| db::timestamp(t.to_utc()))
-            .ok_or_else(|| Error::BadRequest(format!("invalid day {day}")))
+            .ok_or_else(|| Error::bad_request(format!("invalid day {day}")))
     };
     if let Some(from) = q.from {
         query = query.filter(documents::created_at.ge(start_of(from)?));
@@ -647,7 +647,7 @@ pub fn list(conn: &mut DbConnection, client: &Client, q: &ListQuery) -> Result<V
     if let Some(to) = q.to {
         let next = to
             .succ_opt()
-            .ok_or_else(|| Error::BadRequest(format!("invalid day {to}")))?;
+            .ok_or_else(|| Error::bad_request(format!("invalid day {to}")))?;
         query = query.filter(documents::created_at.lt(start_of(next)?));
     }
     Ok(query

@@ -197,7 +197,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>> {
         .filter(|k| !k.is_empty() && k.len() <= 200)
         .map(|k| Some(k.to_owned()))
         .ok_or_else(|| {
-            Error::BadRequest("Idempotency-Key must be 1 to 200 visible ASCII characters".into())
+            Error::bad_request("Idempotency-Key must be 1 to 200 visible ASCII characters")
         })
 }
 
@@ -481,7 +481,7 @@ pub async fn book(
 ) -> Result<HttpResponse> {
     let (commune, kind, year) = path.into_inner();
     let kind = Kind::parse(&kind)
-        .ok_or_else(|| Error::BadRequest(format!("unknown document kind `{kind}`")))?;
+        .ok_or_else(|| Error::bad_request(format!("unknown document kind `{kind}`")))?;
     let listing = super::blocking(move || {
         documents::numbering::listing(
             &mut *db::get(&state.pool)?,

@@ -103,7 +103,7 @@ fn metered(
 fn failed(verdict: &Verdict, what: &str, e: impl std::fmt::Display) -> Error {
     verdict
         .take()
-        .unwrap_or_else(|| Error::BadRequest(format!("{what}: {e}")))
+        .unwrap_or_else(|| Error::bad_request(format!("{what}: {e}")))
 }
 
 /// An uploaded file: in memory when small, else spooled to an unnamed temporary file and
@@ -192,7 +192,7 @@ impl Form {
             while let Some(chunk) = field.next().await {
                 let chunk = chunk.map_err(|e| failed(&verdict, "multipart", e))?;
                 if !is_file && data.memory.len() + chunk.len() > MAX_TEXT_FIELD {
-                    return Err(Error::BadRequest(format!("field `{name}` is too long")));
+                    return Err(Error::bad_request(format!("field `{name}` is too long")));
                 }
                 data.write(&chunk)?;
             }
@@ -200,7 +200,7 @@ impl Form {
                 form.files.push((name, data.finish()?));
             } else {
                 let text = String::from_utf8(data.memory.into())
-                    .map_err(|_| Error::BadRequest(format!("field `{name}` is not UTF-8")))?;
+                    .map_err(|_| Error::bad_request(format!("field `{name}` is not UTF-8")))?;
                 form.texts.insert(name, text);
             }
         }
@@ -213,7 +213,7 @@ impl Form {
             .files
             .iter()
             .position(|(n, _)| n == name)
-            .ok_or_else(|| Error::BadRequest(format!("missing file field `{name}`")))?;
+            .ok_or_else(|| Error::bad_request(format!("missing file field `{name}`")))?;
         Ok(self.files.remove(at).1)
     }
 
@@ -241,7 +241,7 @@ impl Form {
 
     pub fn text(&mut self, name: &str) -> Result<String> {
         self.optional(name)
-            .ok_or_else(|| Error::BadRequest(format!("missing field `{name}`")))
+            .ok_or_else(|| Error::bad_request(format!("missing field `{name}`")))
     }
 
     pub fn optional(&mut self, name: &str) -> Option<String> {

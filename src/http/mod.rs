@@ -23,19 +23,19 @@ use crate::error::Error;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::JsonConfig::default()
-            .error_handler(|err, _| Error::BadRequest(format!("invalid JSON body: {err}")).into()),
+            .error_handler(|err, _| Error::bad_request(format!("invalid JSON body: {err}")).into()),
     )
     .app_data(
         web::QueryConfig::default()
-            .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
+            .error_handler(|err, _| Error::bad_request(err.to_string()).into()),
     )
     .app_data(
         web::PathConfig::default()
-            .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
+            .error_handler(|err, _| Error::bad_request(err.to_string()).into()),
     )
     .app_data(
         web::QueryConfig::default()
-            .error_handler(|err, _| Error::BadRequest(err.to_string()).into()),
+            .error_handler(|err, _| Error::bad_request(err.to_string()).into()),
     )
     .route(
         "/",

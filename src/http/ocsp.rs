@@ -56,9 +56,7 @@ pub async fn ocsp_post(state: web::Data<AppState>, payload: web::Payload) -> Res
     let request = form::body(payload, Budget::new(&state.settings, MAX_REQUEST)).await?;
     // A malformed request is answered in the protocol; no body at all is not a request.
     if request.is_empty() {
-        return Err(Error::BadRequest(
-            "the body must be a DER OCSPRequest".into(),
-        ));
+        return Err(Error::bad_request("the body must be a DER OCSPRequest"));
     }
     answer(state, request).await
 }
@@ -87,7 +85,7 @@ pub async fn ocsp_get(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
     let text = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     let request = base64::engine::general_purpose::STANDARD
         .decode(text.as_bytes())
-        .map_err(|_| Error::BadRequest("the path must be a base64 OCSP request".into()))?;
+        .map_err(|_| Error::bad_request("the path must be a base64 OCSP request"))?;
     answer(state, request).await
 }
 

@@ -131,7 +131,7 @@ pub(crate) fn moment(client: &Client, at: Option<&str>) -> Result<DateTime<Utc>>
             ensure_admin(client)?;
             DateTime::parse_from_rfc3339(text)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| Error::BadRequest(format!("`at` must be an RFC 3339 time: {e}")))
+                .map_err(|e| Error::bad_request(format!("`at` must be an RFC 3339 time: {e}")))
         }
     }
 }
@@ -426,7 +426,7 @@ async fn import_crl(
         let der = openssl::x509::X509Crl::from_der(&bytes)
             .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
             .and_then(|crl| crl.to_der())
-            .map_err(|e| Error::CrlMalformed(e.to_string()))?;
+            .map_err(|e| kyso_core::Error::CrlMalformed(e.to_string()))?;
         state
             .revocation
             .files

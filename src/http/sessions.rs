@@ -129,7 +129,7 @@ async fn signature(
     let decode = |field: &str, text: &str| {
         base64::engine::general_purpose::STANDARD
             .decode(text.trim())
-            .map_err(|e| Error::BadRequest(format!("`{field}` is not base64: {e}")))
+            .map_err(|e| Error::bad_request(format!("`{field}` is not base64: {e}")))
     };
     let returned = match body.into_inner() {
         SignatureBody {
@@ -141,8 +141,8 @@ async fn signature(
             cms: Some(der),
         } => Returned::Cms(decode("cms", &der)?),
         _ => {
-            return Err(Error::BadRequest(
-                "send exactly one of `signature` (the raw value over to_sign) and `cms` (a whole SignedData)".into(),
+            return Err(Error::bad_request(
+                "send exactly one of `signature` (the raw value over to_sign) and `cms` (a whole SignedData)",
             ))
         }
     };
@@ -181,9 +181,10 @@ async fn signed_pdf(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().starts_with("application/pdf"));
     if !is_pdf {
-        return Err(Error::UnsupportedMedia(
+        return Err(kyso_core::Error::UnsupportedMedia(
             "send the signed PDF as the body, Content-Type: application/pdf".into(),
-        ));
+        )
+        .into());
     }
     let pdf = form::body(payload, Budget::upload(&state.settings)).await?;
     finish(state, client, id.into_inner(), Returned::SignedPdf(pdf)).await

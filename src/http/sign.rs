@@ -110,7 +110,7 @@ impl Options {
                 .optional("visible")
                 .map(|v| {
                     serde_json::from_str::<Placement>(&v).map_err(|e| {
-                        Error::BadRequest(format!(
+                        Error::bad_request(format!(
                             "`visible` must be {{\"page\": n, \"rect\": [x1, y1, x2, y2]}}: {e}"
                         ))
                     })

@@ -49,9 +49,7 @@ pub async fn timestamp(
     // A malformed query is answered in the protocol (a TimeStampResp with status
     // `rejection`); no body at all is not a query.
     if query.is_empty() {
-        return Err(Error::BadRequest(
-            "the body must be a DER TimeStampReq".into(),
-        ));
+        return Err(Error::bad_request("the body must be a DER TimeStampReq"));
     }
     let reply = super::blocking(move || match &state.tsa {
         Some(tsa) => Ok(tsa.respond(&query)?),

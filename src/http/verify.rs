@@ -47,7 +47,7 @@ pub(crate) fn validation_time(text: Option<&str>) -> Result<Option<DateTime<Utc>
         .or_else(local)
         .map(Some)
         .ok_or_else(|| {
-            Error::BadRequest(format!(
+            Error::bad_request(format!(
                 "`at` must be an RFC 3339 time such as 2032-11-30T09:00:00+07:00, not `{text}`"
             ))
         })
@@ -142,7 +142,7 @@ pub async fn verify(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     let query = web::Query::<VerifyQuery>::from_query(req.query_string())
-        .map_err(|e| Error::BadRequest(format!("query string: {e}")))?;
+        .map_err(|e| Error::bad_request(format!("query string: {e}")))?;
     let mut at = validation_time(query.at.as_deref())?;
     let slot = slot(&state)?;
     let (pdf, field) = upload(&state, &req, payload).await?;

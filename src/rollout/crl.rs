@@ -32,7 +32,8 @@ pub fn import(
     bytes: &[u8],
     issuers: &[X509],
 ) -> Result<CrlImport> {
-    let bad = |e: &dyn std::fmt::Display| Error::CrlMalformed(e.to_string());
+    let bad =
+        |e: &dyn std::fmt::Display| Error::from(kyso_core::Error::CrlMalformed(e.to_string()));
     let crl = X509Crl::from_der(bytes)
         .or_else(|_| X509Crl::from_pem(bytes))
         .map_err(|_| bad(&"neither DER nor PEM"))?;

@@ -28,7 +28,7 @@ pub fn register(
 ) -> Result<()> {
     for s in &manifest.signers {
         let pem = std::fs::read(manifest.path(dir, &s.certificate))
-            .map_err(|e| Error::Config(format!("dev certificate: {e}")))?;
+            .map_err(|e| Error::config(format!("dev certificate: {e}")))?;
         let parsed = certificates::parse(&pem)?;
         if certificates::by_fingerprint(conn, &parsed.fingerprint)?.is_some() {
             continue;
@@ -70,9 +70,9 @@ pub fn register(
     }
     let issuing_ca = std::fs::read(manifest.path(dir, &manifest.issuing_ca))
         .and_then(|pem| X509::from_pem(&pem).map_err(std::io::Error::other))
-        .map_err(|e| Error::Config(format!("dev issuing CA: {e}")))?;
+        .map_err(|e| Error::config(format!("dev issuing CA: {e}")))?;
     let list = std::fs::read(manifest.path(dir, &manifest.crl))
-        .map_err(|e| Error::Config(format!("dev CRL: {e}")))?;
+        .map_err(|e| Error::config(format!("dev CRL: {e}")))?;
     crl::import(conn, ACTOR, &list, &[issuing_ca])?;
     Ok(())
 }

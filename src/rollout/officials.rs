@@ -37,7 +37,7 @@ fn check_personal_id(id: &str) -> Result<()> {
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Error::BadRequest(format!(
+        Err(Error::bad_request(format!(
             "personal_id must be 12 digits, not `{id}`"
         )))
     }
@@ -50,7 +50,7 @@ fn check_tax_code(code: &str) -> Result<()> {
     if digits(main, 10) && digits(branch, 3) {
         Ok(())
     } else {
-        Err(Error::BadRequest(format!(
+        Err(Error::bad_request(format!(
             "tax_code must be 10 digits (or 10-3), not `{code}`"
         )))
     }
@@ -58,18 +58,18 @@ fn check_tax_code(code: &str) -> Result<()> {
 
 fn check(new: &NewOfficial) -> Result<()> {
     if new.name.trim().is_empty() {
-        return Err(Error::BadRequest("name is empty".into()));
+        return Err(Error::bad_request("name is empty"));
     }
     match new.kind {
         OfficialKind::Person => {
             let id = new
                 .personal_id
                 .as_deref()
-                .ok_or_else(|| Error::BadRequest("a person needs a 12-digit personal_id".into()))?;
+                .ok_or_else(|| Error::bad_request("a person needs a 12-digit personal_id"))?;
             check_personal_id(id)?;
             if new.tax_code.is_some() || new.position == Position::Agency {
-                return Err(Error::BadRequest(
-                    "a person has no tax_code and cannot hold the agency position".into(),
+                return Err(Error::bad_request(
+                    "a person has no tax_code and cannot hold the agency position",
                 ));
             }
         }
@@ -77,11 +77,11 @@ fn check(new: &NewOfficial) -> Result<()> {
             let code = new
                 .tax_code
                 .as_deref()
-                .ok_or_else(|| Error::BadRequest("an agency needs its tax_code".into()))?;
+                .ok_or_else(|| Error::bad_request("an agency needs its tax_code"))?;
             check_tax_code(code)?;
             if new.personal_id.is_some() || new.position != Position::Agency {
-                return Err(Error::BadRequest(
-                    "an agency has no personal_id and its position is `agency`".into(),
+                return Err(Error::bad_request(
+                    "an agency has no personal_id and its position is `agency`",
                 ));
             }
         }
@@ -160,14 +160,14 @@ pub fn update(
         let mut new = old.clone();
         if let Some(name) = change.name {
             if name.trim().is_empty() {
-                return Err(Error::BadRequest("name is empty".into()));
+                return Err(Error::bad_request("name is empty"));
             }
             new.name = name.trim().to_owned();
         }
         if let Some(position) = change.position {
             if (position == Position::Agency) != (old.kind == OfficialKind::Agency.as_str()) {
-                return Err(Error::BadRequest(
-                    "only an agency holds the `agency` position".into(),
+                return Err(Error::bad_request(
+                    "only an agency holds the `agency` position",
                 ));
             }
             new.position = position.as_str().into();

@@ -10,6 +10,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse, ResponseError};
 use maud::html;
 
+use kyso_core::Error as Core;
+
 use crate::app::AppState;
 use crate::Error;
 
@@ -26,27 +28,31 @@ fn for_machines(path: &str) -> bool {
 /// What went wrong, in Vietnamese, for a person (never an internal cause).
 pub fn message_vi(e: &Error) -> String {
     match e {
-        Error::NotPdf => "Tệp này không phải là PDF.".to_owned(),
-        Error::PdfEncrypted => "Tệp PDF được đặt mật khẩu; không kiểm tra được.".to_owned(),
+        Error::Core(Core::NotPdf) => "Tệp này không phải là PDF.".to_owned(),
+        Error::Core(Core::PdfEncrypted) => {
+            "Tệp PDF được đặt mật khẩu; không kiểm tra được.".to_owned()
+        }
         Error::TooLarge { limit } => format!("Tệp quá lớn (giới hạn {} MB).", limit >> 20),
-        Error::PdfMalformed(_) => "Tệp PDF bị hỏng hoặc không đầy đủ.".to_owned(),
+        Error::Core(Core::PdfMalformed(_)) => "Tệp PDF bị hỏng hoặc không đầy đủ.".to_owned(),
         Error::Busy { retry_after } => {
             format!("Máy chủ đang bận; vui lòng thử lại sau {retry_after} giây.")
         }
-        Error::PdfTooComplex(_) => "Tệp PDF quá phức tạp để đọc an toàn.".to_owned(),
+        Error::Core(Core::PdfTooComplex(_)) => "Tệp PDF quá phức tạp để đọc an toàn.".to_owned(),
         Error::NotFound(_) => "Không tìm thấy nội dung được yêu cầu.".to_owned(),
         Error::Unauthorized => "Cần đăng nhập bằng khóa API hợp lệ.".to_owned(),
         Error::Forbidden(_) => "Khóa API này không có quyền xem nội dung này.".to_owned(),
-        Error::WrongPin { attempts_left } => match attempts_left {
-            None => "Mã PIN không đúng.".to_owned(),
-            Some(0) => "Mã PIN không đúng; khóa ký đã bị tạm khóa.".to_owned(),
-            Some(n) => format!("Mã PIN không đúng; còn {n} lần thử trước khi khóa ký bị tạm khóa."),
-        },
+        Error::Core(Core::WrongPin) => "Mã PIN không đúng.".to_owned(),
+        Error::WrongPin { attempts_left: 0 } => {
+            "Mã PIN không đúng; khóa ký đã bị tạm khóa.".to_owned()
+        }
+        Error::WrongPin { attempts_left: n } => {
+            format!("Mã PIN không đúng; còn {n} lần thử trước khi khóa ký bị tạm khóa.")
+        }
         Error::KeyLocked { until } => {
             format!("Khóa ký đang bị tạm khóa vì nhập sai mã PIN nhiều lần; thử lại sau {until}.")
         }
         Error::CrossOrigin => "Biểu mẫu được gửi từ trang khác nên bị từ chối.".to_owned(),
-        Error::BadRequest(_) | Error::ValidationFailed(_) => {
+        Error::Core(Core::InvalidInput(_)) | Error::ValidationFailed(_) => {
             "Yêu cầu không hợp lệ; vui lòng kiểm tra lại.".to_owned()
         }
         Error::BodyTimeout { .. } => "Tệp tải lên quá chậm; vui lòng thử lại.".to_owned(),
@@ -128,15 +134,16 @@ mod tests {
         let wrong = |left| Error::WrongPin {
             attempts_left: left,
         };
+        let uncounted = Error::Core(kyso_core::Error::WrongPin);
         assert_eq!(
-            message_vi(&wrong(Some(3))),
+            message_vi(&wrong(3)),
             "Mã PIN không đúng; còn 3 lần thử trước khi khóa ký bị tạm khóa."
         );
         assert_eq!(
-            message_en(&wrong(Some(3))),
+            message_en(&wrong(3)),
             "wrong PIN for this signer's key; 3 attempts left before the key is locked"
         );
-        assert!(message_vi(&wrong(Some(0))).contains("đã bị tạm khóa"));
-        assert_eq!(message_vi(&wrong(None)), "Mã PIN không đúng.");
+        assert!(message_vi(&wrong(0)).contains("đã bị tạm khóa"));
+        assert_eq!(message_vi(&uncounted), "Mã PIN không đúng.");
     }
 }
