@@ -302,7 +302,7 @@ pub struct SubjectSpec<'a> {
     pub uid: Option<&'a str>,
 }
 
-/// A self-signed root (O=`kyso (phát triển)`, C=VN, 10 years from yesterday).
+/// A self-signed root (O=`kyso (phát triển)`, C=VN, 20 years from yesterday).
 pub fn new_root(cn: &str, alg: KeyAlgorithm) -> Result<Issued> {
     let subject = SubjectSpec {
         common_name: cn,
@@ -315,7 +315,7 @@ pub fn new_root(cn: &str, alg: KeyAlgorithm) -> Result<Issued> {
         &subject,
         None,
         alg,
-        (now - Duration::days(1), now + Duration::days(3652)),
+        (now - Duration::days(1), now + Duration::days(7305)),
         None,
     )
 }
@@ -693,7 +693,7 @@ pub fn dev_init(dir: &Path, base_url: Option<&str>) -> Result<Manifest> {
         &dev(ISSUING_CN),
         Some(Profile::IntermediateCa),
         KeyAlgorithm::Rsa2048,
-        (yesterday, now + Duration::days(5 * 365)),
+        (yesterday, now + Duration::days(3652)),
         by(ROOT_NAME).as_ref(),
     )?;
     let tsa = certify(
