@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{spawn_app, SignParams, TestApp};
 use crate::validators::{
-    pdfsig, pyhanko_ades_validate, pyhanko_sign, pyhanko_validate, qpdf_check,
+    pdfsig, pyhanko_ades_validate, pyhanko_file_only, pyhanko_sign, pyhanko_validate, qpdf_check,
 };
 
 impl TestApp {
@@ -65,6 +65,9 @@ async fn assert_long_term(app: &TestApp, pdf: &[u8], signatures: usize, level: &
     }
     let ades = pyhanko_ades_validate(pdf, &root).unwrap_or_else(|report| panic!("{report}"));
     assert_eq!(ades.len(), signatures, "{ades:?}");
+    // The same validation fetching nothing: what the file holds suffices.
+    let file_only = pyhanko_file_only(pdf, &root).unwrap_or_else(|report| panic!("{report}"));
+    assert_eq!(file_only.len(), signatures, "{file_only:?}");
 
     let report: Value = app.verify(pdf).await;
     assert_eq!(report["indication"], "TOTAL_PASSED", "{report:#}");
@@ -94,15 +97,24 @@ async fn b_lt_and_b_lta_carry_their_validation_data() {
     // B-T has no validation data in the file: the long-term check must refuse it.
     let bt = app.signed(&pdf, sign("B-T")).await;
     let root = app.pki.root();
-    let refused = tokio::task::spawn_blocking({
+    let (refused, file_only) = tokio::task::spawn_blocking({
         let (bt, root) = (bt.clone(), root.clone());
-        move || pyhanko_ades_validate(&bt, &root)
+        move || {
+            (
+                pyhanko_ades_validate(&bt, &root),
+                pyhanko_file_only(&bt, &root),
+            )
+        }
     })
     .await
     .unwrap();
     assert!(
         refused.is_err(),
         "B-T passed long-term validation: {refused:?}"
+    );
+    assert!(
+        file_only.is_err(),
+        "B-T passed from the file: {file_only:?}"
     );
 
     let lt = app.signed(&pdf, sign("B-LT")).await;

@@ -537,10 +537,12 @@ fn pyhanko_command() -> Command {
     Command::new(program)
 }
 
-/// pyHanko's AdES validation of every signature with online fetching off
-/// (`validators/pyhanko_local.py`): what the file holds must do. One
-/// `field:INDICATION:SUBINDICATION` line per signature; `Err` with the output unless all
-/// passed.
+/// pyHanko's ETSI EN 319 102-1 validation of every signature with online fetching off
+/// (`validators/pyhanko_local.py`): what the file holds must do. A signature with a document
+/// timestamp after it goes through the long-term process (§5.6.3), one without through the
+/// process for signatures with time and long-term validation data (§5.5), the DSS as its
+/// data. One `field:process:INDICATION:SUBINDICATION` line per signature; `Err` with the
+/// output (the reasons on stderr) unless all passed.
 pub fn pyhanko_file_only(pdf: &[u8], root_pem: &Path) -> Result<Vec<String>, String> {
     let dir = temp_dir();
     let input = write_input(&dir, "signed.pdf", pdf);

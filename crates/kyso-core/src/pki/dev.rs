@@ -47,10 +47,11 @@ pub const ROOT_NAME: &str = "root";
 pub const ISSUING_NAME: &str = "issuing-ca";
 const DEV_ORG: &str = "kyso (phát triển)";
 
-// Lifetimes of the dev PKI. Everything starts yesterday, so a clock a little behind still
-// accepts it.
-const ROOT_LIFETIME: Duration = Duration::days(3652);
-const ISSUING_CA_LIFETIME: Duration = Duration::days(5 * 365);
+// Lifetimes of the dev PKI, as a real one's: the CAs outlive their signers by years, so a
+// document can be checked at a time long after its signer's certificate expired. Everything
+// starts yesterday, so a clock a little behind still accepts it.
+const ROOT_LIFETIME: Duration = Duration::days(7305);
+const ISSUING_CA_LIFETIME: Duration = Duration::days(3652);
 const TSA_LIFETIME: Duration = Duration::days(3 * 365);
 const OCSP_RESPONDER_LIFETIME: Duration = Duration::days(3 * 365);
 const SIGNER_LIFETIME: Duration = Duration::days(730);
