@@ -57,7 +57,7 @@ fn main() {
     let spec = common::invisible_b_b();
     let signed = sign(&pdf, &spec, &key, &Default::default()).unwrap();
     let root_path = manifest.path(dir.path(), &manifest.root);
-    let root = openssl::x509::X509::from_pem(&std::fs::read(&root_path).unwrap()).unwrap();
+    let root = kyso::pki::Certificate::from_pem(&std::fs::read(&root_path).unwrap()).unwrap();
     let trust = TrustStore::new(vec![root]);
     let crls = RevocationLists::load(&[dir.path().join("crl").as_path()]).unwrap();
     // Files only: a bench must not fetch.

@@ -18,6 +18,7 @@ use crate::pki::pkcs11::Pkcs11Tokens;
 use crate::pki::revocation::{RevocationLists, RevocationSource};
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::{HttpTimestamper, TimestampAuthority, Timestamper};
+use crate::pki::Certificate;
 use crate::rate::TokenBucket;
 use crate::signers;
 use crate::signing::Signing;
@@ -40,7 +41,7 @@ pub struct AppState {
     /// `POST /ocsp` answers for these CAs (the dev PKI's) …
     pub ocsp: Vec<Responder>,
     /// … and `/crl/{name}.crl`, `/ca/{name}.crt` publish theirs.
-    pub cas: Vec<(String, openssl::x509::X509)>,
+    pub cas: Vec<(String, Certificate)>,
     /// The rate limit of those routes.
     pub revocation_bucket: TokenBucket,
     pub metrics: Metrics,
@@ -198,7 +199,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
                 Duration::from_secs(settings.tsa.timeout_secs),
                 settings.revocation.max_response_bytes,
                 metrics.fetches(),
-            )?),
+            )),
         })),
         None => tsa.clone().map(|tsa| tsa as Arc<dyn Timestamper>),
     };
@@ -229,7 +230,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
 #[derive(Default)]
 struct Published {
     responders: Vec<Responder>,
-    cas: Vec<(String, openssl::x509::X509)>,
+    cas: Vec<(String, Certificate)>,
 }
 
 impl Published {
@@ -239,21 +240,16 @@ impl Published {
             (dev::ROOT_NAME, &manifest.root),
             (dev::ISSUING_NAME, &manifest.issuing_ca),
         ] {
-            let pem = std::fs::read(manifest.path(dir, pem))
-                .map_err(|e| Error::config(format!("dev CA {}: {e}", pem.display())))?;
-            cas.push((
-                name.to_owned(),
-                openssl::x509::X509::from_pem(&pem).map_err(Error::internal)?,
-            ));
+            cas.push((name.to_owned(), dev_ca(dir, manifest, pem)?));
         }
         let name = |n: &openssl::x509::X509NameRef| n.to_der().ok();
         let responders = manifest
             .ocsp_responders(dir)?
             .into_iter()
             .filter_map(|signer| {
-                let (_, ca) = cas
-                    .iter()
-                    .find(|(_, ca)| name(ca.subject_name()) == name(signer.cert.issuer_name()))?;
+                let (_, ca) = cas.iter().find(|(_, ca)| {
+                    name(ca.x509().subject_name()) == name(signer.cert.issuer_name())
+                })?;
                 Some(Responder {
                     ca: ca.clone(),
                     signer,
@@ -274,13 +270,13 @@ fn revocation_fetch(settings: &Settings, metrics: &Metrics) -> Result<Option<Arc
         Duration::from_secs(settings.revocation.timeout_secs),
         settings.revocation.max_response_bytes,
         metrics.fetches(),
-    )?)))
+    ))))
 }
 
 /// What validation trusts, read from files only: the anchors in `pki.trust_dir` and the CRLs in
 /// `pki.crl_dir`, plus the dev root and its CRLs in dev mode.
 struct TrustFiles {
-    anchors: Vec<openssl::x509::X509>,
+    anchors: Vec<Certificate>,
     crl_dirs: Vec<PathBuf>,
 }
 
@@ -295,12 +291,7 @@ impl TrustFiles {
     /// The dev root, and its issuing CA so that CRL uploads signed by it are recognised.
     fn add_dev(&mut self, dir: &Path, manifest: &Manifest) -> Result<()> {
         for ca in [&manifest.root, &manifest.issuing_ca] {
-            let pem = std::fs::read(manifest.path(dir, ca))
-                .map_err(|e| Error::config(format!("dev CA {}: {e}", ca.display())))?;
-            let cert = crate::pki::trust::from_pem(&pem)
-                .and_then(|certs| certs.into_iter().next())
-                .ok_or_else(|| Error::config(format!("dev CA {}: no certificate", ca.display())))?;
-            self.anchors.push(cert);
+            self.anchors.push(dev_ca(dir, manifest, ca)?);
         }
         if let Some(crl_dir) = manifest.path(dir, &manifest.crl).parent() {
             self.crl_dirs.push(crl_dir.to_path_buf());
@@ -344,6 +335,14 @@ impl Verifier {
     pub fn context(&self) -> crate::pdf::verify::Context<'_> {
         crate::pdf::verify::Context::now(&self.trust, &self.revocation, self.limits)
     }
+}
+
+/// A dev CA's certificate, `pem` in the manifest.
+fn dev_ca(dir: &Path, manifest: &Manifest, pem: &Path) -> Result<Certificate> {
+    let text = std::fs::read(manifest.path(dir, pem))
+        .map_err(|e| Error::config(format!("dev CA {}: {e}", pem.display())))?;
+    Certificate::from_pem(&text)
+        .ok_or_else(|| Error::config(format!("dev CA {}: no certificate", pem.display())))
 }
 
 fn dev_tsa_key(dir: &Path, manifest: &Manifest) -> Result<crate::pki::cms::SigningKey> {

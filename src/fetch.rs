@@ -3,59 +3,80 @@
 //! failure counted in the Prometheus metrics by kind (tsa, ocsp, crl, ca_issuers).
 
 use std::io::Read as _;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
 use crate::metrics::FetchMetrics;
 use crate::pki::fetch::{Fetch, FetchError, Fetched, Kind};
 
 pub struct HttpFetch {
-    agent: ureq::Agent,
+    /// Built on the first fetch: the TLS connector parses every certificate of the system's
+    /// CA bundle (about 150, most of a small file's `kyso verify` when done up front), and a
+    /// verification that needs no fetch should not pay for it.
+    agent: OnceLock<Result<ureq::Agent, String>>,
+    timeout: Duration,
     max_bytes: u64,
     metrics: FetchMetrics,
 }
 
 impl HttpFetch {
-    pub fn new(timeout: Duration, max_bytes: u64, metrics: FetchMetrics) -> Result<Self> {
-        let tls = native_tls::TlsConnector::new().map_err(Error::internal)?;
-        Ok(HttpFetch {
-            agent: ureq::AgentBuilder::new()
-                .timeout(timeout)
-                .tls_connector(std::sync::Arc::new(tls))
-                .build(),
+    pub fn new(timeout: Duration, max_bytes: u64, metrics: FetchMetrics) -> Self {
+        HttpFetch {
+            agent: OnceLock::new(),
+            timeout,
             max_bytes,
             metrics,
-        })
+        }
     }
 
-    /// Sends `request` (with `body`, a POST), reads at most `max_bytes` of the answer, and
-    /// records the call.
-    fn call(&self, kind: Kind, request: ureq::Request, body: Option<&[u8]>) -> Fetched {
+    fn agent(&self) -> Result<&ureq::Agent, String> {
+        self.agent
+            .get_or_init(|| {
+                let tls = native_tls::TlsConnector::new().map_err(|e| format!("TLS: {e}"))?;
+                Ok(ureq::AgentBuilder::new()
+                    .timeout(self.timeout)
+                    .tls_connector(std::sync::Arc::new(tls))
+                    .build())
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Sends the request `build` makes (with `body`, a POST), reads at most `max_bytes` of
+    /// the answer, and records the call.
+    fn call(
+        &self,
+        kind: Kind,
+        url: &str,
+        build: impl FnOnce(&ureq::Agent) -> ureq::Request,
+        body: Option<&[u8]>,
+    ) -> Fetched {
         let started = Instant::now();
-        let url = request.url().to_owned();
         let failed = |reason: String| FetchError {
-            url: url.clone(),
+            url: url.to_owned(),
             reason,
         };
-        let sent = match body {
-            Some(body) => request.send_bytes(body),
-            None => request.call(),
-        };
-        let result = sent
+        let sent = self.agent().map_err(&failed).and_then(|agent| {
+            let request = build(agent);
+            match body {
+                Some(body) => request.send_bytes(body),
+                None => request.call(),
+            }
             .map_err(|e| failed(e.to_string()))
-            .and_then(|response| {
-                let mut body = Vec::new();
-                response
-                    .into_reader()
-                    // One byte over the cap tells a capped answer from one that fits exactly.
-                    .take(self.max_bytes + 1)
-                    .read_to_end(&mut body)
-                    .map_err(|e| failed(e.to_string()))?;
-                if body.len() as u64 > self.max_bytes {
-                    return Err(failed(format!("answer over {} bytes", self.max_bytes)));
-                }
-                Ok(body)
-            });
+        });
+        let result = sent.and_then(|response| {
+            let mut body = Vec::new();
+            response
+                .into_reader()
+                // One byte over the cap tells a capped answer from one that fits exactly.
+                .take(self.max_bytes + 1)
+                .read_to_end(&mut body)
+                .map_err(|e| failed(e.to_string()))?;
+            if body.len() as u64 > self.max_bytes {
+                return Err(failed(format!("answer over {} bytes", self.max_bytes)));
+            }
+            Ok(body)
+        });
         self.metrics.observe(
             kind.as_str(),
             started.elapsed().as_secs_f64(),
@@ -70,11 +91,12 @@ impl HttpFetch {
 
 impl Fetch for HttpFetch {
     fn get(&self, kind: Kind, url: &str, accept: &str) -> Fetched {
-        self.call(kind, self.agent.get(url).set("Accept", accept), None)
+        let build = |agent: &ureq::Agent| agent.get(url).set("Accept", accept);
+        self.call(kind, url, build, None)
     }
 
     fn post(&self, kind: Kind, url: &str, content_type: &str, body: &[u8]) -> Fetched {
-        let request = self.agent.post(url).set("Content-Type", content_type);
-        self.call(kind, request, Some(body))
+        let build = |agent: &ureq::Agent| agent.post(url).set("Content-Type", content_type);
+        self.call(kind, url, build, Some(body))
     }
 }

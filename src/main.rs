@@ -375,8 +375,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 key_ref,
             };
             // Only certificates this instance trusts: in production that excludes the dev PKI.
-            let cert = openssl::x509::X509::from_pem(&pem)
-                .map_err(|_| Error::CertificateMalformed(certificate.display().to_string()))?;
+            let cert = pki::Certificate::from_pem(&pem)
+                .ok_or_else(|| Error::CertificateMalformed(certificate.display().to_string()))?;
             state.trust.chain(&cert, &[], chrono::Utc::now()).map_err(|e| {
                 Error::CertificateNotValid(format!(
                     "no valid chain to a trust anchor ({e:?}); put its CA certificates in pki.trust_dir"

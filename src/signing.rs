@@ -243,10 +243,11 @@ impl Signing<'_> {
         if self.timestamper.is_none() {
             return Level::BB;
         }
-        let Ok(cert) = signer.certificate() else {
+        let Some(cert) = crate::pki::Certificate::from_pem(signer.certificate_pem.as_bytes())
+        else {
             return Level::BT;
         };
-        let issuer = cert.issuer_name().to_der().ok();
+        let issuer = cert.x509().issuer_name().to_der().ok();
         let fetchable = || {
             let urls = revocation::urls(&cert);
             self.revocation.fetching() && !(urls.ocsp.is_empty() && urls.crls.is_empty())

@@ -89,7 +89,7 @@ pub async fn ocsp_get(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
     answer(state, request).await
 }
 
-fn ca<'a>(state: &'a AppState, name: &str) -> Result<&'a openssl::x509::X509> {
+fn ca<'a>(state: &'a AppState, name: &str) -> Result<&'a crate::pki::Certificate> {
     state
         .cas
         .iter()
@@ -114,7 +114,7 @@ fn ca<'a>(state: &'a AppState, name: &str) -> Result<&'a openssl::x509::X509> {
 pub async fn ca_crl(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse> {
     take(&state)?;
     let ca = ca(&state, &name)?;
-    let key = ca.public_key().map_err(Error::internal)?;
+    let key = ca.x509().public_key().map_err(Error::internal)?;
     let lists = state.revocation.files.all();
     let newest = lists
         .iter()
@@ -144,7 +144,7 @@ pub async fn ca_certificate(
     name: web::Path<String>,
 ) -> Result<HttpResponse> {
     take(&state)?;
-    let der = ca(&state, &name)?.to_der().map_err(Error::internal)?;
+    let der = ca(&state, &name)?.der().to_vec();
     Ok(HttpResponse::Ok()
         .content_type("application/pkix-cert")
         .body(der))

@@ -131,8 +131,8 @@ pub fn is_trusted(parsed: &Parsed, holder: &Official, trust: &TrustStore) -> boo
         || tax_code.is_some_and(|t| holder.tax_code.as_deref() == Some(t));
     let at = Utc::now().clamp(parsed.not_before, parsed.not_after);
     names_holder
-        && openssl::x509::X509::from_pem(parsed.pem.as_bytes())
-            .is_ok_and(|cert| trust.chain(&cert, &[], at).is_ok())
+        && crate::pki::Certificate::from_pem(parsed.pem.as_bytes())
+            .is_some_and(|cert| trust.chain(&cert, &[], at).is_ok())
 }
 
 /// Judges again the certificates not yet trusted (registered before this rule, or before their

@@ -5,7 +5,7 @@
 
 use chrono::DateTime;
 use diesel::prelude::*;
-use openssl::x509::{X509Crl, X509};
+use openssl::x509::X509Crl;
 use serde::Serialize;
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
@@ -30,7 +30,7 @@ pub fn import(
     conn: &mut DbConnection,
     actor: &str,
     bytes: &[u8],
-    issuers: &[X509],
+    issuers: &[crate::pki::Certificate],
 ) -> Result<CrlImport> {
     let bad =
         |e: &dyn std::fmt::Display| Error::from(kyso_core::Error::CrlMalformed(e.to_string()));
@@ -39,7 +39,8 @@ pub fn import(
         .map_err(|_| bad(&"neither DER nor PEM"))?;
     let der = crl.to_der().map_err(|e| bad(&e))?;
     let signed_by_known_ca = issuers.iter().any(|ca| {
-        ca.public_key()
+        ca.x509()
+            .public_key()
             .and_then(|key| crl.verify(&key))
             .unwrap_or(false)
     });

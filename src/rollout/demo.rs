@@ -7,7 +7,6 @@ pub mod haiphong;
 use std::path::Path;
 
 use diesel::prelude::*;
-use openssl::x509::X509;
 
 use super::officials::{self, NewOfficial};
 use super::{certificates, crl, OfficialKind, Position};
@@ -69,8 +68,9 @@ pub fn register(
         certificates::register(conn, ACTOR, parsed, holder, trusted, true)?;
     }
     let issuing_ca = std::fs::read(manifest.path(dir, &manifest.issuing_ca))
-        .and_then(|pem| X509::from_pem(&pem).map_err(std::io::Error::other))
         .map_err(|e| Error::config(format!("dev issuing CA: {e}")))?;
+    let issuing_ca = crate::pki::Certificate::from_pem(&issuing_ca)
+        .ok_or_else(|| Error::config("dev issuing CA: no certificate".into()))?;
     let list = std::fs::read(manifest.path(dir, &manifest.crl))
         .map_err(|e| Error::config(format!("dev CRL: {e}")))?;
     crl::import(conn, ACTOR, &list, &[issuing_ca])?;

@@ -209,7 +209,8 @@ async fn the_responder_answers_good_and_revoked_and_the_crl_route_serves_the_lis
     assert_eq!(malformed.status(), 200);
     assert_eq!(&malformed.bytes().await.unwrap()[..], [0x30, 3, 0x0a, 1, 1]);
     let rogue = dev::new_root("rogue CA", KeyAlgorithm::EcdsaP256).unwrap();
-    let query = kyso::pki::ocsp::query(&rogue.cert, &rogue.cert).unwrap();
+    let rogue = kyso::pki::Certificate::from_x509(rogue.cert).unwrap();
+    let query = kyso::pki::ocsp::query(&rogue, &rogue).unwrap();
     let unauthorized = post(query.der).await.unwrap();
     assert_eq!(
         &unauthorized.bytes().await.unwrap()[..],
@@ -507,10 +508,9 @@ async fn years_later_with_fetching_off_b_lta_passes_on_its_ocsp_answers_and_b_t_
             std::time::Duration::from_secs(10),
             1 << 24,
             kyso::metrics::Metrics::new().unwrap().fetches(),
-        )
-        .unwrap();
+        );
         let source = RevocationSource::new(RevocationLists::default(), Some(Arc::new(fetch)));
-        let trust = TrustStore::new(vec![root]);
+        let trust = TrustStore::new(vec![kyso::pki::Certificate::from_x509(root).unwrap()]);
         let limits = Limits::default();
         let b_lt = sign::add_validation_data(&input, &trust, &source, &limits).unwrap();
         let archive = TimestampAuthority::new(key(&tsa_long, &[&ca]));

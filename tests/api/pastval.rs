@@ -70,6 +70,11 @@ impl TestCa {
 }
 
 /// A certificate valid from an hour ago for `days`.
+/// The core's certificate of a dev CA's `issued` one.
+fn certificate(issued: &Issued) -> kyso::pki::Certificate {
+    kyso::pki::Certificate::from_x509(issued.cert.clone()).unwrap()
+}
+
 fn issue(issuer: &Issued, name: &str, profile: Profile, days: i64) -> Issued {
     let now = Utc::now();
     dev::issue(
@@ -174,7 +179,7 @@ async fn b_lta_outlives_the_signers_certificate_and_b_t_does_not() {
     let tsa_long = issue(&ca.root, "pastval TSA 2", Profile::TimeStamping, 3600);
     let signature_tsa = TimestampAuthority::new(key(&tsa_short, &[&ca.ca]));
     let archive_tsa = TimestampAuthority::new(key(&tsa_long, &[]));
-    let trust = TrustStore::new(vec![ca.root.cert.clone()]);
+    let trust = TrustStore::new(vec![certificate(&ca.root)]);
 
     let b_t = signed(
         &sample_pdf(XrefStyle::Classic),
@@ -325,7 +330,7 @@ async fn revoked_before_its_timestamp_fails_even_in_b_lta() {
         TestCa::crl(&ca.ca, &[(&official.cert, Utc::now() - Duration::hours(1))]),
     )
     .unwrap();
-    let trust = TrustStore::new(vec![ca.root.cert.clone()]);
+    let trust = TrustStore::new(vec![certificate(&ca.root)]);
     let b_lt = with_validation_data(&b_t, &trust, &ca.path("crl"));
     let stamped = sign::timestamp_document(&b_lt, &tsa, &Limits::default()).unwrap();
     let b_lta = with_validation_data(&stamped, &trust, &ca.path("crl"));
@@ -347,7 +352,7 @@ async fn a_chain_is_completed_from_the_dss_or_the_configured_intermediates() {
     // The CMS holds the signer's certificate only, as many real PDFs do.
     let leaf_only = signed(&sample_pdf(XrefStyle::Stream), &key(&official, &[]), None);
     let signer_trust =
-        TrustStore::new(vec![ca.root.cert.clone()]).with_intermediates(vec![ca.ca.cert.clone()]);
+        TrustStore::new(vec![certificate(&ca.root)]).with_intermediates(vec![certificate(&ca.ca)]);
     let with_dss = with_validation_data(&leaf_only, &signer_trust, &ca.path("crl"));
 
     let root_only = ca.app(&[]).await;

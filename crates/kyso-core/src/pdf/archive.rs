@@ -60,7 +60,7 @@ pub fn newest_timestamp(pdf: &[u8], limits: &Limits) -> Result<Option<NewestTime
             cms::check_timestamp(&token, &[signature.signer_info.signature.as_bytes()])
         };
         let Ok(ts) = checked else { continue };
-        let Some(tsa_expires) = to_utc(ts.tsa.not_after()) else {
+        let Some(tsa_expires) = to_utc(ts.tsa.x509().not_after()) else {
             continue;
         };
         let end = c.saturating_add(d);

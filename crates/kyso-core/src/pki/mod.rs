@@ -1,7 +1,7 @@
 //! Certificates and keys: the dev CA generator, key stores, CMS structures and the TSA.
 
 pub mod algorithms;
-pub mod cert_cache;
+pub mod certificate;
 pub mod cms;
 pub mod dev;
 pub mod fetch;
@@ -11,3 +11,5 @@ pub mod pkcs11;
 pub mod revocation;
 pub mod trust;
 pub mod tsa;
+
+pub use certificate::Certificate;

@@ -17,16 +17,16 @@ use openssl::ocsp::{OcspFlag, OcspResponse as SslResponse, OcspResponseStatus as
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
-use openssl::x509::{CrlStatus, X509Crl, X509Ref, X509};
+use openssl::x509::{CrlStatus, X509Crl, X509Ref};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extension;
-use x509_cert::Certificate;
 use x509_ocsp::{
     BasicOcspResponse, CertId, CertStatus, OcspGeneralizedTime, OcspRequest, OcspResponse, Request,
     ResponderId, ResponseData, RevokedInfo, SingleResponse, TbsRequest, Version,
 };
 
 use crate::error::{Error, Result};
+use crate::pki;
 use crate::pki::dev::{self, Issued};
 use crate::pki::revocation::Statement;
 
@@ -37,19 +37,19 @@ fn der_err(e: der::Error) -> Error {
     Error::Revocation(format!("OCSP: {e}"))
 }
 
-fn parsed(cert: &X509Ref) -> Result<Certificate> {
-    Certificate::from_der(&cert.to_der().map_err(Error::internal)?).map_err(der_err)
-}
-
 /// The CertId naming `cert` of `issuer` under `hash` (SHA-1 as RFC 5019 asks of clients,
 /// or SHA-256).
-fn cert_id(cert: &X509Ref, issuer: &X509Ref, hash: &AlgorithmIdentifierOwned) -> Result<CertId> {
+fn cert_id(
+    cert: &pki::Certificate,
+    issuer: &pki::Certificate,
+    hash: &AlgorithmIdentifierOwned,
+) -> Result<CertId> {
     let digest = match hash.oid {
         ID_SHA_1 => MessageDigest::sha1(),
         ID_SHA_256 => MessageDigest::sha256(),
         other => return Err(Error::Revocation(format!("OCSP hash {other} unsupported"))),
     };
-    let (cert, issuer) = (parsed(cert)?, parsed(issuer)?);
+    let (cert, issuer) = (cert.structure()?, issuer.structure()?);
     let digest_of = |bytes: &[u8]| -> Result<OctetString> {
         let d = openssl::hash::hash(digest, bytes).map_err(Error::internal)?;
         OctetString::new(d.to_vec()).map_err(der_err)
@@ -62,7 +62,7 @@ fn cert_id(cert: &X509Ref, issuer: &X509Ref, hash: &AlgorithmIdentifierOwned) ->
         hash_algorithm: hash.clone(),
         issuer_name_hash: digest_of(&issuer.tbs_certificate.subject.to_der().map_err(der_err)?)?,
         issuer_key_hash: digest_of(key.raw_bytes())?,
-        serial_number: cert.tbs_certificate.serial_number,
+        serial_number: cert.tbs_certificate.serial_number.clone(),
     })
 }
 
@@ -88,7 +88,7 @@ pub struct Query {
     pub nonce: Vec<u8>,
 }
 
-pub fn query(cert: &X509Ref, issuer: &X509Ref) -> Result<Query> {
+pub fn query(cert: &pki::Certificate, issuer: &pki::Certificate) -> Result<Query> {
     let mut nonce = vec![0u8; 16];
     openssl::rand::rand_bytes(&mut nonce).map_err(Error::internal)?;
     let request = OcspRequest {
@@ -127,14 +127,14 @@ fn basic(response: &[u8]) -> Result<BasicOcspResponse> {
 /// answer, RFC 5019, and is judged by its times).
 pub fn check(
     response: &[u8],
-    cert: &X509Ref,
-    issuer: &X509Ref,
+    cert: &pki::Certificate,
+    issuer: &pki::Certificate,
     nonce: Option<&[u8]>,
 ) -> Result<Statement> {
     let parsed = basic(response)?;
     let produced = to_utc(&parsed.tbs_response_data.produced_at)
         .ok_or_else(|| Error::Revocation("OCSP: producedAt out of range".into()))?;
-    verify_signer(response, issuer, produced)?;
+    verify_signer(response, issuer.x509(), produced)?;
     if let (Some(asked), Some(echoed)) = (nonce, parsed.nonce()) {
         if echoed.0.as_bytes() != asked {
             return Err(Error::Revocation(
@@ -200,7 +200,7 @@ fn verify_signer(response: &[u8], issuer: &X509Ref, at: DateTime<Utc>) -> Result
 
 /// A CA kyso answers for, and the delegated responder that signs the answers.
 pub struct Responder {
-    pub ca: X509,
+    pub ca: pki::Certificate,
     pub signer: Issued,
 }
 
@@ -257,7 +257,10 @@ pub fn respond(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let signer = parsed(&responder.signer.cert)?;
+    // The dev CA hands out OpenSSL certificates (`Issued`): its one conversion.
+    let signer = pki::Certificate::from_x509(responder.signer.cert.clone())?
+        .structure()?
+        .clone();
     let key_hash = openssl::hash::hash(
         MessageDigest::sha1(),
         signer
@@ -289,8 +292,8 @@ pub fn respond(
 }
 
 /// The status of the serial `id` names, from the newest list `ca` signed; unknown without one.
-fn status(ca: &X509, id: &CertId, crls: &[X509Crl]) -> Result<CertStatus> {
-    let key = ca.public_key().map_err(Error::internal)?;
+fn status(ca: &pki::Certificate, id: &CertId, crls: &[X509Crl]) -> Result<CertStatus> {
+    let key = ca.x509().public_key().map_err(Error::internal)?;
     let newest = crls
         .iter()
         .filter(|crl| crl.verify(&key).unwrap_or(false))
@@ -350,28 +353,30 @@ mod tests {
             &dev::build_crl(&ca, &[(&revoked.cert, now)], now, now + Duration::days(1)).unwrap(),
         )
         .unwrap();
+        let cert = |issued: &Issued| pki::Certificate::from_x509(issued.cert.clone()).unwrap();
+        let (ca_cert, good_cert, revoked_cert) = (cert(&ca), cert(&good), cert(&revoked));
         let responders = [Responder {
-            ca: ca.cert.clone(),
+            ca: ca_cert.clone(),
             signer: responder.clone(),
         }];
-        let ask = |cert: &X509| {
-            let query = query(cert, &ca.cert).unwrap();
+        let ask = |cert: &pki::Certificate| {
+            let query = query(cert, &ca_cert).unwrap();
             let answer = respond(&query.der, &responders, std::slice::from_ref(&crl), now);
             (query.nonce, answer.unwrap())
         };
 
-        let (nonce, answer) = ask(&good.cert);
-        let statement = check(&answer, &good.cert, &ca.cert, Some(&nonce)).unwrap();
+        let (nonce, answer) = ask(&good_cert);
+        let statement = check(&answer, &good_cert, &ca_cert, Some(&nonce)).unwrap();
         assert_eq!(statement.revoked, None);
         assert!(statement.next_update > statement.this_update);
         // Another nonce, another certificate, another issuer: refused.
-        assert!(check(&answer, &good.cert, &ca.cert, Some(b"other")).is_err());
-        assert!(check(&answer, &revoked.cert, &ca.cert, None).is_err());
-        let rogue = dev::new_root("rogue", KeyAlgorithm::EcdsaP256).unwrap();
-        assert!(check(&answer, &good.cert, &rogue.cert, None).is_err());
+        assert!(check(&answer, &good_cert, &ca_cert, Some(b"other")).is_err());
+        assert!(check(&answer, &revoked_cert, &ca_cert, None).is_err());
+        let rogue = cert(&dev::new_root("rogue", KeyAlgorithm::EcdsaP256).unwrap());
+        assert!(check(&answer, &good_cert, &rogue, None).is_err());
 
-        let (nonce, answer) = ask(&revoked.cert);
-        let statement = check(&answer, &revoked.cert, &ca.cert, Some(&nonce)).unwrap();
+        let (nonce, answer) = ask(&revoked_cert);
+        let statement = check(&answer, &revoked_cert, &ca_cert, Some(&nonce)).unwrap();
         assert_eq!(
             statement.revoked,
             DateTime::from_timestamp(now.timestamp(), 0)
@@ -379,11 +384,11 @@ mod tests {
 
         // A responder the CA did not certify for OCSPSigning is not one.
         let impostor = [Responder {
-            ca: ca.cert.clone(),
+            ca: ca_cert.clone(),
             signer: issue(&ca, "not a responder", Profile::Signer),
         }];
-        let query = query(&good.cert, &ca.cert).unwrap();
+        let query = query(&good_cert, &ca_cert).unwrap();
         let answer = respond(&query.der, &impostor, &[crl], now).unwrap();
-        assert!(check(&answer, &good.cert, &ca.cert, None).is_err());
+        assert!(check(&answer, &good_cert, &ca_cert, None).is_err());
     }
 }

@@ -20,10 +20,10 @@ use openssl::bn::BigNum;
 use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::x509::X509;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
+use crate::pki::certificate::Certificate;
 use crate::pki::cms::{sha256, RawSigner, SigningKey};
 use crate::pki::keystore::KeyStore;
 use crate::pki::trust::TrustStore;
@@ -104,7 +104,7 @@ struct TokenSession {
 struct TokenKeyInfo {
     handle: ObjectHandle,
     mechanism: KeyMechanism,
-    certificate: X509,
+    certificate: Certificate,
 }
 
 #[derive(Clone, Copy)]
@@ -290,7 +290,7 @@ impl TokenSession {
                 "PKCS#11 certificate `{object}` has no value"
             )));
         };
-        let certificate = X509::from_der(der)
+        let certificate = Certificate::from_der(der)
             .map_err(|_| Error::Config(format!("PKCS#11 certificate `{object}` is not X.509")))?;
         let info = TokenKeyInfo {
             handle,
@@ -322,8 +322,9 @@ impl KeyStore for Pkcs11Tokens {
             .chain(&info.certificate, &[], Utc::now())
             .map(|chain| {
                 chain
-                    .into_iter()
+                    .iter()
                     .skip(1)
+                    .map(|ca| ca.x509().clone())
                     .filter(|ca| ca.subject_name_hash() != ca.issuer_name_hash())
                     .collect()
             })
@@ -335,7 +336,7 @@ impl KeyStore for Pkcs11Tokens {
                 pin: pin.clone(),
                 pin_tag,
             }),
-            certificate: info.certificate,
+            certificate: info.certificate.x509().clone(),
             chain,
         })
     }

@@ -12,6 +12,7 @@ use openssl::hash::MessageDigest;
 use openssl::x509::{CrlStatus, X509Crl, X509};
 
 use crate::error::{Error, Result};
+use crate::pki::certificate::Certificate;
 use crate::pki::fetch::{Fetch, Kind};
 use crate::pki::ocsp;
 
@@ -171,14 +172,14 @@ impl RevocationSource {
     /// A checked OCSP answer for `cert` from its AIA responders (cached, else fetched).
     pub fn ocsp(
         &self,
-        cert: &X509,
-        issuer: &X509,
+        cert: &Certificate,
+        issuer: &Certificate,
         now: DateTime<Utc>,
     ) -> Option<(Vec<u8>, Statement)> {
         let fetch = self.fetch.as_ref()?;
         let key = format!(
             "ocsp:{}",
-            hex::encode(cert.digest(MessageDigest::sha256()).ok()?)
+            hex::encode(cert.x509().digest(MessageDigest::sha256()).ok()?)
         );
         if let Some(der) = self.cached(&key, now) {
             let statement = ocsp::check(&der, cert, issuer, None).ok()?;
@@ -208,11 +209,16 @@ impl RevocationSource {
     }
 
     /// The CRLs `issuer` signed at `cert`'s distribution points (cached, else fetched).
-    pub fn fetched_crls(&self, cert: &X509, issuer: &X509, now: DateTime<Utc>) -> Vec<X509Crl> {
+    pub fn fetched_crls(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        now: DateTime<Utc>,
+    ) -> Vec<X509Crl> {
         let Some(fetch) = &self.fetch else {
             return Vec::new();
         };
-        let Ok(key) = issuer.public_key() else {
+        let Ok(key) = issuer.x509().public_key() else {
             return Vec::new();
         };
         let mut found = Vec::new();
@@ -247,7 +253,7 @@ impl RevocationSource {
     }
 
     /// The certificates at `cert`'s AIA caIssuers URLs (DER, PEM or a PKCS#7 bundle), fetched.
-    pub fn ca_issuers(&self, cert: &X509) -> Vec<X509> {
+    pub fn ca_issuers(&self, cert: &Certificate) -> Vec<Certificate> {
         let Some(fetch) = &self.fetch else {
             return Vec::new();
         };
@@ -256,14 +262,16 @@ impl RevocationSource {
             let Ok(body) = fetch.get(Kind::CaIssuers, &url, "application/pkix-cert") else {
                 continue;
             };
-            if let Ok(c) = X509::from_der(&body) {
+            if let Ok(c) = Certificate::from_der(&body) {
                 found.push(c);
-            } else if let Ok(certs) = X509::stack_from_pem(&body) {
+            } else if let Some(certs) = Certificate::all_from_pem(&body) {
                 found.extend(certs);
             } else if let Some(certs) = openssl::pkcs7::Pkcs7::from_der(&body).ok().and_then(|p| {
-                p.signed()
-                    .and_then(|s| s.certificates())
-                    .map(|s| s.iter().map(|c| c.to_owned()).collect::<Vec<_>>())
+                p.signed().and_then(|s| s.certificates()).map(|s| {
+                    s.iter()
+                        .filter_map(|c| Certificate::from_x509(c.to_owned()).ok())
+                        .collect::<Vec<_>>()
+                })
             }) {
                 found.extend(certs);
             }
@@ -272,11 +280,11 @@ impl RevocationSource {
     }
 
     /// The loaded files' lists (DER) that `issuer` signed for `cert`'s issuer name.
-    pub fn file_crls(&self, cert: &X509, issuer: &X509) -> Vec<Vec<u8>> {
-        let Ok(key) = issuer.public_key() else {
+    pub fn file_crls(&self, cert: &Certificate, issuer: &Certificate) -> Vec<Vec<u8>> {
+        let Ok(key) = issuer.x509().public_key() else {
             return Vec::new();
         };
-        let name = cert.issuer_name().to_der().ok();
+        let name = cert.x509().issuer_name().to_der().ok();
         self.files
             .all()
             .iter()
@@ -288,7 +296,12 @@ impl RevocationSource {
 
     /// Validation data for `cert` to embed: an OCSP answer, else the distribution points'
     /// CRLs, else the files'.
-    pub fn evidence(&self, cert: &X509, issuer: &X509, now: DateTime<Utc>) -> Evidence {
+    pub fn evidence(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        now: DateTime<Utc>,
+    ) -> Evidence {
         let mut evidence = Evidence::default();
         if let Some((der, _)) = self.ocsp(cert, issuer, now) {
             evidence.ocsps.push(der);
@@ -319,11 +332,10 @@ pub struct Urls {
     pub crls: Vec<String>,
 }
 
-pub fn urls(cert: &X509) -> Urls {
+pub fn urls(cert: &Certificate) -> Urls {
     use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
     let mut urls = Urls::default();
-    let Ok(der) = cert.to_der() else { return urls };
-    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(&der) else {
+    let Some(parsed) = cert.parsed() else {
         return urls;
     };
     let http = |name: &GeneralName| match name {

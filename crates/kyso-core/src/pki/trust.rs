@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
-use openssl::x509::{X509StoreContext, X509VerifyResult, X509};
+use openssl::x509::{X509Ref, X509StoreContext, X509VerifyResult};
 
 use crate::error::{Error, Result};
+use crate::pki::certificate::Certificate;
 
 /// Why no valid chain exists at the time asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +26,14 @@ pub enum ChainError {
 
 #[derive(Default, Clone)]
 pub struct TrustStore {
-    anchors: Vec<X509>,
+    anchors: Vec<Certificate>,
     /// The operator's intermediate CA certificates (`pki.intermediates_dir`): helpers for
     /// chains whose signatures carry only the signer's certificate, never trusted themselves.
-    intermediates: Vec<X509>,
+    intermediates: Vec<Certificate>,
 }
 
 impl TrustStore {
-    pub fn new(anchors: Vec<X509>) -> Self {
+    pub fn new(anchors: Vec<Certificate>) -> Self {
         Self {
             anchors,
             intermediates: Vec::new(),
@@ -40,14 +41,14 @@ impl TrustStore {
     }
 
     /// The same anchors, with `intermediates` offered to every chain built.
-    pub fn with_intermediates(mut self, intermediates: Vec<X509>) -> Self {
+    pub fn with_intermediates(mut self, intermediates: Vec<Certificate>) -> Self {
         self.intermediates = intermediates;
         self
     }
 
     /// Every certificate in the `*.pem` files of `dir` (missing folder: none): trust anchors,
     /// or the intermediates of `with_intermediates`.
-    pub fn load_dir(dir: &Path) -> Result<Vec<X509>> {
+    pub fn load_dir(dir: &Path) -> Result<Vec<Certificate>> {
         let mut anchors = Vec::new();
         if !dir.is_dir() {
             return Ok(anchors);
@@ -60,7 +61,7 @@ impl TrustStore {
             }
             let pem = std::fs::read(&path)
                 .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-            let certs = from_pem(&pem).ok_or_else(|| {
+            let certs = Certificate::all_from_pem(&pem).ok_or_else(|| {
                 Error::Config(format!("{} holds no PEM certificate", path.display()))
             })?;
             anchors.extend(certs);
@@ -68,7 +69,7 @@ impl TrustStore {
         Ok(anchors)
     }
 
-    pub fn anchors(&self) -> &[X509] {
+    pub fn anchors(&self) -> &[Certificate] {
         &self.anchors
     }
 
@@ -76,14 +77,14 @@ impl TrustStore {
     /// configured ones) as untrusted helpers. Revocation is judged separately.
     pub fn chain(
         &self,
-        cert: &X509,
-        intermediates: &[X509],
+        cert: &Certificate,
+        intermediates: &[Certificate],
         at: DateTime<Utc>,
-    ) -> std::result::Result<Vec<X509>, ChainError> {
+    ) -> std::result::Result<Vec<Certificate>, ChainError> {
         let invalid = |e: openssl::error::ErrorStack| ChainError::Invalid(e.to_string());
         let mut builder = X509StoreBuilder::new().map_err(invalid)?;
         for anchor in &self.anchors {
-            builder.add_cert(anchor.clone()).map_err(invalid)?;
+            builder.add_cert(anchor.x509().clone()).map_err(invalid)?;
         }
         let mut param = X509VerifyParam::new().map_err(invalid)?;
         param.set_time(at.timestamp());
@@ -95,32 +96,36 @@ impl TrustStore {
         let store = builder.build();
         let mut untrusted = Stack::new().map_err(invalid)?;
         for c in intermediates.iter().chain(&self.intermediates) {
-            untrusted.push(c.clone()).map_err(invalid)?;
+            untrusted.push(c.x509().clone()).map_err(invalid)?;
         }
+        // OpenSSL's chain holds the very objects given to it: each is found again among
+        // them, so no certificate is encoded or decoded twice.
+        let known = |x509: &X509Ref| {
+            std::iter::once(cert)
+                .chain(intermediates)
+                .chain(&self.intermediates)
+                .chain(&self.anchors)
+                .find(|c| c.is(x509))
+                .cloned()
+                .map_or_else(|| Certificate::from_x509(x509.to_owned()), Ok)
+        };
         let mut ctx = X509StoreContext::new().map_err(invalid)?;
-        ctx.init(&store, cert, &untrusted, |ctx| {
-            let ok = ctx.verify_cert()?;
-            let chain = ctx
-                .chain()
-                .map(|s| s.iter().map(|c| c.to_owned()).collect::<Vec<_>>())
-                .unwrap_or_default();
-            Ok((ok, ctx.error(), chain))
-        })
-        .map_err(invalid)
-        .and_then(|(ok, error, chain)| if ok { Ok(chain) } else { Err(classify(error)) })
+        let (ok, error, chain) = ctx
+            .init(&store, cert.x509(), &untrusted, |ctx| {
+                let ok = ctx.verify_cert()?;
+                let chain = ctx
+                    .chain()
+                    .map(|s| s.iter().map(known).collect::<Result<Vec<_>>>())
+                    .transpose();
+                Ok((ok, ctx.error(), chain))
+            })
+            .map_err(invalid)?;
+        match (ok, chain) {
+            (false, _) => Err(classify(error)),
+            (true, Ok(chain)) => Ok(chain.unwrap_or_default()),
+            (true, Err(e)) => Err(ChainError::Invalid(e.to_string())),
+        }
     }
-}
-
-/// The certificates of a PEM file (`None` when it holds none or a damaged one), parsed
-/// through `cert_cache`: a signature that carries a CA certificate also trusted here (most
-/// do) then finds it parsed already, and OpenSSL 3's `d2i_X509` is the dearest step of a
-/// small file's verification.
-pub fn from_pem(pem: &[u8]) -> Option<Vec<X509>> {
-    let certs = x509_parser::pem::Pem::iter_from_buffer(pem)
-        .filter(|block| !matches!(block, Ok(p) if p.label != "CERTIFICATE"))
-        .map(|block| crate::pki::cert_cache::parse(&block.ok()?.contents).ok())
-        .collect::<Option<Vec<X509>>>()?;
-    (!certs.is_empty()).then_some(certs)
 }
 
 fn classify(error: X509VerifyResult) -> ChainError {

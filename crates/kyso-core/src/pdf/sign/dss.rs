@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId, Stream};
 use openssl::hash::MessageDigest;
-use openssl::x509::{X509NameRef, X509Ref, X509};
+use openssl::x509::X509NameRef;
 
 use crate::error::{Error, Result};
 use crate::pdf::original::{reference, Original};
@@ -17,6 +17,7 @@ use crate::pdf::read::{self, Limits};
 use crate::pdf::syntax;
 use crate::pdf::update::Update;
 use crate::pdf::verify::cms;
+use crate::pki::certificate::Certificate;
 use crate::pki::revocation::{to_utc, RevocationSource};
 use crate::pki::trust::TrustStore;
 
@@ -35,7 +36,7 @@ pub fn add_validation_data(
             "the document has no signature to extend".into(),
         ));
     }
-    let pool: Vec<X509> = signatures
+    let pool: Vec<Certificate> = signatures
         .iter()
         .flat_map(|s| s.certificates.iter().cloned())
         .collect();
@@ -93,7 +94,7 @@ struct Signature {
     /// ETSI EN 319 142-1 §5.4.2.3: upper-case hex SHA-1 of the /Contents value.
     vri_key: String,
     /// The certificates its CMS and its signature timestamp carry.
-    certificates: Vec<X509>,
+    certificates: Vec<Certificate>,
 }
 
 /// Every signature dictionary (`/ByteRange` and `/Contents`) of the document.
@@ -134,18 +135,18 @@ struct ValidationData {
 /// The chains (to a trust anchor where one exists) of `certs`, and the revocation data of
 /// every certificate on them below the anchor.
 fn validation_data(
-    certs: &[X509],
-    pool: &[X509],
+    certs: &[Certificate],
+    pool: &[Certificate],
     trust: &TrustStore,
     revocation: &RevocationSource,
 ) -> Result<ValidationData> {
-    let issuers: Vec<&X509> = pool.iter().chain(trust.anchors()).collect();
+    let issuers: Vec<&Certificate> = pool.iter().chain(trust.anchors()).collect();
     let mut data = ValidationData::default();
     let now = Utc::now();
     for cert in certs {
         // A certificate that has expired since it signed (the case B-LT exists for) still
         // chains at the last second of its validity.
-        let last_valid = to_utc(cert.not_after()).map(|t| t - chrono::Duration::seconds(1));
+        let last_valid = to_utc(cert.x509().not_after()).map(|t| t - chrono::Duration::seconds(1));
         let chained = std::iter::once(now)
             .chain(last_valid)
             .find_map(|at| trust.chain(cert, pool, at).ok());
@@ -162,7 +163,7 @@ fn validation_data(
                     data.crls.extend(revocation.file_crls(c, issuer));
                 }
             }
-            data.certs.push(c.to_der().map_err(Error::internal)?);
+            data.certs.push(c.der().to_vec());
         }
     }
     Ok(data)
@@ -172,15 +173,17 @@ fn validation_data(
 /// verifies `cert`. Chain validity does not matter here, so data is found even for a
 /// certificate whose chain no longer validates today. A self-issued certificate (an anchor)
 /// has none: there is nothing to check about it.
-fn issuer_of<'a>(cert: &X509Ref, issuers: &[&'a X509]) -> Option<&'a X509> {
+fn issuer_of<'a>(cert: &Certificate, issuers: &[&'a Certificate]) -> Option<&'a Certificate> {
+    let cert = cert.x509();
     let name = |n: &X509NameRef| n.to_der().ok();
     let issuer = name(cert.issuer_name());
     if issuer.is_none() || issuer == name(cert.subject_name()) {
         return None;
     }
     issuers.iter().copied().find(|i| {
-        name(i.subject_name()) == issuer
-            && i.public_key()
+        name(i.x509().subject_name()) == issuer
+            && i.x509()
+                .public_key()
                 .is_ok_and(|key| cert.verify(&key).unwrap_or(false))
     })
 }

@@ -8,13 +8,11 @@ use const_oid::db::rfc5911::ID_MESSAGE_DIGEST;
 use const_oid::ObjectIdentifier;
 use der::asn1::{Int, OctetString};
 use der::{Any, Decode, Encode, Reader, Tag, Tagged};
-use openssl::x509::X509;
-use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_tsp::MessageImprint;
 
 use super::report::{CertificateInfo, Checks, SubIndication};
 use crate::pki::algorithms::{self, Digest};
-use crate::pki::cert_cache;
+use crate::pki::certificate::Certificate;
 use crate::pki::cms::{ID_AA_SIGNATURE_TIME_STAMP_TOKEN, ID_CT_TST_INFO};
 
 /// A parsed CMS signature.
@@ -22,9 +20,9 @@ pub struct Cms {
     pub signed_data: SignedData,
     pub signer_info: SignerInfo,
     /// The signer's certificate, when the signature carries it.
-    pub signer: Option<X509>,
+    pub signer: Option<Certificate>,
     /// Every certificate in the signature (for chain building).
-    pub certificates: Vec<X509>,
+    pub certificates: Vec<Certificate>,
 }
 
 /// The blob may be zero-padded after its end (the /Contents placeholder), and older signers
@@ -65,11 +63,7 @@ pub fn parse(contents: &[u8]) -> Result<Cms, String> {
         let CertificateChoices::Certificate(cert) = choice else {
             continue;
         };
-        let Ok(x509) = cert
-            .to_der()
-            .map_err(|e| e.to_string())
-            .and_then(|d| cert_cache::parse(&d).map_err(|e| e.to_string()))
-        else {
+        let Ok(certificate) = Certificate::from_structure(cert.clone()) else {
             continue;
         };
         let is_signer = match &signer_info.sid {
@@ -77,14 +71,15 @@ pub fn parse(contents: &[u8]) -> Result<Cms, String> {
                 cert.tbs_certificate.issuer == isn.issuer
                     && cert.tbs_certificate.serial_number == isn.serial_number
             }
-            SignerIdentifier::SubjectKeyIdentifier(ski) => x509
+            SignerIdentifier::SubjectKeyIdentifier(ski) => certificate
+                .x509()
                 .subject_key_id()
                 .is_some_and(|id| id.as_slice() == ski.0.as_bytes()),
         };
         if is_signer && signer.is_none() {
-            signer = Some(x509.clone());
+            signer = Some(certificate.clone());
         }
-        certificates.push(x509);
+        certificates.push(certificate);
     }
     Ok(Cms {
         signed_data,
@@ -136,7 +131,7 @@ impl Cms {
             .signer
             .as_ref()
             .ok_or("the signer's certificate is not in the signature")?;
-        let key = cert.public_key().map_err(|e| e.to_string())?;
+        let key = cert.x509().public_key().map_err(|e| e.to_string())?;
         let signed_attrs = self
             .signer_info
             .signed_attrs
@@ -249,8 +244,8 @@ pub fn check_integrity(
 /// A verified timestamp: its time and the authority's certificate, for chain building.
 pub struct Timestamp {
     pub time: chrono::DateTime<chrono::Utc>,
-    pub tsa: X509,
-    pub certificates: Vec<X509>,
+    pub tsa: Certificate,
+    pub certificates: Vec<Certificate>,
     /// The digests it relies on: the imprint's, the token signer's and its signature's.
     pub digests: [&'static Digest; 3],
 }
@@ -316,9 +311,8 @@ fn text(attr: &x509_parser::x509::AttributeTypeAndValue<'_>) -> Option<String> {
 }
 
 /// Subject, UIDs, issuer, validity and key usage, for people to read.
-pub fn describe(cert: &X509) -> Option<CertificateInfo> {
-    let der = cert.to_der().ok()?;
-    let (_, parsed) = X509Certificate::from_der(&der).ok()?;
+pub fn describe(cert: &Certificate) -> Option<CertificateInfo> {
+    let parsed = cert.parsed()?;
     let subject = parsed.subject();
     let key_usage = parsed
         .key_usage()

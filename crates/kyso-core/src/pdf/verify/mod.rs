@@ -23,7 +23,7 @@ use self::report::*;
 use crate::error::{Error, Result};
 use crate::pdf::read::{self, Deadline, Limits};
 use crate::pki::algorithms::Digest;
-use crate::pki::cert_cache;
+use crate::pki::certificate::Certificate;
 use crate::pki::ocsp;
 use crate::pki::revocation::{RevocationSource, Statement};
 use crate::pki::trust::{ChainError, TrustStore};
@@ -384,7 +384,7 @@ fn orphan_signatures<'a>(doc: &'a Document, fields: &[Signed<'a>]) -> Vec<Signed
 #[derive(Default)]
 struct Dss {
     present: bool,
-    certificates: Vec<X509>,
+    certificates: Vec<Certificate>,
     crls: Vec<X509Crl>,
     /// DER OCSPResponses, checked against each certificate's issuer when used.
     ocsps: Vec<Vec<u8>>,
@@ -449,7 +449,7 @@ impl Dss {
             certificates: certificates
                 .iter()
                 .take_while(|_| !deadline.passed())
-                .filter_map(|d| cert_cache::parse(d).ok())
+                .filter_map(|d| Certificate::from_der(d).ok())
                 .collect(),
             crls: crls
                 .iter()
@@ -851,7 +851,7 @@ impl Validation<'_> {
     /// A timestamp made within its authority's validity, and not after the validation time
     /// (a token from after it proves nothing at it).
     fn token_in_time(&self, ts: &cms::Timestamp) -> std::result::Result<(), String> {
-        if !within_validity(&ts.tsa, ts.time) {
+        if !within_validity(ts.tsa.x509(), ts.time) {
             return Err(
                 "the timestamp's time is outside its authority's certificate validity".into(),
             );
@@ -976,8 +976,8 @@ impl Validation<'_> {
     fn check_chain(
         &self,
         report: &mut SignatureReport,
-        cert: &X509,
-        certificates: &[X509],
+        cert: &Certificate,
+        certificates: &[Certificate],
         poe: Option<&Poe>,
         claimed: Option<DateTime<Utc>>,
     ) -> std::result::Result<(), (SubIndication, String)> {
@@ -1007,8 +1007,8 @@ impl Validation<'_> {
     /// it was not revoked.
     fn judge(
         &self,
-        cert: &X509,
-        certificates: &[X509],
+        cert: &Certificate,
+        certificates: &[Certificate],
         poe: Option<&Poe>,
         claimed: Option<DateTime<Utc>>,
     ) -> std::result::Result<Judgement, Rejection> {
@@ -1181,16 +1181,21 @@ impl Validation<'_> {
 }
 
 impl Validation<'_> {
-    fn revocation_status(&self, cert: &X509, issuer: &X509, time: DateTime<Utc>) -> Status {
+    fn revocation_status(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        time: DateTime<Utc>,
+    ) -> Status {
         let revocation = self.ctx.revocation;
-        let key = issuer.public_key().ok();
+        let key = issuer.x509().public_key().ok();
         let mut statements: Vec<Statement> = revocation
             .files
             .all()
             .iter()
             .chain(&self.dss.crls)
             .filter(|crl| key.as_ref().is_some_and(|k| crl.verify(k).unwrap_or(false)))
-            .map(|crl| Statement::from_crl(crl, cert))
+            .map(|crl| Statement::from_crl(crl, cert.x509()))
             .collect();
         statements.extend(
             self.dss
@@ -1198,7 +1203,7 @@ impl Validation<'_> {
                 .iter()
                 .filter_map(|der| ocsp::check(der, cert, issuer, None).ok()),
         );
-        let held = poe::status(cert, &statements, time);
+        let held = poe::status(cert.x509(), &statements, time);
         if held != Status::Unknown || !self.ctx.live() {
             return held;
         }
@@ -1208,10 +1213,10 @@ impl Validation<'_> {
                 revocation
                     .fetched_crls(cert, issuer, self.ctx.now)
                     .iter()
-                    .map(|crl| Statement::from_crl(crl, cert)),
+                    .map(|crl| Statement::from_crl(crl, cert.x509())),
             ),
         }
-        poe::status(cert, &statements, time)
+        poe::status(cert.x509(), &statements, time)
     }
 }
 
