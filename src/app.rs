@@ -46,6 +46,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The signing log's group-commit writer.
     pub signing_log: crate::signing_log::SigningLog,
+    /// Where PIN attempts are claimed (`db::relaxed`) …
+    pub claims_pool: Pool,
+    /// … and what wakes the claims waiting for one.
+    pub claim_releases: signers::ClaimReleases,
 }
 
 impl AppState {
@@ -66,6 +70,8 @@ impl AppState {
             limits: self.settings.pdf,
             metrics: &self.metrics,
             log: &self.signing_log,
+            claims: &self.claims_pool,
+            releases: &self.claim_releases,
         }
     }
 }
@@ -217,6 +223,8 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         cas: published.cas,
         metrics,
         signing_log: crate::signing_log::SigningLog::start(pool.clone())?,
+        claims_pool: db::relaxed(&settings.database_url)?,
+        claim_releases: signers::ClaimReleases::default(),
         revocation,
         trust,
         keys,
