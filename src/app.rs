@@ -47,7 +47,7 @@ pub struct AppState {
     /// The signing log's group-commit writer.
     pub signing_log: crate::signing_log::SigningLog,
     /// Where PIN attempts are claimed (`db::relaxed`) …
-    pub claims_pool: Pool,
+    pub claims_pool: Option<Pool>,
     /// … and what wakes the claims waiting for one.
     pub claim_releases: signers::ClaimReleases,
 }
@@ -70,7 +70,7 @@ impl AppState {
             limits: self.settings.pdf,
             metrics: &self.metrics,
             log: &self.signing_log,
-            claims: &self.claims_pool,
+            claims: self.claims_pool.as_ref(),
             releases: &self.claim_releases,
         }
     }

@@ -88,16 +88,30 @@ const CLAIM_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 /// `lock` of the first lock the key for `lock`, whatever right PINs are in flight meanwhile.
 /// A right PIN gives back its own claim and never forgives the wrong ones before it.
 ///
-/// Claims are taken and given back on `claims`, whose commits need not reach the disk before
-/// the answer (on PostgreSQL, `db::relaxed`): a crash ends the requests holding them, and a
+/// On PostgreSQL claims are taken and given back on `claims` (`db::relaxed`), whose commits
+/// need not reach the disk before the answer: a crash ends the requests holding them, and a
 /// durable commit there would hold the signer's row lock for an fsync, serialising every
 /// signature of the key behind the disk. A wrong PIN is counted durably, on the caller's
 /// connection, before it is answered.
 pub struct PinAttempts<'a> {
     pub max: i32,
     pub lock: Duration,
-    pub claims: &'a Pool,
+    pub claims: Option<&'a Pool>,
     pub releases: &'a ClaimReleases,
+}
+
+enum ClaimConnection<'c> {
+    Pooled(db::PooledConnection),
+    Caller(&'c mut DbConnection),
+}
+
+impl ClaimConnection<'_> {
+    fn as_mut(&mut self) -> &mut DbConnection {
+        match self {
+            ClaimConnection::Pooled(pooled) => pooled,
+            ClaimConnection::Caller(conn) => conn,
+        }
+    }
 }
 
 /// What one wrong PIN did.
@@ -123,7 +137,7 @@ impl PinAttempts<'_> {
         let deadline = std::time::Instant::now() + CLAIM_WAIT;
         loop {
             let seen = self.releases.seen(id);
-            if let Some(signer) = self.try_claim(id, commune)? {
+            if let Some(signer) = self.try_claim(conn, id, commune)? {
                 return Ok(signer);
             }
             // Why not: unknown (or another commune's, answered alike so ids do not leak),
@@ -147,7 +161,12 @@ impl PinAttempts<'_> {
 
     /// One claim: the signer's row when taken, `None` when the signer is unknown (or of
     /// another commune), locked, or every attempt is held.
-    fn try_claim(&self, id: &str, commune: Option<&str>) -> Result<Option<Signer>> {
+    fn try_claim(
+        &self,
+        conn: &mut DbConnection,
+        id: &str,
+        commune: Option<&str>,
+    ) -> Result<Option<Signer>> {
         let now = Utc::now();
         let now_text = db::timestamp(now);
         let unlocked = || {
@@ -187,8 +206,16 @@ impl PinAttempts<'_> {
         // All columns in the struct's order (a `Selectable` is not a fragment of each backend
         // behind the multi-connection's RETURNING).
         .returning(signers::all_columns)
-        .get_result::<Signer>(&mut *db::get(self.claims)?)
+        .get_result::<Signer>(self.claims_on(conn)?.as_mut())
         .optional()?)
+    }
+
+    /// Where claims are written: the `claims` pool when there is one, else `conn`.
+    fn claims_on<'c>(&self, conn: &'c mut DbConnection) -> Result<ClaimConnection<'c>> {
+        Ok(match self.claims {
+            Some(pool) => ClaimConnection::Pooled(db::get(pool)?),
+            None => ClaimConnection::Caller(conn),
+        })
     }
 
     /// The claimed attempt was a wrong PIN: its claim stays held, it is counted as wrong, and
@@ -236,10 +263,10 @@ impl PinAttempts<'_> {
     /// The claimed attempt ended without a wrong PIN (the right one, or a refusal before the
     /// PIN was tried): only its claim is given back, and this instance's waiting claims on
     /// the signer wake.
-    pub fn give_back(&self, id: &str) -> Result<()> {
+    pub fn give_back(&self, conn: &mut DbConnection, id: &str) -> Result<()> {
         diesel::update(signers::table.find(id).filter(signers::pin_claims.gt(0)))
             .set(signers::pin_claims.eq(signers::pin_claims - 1))
-            .execute(&mut *db::get(self.claims)?)?;
+            .execute(self.claims_on(conn)?.as_mut())?;
         self.releases.changed(id);
         Ok(())
     }

@@ -111,7 +111,7 @@ pub struct Signing<'a> {
     /// Where `sign` records its signatures (group commit).
     pub log: &'a crate::signing_log::SigningLog,
     /// Where PIN attempts are claimed and given back (`db::relaxed`).
-    pub claims: &'a Pool,
+    pub claims: Option<&'a Pool>,
     /// Wakes claims waiting for an attempt this instance gives back.
     pub releases: &'a signers::ClaimReleases,
     /// Every signature made and every key locked is counted here, whichever path made it
@@ -189,11 +189,11 @@ impl Signing<'_> {
                 });
             }
             Err(refused) => {
-                attempts.give_back(&signer.id)?;
+                attempts.give_back(conn, &signer.id)?;
                 return Err(refused);
             }
         };
-        attempts.give_back(&signer.id)?;
+        attempts.give_back(conn, &signer.id)?;
         // Only the registered certificate was checked above; a key store holding another one
         // (a token re-issued, a file replaced) must not sign under it.
         if key.certificate.to_der().map_err(Error::internal)? != registered {

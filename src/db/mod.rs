@@ -137,22 +137,25 @@ pub fn connect(url: &str) -> Result<Pool> {
     Ok(pool)
 }
 
-/// A small pool of its own for writes a crash may lose without harm: PIN claims, which end
-/// with the requests holding them (taken while the request holds a connection of the main
-/// pool, so never from it). On PostgreSQL its commits return before the WAL reaches the disk
-/// (`synchronous_commit = off`: still atomic, at once visible to every session, and made
-/// durable by the next durable commit of any session), so a hot row's lock is not held
-/// across an fsync. SQLite in WAL mode with `synchronous = NORMAL` does not sync at commit
-/// anyway; there one connection makes the claims queue in process rather than in SQLite's
-/// busy handler, which sleeps for milliseconds.
-pub fn relaxed(url: &str) -> Result<Pool> {
+/// On PostgreSQL, a small pool of its own for writes a crash may lose without harm: PIN
+/// claims, which end with the requests holding them (taken while the request holds a
+/// connection of the main pool, so never from it). Its commits return before the WAL reaches
+/// the disk (`synchronous_commit = off`: still atomic, at once visible to every session, and
+/// made durable by the next durable commit of any session), so a hot row's lock is not held
+/// across an fsync. `None` on SQLite, whose commits in WAL mode with `synchronous = NORMAL`
+/// do not sync anyway: claims go on the request's connection.
+pub fn relaxed(url: &str) -> Result<Option<Pool>> {
+    if url.starts_with("sqlite://") {
+        return Ok(None);
+    }
     r2d2::Pool::builder()
-        .max_size(if url.starts_with("sqlite://") { 1 } else { 4 })
+        .max_size(4)
         .min_idle(Some(1))
         .build(Manager {
             url: url.to_owned(),
             relaxed: true,
         })
+        .map(Some)
         .map_err(|e| Error::Config(format!("cannot open the database: {e}")))
 }
 
