@@ -47,6 +47,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The signing log's group-commit writer.
     pub signing_log: crate::signing_log::SigningLog,
+    /// Where PIN attempts are claimed (`db::relaxed`) …
+    pub claims_pool: Option<Pool>,
+    /// … and what wakes the claims waiting for one.
+    pub claim_releases: signers::ClaimReleases,
 }
 
 impl AppState {
@@ -67,6 +71,8 @@ impl AppState {
             limits: self.settings.pdf,
             metrics: &self.metrics,
             log: &self.signing_log,
+            claims: self.claims_pool.as_ref(),
+            releases: &self.claim_releases,
         }
     }
 }
@@ -216,6 +222,8 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         cas: published.cas,
         metrics,
         signing_log: crate::signing_log::SigningLog::start(pool.clone())?,
+        claims_pool: db::relaxed(&settings.database_url)?,
+        claim_releases: signers::ClaimReleases::default(),
         revocation,
         trust,
         keys,

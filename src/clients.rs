@@ -52,6 +52,15 @@ impl Client {
         }
     }
 
+    /// The one commune a portal acts for; `None` for an administrator (every commune) and
+    /// for a viewer, which acts for none and is refused before this matters.
+    pub fn confined_to(&self) -> Option<&str> {
+        match self.role {
+            Role::Portal => self.commune.as_deref(),
+            Role::Admin | Role::Viewer => None,
+        }
+    }
+
     /// A viewer key reads only. Checked before anything about the signer, commune or
     /// document, so a viewer is told what its key is, never "another commune".
     pub fn ensure_may_sign(&self) -> Result<()> {

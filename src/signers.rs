@@ -1,18 +1,20 @@
 //! The signers registry: officials and agencies (người ký, cơ quan), their certificates and key
 //! references, and the PIN lockout that protects each key.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Nullable, Text};
+use diesel::sql_types::{Bool, Integer, Nullable, Text};
 use openssl::x509::X509;
 
 use crate::config::DemoData;
 use crate::db::models::{Commune, Signer};
 use crate::db::schema::{communes, signers};
-use crate::db::{self, DbConnection};
+use crate::db::{self, DbConnection, Pool};
 use crate::error::{Error, Result};
 use crate::pki::dev::{Manifest, SignerKind};
 use crate::pki::keystore::Pkcs12Files;
@@ -76,15 +78,40 @@ impl Signer {
 
 /// How long a claim waits for attempts held by requests in flight.
 const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often a waiting claim looks again for attempts given back by another instance (those of
+/// this one wake it at once, see [`ClaimReleases`]).
+const CLAIM_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// PIN attempts on one key. Each is claimed in the database before the PIN is tried, so no more
 /// than `max` PINs are ever being tried or found wrong at once and concurrent guesses cannot
 /// overtake the count. Only PINs found wrong count towards the lock: `max` of them within
 /// `lock` of the first lock the key for `lock`, whatever right PINs are in flight meanwhile.
 /// A right PIN gives back its own claim and never forgives the wrong ones before it.
-pub struct PinAttempts {
+///
+/// On PostgreSQL claims are taken and given back on `claims` (`db::relaxed`), whose commits
+/// need not reach the disk before the answer: a crash ends the requests holding them, and a
+/// durable commit there would hold the signer's row lock for an fsync, serialising every
+/// signature of the key behind the disk. A wrong PIN is counted durably, on the caller's
+/// connection, before it is answered.
+pub struct PinAttempts<'a> {
     pub max: i32,
     pub lock: Duration,
+    pub claims: Option<&'a Pool>,
+    pub releases: &'a ClaimReleases,
+}
+
+enum ClaimConnection<'c> {
+    Pooled(db::PooledConnection),
+    Caller(&'c mut DbConnection),
+}
+
+impl ClaimConnection<'_> {
+    fn as_mut(&mut self) -> &mut DbConnection {
+        match self {
+            ClaimConnection::Pooled(pooled) => pooled,
+            ClaimConnection::Caller(conn) => conn,
+        }
+    }
 }
 
 /// What one wrong PIN did.
@@ -95,31 +122,51 @@ pub struct WrongAttempt {
     pub attempts_left: u32,
 }
 
-impl PinAttempts {
-    /// Claims one attempt on signer `id`: `KeyLocked` when the key is locked; while every
-    /// attempt of the window is held by requests still trying their PIN (concurrent signing
-    /// with the right PIN), waits for one to be given back, and answers `Busy` after a while.
-    pub fn claim(&self, conn: &mut DbConnection, id: &str) -> Result<()> {
+impl PinAttempts<'_> {
+    /// Claims one attempt on signer `id` and answers its row, in one statement when an attempt
+    /// is free. `commune`: the signer must be of this commune (a portal's), else it is answered
+    /// as unknown. `KeyLocked` when the key is locked; while every attempt of the window is
+    /// held by requests still trying their PIN (concurrent signing with the right PIN), waits
+    /// for one to be given back, and answers `Busy` after a while.
+    pub fn claim(
+        &self,
+        conn: &mut DbConnection,
+        id: &str,
+        commune: Option<&str>,
+    ) -> Result<Signer> {
         let deadline = std::time::Instant::now() + CLAIM_WAIT;
         loop {
-            match self.try_claim(conn, id)? {
-                None => return Ok(()),
-                Some(until) if until > Utc::now() => {
-                    return Err(Error::KeyLocked {
-                        until: crate::vietnam::date_time(until),
-                    })
-                }
-                Some(_) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Some(_) => return Err(Error::Busy { retry_after: 1 }),
+            let seen = self.releases.seen(id);
+            if let Some(signer) = self.try_claim(conn, id, commune)? {
+                return Ok(signer);
             }
+            // Why not: unknown (or another commune's, answered alike so ids do not leak),
+            // locked, or every attempt held.
+            let signer = find(conn, id)?;
+            if commune.is_some_and(|code| code != signer.commune_code) {
+                return Err(Error::UnknownSigner(id.to_owned()));
+            }
+            if let Some(until) = signer.locked_until(Utc::now())? {
+                return Err(Error::KeyLocked {
+                    until: crate::vietnam::date_time(until),
+                });
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(Error::Busy { retry_after: 1 });
+            }
+            self.releases.wait(id, seen, CLAIM_POLL.min(deadline - now));
         }
     }
 
-    /// One claim: `None` when taken, else until when the key is locked (a time
-    /// already past when the attempts are only held by requests in flight).
-    fn try_claim(&self, conn: &mut DbConnection, id: &str) -> Result<Option<DateTime<Utc>>> {
+    /// One claim: the signer's row when taken, `None` when the signer is unknown (or of
+    /// another commune), locked, or every attempt is held.
+    fn try_claim(
+        &self,
+        conn: &mut DbConnection,
+        id: &str,
+        commune: Option<&str>,
+    ) -> Result<Option<Signer>> {
         let now = Utc::now();
         let now_text = db::timestamp(now);
         let unlocked = || {
@@ -135,11 +182,15 @@ impl PinAttempts {
             case_when::<_, _, Integer>(over(), signers::pin_claims - signers::wrong_pins)
                 .otherwise(signers::pin_claims)
         };
-        let claimed = diesel::update(
+        let of_commune = signers::commune_code
+            .eq(commune.unwrap_or_default().to_owned())
+            .or(commune.is_none().into_sql::<Bool>());
+        Ok(diesel::update(
             signers::table
                 .find(id)
                 .filter(held().lt(self.max))
-                .filter(unlocked()),
+                .filter(unlocked())
+                .filter(of_commune),
         )
         .set((
             signers::pin_claims.eq(held() + 1),
@@ -152,12 +203,19 @@ impl PinAttempts {
             .otherwise(signers::pin_window_start)),
             signers::locked_until.eq(None::<String>),
         ))
-        .execute(conn)?;
-        if claimed == 1 {
-            return Ok(None);
-        }
-        let signer = find(conn, id)?;
-        Ok(Some(signer.locked_until(now)?.unwrap_or(now)))
+        // All columns in the struct's order (a `Selectable` is not a fragment of each backend
+        // behind the multi-connection's RETURNING).
+        .returning(signers::all_columns)
+        .get_result::<Signer>(self.claims_on(conn)?.as_mut())
+        .optional()?)
+    }
+
+    /// Where claims are written: the `claims` pool when there is one, else `conn`.
+    fn claims_on<'c>(&self, conn: &'c mut DbConnection) -> Result<ClaimConnection<'c>> {
+        Ok(match self.claims {
+            Some(pool) => ClaimConnection::Pooled(db::get(pool)?),
+            None => ClaimConnection::Caller(conn),
+        })
     }
 
     /// The claimed attempt was a wrong PIN: its claim stays held, it is counted as wrong, and
@@ -194,18 +252,66 @@ impl PinAttempts {
             .find(id)
             .select(signers::wrong_pins)
             .first(conn)?;
+        // Claims waiting here may now find the key locked.
+        self.releases.changed(id);
         Ok(WrongAttempt {
             locked: locked == 1,
             attempts_left: u32::try_from(self.max - wrong).unwrap_or(0),
         })
     }
 
-    /// The claimed attempt was the right PIN: only that claim is given back.
-    pub fn right(&self, conn: &mut DbConnection, id: &str) -> Result<()> {
+    /// The claimed attempt ended without a wrong PIN (the right one, or a refusal before the
+    /// PIN was tried): only its claim is given back, and this instance's waiting claims on
+    /// the signer wake.
+    pub fn give_back(&self, conn: &mut DbConnection, id: &str) -> Result<()> {
         diesel::update(signers::table.find(id).filter(signers::pin_claims.gt(0)))
             .set(signers::pin_claims.eq(signers::pin_claims - 1))
-            .execute(conn)?;
+            .execute(self.claims_on(conn)?.as_mut())?;
+        self.releases.changed(id);
         Ok(())
+    }
+}
+
+/// Wakes this instance's claims waiting for an attempt on a signer as soon as one is given
+/// back here (or the key locked), rather than at their next poll; what another instance does
+/// is seen by polling (`CLAIM_POLL`).
+#[derive(Default)]
+pub struct ClaimReleases {
+    /// Changes so far, per signer.
+    changes: Mutex<HashMap<String, u64>>,
+    changed: Condvar,
+}
+
+impl ClaimReleases {
+    fn counts(&self) -> MutexGuard<'_, HashMap<String, u64>> {
+        // Counters only: a panic elsewhere leaves them usable.
+        self.changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn seen(&self, id: &str) -> u64 {
+        self.counts().get(id).copied().unwrap_or(0)
+    }
+
+    fn changed(&self, id: &str) {
+        let mut counts = self.counts();
+        match counts.get_mut(id) {
+            Some(count) => *count += 1,
+            None => {
+                counts.insert(id.to_owned(), 1);
+            }
+        }
+        drop(counts);
+        self.changed.notify_all();
+    }
+
+    /// Until `id` changes after `seen`, or `timeout`.
+    fn wait(&self, id: &str, seen: u64, timeout: std::time::Duration) {
+        let counts = self.counts();
+        let _ = self.changed.wait_timeout_while(counts, timeout, |counts| {
+            counts.get(id).copied().unwrap_or(0) == seen
+        });
     }
 }
 

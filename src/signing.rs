@@ -110,6 +110,10 @@ pub struct Signing<'a> {
     pub limits: Limits,
     /// Where `sign` records its signatures (group commit).
     pub log: &'a crate::signing_log::SigningLog,
+    /// Where PIN attempts are claimed and given back (`db::relaxed`).
+    pub claims: Option<&'a Pool>,
+    /// Wakes claims waiting for an attempt this instance gives back.
+    pub releases: &'a signers::ClaimReleases,
     /// Every signature made and every key locked is counted here, whichever path made it
     /// (`/sign`, issuing or sealing a document, `kyso sign`).
     pub metrics: &'a Metrics,
@@ -150,9 +154,10 @@ impl Signing<'_> {
     }
 
     /// Who may sign and with which key: the client acts for the signer's commune, the key is
-    /// not locked, the certificate is valid and not revoked, and the PIN opens the key. A wrong
-    /// PIN is counted (and may lock the key) on `conn`, so call this outside any transaction
-    /// that might roll back.
+    /// not locked, the certificate is valid and not revoked, and the PIN opens the key. The
+    /// attempt is claimed (with the signer's row, in one statement) before anything else is
+    /// checked, and given back unless the PIN was wrong. A wrong PIN is counted (and may lock
+    /// the key) on `conn`, so call this outside any transaction that might roll back.
     pub fn unlock(
         &self,
         conn: &mut DbConnection,
@@ -163,19 +168,65 @@ impl Signing<'_> {
         if let Some(client) = client {
             client.ensure_may_sign()?;
         }
-        let signer = signers::find(conn, signer_id)?;
-        if let Some(client) = client {
-            // Another commune's signer is answered like an unknown one: ids do not leak.
-            if !client.may_act_for(&signer.commune_code) {
-                return Err(Error::UnknownSigner(signer_id.to_owned()));
+        let attempts = self.attempts();
+        let signer = attempts.claim(conn, signer_id, client.and_then(Client::confined_to))?;
+        let opened =
+            self.usable_certificate(conn, client, &signer)
+                .and_then(|registered| match self.keys.unlock(&signer.key_ref, pin) {
+                    Err(kyso_core::Error::WrongPin) => Ok(None),
+                    Err(other) => Err(other.into()),
+                    Ok(key) => Ok(Some((key, registered))),
+                });
+        let (key, registered) = match opened {
+            Ok(Some(opened)) => opened,
+            Ok(None) => {
+                let wrong = attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))?;
+                if wrong.locked {
+                    self.metrics.pin_lockout();
+                }
+                return Err(Error::WrongPin {
+                    attempts_left: wrong.attempts_left,
+                });
             }
+            Err(refused) => {
+                attempts.give_back(conn, &signer.id)?;
+                return Err(refused);
+            }
+        };
+        attempts.give_back(conn, &signer.id)?;
+        // Only the registered certificate was checked above; a key store holding another one
+        // (a token re-issued, a file replaced) must not sign under it.
+        if key.certificate.to_der().map_err(Error::internal)? != registered {
+            return Err(Error::config(format!(
+                "the key of signer `{}` holds a certificate other than the registered one",
+                signer.id
+            )));
+        }
+        Ok(Unlocked { signer, key })
+    }
+
+    fn attempts(&self) -> signers::PinAttempts<'_> {
+        signers::PinAttempts {
+            max: self.max_failed_pins,
+            lock: self.lock,
+            claims: self.claims,
+            releases: self.releases,
+        }
+    }
+
+    /// The signer's certificate as registered (DER), if `client` acts for its commune and it
+    /// may sign now: within its validity, in neither a loaded CRL nor the registry as revoked.
+    fn usable_certificate(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        signer: &Signer,
+    ) -> Result<Vec<u8>> {
+        // The claim took only the client's commune's signers; this holds whatever that was.
+        if client.is_some_and(|client| !client.may_act_for(&signer.commune_code)) {
+            return Err(Error::UnknownSigner(signer.id.clone()));
         }
         let now = Utc::now();
-        if let Some(until) = signer.locked_until(now)? {
-            return Err(Error::KeyLocked {
-                until: vietnam::date_time(until),
-            });
-        }
         signer.check_validity(now)?;
         let certificate = signer.certificate()?;
         if self
@@ -187,39 +238,8 @@ impl Signing<'_> {
             return Err(Error::CertificateRevoked);
         }
         let registered = certificate.to_der().map_err(Error::internal)?;
-        rollout::certificates::check_signer(conn, &signer, &registered, now)?;
-        let attempts = signers::PinAttempts {
-            max: self.max_failed_pins,
-            lock: self.lock,
-        };
-        attempts.claim(conn, &signer.id)?;
-        let key = match self.keys.unlock(&signer.key_ref, pin) {
-            Err(kyso_core::Error::WrongPin) => {
-                let wrong = attempts.wrong(conn, &signer.id, client.map(|c| c.id.as_str()))?;
-                if wrong.locked {
-                    self.metrics.pin_lockout();
-                }
-                return Err(Error::WrongPin {
-                    attempts_left: wrong.attempts_left,
-                });
-            }
-            Err(other) => {
-                // Not a PIN verdict (a missing key file …): the claim is given back.
-                attempts.right(conn, &signer.id)?;
-                return Err(other.into());
-            }
-            Ok(key) => key,
-        };
-        attempts.right(conn, &signer.id)?;
-        // Only the registered certificate was checked above; a key store holding another one
-        // (a token re-issued, a file replaced) must not sign under it.
-        if key.certificate.to_der().map_err(Error::internal)? != registered {
-            return Err(Error::config(format!(
-                "the key of signer `{}` holds a certificate other than the registered one",
-                signer.id
-            )));
-        }
-        Ok(Unlocked { signer, key })
+        rollout::certificates::check_signer(conn, signer, &registered, now)?;
+        Ok(registered)
     }
 
     /// The authority B-T needs, or why there is none.

@@ -32,6 +32,8 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: String,
+    /// Commits return before they reach the disk (see `relaxed`).
+    relaxed: bool,
 }
 
 impl ManageConnection for Manager {
@@ -57,9 +59,13 @@ impl ManageConnection for Manager {
         } else {
             #[cfg(feature = "postgres")]
             {
-                DbConnection::Postgres(
-                    PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?,
-                )
+                let mut conn =
+                    PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                if self.relaxed {
+                    conn.batch_execute("SET synchronous_commit = off")
+                        .map_err(r2d2::Error::QueryError)?;
+                }
+                DbConnection::Postgres(conn)
             }
             #[cfg(not(feature = "postgres"))]
             return Err(r2d2::Error::ConnectionError(
@@ -113,6 +119,7 @@ pub fn connect(url: &str) -> Result<Pool> {
         .max_size(if is_sqlite { 4 } else { 10 })
         .build(Manager {
             url: url.to_owned(),
+            relaxed: false,
         })
         .map_err(|e| Error::config(format!("cannot open the database: {e}")))?;
     let mut conn = get(&pool)?;
@@ -128,6 +135,28 @@ pub fn connect(url: &str) -> Result<Pool> {
         tracing::info!(applied, "database migrations applied");
     }
     Ok(pool)
+}
+
+/// On PostgreSQL, a small pool of its own for writes a crash may lose without harm: PIN
+/// claims, which end with the requests holding them (taken while the request holds a
+/// connection of the main pool, so never from it). Its commits return before the WAL reaches
+/// the disk (`synchronous_commit = off`: still atomic, at once visible to every session, and
+/// made durable by the next durable commit of any session), so a hot row's lock is not held
+/// across an fsync. `None` on SQLite, whose commits in WAL mode with `synchronous = NORMAL`
+/// do not sync anyway: claims go on the request's connection.
+pub fn relaxed(url: &str) -> Result<Option<Pool>> {
+    if url.starts_with("sqlite://") {
+        return Ok(None);
+    }
+    r2d2::Pool::builder()
+        .max_size(4)
+        .min_idle(Some(1))
+        .build(Manager {
+            url: url.to_owned(),
+            relaxed: true,
+        })
+        .map(Some)
+        .map_err(|e| Error::config(format!("cannot open the database: {e}")))
 }
 
 pub fn get(pool: &Pool) -> Result<PooledConnection> {

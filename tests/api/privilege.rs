@@ -349,6 +349,30 @@ async fn concurrent_wrong_pins_are_tried_exactly_up_to_the_lock() {
     );
 }
 
+/// The PIN attempts held at once are capped (`max_failed_pins`); right PINs beyond the cap
+/// wait for a claim given back instead of being refused, and every claim is given back.
+#[tokio::test]
+async fn more_concurrent_right_pins_than_the_cap_all_sign() {
+    use diesel::prelude::*;
+    use kyso::db::schema::signers;
+    let app = spawn_app().await;
+    let pdf = sample_pdf(XrefStyle::Classic);
+    let max = kyso::config::Settings::default().keys.max_failed_pins;
+    let right = app.pki.pin("99001-chair");
+    let attempts = (0..3 * max).map(|_| try_pin(&app, &pdf, "99001-chair", &right));
+    let answers = futures_util::future::join_all(attempts).await;
+    assert!(
+        answers.iter().all(|a| *a == (200, "signed".to_owned())),
+        "{answers:?}"
+    );
+    let counted: (i32, i32) = signers::table
+        .find("99001-chair")
+        .select((signers::pin_claims, signers::wrong_pins))
+        .first(&mut *kyso::db::get(&app.pool).unwrap())
+        .unwrap();
+    assert_eq!(counted, (0, 0));
+}
+
 #[tokio::test]
 async fn a_right_pin_does_not_forgive_the_wrong_ones() {
     let app = spawn_app().await;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# benches/load.py against a fresh dev-mode kyso (release build) on SQLite or PostgreSQL: a new
+# database and dev PKI in a temporary folder, an admin key, the PINs of 99001's chair (signing)
+# and civil-status officer and agency (issuing a birth extract at B-B), then load.py's figures.
+#
+#   cargo build --release
+#   bash benches/load_dev.sh sqlite [SECONDS]
+#   bash benches/load_dev.sh postgres://postgres@127.0.0.1:5432 [SECONDS]   # database kyso_load
+#
+# The server listens on 127.0.0.1:18080 and is stopped at the end; its log stays in the
+# temporary folder until then. LOAD_ARGS passes further options to load.py.
+set -euo pipefail
+repo=$(realpath "$(dirname "$0")/..")
+kyso=$repo/target/release/kyso
+backend=${1:?usage: load_dev.sh sqlite|postgres://USER@HOST:PORT [SECONDS]}
+seconds=${2:-10}
+work=$(mktemp -d)
+cd "$work"
+export KYSO_BIND=127.0.0.1:18080 KYSO_PUBLIC_BASE_URL=http://127.0.0.1:18080
+export KYSO_ARCHIVE__REFRESH=false
+if [ "$backend" != sqlite ]; then
+  psql -q "$backend/postgres" -c "DROP DATABASE IF EXISTS kyso_load" -c "CREATE DATABASE kyso_load"
+  export KYSO_DATABASE_URL=$backend/kyso_load
+fi
+"$kyso" serve >server.log 2>&1 &
+server=$!
+trap 'kill $server; wait $server 2>/dev/null; cd /; rm -rf "$work"' EXIT
+for _ in $(seq 1 240); do
+  curl -sf http://127.0.0.1:18080/healthz >/dev/null && break
+  sleep 0.5
+done
+key=$("$kyso" apikey create --role admin 2>/dev/null)
+python3 - >issue.json <<'PY'
+import json
+signers = json.load(open("certs/dev/manifest.json"))["signers"]
+pin = {s["id"]: s["pin"] for s in signers}
+agency = next(s["id"] for s in signers if s["commune"] == "99001" and s["kind"] == "agency")
+place = "phường Thành Đông, thành phố Hải Phòng"
+parent = {"ethnicity": "Kinh", "nationality": "Việt Nam",
+          "residence": f"Số 12 ngõ 34 đường Lạch Tray, {place}"}
+print(json.dumps({
+    "kind": "birth", "commune": "99001", "signer": "99001-civil-status", "level": "B-B",
+    "pin": pin["99001-civil-status"], "agency_pin": pin[agency],
+    "register": {"book": "01/2026", "number": "125", "date": "2026-03-10",
+                 "authority": f"Ủy ban nhân dân {place}"},
+    "child": {"full_name": "Nguyễn Thị Ánh Tuyết", "sex": "Nữ", "date_of_birth": "2026-03-05",
+              "place_of_birth": "Bệnh viện Phụ sản Hải Phòng",
+              "home_town": "Xã An Hưng, thành phố Hải Phòng", "ethnicity": "Kinh",
+              "nationality": "Việt Nam", "personal_id": "031326001234"},
+    "mother": {"full_name": "Trần Thị Hồng Nhung", "year_of_birth": 1995, **parent},
+    "father": {"full_name": "Nguyễn Văn Đức", "year_of_birth": 1992, **parent},
+}, ensure_ascii=False))
+PY
+pin=$(python3 -c 'import json; print(next(s["pin"] for s in json.load(open("certs/dev/manifest.json"))["signers"] if s["id"] == "99001-chair"))')
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# shellcheck disable=SC2086
+python3 "$repo/benches/load.py" --url http://127.0.0.1:18080 --key "$key" --pin "$pin" \
+  --root certs/dev/root.pem --issue-body issue.json --seconds "$seconds" ${LOAD_ARGS:-}
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
