@@ -21,9 +21,12 @@ use serde_json::Value;
 use crate::fixtures::{sample_pdf, XrefStyle};
 use crate::helpers::{spawn_app_on, DevPki, SignParams, TestApp};
 use crate::metrics::value;
-use crate::pastval::{key, signed};
+use crate::pastval::{key, signed, the_signature};
 use crate::rollout::post_bytes;
-use crate::validators::{pdfsig, pyhanko_ades_validate, pyhanko_file_only, qpdf_check};
+use crate::validators::{
+    pdfsig, pyhanko_ades_validate, pyhanko_file_only, pyhanko_sign, pyhanko_sign_adobe_revinfo,
+    qpdf_check,
+};
 
 /// A port free now, for an instance whose certificates must name it before it starts.
 fn free_port() -> u16 {
@@ -576,6 +579,63 @@ async fn years_later_with_fetching_off_b_lta_passes_on_its_ocsp_answers_and_b_t_
         "{fetched:#}"
     );
     assert!(ocsp_requests(&app.scrape().await) > before);
+}
+
+#[tokio::test]
+async fn revocation_data_carried_in_the_cms_is_read_with_fetching_off() {
+    // pyHanko signing Adobe-style asks this instance's responder and puts the answers in the
+    // signed attribute adbe-revocationInfoArchival: no DSS. Its twin carries none.
+    let app = publishing_app(|_| {}).await;
+    let pki = app.pki;
+    let tsa = format!("{}/tsa", app.address);
+    let (pkcs12, pin, root) = (
+        pki.pkcs12("99001-chair"),
+        pki.pin("99001-chair"),
+        pki.root(),
+    );
+    let (adobe, bare) = tokio::task::spawn_blocking(move || {
+        let pdf = sample_pdf(XrefStyle::Classic);
+        (
+            pyhanko_sign_adobe_revinfo(&pdf, &pkcs12, &pin, &tsa, &root),
+            pyhanko_sign(&pdf, "Sig1", &pkcs12, &pin, Some(&tsa)),
+        )
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&adobe).to_ascii_lowercase();
+    // The attribute's OID 1.2.840.113583.1.1.8, DER, in the hex /Contents.
+    assert!(text.contains("06092a864886f72f010108"));
+    assert!(text.contains("adbe.pkcs7.detached") && !text.contains("/dss"));
+
+    // Validating now, nothing fetched: the carried answers speak.
+    let root = pki.root();
+    let report = kyso_verify(&adobe, &root, None, false).await;
+    assert_eq!(report["indication"], "TOTAL_PASSED", "{report:#}");
+    assert_eq!(
+        the_signature(&report)["checks"]["revocation"],
+        "good",
+        "{report:#}"
+    );
+    let report = kyso_verify(&bare, &root, None, false).await;
+    assert!(the_signature(&report)["checks"]["revocation"]
+        .as_str()
+        .unwrap()
+        .starts_with("unknown"));
+
+    // Once the official's certificate (two years) has expired and while the TSA's (three)
+    // is valid, the signature is judged at its timestamp, on the carried answers alone.
+    let later = Utc::now() + Duration::days(900);
+    let report = kyso_verify(&adobe, &root, Some(later), false).await;
+    let signature = the_signature(&report);
+    assert_eq!(signature["indication"], "TOTAL_PASSED", "{report:#}");
+    assert_eq!(signature["validated_at"]["basis"], "proof_of_existence");
+    assert_eq!(signature["checks"]["revocation"], "good");
+    let report = kyso_verify(&bare, &root, Some(later), false).await;
+    assert_eq!(
+        the_signature(&report)["sub_indication"],
+        "OUT_OF_BOUNDS_NO_POE",
+        "{report:#}"
+    );
 }
 
 #[tokio::test]

@@ -135,7 +135,7 @@ impl TestApp {
 }
 
 /// The report of the one signature that is not a document timestamp.
-fn the_signature(report: &Value) -> &Value {
+pub(crate) fn the_signature(report: &Value) -> &Value {
     let regular: Vec<&Value> = report["signatures"]
         .as_array()
         .unwrap()

@@ -442,6 +442,46 @@ pub fn pyhanko_sign(
     pin: &str,
     timestamp_url: Option<&str>,
 ) -> Vec<u8> {
+    pyhanko_sign_with(
+        pdf,
+        field,
+        pkcs12,
+        pin,
+        timestamp_url,
+        &["--use-pades".as_ref()],
+    )
+}
+
+/// Signs `pdf` with pyHanko as Acrobat-era signers do: `adbe.pkcs7.detached` with the
+/// revocation data of the chain to `root_pem` (fetched from the certificates' URLs) in the
+/// signed attribute adbe-revocationInfoArchival, and no DSS (`--with-validation-info`
+/// without `--use-pades`). Otherwise as [`pyhanko_sign`].
+pub fn pyhanko_sign_adobe_revinfo(
+    pdf: &[u8],
+    pkcs12: &Path,
+    pin: &str,
+    timestamp_url: &str,
+    root_pem: &Path,
+) -> Vec<u8> {
+    let root = std::fs::canonicalize(root_pem)
+        .unwrap_or_else(|e| panic!("trust anchor {}: {e}", root_pem.display()));
+    let options = [
+        "--with-validation-info".as_ref(),
+        "--trust".as_ref(),
+        root.as_os_str(),
+        "--trust-replace".as_ref(),
+    ];
+    pyhanko_sign_with(pdf, "Sig1", pkcs12, pin, Some(timestamp_url), &options)
+}
+
+fn pyhanko_sign_with(
+    pdf: &[u8],
+    field: &str,
+    pkcs12: &Path,
+    pin: &str,
+    timestamp_url: Option<&str>,
+    options: &[&std::ffi::OsStr],
+) -> Vec<u8> {
     let dir = temp_dir();
     let input = write_input(&dir, "input.pdf", pdf);
     let output_path = dir.path().join("signed.pdf");
@@ -449,7 +489,8 @@ pub fn pyhanko_sign(
         .unwrap_or_else(|e| panic!("PKCS#12 file {}: {e}", pkcs12.display()));
     let mut command = pyhanko_command();
     command
-        .args(["sign", "addsig", "--field", field, "--use-pades"])
+        .args(["sign", "addsig", "--field", field])
+        .args(options)
         .current_dir(dir.path());
     if is_hybrid(pdf) {
         command.arg("--no-strict-syntax");

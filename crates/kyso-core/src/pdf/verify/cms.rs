@@ -10,6 +10,7 @@ use der::asn1::{Int, OctetString};
 use der::{Any, Decode, Encode, Reader, Tag, Tagged};
 use x509_tsp::MessageImprint;
 
+use super::carried::{self, Carried, RawSignedData};
 use super::report::{CertificateInfo, Checks, SubIndication};
 use crate::pki::algorithms::{self, Digest};
 use crate::pki::certificate::Certificate;
@@ -23,6 +24,8 @@ pub struct Cms {
     pub signer: Option<Certificate>,
     /// Every certificate in the signature (for chain building).
     pub certificates: Vec<Certificate>,
+    /// The revocation data it carries itself.
+    pub revocation: Carried,
 }
 
 /// The blob may be zero-padded after its end (the /Contents placeholder), and older signers
@@ -47,10 +50,11 @@ pub fn parse(contents: &[u8]) -> Result<Cms, String> {
         }
     };
     let info = ContentInfo::from_der(der).map_err(|e| format!("CMS: {e}"))?;
-    let signed_data: SignedData = info
+    let (signed_data, revocation_choices) = info
         .content
-        .decode_as()
-        .map_err(|e| format!("CMS SignedData: {e}"))?;
+        .decode_as::<RawSignedData>()
+        .map_err(|e| format!("CMS SignedData: {e}"))?
+        .split();
     let signer_info = signed_data
         .signer_infos
         .0
@@ -81,11 +85,13 @@ pub fn parse(contents: &[u8]) -> Result<Cms, String> {
         }
         certificates.push(certificate);
     }
+    let revocation = carried::read(&revocation_choices, &signer_info);
     Ok(Cms {
         signed_data,
         signer_info,
         signer,
         certificates,
+        revocation,
     })
 }
 
@@ -246,6 +252,8 @@ pub struct Timestamp {
     pub time: chrono::DateTime<chrono::Utc>,
     pub tsa: Certificate,
     pub certificates: Vec<Certificate>,
+    /// The revocation data the token carries.
+    pub revocation: Carried,
     /// The digests it relies on: the imprint's, the token signer's and its signature's.
     pub digests: [&'static Digest; 3],
 }
@@ -276,6 +284,7 @@ pub fn check_timestamp(token: &[u8], message: &[&[u8]]) -> Result<Timestamp, Str
         tsa,
         digests: [algorithm, cms.digest_algorithm()?, checked.hash],
         certificates: cms.certificates,
+        revocation: cms.revocation,
     })
 }
 

@@ -3,6 +3,7 @@
 //! revocation at signing time, key usage), then what changed after signing. An invalid
 //! signature is a result with an ETSI EN 319 102-1 indication; `Err` is for unreadable input.
 
+mod carried;
 mod changes;
 pub mod cms;
 mod explain;
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use openssl::x509::{X509Crl, X509};
 
+use self::carried::Carried;
 use self::poe::{Poe, Proofs, Status};
 use self::report::*;
 use crate::error::{Error, Result};
@@ -750,7 +752,13 @@ impl Validation<'_> {
             self.token_in_time(&ts).map_err(|e| (FormatFailure, e))?;
             // Its own time proves nothing about itself: a later document timestamp does.
             let poe = self.proofs.covering(report.coverage.revision);
-            return self.check_chain(report, &ts.tsa, &ts.certificates, poe.as_ref(), None);
+            return self.check_chain(
+                report,
+                &ts.tsa,
+                (&ts.certificates, &ts.revocation),
+                poe.as_ref(),
+                None,
+            );
         }
         let cms = cms::parse(&contents).map_err(|e| (FormatFailure, e))?;
         report.signer = cms.signer.as_ref().and_then(cms::describe);
@@ -775,9 +783,14 @@ impl Validation<'_> {
             let checked = cms::check_timestamp(&token, &[cms.signer_info.signature.as_bytes()])
                 .and_then(|ts| {
                     self.token_in_time(&ts)?;
-                    self.judge(&ts.tsa, &ts.certificates, covering.as_ref(), None)
-                        .map(|_| ts)
-                        .map_err(|r| format!("TSA: {}", r.problem))
+                    self.judge(
+                        &ts.tsa,
+                        (&ts.certificates, &ts.revocation),
+                        covering.as_ref(),
+                        None,
+                    )
+                    .map(|_| ts)
+                    .map_err(|r| format!("TSA: {}", r.problem))
                 });
             match checked {
                 Ok(ts) => {
@@ -838,7 +851,13 @@ impl Validation<'_> {
             .claimed_signing_time
             .as_deref()
             .and_then(parse_pdf_date);
-        self.check_chain(report, &signer, &cms.certificates, poe.as_ref(), claimed)?;
+        self.check_chain(
+            report,
+            &signer,
+            (&cms.certificates, &cms.revocation),
+            poe.as_ref(),
+            claimed,
+        )?;
         if !usage_ok {
             return Err((
                 SigConstraintsFailure,
@@ -977,11 +996,11 @@ impl Validation<'_> {
         &self,
         report: &mut SignatureReport,
         cert: &Certificate,
-        certificates: &[Certificate],
+        carried: (&[Certificate], &Carried),
         poe: Option<&Poe>,
         claimed: Option<DateTime<Utc>>,
     ) -> std::result::Result<(), (SubIndication, String)> {
-        let judged = self.judge(cert, certificates, poe, claimed);
+        let judged = self.judge(cert, carried, poe, claimed);
         let (verdict, past) = match judged {
             Ok(j) => {
                 report.checks.chain = Some(true);
@@ -1004,11 +1023,12 @@ impl Validation<'_> {
     /// Chain and revocation of `cert` for an object whose earliest proof of existence is
     /// `poe`: at the validation time when the certificate is valid then, else at the time
     /// the proof gives (past signature validation), where the revocation data held must show
-    /// it was not revoked.
+    /// it was not revoked. `carried` is what the object's CMS holds: certificates and
+    /// revocation data.
     fn judge(
         &self,
         cert: &Certificate,
-        certificates: &[Certificate],
+        (certificates, carried): (&[Certificate], &Carried),
         poe: Option<&Poe>,
         claimed: Option<DateTime<Utc>>,
     ) -> std::result::Result<Judgement, Rejection> {
@@ -1121,7 +1141,7 @@ impl Validation<'_> {
         // existence when there is one.
         let time = poe.map_or(at, |p| p.time);
         let status = chain.get(1).map_or(Status::Unknown, |issuer| {
-            self.revocation_status(cert, issuer, time)
+            self.revocation_status(cert, issuer, time, carried)
         });
         let revocation = match status {
             Status::Good => "good".to_owned(),
@@ -1186,6 +1206,7 @@ impl Validation<'_> {
         cert: &Certificate,
         issuer: &Certificate,
         time: DateTime<Utc>,
+        carried: &Carried,
     ) -> Status {
         let revocation = self.ctx.revocation;
         let key = issuer.x509().public_key().ok();
@@ -1194,6 +1215,7 @@ impl Validation<'_> {
             .all()
             .iter()
             .chain(&self.dss.crls)
+            .chain(&carried.crls)
             .filter(|crl| key.as_ref().is_some_and(|k| crl.verify(k).unwrap_or(false)))
             .map(|crl| Statement::from_crl(crl, cert.x509()))
             .collect();
@@ -1201,6 +1223,7 @@ impl Validation<'_> {
             self.dss
                 .ocsps
                 .iter()
+                .chain(&carried.ocsps)
                 .filter_map(|der| ocsp::check(der, cert, issuer, None).ok()),
         );
         let held = poe::status(cert.x509(), &statements, time);
