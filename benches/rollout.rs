@@ -1,21 +1,18 @@
 //! Readiness report latency: seeds 114 communes × 30 officials (agency, chair, vice-chairs,
 //! civil-status officer and staff) with certificates in every state, request histories and a
-//! month of signatures, then measures `GET /api/v1/rollout` and `GET /rollout` over HTTP with
-//! criterion, beside `GET /healthz` in the same run — the ratio of their medians is the cost of
-//! the readiness report. Runs on SQLite, and on PostgreSQL when the test suite's server
-//! (`KYSO_TEST_DATABASE_URL`, default postgres://postgres@127.0.0.1:5432) answers.
+//! month of signatures, then times `GET /api/v1/rollout` and `GET /rollout` over HTTP against
+//! `GET /healthz` measured in the same run — the ratio is the cost of the readiness report.
+//! Runs on SQLite, and on PostgreSQL when the test suite's server (`KYSO_TEST_DATABASE_URL`,
+//! default postgres://postgres@127.0.0.1:5432) answers.
 //!
-//! `cargo bench --bench rollout`. Under `cargo test` it seeds 2 communes and makes each request
-//! once on SQLite, as a smoke test.
+//! `cargo bench --bench rollout`. Under `cargo test` it seeds 2 communes and makes a few
+//! requests on SQLite, as a smoke test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use criterion::Criterion;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use kyso::clients::{self, Role};
 use kyso::config::Settings;
@@ -26,7 +23,6 @@ use kyso::db::schema::{
     certificates, communes, issuance_requests, officials, request_events, signing_log,
 };
 use kyso::db::{self, DbConnection};
-use tokio::runtime::Runtime;
 
 const POSITIONS: [&str; 5] = [
     "agency",
@@ -194,32 +190,35 @@ fn seed(conn: &mut DbConnection, communes_n: usize, officials_n: usize) {
     .unwrap();
 }
 
-/// `n` sequential GETs of `url`, each answered 200 and read whole; the time they took.
-async fn get(http: &reqwest::Client, url: &str, key: &str, n: u64) -> Duration {
-    let start = Instant::now();
-    for _ in 0..n {
+struct Latency {
+    p50: Duration,
+    p95: Duration,
+}
+
+async fn measure(http: &reqwest::Client, url: &str, key: &str, n: usize) -> Latency {
+    for _ in 0..3 {
         let r = http.get(url).bearer_auth(key).send().await.unwrap();
         assert_eq!(r.status(), 200, "{url}");
         r.bytes().await.unwrap();
     }
-    start.elapsed()
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = http.get(url).bearer_auth(key).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{url}");
+        r.bytes().await.unwrap();
+        samples.push(t.elapsed());
+    }
+    samples.sort();
+    let at =
+        |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+    Latency {
+        p50: at(0.50),
+        p95: at(0.95),
+    }
 }
 
-const ROUTES: [(&str, &str); 3] = [
-    ("healthz", "/healthz"),
-    ("api_rollout", "/api/v1/rollout"),
-    ("rollout_page", "/rollout"),
-];
-
-/// Seeds `communes_n` × `officials_n` on the database at `url`, starts a server on it and
-/// measures each route as group `group`.
-fn run(
-    c: &mut Criterion,
-    runtime: &Runtime,
-    group: &str,
-    url: &str,
-    (communes_n, officials_n): (usize, usize),
-) {
+async fn run(label: &str, url: &str, communes_n: usize, officials_n: usize, n: usize) {
     let data = tempfile::tempdir().unwrap();
     let mut settings = Settings {
         bind: "127.0.0.1:0".into(),
@@ -230,101 +229,73 @@ fn run(
     settings.pki.dev_dir = data.path().join("pki");
     settings.pki.trust_dir = data.path().join("trust");
     settings.pki.crl_dir = data.path().join("crl");
-    let address = runtime.block_on(async {
-        let app = kyso::server::build(settings).unwrap();
-        let address = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-        address
-    });
+    let app = kyso::server::build(settings).unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
     let pool = db::connect(url).unwrap();
     let mut conn = db::get(&pool).unwrap();
     let started = Instant::now();
     seed(&mut conn, communes_n, officials_n);
     let (_, key) = clients::create(&mut conn, Role::Viewer, None, "bench").unwrap();
     drop(conn);
-    println!(
-        "{group}: {communes_n} communes × {officials_n} officials seeded in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    let seeded = started.elapsed();
 
     let http = reqwest::Client::new();
-    let body = runtime.block_on(async {
-        let response = http
-            .get(format!("{address}/api/v1/rollout"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
-        response.json::<serde_json::Value>().await.unwrap()
-    });
+    let health = measure(&http, &format!("{address}/healthz"), &key, n).await;
+    let api = measure(&http, &format!("{address}/api/v1/rollout"), &key, n).await;
+    let page = measure(&http, &format!("{address}/rollout"), &key, n).await;
+    let body = http
+        .get(format!("{address}/api/v1/rollout"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
     assert_eq!(body["communes"].as_array().unwrap().len(), communes_n + 3);
 
-    let mut bench = c.benchmark_group(group);
-    // Requests of milliseconds: ten equal samples.
-    bench
-        .sample_size(10)
-        .sampling_mode(criterion::SamplingMode::Flat);
-    for (name, path) in ROUTES {
-        let url = format!("{address}{path}");
-        bench.bench_function(name, |b| {
-            b.iter_custom(|n| runtime.block_on(get(&http, &url, &key, n)))
-        });
-    }
-    bench.finish();
-}
-
-fn print_ratios(group: &str) {
-    let health = common::median(group, "healthz");
-    println!("\nmedians of this run ({group}):");
-    for (name, path) in ROUTES {
-        let t = common::median(group, name);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{label}: {communes_n} communes × {officials_n} officials seeded in {:.1} s; {n} sequential requests each",
+        seeded.as_secs_f64()
+    );
+    for (name, l) in [
+        ("GET /healthz", &health),
+        ("GET /api/v1/rollout", &api),
+        ("GET /rollout", &page),
+    ] {
         println!(
-            "  GET {path:<16} : {:>8.2} ms = {:>6.1} × healthz",
-            t / 1e6,
-            t / health
+            "  {name:<22} p50 {:>7.2} ms  p95 {:>7.2} ms  (p50 {:>5.1}× healthz)",
+            ms(l.p50),
+            ms(l.p95),
+            l.p50.as_secs_f64() / health.p50.as_secs_f64()
         );
     }
 }
 
-fn main() {
-    let benchmarking = common::benchmarking();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut c = Criterion::default().configure_from_args();
+#[tokio::main]
+async fn main() {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     if !benchmarking {
-        run(&mut c, &runtime, "rollout_sqlite", &sqlite, (2, 6));
+        run("SQLite (smoke)", &sqlite, 2, 6, 3).await;
         return;
     }
-    run(&mut c, &runtime, "rollout_sqlite", &sqlite, (114, 30));
-    let mut groups = vec!["rollout_sqlite"];
+    run("SQLite", &sqlite, 114, 30, 200).await;
 
     let server = std::env::var("KYSO_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    match PgConnection::establish(&format!("{server}/postgres")) {
-        Err(_) => println!("PostgreSQL: no server at {server}; not measured"),
-        Ok(mut admin) => {
-            let name = format!("kyso_bench_{}", uuid::Uuid::new_v4().simple());
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .unwrap();
-            run(
-                &mut c,
-                &runtime,
-                "rollout_postgres",
-                &format!("{server}/{name}"),
-                (114, 30),
-            );
-            groups.push("rollout_postgres");
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin);
-        }
-    }
-    c.final_summary();
-    for group in groups {
-        print_ratios(group);
-    }
+    let Ok(mut admin) = PgConnection::establish(&format!("{server}/postgres")) else {
+        println!("PostgreSQL: no server at {server}; skipped");
+        return;
+    };
+    let name = format!("kyso_bench_{}", uuid::Uuid::new_v4().simple());
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    run("PostgreSQL", &format!("{server}/{name}"), 114, 30, 200).await;
+    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin);
 }

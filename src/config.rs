@@ -355,7 +355,7 @@ mod tests {
         std::fs::write(&bad, "bnid = \"x\"\n").unwrap();
         assert!(matches!(
             Settings::load(Some(&bad)),
-            Err(Error::Core(kyso_core::Error::config(_)))
+            Err(Error::Core(kyso_core::Error::Config(_)))
         ));
     }
 }
