@@ -311,13 +311,17 @@ impl Sessions<'_> {
     /// The CAs above `x509` up to a trust anchor, the anchor itself left out (validators must
     /// hold it already), as a PKCS#12 file's chain goes into a signature.
     fn chain_above(&self, x509: &X509) -> Vec<X509> {
+        let Ok(cert) = crate::pki::Certificate::from_x509(x509.clone()) else {
+            return Vec::new();
+        };
         self.signing
             .trust
-            .chain(x509, &[], Utc::now())
+            .chain(&cert, &[], Utc::now())
             .map(|chain| {
                 chain
-                    .into_iter()
+                    .iter()
                     .skip(1)
+                    .map(|c| c.x509().clone())
                     .filter(|c| c.issued(c) != openssl::x509::X509VerifyResult::OK)
                     .collect()
             })
@@ -365,7 +369,10 @@ impl Sessions<'_> {
                 new.len()
             )));
         };
-        let expected = verify_cms::describe(x509);
+        let expected = crate::pki::Certificate::from_x509(x509.clone())
+            .ok()
+            .as_ref()
+            .and_then(verify_cms::describe);
         let by_session = match (&signature.signer, &expected) {
             (Some(got), Some(want)) => got.serial == want.serial && got.issuer == want.issuer,
             _ => false,
@@ -725,13 +732,8 @@ fn check_cms(
         return Err(invalid("the CMS must be detached, of content type id-data"));
     }
     let cert_der = certificate.to_der().map_err(Error::internal)?;
-    let signer_der = parsed
-        .signer
-        .as_ref()
-        .map(|s| s.to_der())
-        .transpose()
-        .map_err(Error::internal)?;
-    if signer_der.as_deref() != Some(&cert_der[..]) {
+    let signer_der = parsed.signer.as_ref().map(|s| s.der());
+    if signer_der != Some(&cert_der[..]) {
         return Err(invalid(
             "the CMS is not signed by the session's certificate",
         ));
