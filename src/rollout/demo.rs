@@ -70,7 +70,7 @@ pub fn register(
     let issuing_ca = std::fs::read(manifest.path(dir, &manifest.issuing_ca))
         .map_err(|e| Error::config(format!("dev issuing CA: {e}")))?;
     let issuing_ca = crate::pki::Certificate::from_pem(&issuing_ca)
-        .ok_or_else(|| Error::config("dev issuing CA: no certificate".into()))?;
+        .ok_or_else(|| Error::config("dev issuing CA: no certificate"))?;
     let list = std::fs::read(manifest.path(dir, &manifest.crl))
         .map_err(|e| Error::config(format!("dev CRL: {e}")))?;
     crl::import(conn, ACTOR, &list, &[issuing_ca])?;
