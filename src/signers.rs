@@ -29,6 +29,21 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Signer> {
         .ok_or_else(|| Error::UnknownSigner(id.to_owned()))
 }
 
+/// Signer `id`, unless it is of another commune than `commune` (answered as unknown, so ids
+/// do not leak) or its key is locked.
+pub fn find_unlocked(conn: &mut DbConnection, id: &str, commune: Option<&str>) -> Result<Signer> {
+    let signer = find(conn, id)?;
+    if commune.is_some_and(|code| code != signer.commune_code) {
+        return Err(Error::UnknownSigner(id.to_owned()));
+    }
+    if let Some(until) = signer.locked_until(Utc::now())? {
+        return Err(Error::KeyLocked {
+            until: crate::vietnam::date_time(until),
+        });
+    }
+    Ok(signer)
+}
+
 /// A signer's commune, as the roll-out registry holds it.
 pub use crate::rollout::communes::get as commune;
 
@@ -44,8 +59,10 @@ fn asn1_to_utc(time: &openssl::asn1::Asn1TimeRef) -> Result<DateTime<Utc>> {
 }
 
 impl Signer {
-    pub fn certificate(&self) -> Result<X509> {
-        X509::from_pem(self.certificate_pem.as_bytes()).map_err(Error::internal)
+    pub fn certificate(&self) -> Result<crate::pki::Certificate> {
+        crate::pki::Certificate::from_pem(self.certificate_pem.as_bytes()).ok_or_else(|| {
+            Error::internal(format!("signer {}: stored certificate is not PEM", self.id))
+        })
     }
 
     /// Refuses a certificate outside its validity period at `now`.
@@ -140,17 +157,8 @@ impl PinAttempts<'_> {
             if let Some(signer) = self.try_claim(conn, id, commune)? {
                 return Ok(signer);
             }
-            // Why not: unknown (or another commune's, answered alike so ids do not leak),
-            // locked, or every attempt held.
-            let signer = find(conn, id)?;
-            if commune.is_some_and(|code| code != signer.commune_code) {
-                return Err(Error::UnknownSigner(id.to_owned()));
-            }
-            if let Some(until) = signer.locked_until(Utc::now())? {
-                return Err(Error::KeyLocked {
-                    until: crate::vietnam::date_time(until),
-                });
-            }
+            // Why not: unknown, locked, or every attempt held.
+            find_unlocked(conn, id, commune)?;
             let now = std::time::Instant::now();
             if now >= deadline {
                 return Err(Error::Busy { retry_after: 1 });

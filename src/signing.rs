@@ -20,6 +20,7 @@ use crate::pki::keystore::KeyStore;
 use crate::pki::revocation::{self, RevocationSource};
 use crate::pki::trust::TrustStore;
 use crate::pki::tsa::Timestamper;
+use crate::pki::Certificate;
 use crate::vietnam::{self, vietnam_time};
 use crate::{rollout, signers};
 
@@ -154,10 +155,11 @@ impl Signing<'_> {
     }
 
     /// Who may sign and with which key: the client acts for the signer's commune, the key is
-    /// not locked, the certificate is valid and not revoked, and the PIN opens the key. The
-    /// attempt is claimed (with the signer's row, in one statement) before anything else is
-    /// checked, and given back unless the PIN was wrong. A wrong PIN is counted (and may lock
-    /// the key) on `conn`, so call this outside any transaction that might roll back.
+    /// not locked, the certificate is valid and not revoked, and the PIN opens the key. A PIN
+    /// that is not the one a held key was opened with is an attempt: claimed (with the
+    /// signer's row, in one statement) before anything else is checked, and given back unless
+    /// the PIN was wrong. A wrong PIN is counted (and may lock the key) on `conn`, so call this
+    /// outside any transaction that might roll back.
     pub fn unlock(
         &self,
         conn: &mut DbConnection,
@@ -168,6 +170,15 @@ impl Signing<'_> {
         if let Some(client) = client {
             client.ensure_may_sign()?;
         }
+        // A key held unlocked with this very PIN: the PIN is right, so there is nothing to
+        // count and no attempt is claimed (the row is only read). A locked key is refused all
+        // the same.
+        let signer = signers::find_unlocked(conn, signer_id, client.and_then(Client::confined_to))?;
+        if let Some(key) = self.keys.unlocked(&signer.key_ref, pin) {
+            let registered = self.usable_certificate(conn, client, &signer)?;
+            return Self::unlocked(signer, key, &registered);
+        }
+        // Any other PIN is one counted attempt.
         let attempts = self.attempts();
         let signer = attempts.claim(conn, signer_id, client.and_then(Client::confined_to))?;
         let opened =
@@ -194,9 +205,13 @@ impl Signing<'_> {
             }
         };
         attempts.give_back(conn, &signer.id)?;
-        // Only the registered certificate was checked above; a key store holding another one
-        // (a token re-issued, a file replaced) must not sign under it.
-        if key.certificate.to_der().map_err(Error::internal)? != registered {
+        Self::unlocked(signer, key, &registered)
+    }
+
+    /// Only the registered certificate was checked; a key store holding another one (a token
+    /// re-issued, a file replaced) must not sign under it.
+    fn unlocked(signer: Signer, key: SigningKey, registered: &Certificate) -> Result<Unlocked> {
+        if key.certificate.der() != registered.der() {
             return Err(Error::config(format!(
                 "the key of signer `{}` holds a certificate other than the registered one",
                 signer.id
@@ -214,14 +229,14 @@ impl Signing<'_> {
         }
     }
 
-    /// The signer's certificate as registered (DER), if `client` acts for its commune and it
-    /// may sign now: within its validity, in neither a loaded CRL nor the registry as revoked.
+    /// The signer's certificate as registered, if `client` acts for its commune and it may
+    /// sign now: within its validity, in neither a loaded CRL nor the registry as revoked.
     fn usable_certificate(
         &self,
         conn: &mut DbConnection,
         client: Option<&Client>,
         signer: &Signer,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Certificate> {
         // The claim took only the client's commune's signers; this holds whatever that was.
         if client.is_some_and(|client| !client.may_act_for(&signer.commune_code)) {
             return Err(Error::UnknownSigner(signer.id.clone()));
@@ -232,14 +247,13 @@ impl Signing<'_> {
         if self
             .revocation
             .files
-            .revocation_time(&certificate)
+            .revocation_time(certificate.x509())
             .is_some()
         {
             return Err(Error::CertificateRevoked);
         }
-        let registered = certificate.to_der().map_err(Error::internal)?;
-        rollout::certificates::check_signer(conn, signer, &registered, now)?;
-        Ok(registered)
+        rollout::certificates::check_signer(conn, signer, certificate.der(), now)?;
+        Ok(certificate)
     }
 
     /// The authority B-T needs, or why there is none.
@@ -263,8 +277,7 @@ impl Signing<'_> {
         if self.timestamper.is_none() {
             return Level::BB;
         }
-        let Some(cert) = crate::pki::Certificate::from_pem(signer.certificate_pem.as_bytes())
-        else {
+        let Ok(cert) = signer.certificate() else {
             return Level::BT;
         };
         let issuer = cert.x509().issuer_name().to_der().ok();

@@ -11,7 +11,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use openssl::x509::X509;
 use serde::Serialize;
 
 use crate::blobs::BlobStore;
@@ -24,6 +23,7 @@ use crate::db::{self, DbConnection};
 use crate::error::{Error, Result};
 use crate::pdf::sign::{self, Appearance, Prepared, SignatureSpec};
 use crate::pdf::verify::{self, cms as verify_cms, report::Indication};
+use crate::pki;
 use crate::pki::algorithms::{self, Digest};
 use crate::pki::cms::{self, sha256, Unsigned};
 use crate::rollout::{audit, certificates, officials, Position};
@@ -34,8 +34,8 @@ use crate::vietnam::{self, vietnam_time};
 pub struct Certified {
     pub row: Certificate,
     pub holder: Official,
-    pub x509: X509,
-    pub chain: Vec<X509>,
+    pub cert: pki::Certificate,
+    pub chain: Vec<pki::Certificate>,
 }
 
 /// What the holder's device is asked to sign (the `201` of `POST /signing-sessions`).
@@ -128,13 +128,13 @@ impl Sessions<'_> {
             return Err(unregistered());
         }
         let now = Utc::now();
-        let x509 = X509::from_pem(row.pem.as_bytes()).map_err(Error::internal)?;
+        let cert = stored(&row)?;
         if row.revoked_at.is_some()
             || self
                 .signing
                 .revocation
                 .files
-                .revocation_time(&x509)
+                .revocation_time(cert.x509())
                 .is_some()
         {
             return Err(Error::CertificateRevoked);
@@ -145,11 +145,11 @@ impl Sessions<'_> {
                 row.not_before, row.not_after
             )));
         }
-        let chain = self.chain_above(&x509);
+        let chain = self.chain_above(&cert);
         Ok(Certified {
             row,
             holder,
-            x509,
+            cert,
             chain,
         })
     }
@@ -185,7 +185,7 @@ impl Sessions<'_> {
         let (prepared, unsigned) = sign::prepare(
             pdf,
             &spec,
-            &certified.x509,
+            &certified.cert,
             &certified.chain,
             &self.signing.limits,
         )?;
@@ -233,7 +233,7 @@ impl Sessions<'_> {
             digest: sha256(&to_sign)?,
             to_sign,
             digest_algorithm: "sha256",
-            signature_algorithm: signature_algorithm_name(&certified.x509)?,
+            signature_algorithm: signature_algorithm_name(&certified.cert)?,
             expires_at: row.expires_at,
         })
     }
@@ -278,7 +278,7 @@ impl Sessions<'_> {
     ) -> Result<Finished> {
         let session = self.open_session(conn, client, id)?;
         let certificate = certificates_row(conn, &session.certificate_id)?;
-        let x509 = X509::from_pem(certificate.pem.as_bytes()).map_err(Error::internal)?;
+        let cert = stored(&certificate)?;
         let level = Level::parse(&session.level)?;
         let original_len = session.original_len as usize;
         let prepared = || {
@@ -289,17 +289,17 @@ impl Sessions<'_> {
         };
         let timestamper = self.signing.timestamper(level)?;
         let signed = match returned {
-            Returned::SignedPdf(pdf) => self.check_signed_pdf(&session, &x509, level, pdf)?,
+            Returned::SignedPdf(pdf) => self.check_signed_pdf(&session, &cert, level, pdf)?,
             Returned::Cms(der) => {
                 let prepared = prepared()?;
-                let signed_data = check_cms(&prepared, &x509, &der)?;
+                let signed_data = check_cms(&prepared, &cert, &der)?;
                 sign::finish(prepared, signed_data, timestamper)?
             }
             Returned::Signature(value) => {
-                let value = check_signature(&session.to_sign, &x509, &value)?;
-                let chain = self.chain_above(&x509);
+                let value = check_signature(&session.to_sign, &cert, &value)?;
+                let chain = self.chain_above(&cert);
                 let signed_data =
-                    Unsigned::detached(&session.to_sign)?.finish(value, &x509, &chain)?;
+                    Unsigned::detached(&session.to_sign)?.finish(value, &cert, &chain)?;
                 sign::finish(prepared()?, signed_data, timestamper)?
             }
         };
@@ -308,21 +308,18 @@ impl Sessions<'_> {
         self.record(conn, client, &session, &certificate, original, signed)
     }
 
-    /// The CAs above `x509` up to a trust anchor, the anchor itself left out (validators must
+    /// The CAs above `cert` up to a trust anchor, the anchor itself left out (validators must
     /// hold it already), as a PKCS#12 file's chain goes into a signature.
-    fn chain_above(&self, x509: &X509) -> Vec<X509> {
-        let Ok(cert) = crate::pki::Certificate::from_x509(x509.clone()) else {
-            return Vec::new();
-        };
+    fn chain_above(&self, cert: &pki::Certificate) -> Vec<pki::Certificate> {
         self.signing
             .trust
-            .chain(&cert, &[], Utc::now())
+            .chain(cert, &[], Utc::now())
             .map(|chain| {
                 chain
                     .iter()
                     .skip(1)
-                    .map(|c| c.x509().clone())
-                    .filter(|c| c.issued(c) != openssl::x509::X509VerifyResult::OK)
+                    .filter(|c| c.x509().issued(c.x509()) != openssl::x509::X509VerifyResult::OK)
+                    .cloned()
                     .collect()
             })
             .unwrap_or_default()
@@ -334,7 +331,7 @@ impl Sessions<'_> {
     fn check_signed_pdf(
         &self,
         session: &SigningSession,
-        x509: &X509,
+        cert: &pki::Certificate,
         level: Level,
         pdf: Vec<u8>,
     ) -> Result<Vec<u8>> {
@@ -369,10 +366,7 @@ impl Sessions<'_> {
                 new.len()
             )));
         };
-        let expected = crate::pki::Certificate::from_x509(x509.clone())
-            .ok()
-            .as_ref()
-            .and_then(verify_cms::describe);
+        let expected = verify_cms::describe(cert);
         let by_session = match (&signature.signer, &expected) {
             (Some(got), Some(want)) => got.serial == want.serial && got.issuer == want.issuer,
             _ => false,
@@ -677,8 +671,14 @@ pub fn expire_due(conn: &mut DbConnection) -> Result<usize> {
     Ok(due.len())
 }
 
+/// A registered certificate as stored (PEM).
+fn stored(row: &Certificate) -> Result<pki::Certificate> {
+    pki::Certificate::from_pem(row.pem.as_bytes())
+        .ok_or_else(|| Error::internal(format!("stored certificate {} is not PEM", row.id)))
+}
+
 /// `rsa_pkcs1_sha256` or `ecdsa_sha256`: how the device must sign `to_sign`.
-fn signature_algorithm_name(certificate: &X509) -> Result<&'static str> {
+fn signature_algorithm_name(certificate: &pki::Certificate) -> Result<&'static str> {
     let algorithm = cms::signature_algorithm(certificate)?;
     Ok(if algorithm.oid == algorithms::RSA_ENCRYPTION {
         "rsa_pkcs1_sha256"
@@ -690,8 +690,12 @@ fn signature_algorithm_name(certificate: &X509) -> Result<&'static str> {
 /// The raw value over `to_sign`, checked with the certificate's key; an ECDSA value given as
 /// `r||s` (what tokens and most signing services return) is turned into DER first. Returns
 /// the value as CMS carries it.
-fn check_signature(to_sign: &[u8], certificate: &X509, value: &[u8]) -> Result<Vec<u8>> {
-    let key = certificate.public_key().map_err(Error::internal)?;
+fn check_signature(
+    to_sign: &[u8],
+    certificate: &pki::Certificate,
+    value: &[u8],
+) -> Result<Vec<u8>> {
+    let key = certificate.x509().public_key().map_err(Error::internal)?;
     let algorithm = cms::signature_algorithm(certificate)?;
     let value = if key.id() == openssl::pkey::Id::EC
         && openssl::ecdsa::EcdsaSig::from_der(value).is_err()
@@ -717,7 +721,7 @@ fn check_signature(to_sign: &[u8], certificate: &X509, value: &[u8]) -> Result<V
 /// claimed time in /M), and a signature value that verifies.
 fn check_cms(
     prepared: &Prepared,
-    certificate: &X509,
+    certificate: &pki::Certificate,
     der: &[u8],
 ) -> Result<::cms::signed_data::SignedData> {
     use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_SIGNING_TIME};
@@ -731,9 +735,9 @@ fn check_cms(
     {
         return Err(invalid("the CMS must be detached, of content type id-data"));
     }
-    let cert_der = certificate.to_der().map_err(Error::internal)?;
+    let cert_der = certificate.der();
     let signer_der = parsed.signer.as_ref().map(|s| s.der());
-    if signer_der != Some(&cert_der[..]) {
+    if signer_der != Some(cert_der) {
         return Err(invalid(
             "the CMS is not signed by the session's certificate",
         ));
@@ -767,7 +771,7 @@ fn check_cms(
         ));
     }
     let hashes = cms::signing_certificate_hashes(attrs).map_err(Error::SignatureInvalid)?;
-    if !hashes.contains(&sha256(&cert_der)?) {
+    if !hashes.contains(&sha256(cert_der)?) {
         return Err(invalid(
             "its signingCertificateV2 does not name the session's certificate",
         ));

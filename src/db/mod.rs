@@ -8,7 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
 #[cfg(feature = "postgres")]
 use diesel::PgConnection;
-use diesel::{Connection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::{Error, Result};
@@ -77,15 +77,16 @@ impl ManageConnection for Manager {
         Ok(conn)
     }
 
+    /// A prepared `SELECT 1` (diesel's ping, cached per connection), run at each check-out
+    /// on PostgreSQL only: a server restart leaves dead connections in the pool, while a
+    /// SQLite file cannot go away under an open connection.
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        diesel::sql_query("SELECT 1")
-            .execute(conn)
-            .map(|_| ())
-            .map_err(r2d2::Error::QueryError)
+        diesel::r2d2::R2D2Connection::ping(conn).map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _: &mut DbConnection) -> bool {
-        false
+    /// A connection left inside a transaction that could not be ended.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -117,6 +118,7 @@ pub fn connect(url: &str) -> Result<Pool> {
     let pool = r2d2::Pool::builder()
         // One SQLite writer at a time anyway; a few connections serve concurrent readers.
         .max_size(if is_sqlite { 4 } else { 10 })
+        .test_on_check_out(!is_sqlite)
         .build(Manager {
             url: url.to_owned(),
             relaxed: false,

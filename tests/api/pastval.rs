@@ -69,12 +69,12 @@ impl TestCa {
     }
 }
 
-/// A certificate valid from an hour ago for `days`.
 /// The core's certificate of a dev CA's `issued` one.
 fn certificate(issued: &Issued) -> kyso::pki::Certificate {
     kyso::pki::Certificate::from_x509(issued.cert.clone()).unwrap()
 }
 
+/// A certificate valid from an hour ago for `days`.
 fn issue(issuer: &Issued, name: &str, profile: Profile, days: i64) -> Issued {
     let now = Utc::now();
     dev::issue(
@@ -95,8 +95,8 @@ fn issue(issuer: &Issued, name: &str, profile: Profile, days: i64) -> Issued {
 pub(crate) fn key(issued: &Issued, chain: &[&Issued]) -> SigningKey {
     SigningKey {
         key: Box::new(issued.key.clone()),
-        certificate: issued.cert.clone(),
-        chain: chain.iter().map(|c| c.cert.clone()).collect(),
+        certificate: certificate(issued),
+        chain: chain.iter().map(|c| certificate(c)).collect(),
     }
 }
 

@@ -324,6 +324,13 @@ async fn five_wrong_pins_lock_the_key() {
         pin: Some("999999x".into()),
         ..Default::default()
     };
+    let right = SignParams {
+        signer: "99001-chair",
+        ..Default::default()
+    };
+    // The right PIN first: the key is then held unlocked, and the right PIN signs without an
+    // attempt being claimed; every other PIN is still an attempt, counted.
+    assert_eq!(app.sign(&pdf, right.clone()).await.status(), 200);
     // Each refusal says how many tries are left; the fifth locks the key.
     for left in (0..5).rev() {
         let response = app.sign(&pdf, wrong()).await;
@@ -340,10 +347,7 @@ async fn five_wrong_pins_lock_the_key() {
         assert!(message.ends_with(&expected), "{message}");
         assert!(!message.contains("999999x"), "{message}");
     }
-    let right = SignParams {
-        signer: "99001-chair",
-        ..Default::default()
-    };
+    // Locked, the key is refused even to the PIN it is held unlocked with.
     assert_eq!(
         error_code(app.sign(&pdf, right.clone()).await, 423).await,
         "key_locked"

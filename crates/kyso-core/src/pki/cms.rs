@@ -19,15 +19,13 @@ use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Sequence};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{Id, PKey, Private};
-use openssl::x509::X509;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::Certificate;
 
 use crate::error::{Error, Result};
-use crate::pki::algorithms;
+use crate::pki::{algorithms, Certificate};
 
 /// id-aa-signatureTimeStampToken (RFC 3161 appendix A).
 pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
@@ -63,8 +61,8 @@ impl<T: RawSigner + ?Sized> RawSigner for std::sync::Arc<T> {
 /// one signing operation.
 pub struct SigningKey {
     pub key: Box<dyn RawSigner>,
-    pub certificate: X509,
-    pub chain: Vec<X509>,
+    pub certificate: Certificate,
+    pub chain: Vec<Certificate>,
 }
 
 impl SigningKey {
@@ -79,14 +77,23 @@ impl SigningKey {
 }
 
 /// Upper bound of the DER size of a signature by `certificate`'s key.
-pub fn max_signature_len(certificate: &X509) -> Result<usize> {
-    Ok(certificate.public_key().map_err(Error::internal)?.size())
+pub fn max_signature_len(certificate: &Certificate) -> Result<usize> {
+    Ok(certificate
+        .x509()
+        .public_key()
+        .map_err(Error::internal)?
+        .size())
 }
 
 /// The SignerInfo's signatureAlgorithm for `certificate`'s key: RSA PKCS#1 v1.5 (named by
 /// rsaEncryption, as PAdES signers write it) or ECDSA, both with SHA-256.
-pub fn signature_algorithm(certificate: &X509) -> Result<AlgorithmIdentifierOwned> {
-    match certificate.public_key().map_err(Error::internal)?.id() {
+pub fn signature_algorithm(certificate: &Certificate) -> Result<AlgorithmIdentifierOwned> {
+    match certificate
+        .x509()
+        .public_key()
+        .map_err(Error::internal)?
+        .id()
+    {
         Id::RSA => Ok(AlgorithmIdentifierOwned {
             oid: algorithms::RSA_ENCRYPTION,
             parameters: Some(Any::null()),
@@ -152,10 +159,6 @@ fn attribute(oid: ObjectIdentifier, value: impl Encode) -> Result<Attribute> {
     })
 }
 
-fn to_certificate(x509: &X509) -> Result<Certificate> {
-    Certificate::from_der(&x509.to_der().map_err(Error::internal)?).map_err(der_err)
-}
-
 /// Builds and signs a SignedData. The result can still take unsigned attributes (the
 /// signature timestamp) before it is encoded.
 pub fn sign(content: Content<'_>, key: &SigningKey) -> Result<SignedData> {
@@ -175,7 +178,7 @@ pub struct Unsigned {
 impl Unsigned {
     /// contentType, messageDigest and signingCertificateV2 (no signingTime: PAdES keeps the
     /// claimed time in the signature dictionary's /M).
-    pub fn new(content: Content<'_>, certificate: &X509) -> Result<Self> {
+    pub fn new(content: Content<'_>, certificate: &Certificate) -> Result<Self> {
         let (content_type, digest, econtent) = match content {
             Content::Detached { digest } => (ID_DATA, digest.to_vec(), None),
             Content::Encapsulated { content_type, der } => {
@@ -184,11 +187,10 @@ impl Unsigned {
                 (content_type, sha256(der)?, Some(econtent))
             }
         };
-        let signer_cert = to_certificate(certificate)?;
-        let cert_der = certificate.to_der().map_err(Error::internal)?;
+        let signer_cert = certificate.structure()?;
         let ess = SigningCertificateV2 {
             certs: vec![EssCertIdV2 {
-                cert_hash: OctetString::new(sha256(&cert_der)?).map_err(der_err)?,
+                cert_hash: OctetString::new(sha256(certificate.der())?).map_err(der_err)?,
                 issuer_serial: IssuerSerial {
                     issuer: vec![GeneralName::DirectoryName(
                         signer_cert.tbs_certificate.issuer.clone(),
@@ -233,17 +235,17 @@ impl Unsigned {
     pub fn finish(
         self,
         signature: Vec<u8>,
-        certificate: &X509,
-        chain: &[X509],
+        certificate: &Certificate,
+        chain: &[Certificate],
     ) -> Result<SignedData> {
         let sha256_alg = AlgorithmIdentifierOwned {
             oid: algorithms::SHA256,
             parameters: None,
         };
-        let signer_cert = to_certificate(certificate)?;
+        let signer_cert = certificate.structure()?;
         let mut certificates = vec![CertificateChoices::Certificate(signer_cert.clone())];
         for ca in chain {
-            certificates.push(CertificateChoices::Certificate(to_certificate(ca)?));
+            certificates.push(CertificateChoices::Certificate(ca.structure()?.clone()));
         }
         let signer_info = SignerInfo {
             version: CmsVersion::V1,

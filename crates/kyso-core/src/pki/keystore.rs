@@ -13,16 +13,23 @@ use openssl::memcmp;
 use openssl::pkcs12::Pkcs12;
 use openssl::pkey::PKey;
 use openssl::sign::Signer;
-use openssl::x509::X509;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
 use crate::pki::cms::{RawSigner, SigningKey};
 use crate::pki::pkcs11::{KeyUri, Pkcs11Tokens};
+use crate::pki::Certificate;
 
 pub trait KeyStore: Send + Sync {
     /// Unlocks the key named by `key_ref`. A wrong PIN is `Error::WrongPin`.
     fn unlock(&self, key_ref: &str, pin: &SecretString) -> Result<SigningKey>;
+
+    /// The key named by `key_ref` when it is held unlocked and `pin` is the PIN that opened
+    /// it; `None` for any other PIN and for a key not held, which `unlock` must then try (as
+    /// an attempt the caller counts). Opens nothing and never says a PIN is wrong.
+    fn unlocked(&self, _key_ref: &str, _pin: &SecretString) -> Option<SigningKey> {
+        None
+    }
 }
 
 /// The key stores of this instance, chosen by the reference's scheme.
@@ -43,6 +50,13 @@ impl KeyStore for KeyStores {
                 Error::Config("a PKCS#11 key needs `pki.pkcs11_module` in the settings".into())
             })?
             .unlock(key_ref, pin)
+    }
+
+    fn unlocked(&self, key_ref: &str, pin: &SecretString) -> Option<SigningKey> {
+        // A token keeps its own login; only PKCS#12 keys are held here.
+        (!key_ref.starts_with(KeyUri::SCHEME))
+            .then(|| self.pkcs12.unlocked(key_ref, pin))
+            .flatten()
     }
 }
 
@@ -86,12 +100,14 @@ impl KeyStore for Pkcs12Files {
                     .into_iter()
                     // The root is the trust anchor the verifier already has; PAdES leaves it out.
                     .filter(|ca| ca.subject_name_hash() != ca.issuer_name_hash())
+                    .map(Certificate::from_x509)
                     .collect()
             })
+            .transpose()?
             .unwrap_or_default();
         Ok(SigningKey {
             key: Box::new(key),
-            certificate,
+            certificate: Certificate::from_x509(certificate)?,
             chain,
         })
     }
@@ -100,7 +116,8 @@ impl KeyStore for Pkcs12Files {
 /// PKCS#12 keys kept unlocked in memory for `keep` after a PIN opened them, as a token keeps its
 /// login: within that time a PIN is checked against a salted verifier (HMAC-SHA-256 under a
 /// random key of the entry, compared in constant time) instead of the PBKDF2 of the file
-/// (≈ 2 ms). The caller still claims an attempt before each PIN and counts a wrong one. An
+/// (≈ 2 ms). The caller claims an attempt before each PIN it tries with `unlock` and counts a
+/// wrong one; `unlocked` answers only the right PIN of a held key, which nothing counts. An
 /// entry is dropped when it expires (a sweeper looks every second); OpenSSL clears the private
 /// key's numbers when it frees them (`BN_clear_free`).
 pub struct UnlockedKeys {
@@ -111,8 +128,8 @@ pub struct UnlockedKeys {
 
 struct Unlocked {
     key: Arc<dyn RawSigner>,
-    certificate: X509,
-    chain: Vec<X509>,
+    certificate: Certificate,
+    chain: Vec<Certificate>,
     salt: [u8; 32],
     verifier: Vec<u8>,
     until: Instant,
@@ -159,21 +176,28 @@ fn lock(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+impl UnlockedKeys {
+    /// The live entry of `key_ref`, and whether `pin` is the one that opened it.
+    fn held(&self, key_ref: &str, pin: &SecretString) -> Result<Option<(SigningKey, bool)>> {
+        let cached = lock(&self.entries)
+            .get(key_ref)
+            .filter(|e| e.until > Instant::now())
+            .map(|e| (e.shared(), e.salt, e.verifier.clone()));
+        cached
+            .map(|(key, salt, expected)| Ok((key, memcmp::eq(&verifier(&salt, pin)?, &expected))))
+            .transpose()
+    }
+}
+
 impl KeyStore for UnlockedKeys {
     fn unlock(&self, key_ref: &str, pin: &SecretString) -> Result<SigningKey> {
         if self.keep.is_zero() {
             return self.files.unlock(key_ref, pin);
         }
-        let cached = lock(&self.entries)
-            .get(key_ref)
-            .filter(|e| e.until > Instant::now())
-            .map(|e| (e.shared(), e.salt, e.verifier.clone()));
-        if let Some((key, salt, expected)) = cached {
-            return if memcmp::eq(&verifier(&salt, pin)?, &expected) {
-                Ok(key)
-            } else {
-                Err(Error::WrongPin)
-            };
+        match self.held(key_ref, pin)? {
+            Some((key, true)) => return Ok(key),
+            Some((_, false)) => return Err(Error::WrongPin),
+            None => {}
         }
         let key = self.files.unlock(key_ref, pin)?;
         let mut salt = [0u8; 32];
@@ -189,6 +213,13 @@ impl KeyStore for UnlockedKeys {
         let key = entry.shared();
         lock(&self.entries).insert(key_ref.to_owned(), entry);
         Ok(key)
+    }
+
+    fn unlocked(&self, key_ref: &str, pin: &SecretString) -> Option<SigningKey> {
+        match self.held(key_ref, pin) {
+            Ok(Some((key, true))) => Some(key),
+            _ => None,
+        }
     }
 }
 

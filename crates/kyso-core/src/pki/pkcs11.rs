@@ -324,8 +324,8 @@ impl KeyStore for Pkcs11Tokens {
                 chain
                     .iter()
                     .skip(1)
-                    .map(|ca| ca.x509().clone())
-                    .filter(|ca| ca.subject_name_hash() != ca.issuer_name_hash())
+                    .filter(|ca| ca.x509().subject_name_hash() != ca.x509().issuer_name_hash())
+                    .cloned()
                     .collect()
             })
             .unwrap_or_default();
@@ -336,7 +336,7 @@ impl KeyStore for Pkcs11Tokens {
                 pin: pin.clone(),
                 pin_tag,
             }),
-            certificate: info.certificate.x509().clone(),
+            certificate: info.certificate,
             chain,
         })
     }

@@ -11,7 +11,6 @@ use std::ops::Range;
 use ::cms::signed_data::SignedData;
 use chrono::{DateTime, FixedOffset};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
-use openssl::x509::X509;
 
 use crate::pdf::update::Update;
 pub use appearance::Appearance;
@@ -24,6 +23,7 @@ use crate::pdf::read::{self, Limits};
 use crate::pdf::syntax;
 use crate::pki::cms::{self, Content, SigningKey};
 use crate::pki::tsa::Timestamper;
+use crate::pki::Certificate;
 
 /// What to sign with and how the signature should look.
 pub struct SignatureSpec<'a> {
@@ -68,8 +68,8 @@ pub fn sign(
 pub fn prepare(
     pdf: &[u8],
     spec: &SignatureSpec<'_>,
-    certificate: &X509,
-    chain: &[X509],
+    certificate: &Certificate,
+    chain: &[Certificate],
     limits: &Limits,
 ) -> Result<(Prepared, cms::Unsigned)> {
     let doc = read::writable(pdf, limits)?;
@@ -95,7 +95,7 @@ pub fn finish(
             der.len()
         )));
     }
-    Ok(prepared.embed(&der))
+    prepared.embed(&der)
 }
 
 /// The signature timestamp added (B-T), then the DER of the ContentInfo.
@@ -111,10 +111,14 @@ fn finish_cms(signed_data: SignedData, timestamper: Option<&dyn Timestamper>) ->
 }
 
 /// Room for the SignedData: the certificates, the signature value, and a timestamp for B-T.
-fn reserve(spec: &SignatureSpec<'_>, certificate: &X509, chain: &[X509]) -> Result<usize> {
+fn reserve(
+    spec: &SignatureSpec<'_>,
+    certificate: &Certificate,
+    chain: &[Certificate],
+) -> Result<usize> {
     let certs_len: usize = std::iter::once(certificate)
         .chain(chain)
-        .map(|c| c.to_der().map(|d| d.len()).unwrap_or(2048))
+        .map(|c| c.der().len())
         .sum();
     let mut reserve = CMS_OVERHEAD + certs_len + cms::max_signature_len(certificate)?;
     if spec.timestamper.is_some() {
@@ -177,12 +181,16 @@ impl Prepared {
         der.len() * 2 <= self.contents.len() - 2
     }
 
-    /// Writes `der` (which must fit) into /Contents, zero-padded.
-    fn embed(mut self, der: &[u8]) -> Vec<u8> {
-        let hex = hex::encode_upper(der);
+    /// Writes `der` (which must fit) into /Contents, zero-padded: hex digits straight into
+    /// the file, with no string built on the way.
+    fn embed(mut self, der: &[u8]) -> Result<Vec<u8>> {
         let at = self.contents.start + 1;
-        self.pdf[at..at + hex.len()].copy_from_slice(hex.as_bytes());
-        self.pdf
+        let room = self
+            .pdf
+            .get_mut(at..at + 2 * der.len())
+            .ok_or_else(|| Error::internal("the signature does not fit /Contents"))?;
+        hex::encode_to_slice(der, room).map_err(Error::internal)?;
+        Ok(self.pdf)
     }
 }
 
@@ -226,7 +234,7 @@ impl Field<'_> {
         let prepared = self.prepare(pdf, doc, reserve)?;
         let der = contents(prepared.ranges())?;
         if prepared.fits(&der) {
-            return Ok(prepared.embed(&der));
+            return prepared.embed(&der);
         }
         // Only an unusually large timestamp token gets here; its size is now known.
         let prepared = self.prepare(pdf, doc, der.len() + 512)?;
@@ -234,7 +242,7 @@ impl Field<'_> {
         if !prepared.fits(&der) {
             return Err(Error::Timestamp("the token keeps growing".into()));
         }
-        Ok(prepared.embed(&der))
+        prepared.embed(&der)
     }
 
     /// The update with the field, its widget and a signature dictionary whose /ByteRange is

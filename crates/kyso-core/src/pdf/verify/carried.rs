@@ -163,17 +163,14 @@ mod tests {
             signer: issue("responder", Profile::OcspSigning),
         };
         let crl = dev::build_crl(&ca, &[], now, now + Duration::days(7)).unwrap();
-        let query = ocsp::query(
-            &Certificate::from_x509(signer.cert.clone()).unwrap(),
-            &ca_cert,
-        )
-        .unwrap();
+        let signer_cert = Certificate::from_x509(signer.cert.clone()).unwrap();
+        let query = ocsp::query(&signer_cert, &ca_cert).unwrap();
         let list = X509Crl::from_der(&crl).unwrap();
         let answer = ocsp::respond(&query.der, &[responder], &[list], now).unwrap();
 
         let key = SigningKey {
             key: Box::new(signer.key.clone()),
-            certificate: signer.cert.clone(),
+            certificate: signer_cert,
             chain: Vec::new(),
         };
         let signed = signing::sign(Content::Detached { digest: &[7; 32] }, &key).unwrap();
