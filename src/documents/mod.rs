@@ -289,7 +289,11 @@ impl Issuer<'_> {
                 request_sha256: req.request_sha256.clone(),
                 created_at: db::timestamp(time.to_utc()),
                 sealed_at: agency.as_ref().map(|_| db::timestamp(time.to_utc())),
-                archive_expires_at: archive::expiry(&pdf, &self.settings.pdf)?,
+                // A B-B document carries no timestamp: nothing to read back.
+                archive_expires_at: match level {
+                    Level::BB => None,
+                    _ => archive::expiry(&pdf, &self.settings.pdf)?,
+                },
             };
             conn.transaction(|conn| {
                 store.put(conn, &blob_key, &pdf)?;
