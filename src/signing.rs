@@ -247,7 +247,7 @@ impl Signing<'_> {
         if self
             .revocation
             .files
-            .revocation_time(certificate.x509())
+            .revocation_time(&certificate)
             .is_some()
         {
             return Err(Error::CertificateRevoked);

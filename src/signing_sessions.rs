@@ -134,7 +134,7 @@ impl Sessions<'_> {
                 .signing
                 .revocation
                 .files
-                .revocation_time(cert.x509())
+                .revocation_time(&cert)
                 .is_some()
         {
             return Err(Error::CertificateRevoked);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use chrono::{DateTime, Utc};
 use openssl::asn1::{Asn1Time, Asn1TimeRef};
 use openssl::hash::MessageDigest;
-use openssl::x509::{CrlStatus, X509Crl, X509};
+use openssl::x509::{CrlStatus, X509Crl};
 
 use crate::error::{Error, Result};
 use crate::pki::certificate::Certificate;
@@ -70,10 +70,10 @@ impl RevocationLists {
     }
 
     /// When `cert` was revoked, if a loaded list of its issuer says so.
-    pub fn revocation_time(&self, cert: &X509) -> Option<DateTime<Utc>> {
+    pub fn revocation_time(&self, cert: &Certificate) -> Option<DateTime<Utc>> {
         self.all()
             .iter()
-            .find_map(|crl| match crl.get_by_cert(cert) {
+            .find_map(|crl| match crl.get_by_cert(cert.x509()) {
                 CrlStatus::Revoked(entry) => to_utc(entry.revocation_date()),
                 _ => None,
             })
@@ -96,11 +96,11 @@ pub struct Statement {
 
 impl Statement {
     /// What `crl` (already known to be the issuer's) says of `cert`.
-    pub fn from_crl(crl: &X509Crl, cert: &X509) -> Statement {
+    pub fn from_crl(crl: &X509Crl, cert: &Certificate) -> Statement {
         Statement {
             this_update: to_utc(crl.last_update()),
             next_update: crl.next_update().and_then(to_utc),
-            revoked: match crl.get_by_cert(cert) {
+            revoked: match crl.get_by_cert(cert.x509()) {
                 CrlStatus::Revoked(entry) => to_utc(entry.revocation_date()),
                 _ => None,
             },

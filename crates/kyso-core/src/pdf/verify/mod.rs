@@ -1217,7 +1217,7 @@ impl Validation<'_> {
             .chain(&self.dss.crls)
             .chain(&carried.crls)
             .filter(|crl| key.as_ref().is_some_and(|k| crl.verify(k).unwrap_or(false)))
-            .map(|crl| Statement::from_crl(crl, cert.x509()))
+            .map(|crl| Statement::from_crl(crl, cert))
             .collect();
         statements.extend(
             self.dss
@@ -1226,7 +1226,7 @@ impl Validation<'_> {
                 .chain(&carried.ocsps)
                 .filter_map(|der| ocsp::check(der, cert, issuer, None).ok()),
         );
-        let held = poe::status(cert.x509(), &statements, time);
+        let held = poe::status(cert, &statements, time);
         if held != Status::Unknown || !self.ctx.live() {
             return held;
         }
@@ -1236,10 +1236,10 @@ impl Validation<'_> {
                 revocation
                     .fetched_crls(cert, issuer, self.ctx.now)
                     .iter()
-                    .map(|crl| Statement::from_crl(crl, cert.x509())),
+                    .map(|crl| Statement::from_crl(crl, cert)),
             ),
         }
-        poe::status(cert.x509(), &statements, time)
+        poe::status(cert, &statements, time)
     }
 }
 

@@ -7,10 +7,10 @@
 //! earlier one at the time the next proves it existed (a B-LTA chain of archive timestamps).
 
 use chrono::{DateTime, Utc};
-use openssl::x509::X509;
 
 use super::report::{Proof, ValidatedAt};
 use crate::pki::revocation::{to_utc, Statement};
+use crate::pki::Certificate;
 
 /// Where a proof of existence comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,8 +117,8 @@ pub enum Status {
 /// statement speaks for a time up to its nextUpdate (a later one, for any earlier time); an
 /// expired certificate may be dropped from lists issued after its expiry (RFC 5280 §3.3) and
 /// responders need not answer for it, so statements made after it prove nothing good.
-pub fn status(cert: &X509, statements: &[Statement], time: DateTime<Utc>) -> Status {
-    let expiry = to_utc(cert.not_after());
+pub fn status(cert: &Certificate, statements: &[Statement], time: DateTime<Utc>) -> Status {
+    let expiry = to_utc(cert.x509().not_after());
     let mut status = Status::Unknown;
     for statement in statements {
         if let Some(at) = statement.revoked {
@@ -167,12 +167,13 @@ mod tests {
             .unwrap()
         };
         let fresh = crl(&[], now);
+        let cert = Certificate::from_x509(leaf.cert.clone()).unwrap();
         let judge = |crls: &[&X509Crl], at| {
             let statements: Vec<_> = crls
                 .iter()
-                .map(|crl| Statement::from_crl(crl, &leaf.cert))
+                .map(|crl| Statement::from_crl(crl, &cert))
                 .collect();
-            status(&leaf.cert, &statements, at)
+            status(&cert, &statements, at)
         };
         assert_eq!(judge(&[&fresh], now), Status::Good);
         // A list whose nextUpdate passed says nothing about a later time.
