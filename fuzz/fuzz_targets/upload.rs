@@ -10,6 +10,7 @@ use kyso_core::pdf::read;
 use kyso_core::pdf::render::statement::Statement;
 use kyso_core::pdf::sign::{sign, SignatureSpec};
 use kyso_core::pki::cms::SigningKey;
+use kyso_core::pki::Certificate;
 use libfuzzer_sys::fuzz_target;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::nid::Nid;
@@ -32,8 +33,13 @@ fn key() -> SigningKey {
     let later = openssl::asn1::Asn1Time::days_from_now(30).unwrap();
     cert.set_not_before(&now).unwrap();
     cert.set_not_after(&later).unwrap();
-    cert.sign(&key, openssl::hash::MessageDigest::sha256()).unwrap();
-    SigningKey { key: Box::new(key), certificate: cert.build(), chain: Vec::new() }
+    cert.sign(&key, openssl::hash::MessageDigest::sha256())
+        .unwrap();
+    SigningKey {
+        key: Box::new(key),
+        certificate: Certificate::from_x509(cert.build()).unwrap(),
+        chain: Vec::new(),
+    }
 }
 
 fn statement() -> Statement {
@@ -67,6 +73,10 @@ fuzz_target!(|data: &[u8]| {
         timestamper: None,
     };
     let _ = sign(data, &spec, key, &limits);
-    let placement = if data.len() % 2 == 0 { Placement::Page } else { Placement::Stamp };
+    let placement = if data.len() % 2 == 0 {
+        Placement::Page
+    } else {
+        Placement::Stamp
+    };
     let _ = certify(data, &statement(), placement, &limits);
 });

@@ -5,12 +5,24 @@
 use std::sync::OnceLock;
 
 use kyso_core::pdf::verify::{verify, Context};
-use kyso_core::pki::revocation::RevocationLists;
+use kyso_core::pki::revocation::{RevocationLists, RevocationSource};
 use kyso_core::pki::trust::TrustStore;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    static TRUST: OnceLock<(TrustStore, RevocationLists)> = OnceLock::new();
-    let (trust, crls) = TRUST.get_or_init(Default::default);
-    let _ = verify(data, &Context { trust, crls, now: chrono::Utc::now(), limits: Default::default() });
+    // No anchors, no lists and nothing fetched: every path that reads the file runs anyway.
+    static TRUST: OnceLock<(TrustStore, RevocationSource)> = OnceLock::new();
+    let (trust, revocation) = TRUST.get_or_init(|| {
+        (
+            TrustStore::default(),
+            RevocationSource::new(RevocationLists::default(), None),
+        )
+    });
+    let context = Context {
+        trust,
+        revocation,
+        now: chrono::Utc::now(),
+        limits: Default::default(),
+    };
+    let _ = verify(data, &context);
 });
