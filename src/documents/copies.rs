@@ -6,7 +6,8 @@ use super::{authority, Issuance, IssueRequest, Issuer, Numbered, Unsigned};
 use crate::clients::Client;
 use crate::error::{Error, Result};
 use crate::pdf::read::{self, Limits};
-use crate::pdf::render::{scan, statement::Statement};
+use crate::pdf::render::scan;
+use crate::pdf::render::statement::{self, Statement};
 use crate::pdf::{certify, object};
 use crate::signing::Placement;
 use crate::vietnam::words;
@@ -88,6 +89,10 @@ impl Issuer<'_> {
                 signature: Placement {
                     page: certified.signature_page,
                     rect: certified.signature_rect,
+                },
+                agency: Placement {
+                    page: certified.signature_page,
+                    rect: statement::agency_rect(certified.signature_rect),
                 },
             })
         };

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::clients::Client;
 use crate::error::{Error, FieldError, Result};
+use crate::pdf::render::canvas::A4;
 use crate::pdf::render::sheet::{self, Line, Sheet};
 use crate::pdf::render::Info;
 use crate::pki::cms::sha256;
@@ -519,12 +520,14 @@ impl Issuer<'_> {
                     created: n.time,
                 },
             )?;
+            let [width, height] = A4;
             Ok(Unsigned {
                 pdf: rendered.pdf,
                 signature: Placement {
                     page: rendered.signature_page,
                     rect: rendered.signature_rect,
                 },
+                agency: super::top_right([0.0, 0.0, width, height]),
             })
         };
         self.issue(client, req, || Ok(()), labels, render)

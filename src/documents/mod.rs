@@ -113,10 +113,26 @@ pub struct Numbered<'a> {
     pub time: DateTime<FixedOffset>,
 }
 
-/// A rendered, unsigned document and where the official signs it.
+/// A rendered, unsigned document, where the official signs it and where the agency does.
 pub struct Unsigned {
     pub pdf: Vec<u8>,
     pub signature: Placement,
+    /// How the agency signs: shown as text (agency and time) as Decree 30/2020 shows it on
+    /// copies and digitised documents: on kyso's own forms at the top right of the first
+    /// page, in the top margin above the motto ([`top_right`]); on a certified copy in the
+    /// area its statement keeps for it, never over the scan.
+    pub agency: Placement,
+}
+
+/// The agency's place on kyso's own forms: the top right of the first page whose box is
+/// `page_box`.
+pub fn top_right(page_box: [f32; 4]) -> Placement {
+    let [x0, _, x1, y1] = page_box;
+    let right = x1.min(x0 + 595.0) - 20.0;
+    Placement {
+        page: 1,
+        rect: [right - 190.0, y1 - 50.0, right, y1 - 12.0],
+    }
 }
 
 /// The result of an issuing request: the document, and whether this request created it (false:
@@ -256,7 +272,7 @@ impl Issuer<'_> {
             )?;
             let mut lines = vec![line];
             if let Some(agency) = &agency {
-                let options = self.seal_options(req.kind, &pdf, &reason, &commune.name, level)?;
+                let options = Self::seal_options(drawn.agency, &reason, &commune.name, level);
                 let (sealed, line) =
                     self.signing
                         .signature(&mut conn, Some(client), agency, &pdf, &options)?;
@@ -461,31 +477,31 @@ impl Issuer<'_> {
         self.signing.unlock(conn, Some(client), &agency, pin)
     }
 
-    /// How the agency signs: shown as text (agency and time) as Decree 30/2020 shows it on
-    /// copies and digitised documents: on kyso's own forms at the top right of the first page,
-    /// in the top margin above the motto; on a certified copy in the area its statement keeps
-    /// for it, never over the scan.
+    /// Where the agency's signature is on a document already made (sealed later): read back
+    /// from the file, as the renderer placed it (`Unsigned::agency`).
+    fn agency_placement(&self, kind: Kind, pdf: &[u8]) -> Result<Placement> {
+        if kind == Kind::CertifiedCopy {
+            let (page, rect) = certify::agency_area(pdf, &self.settings.pdf)?;
+            return Ok(Placement { page, rect });
+        }
+        Ok(top_right(certify::page_box(
+            &read::writable(pdf, &self.settings.pdf)?,
+            1,
+        )?))
+    }
+
     fn seal_options<'r>(
-        &self,
-        kind: Kind,
-        pdf: &[u8],
+        agency: Placement,
         reason: &'r str,
         location: &'r str,
         level: Level,
-    ) -> Result<SignOptions<'r>> {
-        let (page, rect) = if kind == Kind::CertifiedCopy {
-            certify::agency_area(pdf, &self.settings.pdf)?
-        } else {
-            let [x0, _, x1, y1] = certify::page_box(&read::writable(pdf, &self.settings.pdf)?, 1)?;
-            let right = x1.min(x0 + 595.0) - 20.0;
-            (1, [right - 190.0, y1 - 50.0, right, y1 - 12.0])
-        };
-        Ok(SignOptions {
+    ) -> SignOptions<'r> {
+        SignOptions {
             reason: Some(reason),
             location: Some(location),
             level,
-            visible: Some(Placement { page, rect }),
-        })
+            visible: Some(agency),
+        }
     }
 
     /// The agency's signature added later by the clerk (`POST /documents/{id}/seal`).
@@ -522,13 +538,12 @@ impl Issuer<'_> {
             let kind = Kind::parse(&document.kind)
                 .ok_or_else(|| Error::internal(format!("stored kind `{}`", document.kind)))?;
             let reason = format!("{} số {}", kind.name_vi(), document.number_label);
-            let options = self.seal_options(
-                kind,
-                &pdf,
+            let options = Self::seal_options(
+                self.agency_placement(kind, &pdf)?,
                 &reason,
                 &commune.name,
                 self.signing.best_level(&agency.signer),
-            )?;
+            );
             let sealed = self
                 .signing
                 .sign_unlocked(conn, Some(client), &agency, &pdf, &options)?;

@@ -218,6 +218,21 @@ impl TestApp {
     pub fn agency_pin(&self) -> String {
         self.pki.pin("99001-agency")
     }
+
+    /// `POST /api/v1/documents/{id}/seal` of `document` with `pin`.
+    pub async fn seal(&self, document: &Value, pin: String) -> reqwest::Response {
+        self.http
+            .post(format!(
+                "{}/api/v1/documents/{}/seal",
+                self.address,
+                document["id"].as_str().unwrap()
+            ))
+            .bearer_auth(&self.admin_key)
+            .json(&json!({"agency_pin": pin}))
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 /// Non-blank A4 pages, saved as artifacts.
@@ -613,24 +628,18 @@ async fn the_agency_box_covers_nothing_of_the_scan() {
             .await;
         let unsealed = pdftoppm(&app.download(&unsealed_doc).await);
         let sealed_doc = app
-            .json_ok(
-                app.http
-                    .post(format!(
-                        "{}/api/v1/documents/{}/seal",
-                        app.address,
-                        unsealed_doc["id"].as_str().unwrap()
-                    ))
-                    .bearer_auth(&app.admin_key)
-                    .json(&json!({"agency_pin": app.agency_pin()}))
-                    .send()
-                    .await
-                    .unwrap(),
-                200,
-            )
+            .json_ok(app.seal(&unsealed_doc, app.agency_pin()).await, 200)
             .await;
         let later_pdf = app.download(&sealed_doc).await;
         app.assert_accepted(&later_pdf, 2);
         let (_, at_once_pdf) = app.sealed_copy(&original).await;
+        // Sealed at once, the agency's place comes from the renderer; sealed later, it is
+        // read back from the file: the same place.
+        assert_eq!(
+            signature_rects(&at_once_pdf),
+            signature_rects(&later_pdf),
+            "{placement:?}"
+        );
         for (how, pdf) in [
             ("sealed later", &later_pdf),
             ("sealed at once", &at_once_pdf),
@@ -814,23 +823,12 @@ async fn the_agency_can_seal_later() {
     assert_eq!(document["state"], "signed_official");
     let unsealed = app.download(&document).await;
     app.assert_accepted(&unsealed, 1);
-    let seal = |pin: String| {
-        app.http
-            .post(format!(
-                "{}/api/v1/documents/{}/seal",
-                app.address,
-                document["id"].as_str().unwrap()
-            ))
-            .bearer_auth(&app.admin_key)
-            .json(&json!({"agency_pin": pin}))
-            .send()
-    };
     assert_eq!(
-        error_code(seal("wrong".into()).await.unwrap(), 403).await,
+        error_code(app.seal(&document, "wrong".into()).await, 403).await,
         "pin_wrong"
     );
     let sealed = app
-        .json_ok(seal(app.agency_pin()).await.unwrap(), 200)
+        .json_ok(app.seal(&document, app.agency_pin()).await, 200)
         .await;
     assert_eq!(sealed["state"], "sealed");
     assert_eq!(sealed["agency"], "99001-agency");
@@ -840,9 +838,57 @@ async fn the_agency_can_seal_later() {
     let text = pdftotext(&pdf);
     assert!(text.contains("+07:00"), "{text}");
     assert_eq!(
-        error_code(seal(app.agency_pin()).await.unwrap(), 409).await,
+        error_code(app.seal(&document, app.agency_pin()).await, 409).await,
         "conflict"
     );
+}
+
+#[tokio::test]
+async fn an_extract_sealed_later_is_sealed_where_one_sealed_at_once_is() {
+    let app = spawn_app().await;
+    let mut at_once = birth();
+    at_once["agency_pin"] = json!(app.agency_pin());
+    let at_once = app
+        .json_ok(app.post_extract(at_once, None).await, 201)
+        .await;
+    let later = app
+        .json_ok(app.post_extract(birth(), None).await, 201)
+        .await;
+    assert_eq!(later["state"], "signed_official");
+    let sealed = app
+        .json_ok(app.seal(&later, app.agency_pin()).await, 200)
+        .await;
+    let rects = signature_rects(&app.download(&at_once).await);
+    assert_eq!(rects.len(), 2, "{rects:?}");
+    assert_eq!(rects, signature_rects(&app.download(&sealed).await));
+}
+
+/// The page number and `/Rect` of each visible signature widget, in the form's order (a
+/// document timestamp's is invisible: an empty rectangle).
+fn signature_rects(pdf: &[u8]) -> Vec<(u32, Vec<f32>)> {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    let pages: std::collections::HashMap<_, _> = doc
+        .get_pages()
+        .into_iter()
+        .map(|(no, id)| (id, no))
+        .collect();
+    let acroform = doc.catalog().unwrap().get(b"AcroForm").unwrap();
+    let (_, acroform) = doc.dereference(acroform).unwrap();
+    let fields = acroform.as_dict().unwrap().get(b"Fields").unwrap();
+    let (_, fields) = doc.dereference(fields).unwrap();
+    fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|field| doc.dereference(field).unwrap().1.as_dict().unwrap())
+        .filter(|field| field.get(b"FT").and_then(|t| t.as_name()).ok() == Some(b"Sig"))
+        .map(|widget| {
+            let page = pages[&widget.get(b"P").unwrap().as_reference().unwrap()];
+            let rect = widget.get(b"Rect").unwrap().as_array().unwrap();
+            (page, rect.iter().map(|v| v.as_float().unwrap()).collect())
+        })
+        .filter(|(_, rect): &(u32, Vec<f32>)| rect.iter().any(|v| *v != 0.0))
+        .collect()
 }
 
 #[tokio::test]
