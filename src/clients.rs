@@ -135,13 +135,14 @@ pub fn create_until(
 
 /// The client holding `key`, or `Unauthorized` (also for a revoked or expired key).
 pub fn authenticate(conn: &mut DbConnection, key: &str) -> Result<Client> {
-    let row: ApiClient = api_clients::table
-        .filter(api_clients::key_hash.eq(hash(key)?))
-        .filter(usable(db::now()))
+    let (key_hash, now) = (hash(key)?, db::now());
+    let row: ApiClient = db::native!(conn, |c| api_clients::table
+        .filter(api_clients::key_hash.eq(&key_hash))
+        .filter(usable(now.clone()))
         .select(ApiClient::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(Error::Unauthorized)?;
+        .first(c)
+        .optional())?
+    .ok_or(Error::Unauthorized)?;
     Ok(row.into())
 }
 

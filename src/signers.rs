@@ -21,12 +21,12 @@ use crate::pki::keystore::Pkcs12Files;
 use crate::pki::trust::TrustStore;
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Signer> {
-    signers::table
+    db::native!(conn, |c| signers::table
         .find(id)
         .select(Signer::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| Error::UnknownSigner(id.to_owned()))
+        .first(c)
+        .optional())?
+    .ok_or_else(|| Error::UnknownSigner(id.to_owned()))
 }
 
 /// Signer `id`, unless it is of another commune than `commune` (answered as unknown, so ids

@@ -53,9 +53,9 @@ fn write(pool: &Pool, queue: &Receiver<Line>) {
         let result = db::get(pool).and_then(|mut conn| {
             conn.transaction(|conn| {
                 for (entry, _) in &batch {
-                    diesel::insert_into(signing_log::table)
+                    db::native!(&mut **conn, |c| diesel::insert_into(signing_log::table)
                         .values(entry)
-                        .execute(conn)?;
+                        .execute(c))?;
                 }
                 Ok::<_, Error>(())
             })

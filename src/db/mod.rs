@@ -25,6 +25,21 @@ pub enum DbConnection {
     Postgres(PgConnection),
 }
 
+/// Runs `$body` with `$c` bound to the backend's own connection. diesel's `MultiConnection`
+/// (2.3) writes out a query's SQL on every execution, even when its prepared statement is
+/// cached: about 4 % of a signature's CPU. The queries every signature runs go through this
+/// instead, where the statement cache is keyed by the query's type.
+macro_rules! native {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use native;
+
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 

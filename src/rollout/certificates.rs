@@ -303,11 +303,11 @@ fn open_request(conn: &mut DbConnection, official: &str) -> Result<Option<Issuan
 }
 
 pub fn by_fingerprint(conn: &mut DbConnection, fingerprint: &str) -> Result<Option<Certificate>> {
-    Ok(certificates::table
+    Ok(db::native!(conn, |c| certificates::table
         .filter(certificates::fingerprint.eq(fingerprint))
         .select(Certificate::as_select())
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 pub fn read(conn: &mut DbConnection, client: &Client, id: &str) -> Result<Certificate> {
