@@ -4,7 +4,8 @@
 //! Type0 / Identity-H font, subset to the glyphs a document uses, with a ToUnicode CMap so the
 //! text stays searchable and copyable.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock};
 
 use lopdf::{dictionary, Object, ObjectId};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
@@ -133,6 +134,14 @@ impl FontSubset {
         out
     }
 
+    /// Registers the ten digits before any text. Dates and times change from document to
+    /// document; with their digits in first, the subset does not depend on the order they
+    /// appear in, so the same labels and names give the same font file (compressed once, see
+    /// [`packed`]).
+    pub fn reserve_digits(&mut self) {
+        self.encode("0123456789");
+    }
+
     /// Builds the embedded font: subset font program, CID widths, ToUnicode CMap and descriptor
     /// metrics.
     pub fn finish(self) -> Result<EmbeddedFont> {
@@ -186,6 +195,29 @@ impl FontSubset {
             .map(|b| char::from(b'A' + b % 26))
             .collect()
     }
+}
+
+/// Compressed font files and CMaps remembered, at most this many; cleared when full.
+const PACKED_CAPACITY: usize = 256;
+
+/// `data` flate-compressed, once per content: an official's signature appearance and a form's
+/// fixed labels bring back the same subset in document after document, and compressing the
+/// font files was about a tenth of an issuance. Keyed by the SHA-256 of the content.
+fn packed(data: &[u8]) -> lopdf::Stream {
+    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], lopdf::Stream>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let key = openssl::sha::sha256(data);
+    if let Some(stream) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return stream;
+    }
+    let stream = deflate(data);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= PACKED_CAPACITY {
+            c.clear();
+        }
+        c.insert(key, stream.clone());
+    }
+    stream
 }
 
 /// A finished subset font, ready to be written as PDF objects.
@@ -250,7 +282,7 @@ impl EmbeddedFont {
             .font_file2(file);
 
         for (id, data) in [(file, &self.font_file), (cmap, &self.to_unicode)] {
-            let packed = deflate(data);
+            let packed = packed(data);
             let mut stream = chunk.stream(id, &packed.content);
             if packed.dict.has(b"Filter") {
                 stream.filter(Filter::FlateDecode);
@@ -281,7 +313,7 @@ impl EmbeddedFont {
                 [first.into(), run.into()]
             })
             .collect();
-        let mut program = deflate(&self.font_file);
+        let mut program = packed(&self.font_file);
         program.dict.set("Length1", self.font_file.len() as i64);
 
         let objects = vec![
@@ -331,7 +363,7 @@ impl EmbeddedFont {
                 .into(),
             ),
             (file, program.into()),
-            (cmap, deflate(&self.to_unicode).into()),
+            (cmap, packed(&self.to_unicode).into()),
         ];
         (type0, objects)
     }

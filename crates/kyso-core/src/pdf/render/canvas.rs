@@ -43,7 +43,11 @@ impl Canvas {
             pages: vec![Content::new()],
             fonts: FACES
                 .iter()
-                .map(|(face, _)| Ok((FontSubset::new(*face)?, false)))
+                .map(|(face, _)| {
+                    let mut font = FontSubset::new(*face)?;
+                    font.reserve_digits();
+                    Ok((font, false))
+                })
                 .collect::<Result<_>>()?,
         })
     }

@@ -30,6 +30,7 @@ impl Appearance {
             ));
         }
         let mut font = FontSubset::new(Face::Regular)?;
+        font.reserve_digits();
         // The largest size at which every line fits across and all lines fit down.
         let widest = self
             .lines
