@@ -62,7 +62,7 @@ impl<'a> Context<'a> {
 pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     // Reading the file counts against the time budget too.
     let deadline = Deadline::new(&ctx.limits);
-    let blanked = structure::blank_signature_values(pdf);
+    let blanked = read::signature_values(pdf);
     let read::Parsed {
         doc,
         warnings,
@@ -617,7 +617,7 @@ fn policy(doc: &Document, signed: &Signed) -> changes::Policy {
 
 struct Validation<'a> {
     pdf: &'a [u8],
-    /// The signature values read as empty strings (`structure::blank_signature_values`).
+    /// The signature values read as empty strings (`read::signature_values`).
     blanked: &'a [Range<usize>],
     doc: &'a Document,
     ctx: &'a Context<'a>,

@@ -43,41 +43,6 @@ pub fn inflate(data: &[u8], limit: u64) -> Option<Vec<u8>> {
     (out.len() as u64 <= limit).then_some(out)
 }
 
-/// lopdf decodes hex strings a digit at a time, so the kilobytes of a CMS signature make up
-/// most of its parsing time. The parser reads the large `/Contents <hex>` values found here
-/// (each from its `<` to its `>`) as empty strings, and the validator takes each signature
-/// value from the file's bytes at its /ByteRange gap, where it is checked anyway.
-pub fn blank_signature_values(pdf: &[u8]) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    for pos in crate::pdf::pages::find_all(pdf, b"/Contents") {
-        if pos < from {
-            continue;
-        }
-        let mut start = pos + b"/Contents".len();
-        while pdf.get(start).is_some_and(u8::is_ascii_whitespace) {
-            start += 1;
-        }
-        from = start;
-        if pdf.get(start) != Some(&b'<') || pdf.get(start + 1) == Some(&b'<') {
-            continue;
-        }
-        let Some(len) = pdf[start + 1..]
-            .iter()
-            .position(|b| !(b.is_ascii_hexdigit() || b.is_ascii_whitespace()))
-        else {
-            break;
-        };
-        let end = start + 1 + len;
-        if pdf[end] != b'>' || len < 256 {
-            continue;
-        }
-        out.push(start..end + 1);
-        from = end;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,13 +62,5 @@ mod tests {
         assert!(byte_ranges(100, &[0, 10, 20]).is_none());
         assert!(byte_ranges(100, &[0, -10, 20, 5]).is_none());
         assert!(byte_ranges(100, &[0, 10, i64::MAX, i64::MAX]).is_none());
-    }
-
-    #[test]
-    fn only_large_contents_are_blanked() {
-        let hex = "AB".repeat(200);
-        let pdf = format!("<</Contents <{hex}>/M (x)>> <</Contents <AB>>>");
-        let blanked = blank_signature_values(pdf.as_bytes());
-        assert_eq!(blanked, vec![12..12 + hex.len() + 2]);
     }
 }
