@@ -194,6 +194,9 @@ fn object<'a>(
     id: ObjectId,
     offset: usize,
 ) -> Option<Object> {
+    if let Some(object) = super::direct::object(bytes, id, offset) {
+        return Some(object);
+    }
     reader.buffer = bytes.get(offset..).filter(|rest| !rest.is_empty())?;
     reader.document.reference_table.clear();
     reader.document.reference_table.insert(

@@ -12,6 +12,7 @@
 //! object that needs such an edit is copied alone, and stream data stays where it is.
 
 mod decrypt;
+mod direct;
 mod lex;
 mod load;
 mod objstm;
@@ -175,20 +176,13 @@ impl Budget {
 /// needs a password is `PdfEncrypted`. Stream data stays in `pdf` (see `stream_data`), except
 /// that of an encrypted file, which is decrypted into the document.
 pub fn parse(pdf: &[u8], limits: &Limits) -> Result<Parsed> {
-    let values = signature_values(pdf);
-    let mut parsed = parse_blanked(pdf, limits, &values, Deadline::new(limits))?;
-    if !restore(&mut parsed.doc, pdf, &values) {
-        // A value that is not the /Contents of the object holding it: read as written.
-        parsed = parse_blanked(pdf, limits, &[], Deadline::new(limits))?;
-    }
-    Ok(parsed)
+    parse_blanked(pdf, limits, &[], Deadline::new(limits))
 }
 
-/// lopdf decodes hex strings a digit at a time (about 60 ns a digit), so the kilobytes of a CMS
-/// signature make up most of the time to read a signed file. The large `/Contents <hex>`
-/// values found here (each from its `<` to its `>`) are read as empty strings: the validator
-/// takes each signature value from the file's bytes at its /ByteRange gap, where it is checked
-/// anyway, and `parse` decodes them itself.
+/// The large `/Contents <hex>` values of `pdf` (each from its `<` to its `>`), for
+/// `parse_blanked` to read as empty strings: a validator takes each signature value from the
+/// file's bytes at its /ByteRange gap, where it is checked anyway, and need not decode the
+/// kilobytes of each CMS twice.
 pub fn signature_values(pdf: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut from = 0;
@@ -218,64 +212,6 @@ pub fn signature_values(pdf: &[u8]) -> Vec<Range<usize>> {
         from = end;
     }
     out
-}
-
-/// Puts the signature values `values` (read as empty) back into `doc`, decoded from `pdf`.
-/// False unless each lies in a current object whose own /Contents is an empty hexadecimal
-/// string, one value per object.
-fn restore(doc: &mut Document, pdf: &[u8], values: &[Range<usize>]) -> bool {
-    if values.is_empty() {
-        return true;
-    }
-    let mut starts: Vec<(usize, lopdf::ObjectId)> = doc
-        .reference_table
-        .entries
-        .iter()
-        .filter_map(|(&number, entry)| match *entry {
-            lopdf::xref::XrefEntry::Normal { offset, generation } => {
-                Some((usize::try_from(offset).ok()?, (number, generation)))
-            }
-            _ => None,
-        })
-        .collect();
-    starts.sort_unstable();
-    let mut holders = std::collections::HashSet::new();
-    values.iter().all(|value| {
-        let Some(&(offset, id)) = starts
-            .partition_point(|&(o, _)| o <= value.start)
-            .checked_sub(1)
-            .and_then(|i| starts.get(i))
-        else {
-            return false;
-        };
-        let inside = memchr::memmem::find(&pdf[offset..value.start], b"endobj").is_none();
-        let dict = match doc.objects.get_mut(&id) {
-            Some(Object::Dictionary(dict)) => dict,
-            Some(Object::Stream(stream)) => &mut stream.dict,
-            _ => return false,
-        };
-        let blank = matches!(dict.get(b"Contents"), Ok(Object::String(s, _)) if s.is_empty());
-        if !(inside && blank && holders.insert(id)) {
-            return false;
-        }
-        let mut digits: Vec<u8> = pdf[value.start + 1..value.end - 1]
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        // PDF 32000-1 §7.3.4.3: a missing last digit is 0.
-        if digits.len() % 2 == 1 {
-            digits.push(b'0');
-        }
-        let Ok(bytes) = hex::decode(digits) else {
-            return false;
-        };
-        dict.set(
-            "Contents",
-            Object::String(bytes, lopdf::StringFormat::Hexadecimal),
-        );
-        true
-    })
 }
 
 /// `parse` by `deadline`, reading the hexadecimal strings at `blanked` (each from its `<` to

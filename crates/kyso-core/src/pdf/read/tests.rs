@@ -155,30 +155,3 @@ fn only_large_contents_are_blanked() {
     let blanked = signature_values(pdf.as_bytes());
     assert_eq!(blanked, vec![12..12 + hex.len() + 2]);
 }
-
-#[test]
-fn signature_values_are_read_as_written() {
-    let hex = "0A".repeat(300);
-    let pdf = format!(
-        "%PDF-1.7\n1 0 obj <</Type/Catalog/Pages 2 0 R>> endobj\n\
-         2 0 obj <</Type/Pages/Kids[]/Count 0>> endobj\n\
-         3 0 obj <</Type/Sig/ByteRange[0 1 2 3]/Contents <{hex}\n0A>>> endobj\n\
-         4 0 obj <</Annots[<</Contents <{hex}>>>]>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
-    );
-    let doc = parse(pdf.as_bytes(), &Limits::default()).unwrap().doc;
-    let contents = |id| {
-        doc.get_dictionary((id, 0))
-            .unwrap()
-            .get(b"Contents")
-            .unwrap()
-            .clone()
-    };
-    // Decoded by `restore`, then (nested in an array, which it does not touch) by lopdf.
-    assert_eq!(contents(3).as_str().unwrap(), &[10; 301][..]);
-    let annots = doc.get_dictionary((4, 0)).unwrap().get(b"Annots").unwrap();
-    let nested = annots.as_array().unwrap()[0].as_dict().unwrap();
-    assert_eq!(
-        nested.get(b"Contents").unwrap().as_str().unwrap(),
-        &[10; 300][..]
-    );
-}
