@@ -3,7 +3,7 @@
 //! the font's own advances, rules, and QR codes drawn as vector squares.
 
 use pdf_writer::{Content, Name, Str};
-use qrcode::{Color, QrCode};
+use qrcodegen::{QrCode, QrCodeEcc};
 
 use crate::error::{Error, Result};
 use crate::pdf::font::{EmbeddedFont, Face, FontSubset};
@@ -143,23 +143,23 @@ impl Canvas {
             .restore_state();
     }
 
-    /// `data` as a QR code (medium error correction) filling a `side`-point square whose
+    /// `data` as a QR code (at least medium error correction) filling a `side`-point square whose
     /// lower-left corner is (x, y); dark modules are filled rectangles, one per horizontal run.
     pub fn qr(&mut self, x: f32, y: f32, side: f32, data: &str) -> Result<()> {
-        let code = QrCode::with_error_correction_level(data, qrcode::EcLevel::M)
+        let code = QrCode::encode_text(data, QrCodeEcc::Medium)
             .map_err(|e| Error::internal(format!("QR code: {e}")))?;
-        let n = code.width();
-        let colors = code.to_colors();
+        let n = code.size();
         let module = side / n as f32;
         let content = self.page();
         content.save_state().set_fill_gray(0.0);
-        for (row, cells) in colors.chunks(n).enumerate() {
+        for row in 0..n {
+            let dark = |col: i32| code.get_module(col, row);
             let top = y + side - row as f32 * module;
             let mut col = 0;
             while col < n {
-                if cells[col] == Color::Dark {
+                if dark(col) {
                     let start = col;
-                    while col < n && cells[col] == Color::Dark {
+                    while col < n && dark(col) {
                         col += 1;
                     }
                     let run = (col - start) as f32;
