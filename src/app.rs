@@ -61,7 +61,6 @@ impl AppState {
 
     pub fn signing(&self) -> Signing<'_> {
         Signing {
-            pool: &self.pool,
             keys: &self.keys,
             revocation: &self.revocation,
             trust: &self.trust,
@@ -221,7 +220,7 @@ pub fn prepare(settings: Settings) -> Result<AppState> {
         ocsp: published.responders,
         cas: published.cas,
         metrics,
-        signing_log: crate::signing_log::SigningLog::start(pool.clone())?,
+        signing_log: crate::signing_log::SigningLog::start(db::dedicated(&settings.database_url)?)?,
         claims_pool: db::relaxed(&settings.database_url)?,
         claim_releases: signers::ClaimReleases::default(),
         revocation,

@@ -447,8 +447,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .transpose()
                     .map_err(|e| Error::bad_request(format!("--visible: {e}")))?,
             };
-            let signed = pdf.read(|pdf| state.signing().sign(None, pdf, &request))?;
-            std::fs::write(&output, signed)
+            let mut conn = kyso::db::get(&state.pool)?;
+            let signed = pdf.read(|pdf| state.signing().sign(&mut conn, None, pdf, &request))?;
+            signed.logged.wait()?;
+            std::fs::write(&output, signed.pdf)
                 .map_err(|e| Error::bad_request(format!("{}: {e}", output.display())))?;
         }
         Command::Extend {

@@ -100,7 +100,6 @@ pub struct SignRequest {
 
 /// What signing needs from the running service.
 pub struct Signing<'a> {
-    pub pool: &'a Pool,
     pub keys: &'a dyn KeyStore,
     pub revocation: &'a RevocationSource,
     /// Anchors the chains a DSS holds end at.
@@ -135,9 +134,23 @@ pub struct SignOptions<'a> {
     pub visible: Option<Placement>,
 }
 
+/// A signature made, and its line in the signing log being committed.
+pub struct Signed {
+    pub pdf: Vec<u8>,
+    /// The signature is handed out once this resolves.
+    pub logged: crate::signing_log::Pending,
+}
+
 impl Signing<'_> {
-    /// Signs `pdf` for `client` (None: the local operator, e.g. `kyso sign`).
-    pub fn sign(&self, client: Option<&Client>, pdf: &[u8], req: &SignRequest) -> Result<Vec<u8>> {
+    /// Signs `pdf` for `client` (None: the local operator, e.g. `kyso sign`) on `conn`, which
+    /// is in no transaction: the log's line joins the others being committed now.
+    pub fn sign(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        pdf: &[u8],
+        req: &SignRequest,
+    ) -> Result<Signed> {
         let options = SignOptions {
             reason: req.reason.as_deref(),
             location: req.location.as_deref(),
@@ -145,13 +158,12 @@ impl Signing<'_> {
             visible: req.visible,
         };
         self.timestamper(options.level)?;
-        let mut conn = db::get(self.pool)?;
-        let unlocked = self.unlock(&mut conn, client, &req.signer_id, &req.pin)?;
-        let (signed, entry) = self.signature(&mut conn, client, &unlocked, pdf, &options)?;
-        // Not in a transaction: the line joins the others being committed now.
-        drop(conn);
-        self.log.append(entry)?;
-        Ok(signed)
+        let unlocked = self.unlock(conn, client, &req.signer_id, &req.pin)?;
+        let (pdf, entry) = self.signature(conn, client, &unlocked, pdf, &options)?;
+        Ok(Signed {
+            pdf,
+            logged: self.log.append(entry)?,
+        })
     }
 
     /// Who may sign and with which key: the client acts for the signer's commune, the key is

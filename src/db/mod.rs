@@ -157,6 +157,18 @@ pub fn connect(url: &str) -> Result<Pool> {
     Ok(pool)
 }
 
+/// One connection kept open for one writer (the signing log), re-established if it breaks.
+pub fn dedicated(url: &str) -> Result<Pool> {
+    r2d2::Pool::builder()
+        .max_size(1)
+        .test_on_check_out(!url.starts_with("sqlite://"))
+        .build(Manager {
+            url: url.to_owned(),
+            relaxed: false,
+        })
+        .map_err(|e| Error::config(format!("cannot open the database: {e}")))
+}
+
 /// On PostgreSQL, a small pool of its own for writes a crash may lose without harm: PIN
 /// claims, which end with the requests holding them (taken while the request holds a
 /// connection of the main pool, so never from it). Its commits return before the WAL reaches

@@ -24,7 +24,7 @@ const MAX_TEXT_FIELD: usize = 16 * 1024;
 /// An uploaded file larger than this goes to a temporary file as it arrives (issue 9: a
 /// 52 MB upload was held three times in memory); a smaller one stays in memory, where a
 /// temporary file would cost more than it saves.
-const SPOOL_ABOVE: usize = 1 << 20;
+pub(crate) const SPOOL_ABOVE: usize = 1 << 20;
 
 /// What one request body may cost.
 #[derive(Debug, Clone, Copy)]

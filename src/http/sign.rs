@@ -4,9 +4,11 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 
+use super::auth::Caller;
 use super::form::{Budget, Form};
 use crate::app::AppState;
 use crate::clients::Client;
+use crate::db;
 use crate::error::{Error, Result};
 use crate::signing::{Level, Placement, SignRequest};
 
@@ -64,27 +66,37 @@ enum LevelName {
 )]
 pub async fn sign(
     state: web::Data<AppState>,
-    client: Client,
+    caller: Caller,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let mut form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await?;
-    let pdf = form.upload("file")?;
-    let options = Options::read(&mut form)?;
-    let request = SignRequest {
-        signer_id: form.text("signer")?,
-        pin: SecretString::from(form.text("pin")?),
-        reason: options.reason,
-        location: options.location,
-        level: options.level,
-        visible: options.visible,
-    };
-    let signed =
-        super::blocking(move || pdf.read(|pdf| state.signing().sign(Some(&client), pdf, &request)))
-            .await?;
+    // A form that failed is reported only to a caller whose key holds.
+    let form = Form::read(req.headers(), payload, Budget::upload(&state.settings)).await;
+    let signed = super::blocking(move || {
+        let mut conn = db::get(&state.pool)?;
+        let client = caller.check(&mut conn)?;
+        let mut form = form?;
+        let pdf = form.upload("file")?;
+        let options = Options::read(&mut form)?;
+        let request = SignRequest {
+            signer_id: form.text("signer")?,
+            pin: SecretString::from(form.text("pin")?),
+            reason: options.reason,
+            location: options.location,
+            level: options.level,
+            visible: options.visible,
+        };
+        pdf.read(|pdf| {
+            state
+                .signing()
+                .sign(&mut conn, Some(&client), pdf, &request)
+        })
+    })
+    .await?;
+    signed.logged.committed().await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
-        .body(super::body::Sliced::new(signed)))
+        .body(super::body::Sliced::new(signed.pdf)))
 }
 
 /// How a signature is made, as the signing routes take it: optional `reason`, `location`,

@@ -304,6 +304,19 @@ async fn bad_requests_get_stable_codes_and_write_nothing() {
         .unwrap();
     assert_eq!(error_code(no_key, 401).await, "unauthorized");
 
+    // A wrong key is refused before anything the body holds is judged, although a small body
+    // is read first (its key is checked in the signing hop).
+    let wrong_key = app
+        .http
+        .post(format!("{}/api/v1/sign", app.address))
+        .bearer_auth("not-a-key")
+        .header("Content-Type", "multipart/form-data; boundary=x")
+        .body("not a form")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(wrong_key, 401).await, "unauthorized");
+
     // Another commune's signer is answered like an unknown one.
     let other_commune = app.api_key(Role::Portal, Some("99002"));
     let response = app.sign_as(&other_commune, &pdf, chair()).await;

@@ -8,11 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use openssl::hash::MessageDigest;
 use openssl::memcmp;
 use openssl::pkcs12::Pkcs12;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{Error, Result};
@@ -114,8 +111,8 @@ impl KeyStore for Pkcs12Files {
 }
 
 /// PKCS#12 keys kept unlocked in memory for `keep` after a PIN opened them, as a token keeps its
-/// login: within that time a PIN is checked against a salted verifier (HMAC-SHA-256 under a
-/// random key of the entry, compared in constant time) instead of the PBKDF2 of the file
+/// login: within that time a PIN is checked against a salted verifier (SHA-256 of a
+/// random salt of the entry and the PIN, compared in constant time) instead of the PBKDF2 of the file
 /// (≈ 2 ms). The caller claims an attempt before each PIN it tries with `unlock` and counts a
 /// wrong one; `unlocked` answers only the right PIN of a held key, which nothing counts. An
 /// entry is dropped when it expires (a sweeper looks every second); OpenSSL clears the private
@@ -131,16 +128,18 @@ struct Unlocked {
     certificate: Certificate,
     chain: Vec<Certificate>,
     salt: [u8; 32],
-    verifier: Vec<u8>,
+    verifier: [u8; 32],
     until: Instant,
 }
 
-fn verifier(salt: &[u8], pin: &SecretString) -> Result<Vec<u8>> {
-    let mac = PKey::hmac(salt).map_err(Error::internal)?;
-    let mut signer = Signer::new(MessageDigest::sha256(), &mac).map_err(Error::internal)?;
-    signer
-        .sign_oneshot_to_vec(pin.expose_secret().as_bytes())
-        .map_err(Error::internal)
+/// SHA-256 of the entry's random salt and the PIN. Only compared, in memory, with what the
+/// same process computed: a keyed MAC adds nothing here, and the plain digest skips OpenSSL's
+/// per-call key and context set-up (≈ 2 % of a signature's CPU).
+fn verifier(salt: &[u8], pin: &SecretString) -> [u8; 32] {
+    let mut hasher = openssl::sha::Sha256::new();
+    hasher.update(salt);
+    hasher.update(pin.expose_secret().as_bytes());
+    hasher.finish()
 }
 
 impl UnlockedKeys {
@@ -178,14 +177,12 @@ fn lock(
 
 impl UnlockedKeys {
     /// The live entry of `key_ref`, and whether `pin` is the one that opened it.
-    fn held(&self, key_ref: &str, pin: &SecretString) -> Result<Option<(SigningKey, bool)>> {
-        let cached = lock(&self.entries)
+    fn held(&self, key_ref: &str, pin: &SecretString) -> Option<(SigningKey, bool)> {
+        let (key, salt, expected) = lock(&self.entries)
             .get(key_ref)
             .filter(|e| e.until > Instant::now())
-            .map(|e| (e.shared(), e.salt, e.verifier.clone()));
-        cached
-            .map(|(key, salt, expected)| Ok((key, memcmp::eq(&verifier(&salt, pin)?, &expected))))
-            .transpose()
+            .map(|e| (e.shared(), e.salt, e.verifier))?;
+        Some((key, memcmp::eq(&verifier(&salt, pin), &expected)))
     }
 }
 
@@ -194,7 +191,7 @@ impl KeyStore for UnlockedKeys {
         if self.keep.is_zero() {
             return self.files.unlock(key_ref, pin);
         }
-        match self.held(key_ref, pin)? {
+        match self.held(key_ref, pin) {
             Some((key, true)) => return Ok(key),
             Some((_, false)) => return Err(Error::WrongPin),
             None => {}
@@ -207,7 +204,7 @@ impl KeyStore for UnlockedKeys {
             certificate: key.certificate,
             chain: key.chain,
             salt,
-            verifier: verifier(&salt, pin)?,
+            verifier: verifier(&salt, pin),
             until: Instant::now() + self.keep,
         };
         let key = entry.shared();
@@ -217,7 +214,7 @@ impl KeyStore for UnlockedKeys {
 
     fn unlocked(&self, key_ref: &str, pin: &SecretString) -> Option<SigningKey> {
         match self.held(key_ref, pin) {
-            Ok(Some((key, true))) => Some(key),
+            Some((key, true)) => Some(key),
             _ => None,
         }
     }
