@@ -270,6 +270,8 @@ impl Issuer<'_> {
                     visible: Some(drawn.signature),
                 },
             )?;
+            // The last signature's line holds the SHA-256 of the document as issued.
+            let mut digest = line.output_sha256.clone();
             let mut lines = vec![line];
             if let Some(agency) = &agency {
                 let options = Self::seal_options(drawn.agency, &reason, &commune.name, level);
@@ -277,6 +279,7 @@ impl Issuer<'_> {
                     self.signing
                         .signature(&mut conn, Some(client), agency, &pdf, &options)?;
                 pdf = sealed;
+                digest.clone_from(&line.output_sha256);
                 lines.push(line);
             }
             let document = Document {
@@ -297,7 +300,7 @@ impl Issuer<'_> {
                     "signed_official"
                 }
                 .into(),
-                sha256: hex::encode(sha256(&pdf)?),
+                sha256: digest,
                 size: pdf.len() as i64,
                 blob_key: blob_key.clone(),
                 client_id: Some(client.id.clone()),

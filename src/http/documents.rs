@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+use super::auth::Caller;
 use super::form::{self, Budget, Form};
 use crate::app::AppState;
 use crate::clients::Client;
@@ -224,16 +225,20 @@ const MAX_EXTRACT_BODY: usize = 256 * 1024;
 )]
 pub async fn create_extract(
     state: web::Data<AppState>,
-    client: Client,
+    caller: Caller,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let key = idempotency_key(&req)?;
-    let body = form::body(payload, Budget::new(&state.settings, MAX_EXTRACT_BODY)).await?;
-    let (request, extract) = extracts::parse(&body, key)?;
+    // What failed in the request is reported only to a caller whose key holds.
+    let key = idempotency_key(&req);
+    let body = form::body(payload, Budget::new(&state.settings, MAX_EXTRACT_BODY)).await;
     let work = state.clone();
-    let result =
-        super::blocking(move || issuer(&work).issue_extract(&client, &request, &extract)).await?;
+    let result = super::blocking(move || {
+        let client = caller.check(&mut *db::get(&work.pool)?)?;
+        let (request, extract) = extracts::parse(&body?, key?)?;
+        issuer(&work).issue_extract(&client, &request, &extract)
+    })
+    .await?;
     Ok(issued(&state, result))
 }
 

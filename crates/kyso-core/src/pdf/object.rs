@@ -117,12 +117,13 @@ pub fn text_string(text: &str) -> Object {
 }
 
 /// Flate-compresses `data` into a lopdf stream; the data stays plain (no `/Filter`) when
-/// compression does not pay. zlib's default level, not lopdf's `compress` (level 9): on the
-/// fonts and pages of an issued document level 9 cost about a fifth of the whole issuance
-/// for a few per cent of bytes.
+/// compression does not pay. Level 2 (greedy matching): an extract's body font is a new subset
+/// with every name, and on 40 KB of font program zlib-rs takes 0.35 ms at level 2 against
+/// 0.53 ms at the default level 6, for 2 % more bytes (level 1 is faster still but 26 %
+/// larger; lopdf's level 9 cost a fifth of an issuance).
 pub fn deflate(data: &[u8]) -> lopdf::Stream {
     use std::io::Write;
-    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(2));
     // Only I/O errors of the in-memory encoder are possible; plain data is still valid then.
     let packed = encoder.write_all(data).and_then(|()| encoder.finish());
     match packed {
