@@ -133,15 +133,11 @@ pub fn connect(url: &str) -> Result<Pool> {
             "database_url must start with sqlite:// or postgres://, not `{url}`"
         )));
     };
-    let pool = r2d2::Pool::builder()
+    let builder = r2d2::Pool::builder()
         // One SQLite writer at a time anyway; a few connections serve concurrent readers.
         .max_size(if is_sqlite { 4 } else { 10 })
-        .test_on_check_out(!is_sqlite)
-        .build(Manager {
-            url: url.to_owned(),
-            relaxed: false,
-        })
-        .map_err(|e| Error::config(format!("cannot open the database: {e}")))?;
+        .test_on_check_out(!is_sqlite);
+    let pool = build(builder, url, false)?;
     let mut conn = get(&pool)?;
     let applied = match &mut *conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
@@ -159,14 +155,10 @@ pub fn connect(url: &str) -> Result<Pool> {
 
 /// One connection kept open for one writer (the signing log), re-established if it breaks.
 pub fn dedicated(url: &str) -> Result<Pool> {
-    r2d2::Pool::builder()
+    let builder = r2d2::Pool::builder()
         .max_size(1)
-        .test_on_check_out(!url.starts_with("sqlite://"))
-        .build(Manager {
-            url: url.to_owned(),
-            relaxed: false,
-        })
-        .map_err(|e| Error::config(format!("cannot open the database: {e}")))
+        .test_on_check_out(!url.starts_with("sqlite://"));
+    build(builder, url, false)
 }
 
 /// On PostgreSQL, a small pool of its own for writes a crash may lose without harm: PIN
@@ -180,14 +172,17 @@ pub fn relaxed(url: &str) -> Result<Option<Pool>> {
     if url.starts_with("sqlite://") {
         return Ok(None);
     }
-    r2d2::Pool::builder()
-        .max_size(4)
-        .min_idle(Some(1))
+    let builder = r2d2::Pool::builder().max_size(4).min_idle(Some(1));
+    build(builder, url, true).map(Some)
+}
+
+/// The pool `builder` makes of connections to `url`.
+fn build(builder: r2d2::Builder<Manager>, url: &str, relaxed: bool) -> Result<Pool> {
+    builder
         .build(Manager {
             url: url.to_owned(),
-            relaxed: true,
+            relaxed,
         })
-        .map(Some)
         .map_err(|e| Error::config(format!("cannot open the database: {e}")))
 }
 

@@ -111,12 +111,12 @@ impl KeyStore for Pkcs12Files {
 }
 
 /// PKCS#12 keys kept unlocked in memory for `keep` after a PIN opened them, as a token keeps its
-/// login: within that time a PIN is checked against a salted verifier (SHA-256 of a
-/// random salt of the entry and the PIN, compared in constant time) instead of the PBKDF2 of the file
-/// (≈ 2 ms). The caller claims an attempt before each PIN it tries with `unlock` and counts a
-/// wrong one; `unlocked` answers only the right PIN of a held key, which nothing counts. An
-/// entry is dropped when it expires (a sweeper looks every second); OpenSSL clears the private
-/// key's numbers when it frees them (`BN_clear_free`).
+/// login: within that time a PIN is checked against a salted verifier (SHA-256 of a random salt of
+/// the entry and the PIN, compared in constant time) instead of the PBKDF2 of the file (≈ 2 ms).
+/// The caller claims an attempt before each PIN it tries with `unlock` and counts a wrong one;
+/// `unlocked` answers only the right PIN of a held key, which nothing counts. An entry is dropped
+/// when it expires (a sweeper looks every second); OpenSSL clears the private key's numbers when it
+/// frees them (`BN_clear_free`).
 pub struct UnlockedKeys {
     files: Pkcs12Files,
     keep: Duration,
