@@ -151,15 +151,47 @@ impl Signing<'_> {
         pdf: &[u8],
         req: &SignRequest,
     ) -> Result<Signed> {
+        self.timestamper(req.level)?;
+        let unlocked = self.unlock(conn, client, &req.signer_id, &req.pin)?;
+        self.logged(conn, client, &unlocked, pdf, req)
+    }
+
+    /// `sign`, if it takes no more than reads and one RSA signature in memory: a B-B
+    /// signature whose key is held unlocked with this very PIN. `None`, with nothing written
+    /// and no attempt counted, when it would take more (a timestamp, opening a key file, a
+    /// token): then `sign` does it.
+    pub fn sign_held(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        pdf: &[u8],
+        req: &SignRequest,
+    ) -> Result<Option<Signed>> {
+        if req.level != Level::BB {
+            return Ok(None);
+        }
+        match self.held(conn, client, &req.signer_id, &req.pin)? {
+            Some(unlocked) => self.logged(conn, client, &unlocked, pdf, req).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The signature, its line handed to the signing log.
+    fn logged(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        unlocked: &Unlocked,
+        pdf: &[u8],
+        req: &SignRequest,
+    ) -> Result<Signed> {
         let options = SignOptions {
             reason: req.reason.as_deref(),
             location: req.location.as_deref(),
             level: req.level,
             visible: req.visible,
         };
-        self.timestamper(options.level)?;
-        let unlocked = self.unlock(conn, client, &req.signer_id, &req.pin)?;
-        let (pdf, entry) = self.signature(conn, client, &unlocked, pdf, &options)?;
+        let (pdf, entry) = self.signature(conn, client, unlocked, pdf, &options)?;
         Ok(Signed {
             pdf,
             logged: self.log.append(entry)?,
@@ -179,16 +211,8 @@ impl Signing<'_> {
         signer_id: &str,
         pin: &SecretString,
     ) -> Result<Unlocked> {
-        if let Some(client) = client {
-            client.ensure_may_sign()?;
-        }
-        // A key held unlocked with this very PIN: the PIN is right, so there is nothing to
-        // count and no attempt is claimed (the row is only read). A locked key is refused all
-        // the same.
-        let signer = signers::find_unlocked(conn, signer_id, client.and_then(Client::confined_to))?;
-        if let Some(key) = self.keys.unlocked(&signer.key_ref, pin) {
-            let registered = self.usable_certificate(conn, client, &signer)?;
-            return Self::unlocked(signer, key, &registered);
+        if let Some(unlocked) = self.held(conn, client, signer_id, pin)? {
+            return Ok(unlocked);
         }
         // Any other PIN is one counted attempt.
         let attempts = self.attempts();
@@ -218,6 +242,27 @@ impl Signing<'_> {
         };
         attempts.give_back(conn, &signer.id)?;
         Self::unlocked(signer, key, &registered)
+    }
+
+    /// The signer with its key, if the key is held unlocked with this very PIN: the PIN is
+    /// right, so there is nothing to count and no attempt is claimed (the row is only read).
+    /// A locked key is refused all the same.
+    fn held(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        signer_id: &str,
+        pin: &SecretString,
+    ) -> Result<Option<Unlocked>> {
+        if let Some(client) = client {
+            client.ensure_may_sign()?;
+        }
+        let signer = signers::find_unlocked(conn, signer_id, client.and_then(Client::confined_to))?;
+        let Some(key) = self.keys.unlocked(&signer.key_ref, pin) else {
+            return Ok(None);
+        };
+        let registered = self.usable_certificate(conn, client, &signer)?;
+        Self::unlocked(signer, key, &registered).map(Some)
     }
 
     /// Only the registered certificate was checked; a key store holding another one (a token
@@ -366,7 +411,7 @@ impl Signing<'_> {
         let signed = self.extended(signed, options.level)?;
 
         let entry = SigningLogEntry {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::signing_log::line_id(),
             signer_id: Some(signer.id.clone()),
             client_id: client.map(|c| c.id.clone()),
             commune_code: signer.commune_code.clone(),

@@ -48,6 +48,13 @@ impl SigningLog {
     }
 }
 
+/// A new line's id, time-ordered (UUIDv7): lines land at the right edge of the primary key's
+/// index, so a commit rewrites one of its pages however many lines it holds (random ids
+/// rewrote one page per line).
+pub fn line_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 fn write(writer: &Pool, queue: &Receiver<Line>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];

@@ -459,7 +459,7 @@ impl Sessions<'_> {
             };
             diesel::insert_into(signing_log::table)
                 .values(&SigningLogEntry {
-                    id: uuid::Uuid::new_v4().to_string(),
+                    id: crate::signing_log::line_id(),
                     signer_id: session.signer_id.clone(),
                     client_id: Some(client.id.clone()),
                     commune_code: session.commune_code.clone(),

@@ -115,6 +115,14 @@ pub(crate) fn same_origin(req: &actix_web::HttpRequest, state: &AppState) -> cra
     }
 }
 
+/// Runs short synchronous work on this async worker. A panic in it fails the request with a
+/// 500, as it would on the blocking pool, instead of taking down the worker and every
+/// connection it serves.
+pub(crate) fn on_worker<T>(work: impl FnOnce() -> crate::Result<T>) -> crate::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .map_err(|_| Error::internal("the request's work panicked"))?
+}
+
 /// Runs blocking work off the async workers, flattening the two layers of errors.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> crate::Result<T> + Send + 'static,
