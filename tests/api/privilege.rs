@@ -354,7 +354,7 @@ async fn concurrent_wrong_pins_are_tried_exactly_up_to_the_lock() {
 #[tokio::test]
 async fn more_concurrent_right_pins_than_the_cap_all_sign() {
     use diesel::prelude::*;
-    use kyso::db::schema::signers;
+    use kyso::db::schema::{signers, signing_log};
     let app = spawn_app().await;
     let pdf = sample_pdf(XrefStyle::Classic);
     let max = kyso::config::Settings::default().keys.max_failed_pins;
@@ -365,12 +365,20 @@ async fn more_concurrent_right_pins_than_the_cap_all_sign() {
         answers.iter().all(|a| *a == (200, "signed".to_owned())),
         "{answers:?}"
     );
+    let conn = &mut *kyso::db::get(&app.pool).unwrap();
     let counted: (i32, i32) = signers::table
         .find("99001-chair")
         .select((signers::pin_claims, signers::wrong_pins))
-        .first(&mut *kyso::db::get(&app.pool).unwrap())
+        .first(conn)
         .unwrap();
     assert_eq!(counted, (0, 0));
+    // Each signature has its line, however the signing log grouped them into commits.
+    let logged: i64 = signing_log::table
+        .filter(signing_log::signer_id.eq("99001-chair"))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    assert_eq!(logged, i64::from(3 * max));
 }
 
 #[tokio::test]
