@@ -153,7 +153,7 @@ fn decode_name(raw: &[u8]) -> Vec<u8> {
         let escaped = (b == b'#')
             .then(|| raw.get(i + 1..i + 3))
             .flatten()
-            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+            .and_then(hex_byte);
         match escaped {
             Some(decoded) => {
                 out.push(decoded);
@@ -166,6 +166,14 @@ fn decode_name(raw: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Hexadecimal digits as a byte (`from_str_radix` alone would take a sign too: `#+1`).
+pub(crate) fn hex_byte(digits: &[u8]) -> Option<u8> {
+    if !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u8::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
 /// One entry of a dictionary: where its key starts and its value's span.
@@ -313,6 +321,15 @@ mod tests {
         assert_eq!(as_reference(b"2 0 R"), Some((2, 0)));
         assert_eq!(as_reference(b"2 0 R 3"), None);
         assert_eq!(as_reference(b"[2 0 R]"), None);
+    }
+
+    #[test]
+    fn decodes_only_two_hexadecimal_digits_after_a_hash() {
+        let dict = b"<< /K#41 (a) /L#+1 (b) /M#4 (c) >>";
+        assert_eq!(get(dict, b"KA").unwrap(), Some(&b"(a)"[..]));
+        assert_eq!(get(dict, b"L\x01").unwrap(), None);
+        assert_eq!(get(dict, b"L#+1").unwrap(), Some(&b"(b)"[..]));
+        assert_eq!(get(dict, b"M#4").unwrap(), Some(&b"(c)"[..]));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use lopdf::{Dictionary, Object, ObjectId, StringFormat};
 
 use super::lex::{Lexer, Token};
+use crate::pdf::syntax::hex_byte;
 
 /// Object `id` written at `offset` (`N G obj … endobj`), or `None` to ask lopdf.
 pub fn object(bytes: &[u8], id: ObjectId, offset: usize) -> Option<Object> {
@@ -165,14 +166,6 @@ fn name(raw: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-/// One or two hexadecimal digits (`from_str_radix` alone would take a sign too).
-fn hex_byte(digits: &[u8]) -> Option<u8> {
-    if !digits.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    u8::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
 /// A string token, `<…>` or `(…)`, decoded.
