@@ -488,6 +488,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             at,
         } => {
+            kyso::pki::start_openssl_quietly();
             let verifier = app::Verifier::load(&settings)?;
             let mut context = verifier.context();
             context.now = at.unwrap_or(context.now);
