@@ -55,7 +55,7 @@ fn main() {
     let common::Bench { dir, manifest, key } = common::dev_key();
     let pdf = fixtures::sample_pdf_of_size(100 * 1024);
     let spec = common::invisible_b_b();
-    let signed = sign(&pdf, &spec, &key, &Default::default()).unwrap();
+    let signed = sign(&pdf, &spec, &key, &Default::default()).unwrap().pdf;
     let root_path = manifest.path(dir.path(), &manifest.root);
     let root = kyso::pki::Certificate::from_pem(&std::fs::read(&root_path).unwrap()).unwrap();
     let trust = TrustStore::new(vec![root]);

@@ -408,7 +408,14 @@ impl Signing<'_> {
             timestamper,
         };
         let signed = sign::sign(pdf, &spec, &unlocked.key, &self.limits)?;
-        let signed = self.extended(signed, options.level)?;
+        let (output, output_sha256) = match options.level {
+            Level::BB | Level::BT => (signed.pdf, hex::encode(signed.sha256)),
+            Level::BLt | Level::BLta => {
+                let extended = self.extend(&signed.pdf, options.level)?;
+                let sha = hex::encode(sha256(&extended)?);
+                (extended, sha)
+            }
+        };
 
         let entry = SigningLogEntry {
             id: crate::signing_log::line_id(),
@@ -416,8 +423,8 @@ impl Signing<'_> {
             client_id: client.map(|c| c.id.clone()),
             commune_code: signer.commune_code.clone(),
             level: options.level.as_str().into(),
-            input_sha256: hex::encode(sha256(pdf)?),
-            output_sha256: hex::encode(sha256(&signed)?),
+            input_sha256: hex::encode(signed.input_sha256),
+            output_sha256,
             created_at: db::timestamp(now),
             certificate_id: None,
             session_id: None,
@@ -425,7 +432,7 @@ impl Signing<'_> {
         tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
         // Counted when made: a document whose storing then fails still cost a signature.
         self.metrics.signature(options.level.as_str(), &signer.kind);
-        Ok((signed, entry))
+        Ok((output, entry))
     }
 }
 

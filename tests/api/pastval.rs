@@ -108,7 +108,9 @@ pub(crate) fn signed(pdf: &[u8], signer: &SigningKey, tsa: Option<&TimestampAuth
         appearance: None,
         timestamper: tsa.map(|t| t as &dyn kyso::pki::tsa::Timestamper),
     };
-    sign::sign(pdf, &spec, signer, &Limits::default()).unwrap()
+    sign::sign(pdf, &spec, signer, &Limits::default())
+        .unwrap()
+        .pdf
 }
 
 /// The DSS with the chains in `pdf`, completed from `trust`, and the lists in `crls`.

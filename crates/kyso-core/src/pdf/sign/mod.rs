@@ -11,6 +11,7 @@ use std::ops::Range;
 use ::cms::signed_data::SignedData;
 use chrono::{DateTime, FixedOffset};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
+use openssl::sha::Sha256;
 
 use crate::pdf::update::Update;
 pub use appearance::Appearance;
@@ -45,19 +46,32 @@ const CMS_OVERHEAD: usize = 1024;
 /// add certificates or attributes, and the byte ranges, fixed before it signs, cannot grow.
 const REMOTE_RESERVE: usize = 8 * 1024;
 
-/// Signs `pdf` and returns the original bytes followed by the signing update.
+/// A signed PDF (the original bytes followed by the signing update), with the SHA-256 of the
+/// original and of the whole, both taken in the pass over the file that its signature's digest
+/// takes: the file is hashed once, not three times.
+pub struct Signed {
+    pub pdf: Vec<u8>,
+    pub input_sha256: [u8; 32],
+    pub sha256: [u8; 32],
+}
+
+/// Signs `pdf`.
 pub fn sign(
     pdf: &[u8],
     spec: &SignatureSpec<'_>,
     key: &SigningKey,
     limits: &Limits,
-) -> Result<Vec<u8>> {
+) -> Result<Signed> {
     let doc = read::writable(pdf, limits)?;
     check_certification(&doc, spec.appearance.is_some())?;
     let reserve = reserve(spec, &key.certificate, &key.chain)?;
-    signature_field(spec).fill(pdf, &doc, reserve, &|ranges| {
-        let digest = digest(ranges)?;
-        let signed_data = cms::sign(Content::Detached { digest: &digest }, key)?;
+    signature_field(spec).fill(pdf, &doc, reserve, &|pass| {
+        let signed_data = cms::sign(
+            Content::Detached {
+                digest: &pass.digest(),
+            },
+            key,
+        )?;
         finish_cms(signed_data, spec.timestamper)
     })
 }
@@ -208,9 +222,10 @@ pub fn timestamp_document(pdf: &[u8], tsa: &dyn Timestamper, limits: &Limits) ->
         },
         appearance: None,
     };
-    field.fill(pdf, &doc, TIMESTAMP_RESERVE, &|ranges| {
-        tsa.timestamp(&ranges.concat())
-    })
+    let stamped = field.fill(pdf, &doc, TIMESTAMP_RESERVE, &|pass| {
+        tsa.timestamp(&pass.ranges().concat())
+    })?;
+    Ok(stamped.pdf)
 }
 
 /// A new signature field: its signature dictionary's entries besides /ByteRange and
@@ -221,7 +236,56 @@ struct Field<'a> {
 }
 
 /// Makes the DER for /Contents from the signed byte ranges.
-type Contents<'a> = dyn Fn([&[u8]; 2]) -> Result<Vec<u8>> + 'a;
+type Contents<'a> = dyn Fn(&Pass) -> Result<Vec<u8>> + 'a;
+
+/// One SHA-256 pass over a prepared file: through the original (its first bytes, the update
+/// follows them), then on to the end of the first byte range. The state there gives the digest
+/// of the byte ranges, and once /Contents is filled, the hash of the whole file.
+struct Pass {
+    prepared: Prepared,
+    input_sha256: [u8; 32],
+    head: Sha256,
+}
+
+impl Pass {
+    fn new(prepared: Prepared, input_len: usize) -> Self {
+        let [head_range, _] = prepared.ranges();
+        let (input, rest) = head_range.split_at(input_len.min(head_range.len()));
+        let mut head = Sha256::new();
+        head.update(input);
+        let input_sha256 = head.clone().finish();
+        head.update(rest);
+        Pass {
+            prepared,
+            input_sha256,
+            head,
+        }
+    }
+
+    fn ranges(&self) -> [&[u8]; 2] {
+        self.prepared.ranges()
+    }
+
+    /// SHA-256 over the byte ranges: what the signature signs.
+    fn digest(&self) -> [u8; 32] {
+        let mut hasher = self.head.clone();
+        hasher.update(self.ranges()[1]);
+        hasher.finish()
+    }
+
+    /// The file with `der` in /Contents (which must fit), and its hashes.
+    fn embed(self, der: &[u8]) -> Result<Signed> {
+        let contents_start = self.prepared.contents.start;
+        let pdf = self.prepared.embed(der)?;
+        let mut hasher = self.head;
+        hasher.update(&pdf[contents_start..]);
+        Ok(Signed {
+            input_sha256: self.input_sha256,
+            sha256: hasher.finish(),
+            pdf,
+        })
+    }
+}
 
 impl Field<'_> {
     fn fill(
@@ -230,19 +294,19 @@ impl Field<'_> {
         doc: &Document,
         reserve: usize,
         contents: &Contents<'_>,
-    ) -> Result<Vec<u8>> {
-        let prepared = self.prepare(pdf, doc, reserve)?;
-        let der = contents(prepared.ranges())?;
-        if prepared.fits(&der) {
-            return prepared.embed(&der);
+    ) -> Result<Signed> {
+        let pass = Pass::new(self.prepare(pdf, doc, reserve)?, pdf.len());
+        let der = contents(&pass)?;
+        if pass.prepared.fits(&der) {
+            return pass.embed(&der);
         }
         // Only an unusually large timestamp token gets here; its size is now known.
-        let prepared = self.prepare(pdf, doc, der.len() + 512)?;
-        let der = contents(prepared.ranges())?;
-        if !prepared.fits(&der) {
+        let pass = Pass::new(self.prepare(pdf, doc, der.len() + 512)?, pdf.len());
+        let der = contents(&pass)?;
+        if !pass.prepared.fits(&der) {
             return Err(Error::Timestamp("the token keeps growing".into()));
         }
-        prepared.embed(&der)
+        pass.embed(&der)
     }
 
     /// The update with the field, its widget and a signature dictionary whose /ByteRange is
@@ -560,6 +624,73 @@ mod tests {
             (6, 0, "<</Type/Sig>>"),
         ]);
         crate::pdf::read::writable(&pdf, &Default::default()).unwrap()
+    }
+
+    /// The hashes of the one pass are those of the file read anew, and the signature, checked
+    /// by OpenSSL against the byte ranges of the output, signs the digest the pass gave.
+    #[test]
+    fn the_pass_hashes_input_output_and_byte_ranges_alike() {
+        use crate::pki::dev::{self, KeyAlgorithm, Profile, SubjectSpec};
+        use chrono::{Duration, Utc};
+        use openssl::sha::sha256;
+
+        let now = Utc::now();
+        let ca = dev::new_root("pass test CA", KeyAlgorithm::Rsa2048).unwrap();
+        let subject = SubjectSpec {
+            common_name: "signer",
+            ..Default::default()
+        };
+        let (from, until) = (now - Duration::hours(1), now + Duration::days(1));
+        let issued = dev::issue(
+            &ca,
+            &subject,
+            Profile::Signer,
+            KeyAlgorithm::Rsa2048,
+            from,
+            until,
+        )
+        .unwrap();
+        let key = SigningKey {
+            key: Box::new(issued.key.clone()),
+            certificate: Certificate::from_x509(issued.cert.clone()).unwrap(),
+            chain: Vec::new(),
+        };
+        let pdf = crate::pdf::original::tests::classic(&[
+            (1, 0, "<</Type/Catalog/Pages 2 0 R>>"),
+            (2, 0, "<</Type/Pages/Kids[3 0 R]/Count 1>>"),
+            (
+                3,
+                0,
+                "<</Type/Page/Parent 2 0 R/MediaBox[0 0 595.3 841.9]>>",
+            ),
+        ]);
+        let spec = SignatureSpec {
+            time: now.fixed_offset(),
+            reason: None,
+            location: None,
+            appearance: None,
+            timestamper: None,
+        };
+        let signed = sign(&pdf, &spec, &key, &Limits::default()).unwrap();
+        assert_eq!(signed.input_sha256, sha256(&pdf));
+        assert_eq!(signed.sha256, sha256(&signed.pdf));
+        assert!(signed.pdf.starts_with(&pdf));
+
+        use crate::pdf::verify::{self, Context};
+        use crate::pki::revocation::{RevocationLists, RevocationSource};
+        let anchor = Certificate::from_x509(ca.cert.clone()).unwrap();
+        let context = Context {
+            trust: &crate::pki::trust::TrustStore::new(vec![anchor]),
+            revocation: &RevocationSource::new(RevocationLists::default(), None),
+            now,
+            limits: Limits::default(),
+        };
+        let report = verify::verify(&signed.pdf, &context).unwrap();
+        let checks = &report.signatures[0].checks;
+        assert_eq!(
+            (checks.byte_range, checks.digest, checks.signature),
+            (Some(true), Some(true), Some(true))
+        );
     }
 
     #[test]
