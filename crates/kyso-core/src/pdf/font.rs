@@ -5,7 +5,7 @@
 //! text stays searchable and copyable.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use lopdf::{dictionary, Object, ObjectId};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
@@ -36,7 +36,7 @@ const IDENTITY: SystemInfo<'static> = SystemInfo {
 /// Serif; symbolic because the glyphs go beyond the Adobe standard Latin set.
 const FLAGS: FontFlags = FontFlags::SERIF.union(FontFlags::SYMBOLIC);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Face {
     Regular,
     Bold,
@@ -136,15 +136,41 @@ impl FontSubset {
 
     /// Registers the ten digits before any text. Dates and times change from document to
     /// document; with their digits in first, the subset does not depend on the order they
-    /// appear in, so the same labels and names give the same font file (compressed once, see
-    /// [`packed`]).
+    /// appear in, so the same labels and names give the same font (made once, see
+    /// [`finish`](Self::finish)).
     pub fn reserve_digits(&mut self) {
         self.encode("0123456789");
     }
 
-    /// Builds the embedded font: subset font program, CID widths, ToUnicode CMap and descriptor
-    /// metrics.
-    pub fn finish(self) -> Result<EmbeddedFont> {
+    /// The embedded font, made once per glyph set: an official's signature appearance, for
+    /// one, shows the same glyphs on document after document, and subsetting and compressing
+    /// its font was a twentieth of an issuance.
+    pub fn finish(self) -> Result<Arc<EmbeddedFont>> {
+        type Made = HashMap<(Face, Vec<u16>, Vec<(u16, char)>), Arc<EmbeddedFont>>;
+        static MADE: OnceLock<Mutex<Made>> = OnceLock::new();
+        let made = MADE.get_or_init(Mutex::default);
+        // The glyphs in CID order and the characters they stand for make the whole font.
+        let key = (
+            self.face,
+            self.remapper.remapped_gids().collect(),
+            self.unicode.iter().map(|(&cid, &c)| (cid, c)).collect(),
+        );
+        if let Some(font) = made.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(font);
+        }
+        let font = Arc::new(self.embed()?);
+        if let Ok(mut m) = made.lock() {
+            if m.len() >= MADE_CAPACITY {
+                m.clear();
+            }
+            m.insert(key, font.clone());
+        }
+        Ok(font)
+    }
+
+    /// Subsets the font program and builds CID widths, ToUnicode CMap and descriptor metrics,
+    /// the streams compressed.
+    fn embed(&self) -> Result<EmbeddedFont> {
         let font_file = subsetter::subset(self.face.data(), 0, &self.remapper)
             .map_err(|e| Error::internal(format!("subsetting {:?}: {e}", self.face)))?;
         // Only the glyphs we handed out need widths; glyphs the subsetter adds as components of
@@ -171,11 +197,13 @@ impl FontSubset {
         let ttf = &self.ttf;
         let ascent = ttf.ascender();
         let b = ttf.global_bounding_box();
+        let mut program = deflate(&font_file);
+        program.dict.set("Length1", font_file.len() as i64);
         Ok(EmbeddedFont {
             base_font: format!("{}+{}", self.subset_tag(), self.face.postscript_name()),
-            font_file,
+            program,
             widths,
-            to_unicode: cmap.finish().into_vec(),
+            to_unicode: deflate(&cmap.finish()),
             ascent: self.scale(ascent.into()),
             descent: self.scale(ttf.descender().into()),
             cap_height: self.scale(ttf.capital_height().unwrap_or(ascent).into()),
@@ -197,40 +225,20 @@ impl FontSubset {
     }
 }
 
-/// Compressed font files and CMaps remembered, at most this many; cleared when full.
-const PACKED_CAPACITY: usize = 256;
-
-/// `data` flate-compressed, once per content: an official's signature appearance and a form's
-/// fixed labels bring back the same subset in document after document, and compressing the
-/// font files was about a tenth of an issuance. Keyed by the SHA-256 of the content.
-fn packed(data: &[u8]) -> lopdf::Stream {
-    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], lopdf::Stream>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Mutex::default);
-    let key = openssl::sha::sha256(data);
-    if let Some(stream) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return stream;
-    }
-    let stream = deflate(data);
-    if let Ok(mut c) = cache.lock() {
-        if c.len() >= PACKED_CAPACITY {
-            c.clear();
-        }
-        c.insert(key, stream.clone());
-    }
-    stream
-}
+/// Fonts remembered, at most this many; forgotten all at once when full.
+const MADE_CAPACITY: usize = 256;
 
 /// A finished subset font, ready to be written as PDF objects.
 #[derive(Clone, Debug)]
 pub struct EmbeddedFont {
     /// `ABCDEF+LiberationSerif`, the tag derived from a hash of the glyph set.
     pub base_font: String,
-    /// Subset TrueType program for `FontFile2` (uncompressed).
-    pub font_file: Vec<u8>,
+    /// Subset TrueType program for `FontFile2`, compressed, with its `/Length1`.
+    pub program: lopdf::Stream,
     /// CID -> width in 1/1000 em.
     pub widths: Vec<(u16, f32)>,
-    /// ToUnicode CMap stream content (uncompressed).
-    pub to_unicode: Vec<u8>,
+    /// ToUnicode CMap stream, compressed.
+    pub to_unicode: lopdf::Stream,
     /// Descriptor metrics, in 1/1000 em (except the angle, in degrees).
     pub ascent: f32,
     pub descent: f32,
@@ -281,15 +289,14 @@ impl EmbeddedFont {
             .stem_v(self.stem_v())
             .font_file2(file);
 
-        for (id, data) in [(file, &self.font_file), (cmap, &self.to_unicode)] {
-            let packed = packed(data);
+        for (id, packed) in [(file, &self.program), (cmap, &self.to_unicode)] {
             let mut stream = chunk.stream(id, &packed.content);
             if packed.dict.has(b"Filter") {
                 stream.filter(Filter::FlateDecode);
             }
-            if id == file {
+            if let Ok(&Object::Integer(length)) = packed.dict.get(b"Length1") {
                 // A TrueType program's uncompressed length.
-                stream.pair(Name(b"Length1"), data.len() as i32);
+                stream.pair(Name(b"Length1"), length as i32);
             }
         }
         type0
@@ -313,8 +320,6 @@ impl EmbeddedFont {
                 [first.into(), run.into()]
             })
             .collect();
-        let mut program = packed(&self.font_file);
-        program.dict.set("Length1", self.font_file.len() as i64);
 
         let objects = vec![
             (
@@ -362,8 +367,8 @@ impl EmbeddedFont {
                 }
                 .into(),
             ),
-            (file, program.into()),
-            (cmap, packed(&self.to_unicode).into()),
+            (file, self.program.clone().into()),
+            (cmap, self.to_unicode.clone().into()),
         ];
         (type0, objects)
     }
@@ -447,10 +452,29 @@ mod tests {
         assert_eq!(first, [0, 1]);
         assert_eq!(subset.encode("中"), [0, 0]);
         let font = subset.finish().unwrap();
-        let cmap = String::from_utf8(font.to_unicode).unwrap();
+        let cmap = String::from_utf8(font.to_unicode.decompressed_content().unwrap()).unwrap();
         assert!(cmap.contains("<0001> <1EC7>"), "{cmap}");
         // ệ A B C ữ, but not notdef.
         assert!(cmap.contains("5 beginbfchar"), "{cmap}");
+    }
+
+    #[test]
+    fn a_glyph_set_is_made_into_a_font_once() {
+        let font = |text: &str| {
+            let mut subset = FontSubset::new(Face::Italic).unwrap();
+            subset.reserve_digits();
+            subset.encode(text);
+            subset.finish().unwrap()
+        };
+        let first = font("Ký bởi: Nguyễn Văn An, 01/12/2026 10:15:00");
+        // Other digits, the same glyphs: the same font.
+        assert!(Arc::ptr_eq(
+            &first,
+            &font("Ký bởi: Nguyễn Văn An, 30/11/2026 09:47:31")
+        ));
+        let other = font("Ký bởi: Trần Thị Bình, 01/12/2026 10:15:00");
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_ne!(first.base_font, other.base_font);
     }
 
     #[test]
@@ -458,13 +482,16 @@ mod tests {
         let mut subset = FontSubset::new(Face::Bold).unwrap();
         let codes = subset.encode(LINES[0]);
         let font = subset.finish().unwrap();
-        let face = ttf_parser::Face::parse(&font.font_file, 0).unwrap();
+        let program = font.program.decompressed_content().unwrap();
+        let face = ttf_parser::Face::parse(&program, 0).unwrap();
         let max_cid = codes
             .chunks(2)
             .map(|c| u16::from_be_bytes([c[0], c[1]]))
             .max();
         assert!(face.number_of_glyphs() > max_cid.unwrap());
-        assert!(font.font_file.len() < BOLD.len() / 10);
+        assert!(program.len() < BOLD.len() / 10);
+        let length1 = font.program.dict.get(b"Length1").unwrap().as_i64().unwrap();
+        assert_eq!(length1, program.len() as i64);
         assert!(font.bold && font.ascent > 0.0 && font.descent < 0.0);
         let (tag, name) = font.base_font.split_once('+').unwrap();
         assert_eq!(name, "LiberationSerif-Bold");
@@ -563,7 +590,7 @@ mod tests {
         let cmap = dict.get(b"ToUnicode").unwrap().as_reference().unwrap();
         assert!(ids.contains(&cid) && ids.contains(&cmap));
         let plain = get(cmap).as_stream().unwrap().get_plain_content().unwrap();
-        assert_eq!(plain, font.to_unicode);
+        assert_eq!(plain, font.to_unicode.decompressed_content().unwrap());
         let descriptor = get(cid).as_dict().unwrap().get(b"FontDescriptor").unwrap();
         let descriptor = get(descriptor.as_reference().unwrap()).as_dict().unwrap();
         let file = descriptor
@@ -572,6 +599,9 @@ mod tests {
             .as_reference()
             .unwrap();
         let program = get(file).as_stream().unwrap();
-        assert_eq!(program.get_plain_content().unwrap(), font.font_file);
+        assert_eq!(
+            program.get_plain_content().unwrap(),
+            font.program.decompressed_content().unwrap()
+        );
     }
 }

@@ -2,6 +2,8 @@
 //! serif (regular, bold, italic: resources `/F1`, `/F2`, `/F3`), centring and word wrapping from
 //! the font's own advances, rules, and QR codes drawn as vector squares.
 
+use std::sync::Arc;
+
 use pdf_writer::{Content, Name, Str};
 use qrcodegen::{QrCode, QrCodeEcc};
 
@@ -26,7 +28,7 @@ pub struct Canvas {
 /// The drawn pages and the fonts they use (resource name, font), ready to be written into a PDF.
 pub struct Drawing {
     pub pages: Vec<Vec<u8>>,
-    pub fonts: Vec<(Name<'static>, EmbeddedFont)>,
+    pub fonts: Vec<(Name<'static>, Arc<EmbeddedFont>)>,
 }
 
 fn index(face: Face) -> usize {
