@@ -110,7 +110,7 @@ impl ManageConnection for Manager {
 
 /// Connects, creating the SQLite file's folder when needed, and applies pending migrations.
 pub fn connect(url: &str) -> Result<Pool> {
-    let is_sqlite = if let Some(path) = url.strip_prefix("sqlite://") {
+    let sqlite = if let Some(path) = url.strip_prefix("sqlite://") {
         let file = std::path::Path::new(path);
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
             crate::private_files::create_dir_all(dir)
@@ -135,8 +135,8 @@ pub fn connect(url: &str) -> Result<Pool> {
     };
     let builder = r2d2::Pool::builder()
         // One SQLite writer at a time anyway; a few connections serve concurrent readers.
-        .max_size(if is_sqlite { 4 } else { 10 })
-        .test_on_check_out(!is_sqlite);
+        .max_size(if sqlite { 4 } else { 10 })
+        .test_on_check_out(!sqlite);
     let pool = build(builder, url, false)?;
     let mut conn = get(&pool)?;
     let applied = match &mut *conn {
@@ -153,11 +153,16 @@ pub fn connect(url: &str) -> Result<Pool> {
     Ok(pool)
 }
 
+/// Whether `url` names a SQLite database (else PostgreSQL).
+pub fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite://")
+}
+
 /// One connection kept open for one writer (the signing log), re-established if it breaks.
 pub fn dedicated(url: &str) -> Result<Pool> {
     let builder = r2d2::Pool::builder()
         .max_size(1)
-        .test_on_check_out(!url.starts_with("sqlite://"));
+        .test_on_check_out(!is_sqlite(url));
     build(builder, url, false)
 }
 
@@ -169,7 +174,7 @@ pub fn dedicated(url: &str) -> Result<Pool> {
 /// across an fsync. `None` on SQLite, whose commits in WAL mode with `synchronous = NORMAL`
 /// do not sync anyway: claims go on the request's connection.
 pub fn relaxed(url: &str) -> Result<Option<Pool>> {
-    if url.starts_with("sqlite://") {
+    if is_sqlite(url) {
         return Ok(None);
     }
     let builder = r2d2::Pool::builder().max_size(4).min_idle(Some(1));

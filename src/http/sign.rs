@@ -8,7 +8,7 @@ use super::auth::Caller;
 use super::form::{Budget, Form, Upload};
 use crate::app::AppState;
 use crate::clients::Client;
-use crate::db::{self, DbConnection};
+use crate::db;
 use crate::error::{Error, Result};
 use crate::signing::{Level, Placement, SignRequest, Signed};
 
@@ -77,10 +77,10 @@ pub async fn sign(
     // memory: CPU work with no waiting, done on this worker without two thread hand-offs.
     // Anything else, and every connection of PostgreSQL (a round trip per statement), goes to
     // the blocking pool.
-    let free = state
-        .pool
-        .try_get()
-        .filter(|c| matches!(**c, DbConnection::Sqlite(_)));
+    // Asked of SQLite only: a PostgreSQL connection checked out is pinged first.
+    let free = db::is_sqlite(&state.settings.database_url)
+        .then(|| state.pool.try_get())
+        .flatten();
     let signed = match free {
         Some(conn) => {
             let (job, held) = super::on_worker(|| {
