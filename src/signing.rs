@@ -132,6 +132,19 @@ pub struct SignOptions<'a> {
     pub location: Option<&'a str>,
     pub level: Level,
     pub visible: Option<Placement>,
+    /// The name of the signer's commune, which a visible signature shows, when the caller has
+    /// it at hand; else it is read.
+    pub commune: Option<&'a str>,
+}
+
+impl SignOptions<'_> {
+    /// The name of commune `code`, the signer's, for the appearance: as given, else read.
+    pub fn commune_name(&self, conn: &mut DbConnection, code: &str) -> Result<String> {
+        match self.commune {
+            Some(name) => Ok(name.to_owned()),
+            None => Ok(signers::commune(conn, code)?.name),
+        }
+    }
 }
 
 /// A signature made, and its line in the signing log being committed.
@@ -190,6 +203,7 @@ impl Signing<'_> {
             location: req.location.as_deref(),
             level: req.level,
             visible: req.visible,
+            commune: None,
         };
         let (pdf, entry) = self.signature(conn, client, unlocked, pdf, &options)?;
         Ok(Signed {
@@ -388,16 +402,19 @@ impl Signing<'_> {
         let now = Utc::now();
         let time = vietnam_time(now);
         let appearance = match options.visible {
-            Some(p) => Some(Appearance {
-                page: p.page,
-                rect: p.rect,
-                lines: appearance_lines(
-                    &signer.name,
-                    (signer.kind == "official").then_some(signer.title.as_str()),
-                    &signers::commune(conn, &signer.commune_code)?.name,
-                    &time,
-                ),
-            }),
+            Some(p) => {
+                let commune = options.commune_name(conn, &signer.commune_code)?;
+                Some(Appearance {
+                    page: p.page,
+                    rect: p.rect,
+                    lines: appearance_lines(
+                        &signer.name,
+                        (signer.kind == "official").then_some(signer.title.as_str()),
+                        &commune,
+                        &time,
+                    ),
+                })
+            }
             None => None,
         };
         let spec = SignatureSpec {

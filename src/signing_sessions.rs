@@ -169,7 +169,7 @@ impl Sessions<'_> {
         let now = Utc::now();
         let time = vietnam_time(now);
         let holder = &certified.holder;
-        let commune = crate::signers::commune(conn, &holder.commune_code)?;
+        let commune = options.commune_name(conn, &holder.commune_code)?;
         let title = (holder.kind == "person").then(|| Position::label_of(&holder.position));
         let spec = SignatureSpec {
             time,
@@ -178,7 +178,7 @@ impl Sessions<'_> {
             appearance: options.visible.map(|p| Appearance {
                 page: p.page,
                 rect: p.rect,
-                lines: appearance_lines(&holder.name, title, &commune.name, &time),
+                lines: appearance_lines(&holder.name, title, &commune, &time),
             }),
             timestamper,
         };

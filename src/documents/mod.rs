@@ -268,13 +268,14 @@ impl Issuer<'_> {
                     location: Some(&commune.name),
                     level: official_level,
                     visible: Some(drawn.signature),
+                    commune: Some(&commune.name),
                 },
             )?;
             // The last signature's line holds the SHA-256 of the document as issued.
             let mut digest = line.output_sha256.clone();
             let mut lines = vec![line];
             if let Some(agency) = &agency {
-                let options = Self::seal_options(drawn.agency, &reason, &commune.name, level);
+                let options = Self::seal_options(drawn.agency, &reason, &commune, level);
                 let (sealed, line) =
                     self.signing
                         .signature(&mut conn, Some(client), agency, &pdf, &options)?;
@@ -412,6 +413,7 @@ impl Issuer<'_> {
                         .unwrap_or_else(|| self.signing.best_level(signer))
                         .without_validation_data(),
                     visible: Some(drawn.signature),
+                    commune: Some(&commune.name),
                 },
                 Some(PendingDocument {
                     kind: req.kind.as_str().into(),
@@ -496,14 +498,15 @@ impl Issuer<'_> {
     fn seal_options<'r>(
         agency: Placement,
         reason: &'r str,
-        location: &'r str,
+        commune: &'r Commune,
         level: Level,
     ) -> SignOptions<'r> {
         SignOptions {
             reason: Some(reason),
-            location: Some(location),
+            location: Some(&commune.name),
             level,
             visible: Some(agency),
+            commune: Some(&commune.name),
         }
     }
 
@@ -544,7 +547,7 @@ impl Issuer<'_> {
             let options = Self::seal_options(
                 self.agency_placement(kind, &pdf)?,
                 &reason,
-                &commune.name,
+                &commune,
                 self.signing.best_level(&agency.signer),
             );
             let sealed = self

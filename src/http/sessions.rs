@@ -82,6 +82,7 @@ async fn create(
             location: options.location.as_deref(),
             level: options.level,
             visible: options.visible,
+            commune: None,
         };
         sessions.open(&mut conn, &client, &certified, &pdf, &options, None)
     })
