@@ -67,6 +67,7 @@ impl Face {
 pub struct FontSubset {
     face: Face,
     ttf: ttf_parser::Face<'static>,
+    glyphs: &'static Glyphs,
     /// Original glyph id -> subset glyph id (= CID). Ids are assigned in first-use order and
     /// never change, so codes returned by `encode` stay valid; notdef is always CID 0.
     remapper: GlyphRemapper,
@@ -82,6 +83,7 @@ impl FontSubset {
             .map_err(|e| Error::internal(format!("embedded font {face:?}: {e}")))?;
         Ok(Self {
             face,
+            glyphs: Glyphs::of(face, &ttf),
             ttf,
             remapper: GlyphRemapper::new(),
             unicode: BTreeMap::new(),
@@ -91,12 +93,21 @@ impl FontSubset {
 
     /// Advance of a glyph in 1/1000 em, the unit of PDF glyph space and of `/W`.
     fn advance(&self, gid: GlyphId) -> f32 {
-        self.scale(self.ttf.glyph_hor_advance(gid).unwrap_or(0).into())
+        let advances = &self.glyphs.advances;
+        advances.get(usize::from(gid.0)).copied().unwrap_or(0.0)
     }
 
-    /// Font units -> 1/1000 em.
+    /// The glyph that shows `c`, if the face has one.
+    fn glyph(&self, c: char) -> Option<GlyphId> {
+        match self.glyphs.ids.get(c as usize) {
+            Some(0) => None,
+            Some(&id) => Some(GlyphId(id)),
+            None => self.ttf.glyph_index(c),
+        }
+    }
+
     fn scale(&self, units: f32) -> f32 {
-        units * 1000.0 / f32::from(self.ttf.units_per_em())
+        thousandths(&self.ttf, units)
     }
 
     /// Width of `text` in points at `size` (from the font's advances, without kerning, exactly as
@@ -104,7 +115,7 @@ impl FontSubset {
     pub fn width(&self, text: &str, size: f32) -> f32 {
         let em: f32 = text
             .chars()
-            .map(|c| self.advance(self.ttf.glyph_index(c).unwrap_or(GlyphId(0))))
+            .map(|c| self.advance(self.glyph(c).unwrap_or(GlyphId(0))))
             .sum();
         em * size / 1000.0
     }
@@ -115,7 +126,7 @@ impl FontSubset {
     pub fn encode(&mut self, text: &str) -> Vec<u8> {
         let mut out = Vec::with_capacity(2 * text.len());
         for c in text.chars() {
-            let gid = self.ttf.glyph_index(c).unwrap_or_else(|| {
+            let gid = self.glyph(c).unwrap_or_else(|| {
                 if self.missing.insert(c) {
                     tracing::warn!(
                         character = %c.escape_unicode(),
@@ -222,6 +233,42 @@ impl FontSubset {
             .iter()
             .map(|b| char::from(b'A' + b % 26))
             .collect()
+    }
+}
+
+/// Font units -> 1/1000 em, the unit of PDF glyph space and of `/W`.
+fn thousandths(ttf: &ttf_parser::Face<'_>, units: f32) -> f32 {
+    units * 1000.0 / f32::from(ttf.units_per_em())
+}
+
+/// Characters whose glyphs [`Glyphs`] holds: Latin, Vietnamese (U+1EA0–U+1EF9) and general
+/// punctuation (U+2000–U+206F).
+const TABULATED: usize = 0x2200;
+
+/// A face's glyph ids and advances, looked up once per process: layout measures every
+/// character of every line, and the font's own lookup (its cmap subtables walked each time)
+/// was 4 % of an issuance.
+struct Glyphs {
+    /// Glyph id by character below [`TABULATED`]; 0 for none.
+    ids: Vec<u16>,
+    /// Advance in 1/1000 em by glyph id.
+    advances: Vec<f32>,
+}
+
+impl Glyphs {
+    fn of(face: Face, ttf: &ttf_parser::Face<'_>) -> &'static Glyphs {
+        static TABLES: [OnceLock<Glyphs>; 3] = [const { OnceLock::new() }; 3];
+        TABLES[face as usize].get_or_init(|| Glyphs {
+            ids: (0..TABULATED)
+                .map(|c| {
+                    let c = u32::try_from(c).ok().and_then(char::from_u32);
+                    c.and_then(|c| ttf.glyph_index(c)).map_or(0, |g| g.0)
+                })
+                .collect(),
+            advances: (0..ttf.number_of_glyphs())
+                .map(|g| thousandths(ttf, ttf.glyph_hor_advance(GlyphId(g)).unwrap_or(0).into()))
+                .collect(),
+        })
     }
 }
 
@@ -426,6 +473,23 @@ mod tests {
                 .filter(|&c| subset.ttf.glyph_index(c).is_none())
                 .collect();
             assert_eq!(missing, "", "{face:?}");
+        }
+    }
+
+    #[test]
+    fn the_glyph_table_agrees_with_the_font() {
+        for face in [Face::Regular, Face::Bold, Face::Italic] {
+            let subset = FontSubset::new(face).unwrap();
+            let ttf = &subset.ttf;
+            // Past the table too, where the font itself is asked.
+            for c in (0..TABULATED as u32 + 0x100).filter_map(char::from_u32) {
+                let expected = ttf.glyph_index(c).filter(|g| g.0 != 0);
+                assert_eq!(subset.glyph(c), expected, "{face:?} {c:?}");
+                if let Some(g) = expected {
+                    let advance = ttf.glyph_hor_advance(g).unwrap_or(0);
+                    assert_eq!(subset.advance(g), thousandths(ttf, advance.into()));
+                }
+            }
         }
     }
 
