@@ -22,9 +22,11 @@ pub struct RevocationLists {
 }
 
 impl RevocationLists {
-    /// Loads every `*.crl`/`*.pem` (DER or PEM) found in the folders that exist.
+    /// Loads every `*.crl`/`*.pem` (DER or PEM) found in the folders that exist, each list
+    /// once (a folder may hold one list in both encodings).
     pub fn load(dirs: &[&Path]) -> Result<Self> {
-        let mut crls = Vec::new();
+        let mut crls: Vec<X509Crl> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for dir in dirs.iter().filter(|d| d.is_dir()) {
             let entries = std::fs::read_dir(dir)
                 .map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
@@ -40,7 +42,12 @@ impl RevocationLists {
                 let crl = X509Crl::from_der(&bytes)
                     .or_else(|_| X509Crl::from_pem(&bytes))
                     .map_err(|_| Error::Config(format!("{} is not a CRL", path.display())))?;
-                crls.push(crl);
+                let der = crl
+                    .to_der()
+                    .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+                if seen.insert(der) {
+                    crls.push(crl);
+                }
             }
         }
         Ok(Self {
@@ -377,4 +384,29 @@ pub fn urls(cert: &Certificate) -> Urls {
         list.truncate(MAX_URLS);
     }
     urls
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::dev::{self, KeyAlgorithm};
+    use chrono::Duration;
+
+    /// The dev PKI writes its issuing CA's list as DER and as PEM: one list, loaded once, so
+    /// a signature's revocation check verifies it once.
+    #[test]
+    fn a_list_in_both_encodings_is_loaded_once() {
+        let now = Utc::now();
+        let ca = dev::new_root("revocation test CA", KeyAlgorithm::EcdsaP256).unwrap();
+        let other = dev::new_root("another CA", KeyAlgorithm::EcdsaP256).unwrap();
+        let der = dev::build_crl(&ca, &[], now, now + Duration::days(7)).unwrap();
+        let pem = X509Crl::from_der(&der).unwrap().to_pem().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.crl"), &der).unwrap();
+        std::fs::write(dir.path().join("ca.crl.pem"), pem).unwrap();
+        let other_der = dev::build_crl(&other, &[], now, now + Duration::days(7)).unwrap();
+        std::fs::write(dir.path().join("other.crl"), other_der).unwrap();
+        let lists = RevocationLists::load(&[dir.path()]).unwrap();
+        assert_eq!(lists.all().len(), 2);
+    }
 }

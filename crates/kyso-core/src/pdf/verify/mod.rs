@@ -1210,12 +1210,16 @@ impl Validation<'_> {
     ) -> Status {
         let revocation = self.ctx.revocation;
         let key = issuer.x509().public_key().ok();
+        // By name first: checking a signature is an RSA operation, and lists of other issuers
+        // would fail it anyway.
+        let name = cert.x509().issuer_name().to_der().ok();
         let mut statements: Vec<Statement> = revocation
             .files
             .all()
             .iter()
             .chain(&self.dss.crls)
             .chain(&carried.crls)
+            .filter(|crl| crl.issuer_name().to_der().ok() == name)
             .filter(|crl| key.as_ref().is_some_and(|k| crl.verify(k).unwrap_or(false)))
             .map(|crl| Statement::from_crl(crl, cert))
             .collect();
