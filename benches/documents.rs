@@ -1,16 +1,20 @@
 //! Signed birth extracts per second, end to end (validate, number, render, sign by the official,
-//! seal by the agency, store, record; SQLite), in process and over HTTP, as a ratio to raw
-//! OpenSSL RSA-2048 signatures per second measured in the same run. An extract carries two
-//! signatures, so the ceiling is `raw / 2` per core; the ratio says how close kyso gets.
+//! seal by the agency, store, record; SQLite), in process (criterion: the time of one issuance
+//! beside one raw OpenSSL RSA-2048 signature, in the same run) and over HTTP (four clients for
+//! a few seconds), as a ratio to the raw signature rate. An extract carries two signatures, so
+//! the ceiling is `raw / 2` per core; the ratio says how close kyso gets.
 //!
 //! `cargo bench --bench documents` (SQLite; `KYSO_BENCH_DATABASE_URL=postgres://host:5432` for
-//! PostgreSQL). Under `cargo test` it issues one extract as a smoke test.
+//! PostgreSQL). Under `cargo test` each in-process function runs once, as a smoke test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use criterion::{black_box, Criterion};
 use kyso::clients::{self, Role};
 use kyso::config::Settings;
 use kyso::documents::{extracts, Issuance, Issuer};
@@ -66,20 +70,9 @@ fn drop_database(url: &str) {
     }
 }
 
-/// Calls `f` for about `budget` and returns calls per second.
-fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
-    f(); // warm up
-    let start = Instant::now();
-    let mut n = 0u32;
-    while start.elapsed() < budget {
-        f();
-        n += 1;
-    }
-    f64::from(n) / start.elapsed().as_secs_f64()
-}
+const GROUP: &str = "documents";
 
 fn main() {
-    let benchmarking = std::env::args().any(|a| a == "--bench");
     let dir = tempfile::tempdir().unwrap();
     let manifest = kyso::pki::dev::dev_init(&dir.path().join("pki"), None).unwrap();
     let pin = |id: &str| {
@@ -135,15 +128,7 @@ fn main() {
         };
         assert_eq!(issued.document.state, "sealed");
     };
-    issue(&state);
     let database_url = settings.database_url.clone();
-    if !benchmarking {
-        drop(state);
-        drop_database(&database_url);
-        return;
-    }
-
-    let budget = Duration::from_secs(5);
     let key = Pkcs12Files {
         base_dir: ".".into(),
     }
@@ -159,17 +144,31 @@ fn main() {
                     .pkcs12,
             ),
         ),
-        &SecretString::from(official_pin.clone()),
+        &SecretString::from(official_pin),
     )
     .unwrap();
-    let raw = rate(budget, || {
-        key.sign(&[7u8; 32]).unwrap();
+
+    let mut c = Criterion::default().configure_from_args();
+    let mut group = c.benchmark_group(GROUP);
+    group.bench_function("raw_rsa2048_signature", |b| {
+        b.iter(|| key.sign(black_box(&[7u8; 32])).unwrap())
     });
-    let in_process_bt = rate(budget, || issue(&state));
+    group.bench_function("issue_b_t", |b| b.iter(|| issue(&state)));
     let timestamper = state.timestamper.take();
-    let in_process_bb = rate(budget, || issue(&state));
+    group.bench_function("issue_b_b", |b| b.iter(|| issue(&state)));
     state.timestamper = timestamper;
+    group.finish();
+    c.final_summary();
     drop(state);
+    if !common::benchmarking() {
+        drop_database(&database_url);
+        return;
+    }
+    let per_second = |name| 1e9 / common::median(GROUP, name);
+    let raw = per_second("raw_rsa2048_signature");
+    let in_process_bt = per_second("issue_b_t");
+    let in_process_bb = per_second("issue_b_b");
+    let budget = Duration::from_secs(5);
 
     // Over HTTP: the real server (B-T with kyso's own TSA, as in dev mode), four clients at
     // once, all on one commune's book (the serialised worst case), then spread over two
