@@ -97,20 +97,17 @@ pub fn fill(conn: &mut DbConnection, book: &str, number: i32) -> Result<()> {
     Ok(())
 }
 
-/// Takes the book's next number. Must be the first statement of its transaction.
+/// Takes the book's next number. Must be the first statement of its transaction. One
+/// statement, so the book's lock is held for no round trip more than the update's own.
 pub fn take(conn: &mut DbConnection, book: &str) -> Result<i32> {
-    let updated = diesel::update(numbering_books::table.find(book))
-        .set(numbering_books::next_number.eq(numbering_books::next_number + 1))
-        .execute(conn)?;
-    if updated != 1 {
-        return Err(Error::internal(format!(
-            "numbering book `{book}` is missing"
-        )));
-    }
-    let next: i32 = numbering_books::table
-        .find(book)
-        .select(numbering_books::next_number)
-        .first(conn)?;
+    let next: Option<i32> =
+        db::native!(conn, |c| diesel::update(numbering_books::table.find(book))
+            .set(numbering_books::next_number.eq(numbering_books::next_number + 1))
+            .returning(numbering_books::next_number)
+            .get_result(c)
+            .optional())?;
+    let next =
+        next.ok_or_else(|| Error::internal(format!("numbering book `{book}` is missing")))?;
     Ok(next - 1)
 }
 
