@@ -762,7 +762,7 @@ fn check_cms(
         return Err(invalid("the contentType attribute must be id-data"));
     }
     if parsed
-        .digest_matches(&prepared.ranges())
+        .digest_matches(&prepared.ranges(), None)
         .map_err(Error::SignatureInvalid)?
         != Some(true)
     {

@@ -115,7 +115,12 @@ impl Cms {
 
     /// With signed attributes, does their messageDigest equal the digest of `content`
     /// (RFC 5652 §5.4)? `None` without signed attributes: the signature covers the content.
-    pub fn digest_matches(&self, content: &[&[u8]]) -> Result<Option<bool>, String> {
+    /// `head`: as in [`check_integrity`].
+    pub fn digest_matches(
+        &self,
+        content: &[&[u8]],
+        head: Option<&openssl::sha::Sha256>,
+    ) -> Result<Option<bool>, String> {
         let Some(attrs) = self.signer_info.signed_attrs.as_ref() else {
             return Ok(None);
         };
@@ -125,7 +130,20 @@ impl Cms {
             .and_then(|a| a.values.get(0))
             .and_then(|v| v.decode_as::<OctetString>().ok())
             .ok_or("no messageDigest attribute")?;
-        let digest = self.digest_algorithm()?.hash(content)?;
+        let algorithm = self.digest_algorithm()?;
+        let digest = match (head, content.split_first()) {
+            (Some(head), Some((_, rest))) if algorithm.oid == algorithms::SHA256 => {
+                let mut hasher = head.clone();
+                for window in rest
+                    .iter()
+                    .flat_map(|part| crate::pdf::pages::windows(part))
+                {
+                    hasher.update(window);
+                }
+                hasher.finish().to_vec()
+            }
+            _ => algorithm.hash(content)?,
+        };
         Ok(Some(message_digest.as_bytes() == digest))
     }
 
@@ -188,17 +206,21 @@ impl Cms {
 /// for adbe.pkcs7.sha1, the SHA-1 digest of the byte ranges as encapsulated content. That
 /// content is then checked as RFC 5652 §5.4 says: through the messageDigest attribute and a
 /// signature over the signed attributes, or by the signature alone when there are none.
+///
+/// `head`, when given, is SHA-256's state after `ranges[0]`: a SHA-256 digest of the ranges
+/// then reads only the rest.
 pub fn check_integrity(
     cms: &Cms,
     sub_filter: Option<&str>,
     ranges: &[&[u8]],
+    head: Option<&openssl::sha::Sha256>,
     checks: &mut Checks,
 ) -> Result<Vec<&'static Digest>, (SubIndication, String)> {
     use SubIndication::*;
     let format = |e: String| (FormatFailure, e);
     let mut digests = vec![cms.digest_algorithm().map_err(format)?];
     let encapsulated = cms.encapsulated_content().map_err(format)?;
-    let content: Vec<&[u8]> = match (sub_filter, &encapsulated) {
+    let (content, head): (Vec<&[u8]>, _) = match (sub_filter, &encapsulated) {
         (Some("adbe.pkcs7.sha1"), Some(econtent)) => {
             let sha1 = Digest::by_oid(&algorithms::SHA1).map_err(format)?;
             if sha1.hash(ranges).map_err(format)? != *econtent {
@@ -209,7 +231,7 @@ pub fn check_integrity(
                 ));
             }
             digests.push(sha1);
-            vec![econtent]
+            (vec![econtent], None)
         }
         (Some("adbe.pkcs7.sha1"), None) => {
             return Err(format(
@@ -221,9 +243,9 @@ pub fn check_integrity(
                 "a detached signature that also encapsulates content: what was signed is not the document".into(),
             ))
         }
-        (_, None) => ranges.to_vec(),
+        (_, None) => (ranges.to_vec(), head),
     };
-    let digest_ok = cms.digest_matches(&content).map_err(format)?;
+    let digest_ok = cms.digest_matches(&content, head).map_err(format)?;
     if digest_ok == Some(false) {
         checks.digest = Some(false);
         return Err((
@@ -272,7 +294,7 @@ pub fn check_timestamp(token: &[u8], message: &[&[u8]]) -> Result<Timestamp, Str
         return Err("the timestamp is over other data".into());
     }
     let checked = cms.signature_verifies(&[&tst_info])?;
-    if cms.digest_matches(&[&tst_info])? != Some(true) || !checked.valid {
+    if cms.digest_matches(&[&tst_info], None)? != Some(true) || !checked.valid {
         return Err("the timestamp token's signature does not verify".into());
     }
     let tsa = cms

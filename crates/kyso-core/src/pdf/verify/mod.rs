@@ -12,11 +12,12 @@ pub mod report;
 mod structure;
 
 use std::cell::{Cell, OnceCell};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Document, Object, ObjectId};
+use openssl::sha::Sha256;
 use openssl::x509::{X509Crl, X509};
 
 use self::carried::Carried;
@@ -82,6 +83,15 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
         )));
     }
     check_hashed_bytes(pdf.len(), &fields, &ctx.limits)?;
+    // The signatures whose first byte range is the file's beginning, nearly all of it for the
+    // last one, continue from the document digest's state there: the file is read once.
+    let cuts: BTreeSet<usize> = fields
+        .iter()
+        .filter_map(|sig| structure::byte_ranges(pdf.len(), &byte_range(sig.dict)))
+        .filter(|(ranges, _)| ranges[0].start == 0)
+        .map(|(ranges, _)| ranges[0].end)
+        .collect();
+    let (digest, heads) = document_digest(pdf, &cuts);
     let history = History::new(
         pdf,
         &blanked,
@@ -105,6 +115,7 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     for i in order {
         let validation = Validation {
             pdf,
+            heads: &heads,
             blanked: &blanked,
             doc: &doc,
             ctx,
@@ -140,7 +151,7 @@ pub fn verify(pdf: &[u8], ctx: &Context<'_>) -> Result<Report> {
     Ok(Report {
         summary: explain::summary(&signatures, indication),
         document: DocumentInfo {
-            sha256: hex::encode(document_digest(pdf)),
+            sha256: hex::encode(digest),
             size: pdf.len(),
             revisions: revisions.len().max(1),
             signatures: signatures.iter().filter(|s| s.kind == "signature").count(),
@@ -180,13 +191,33 @@ fn proven_time(report: &SignatureReport) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The file's SHA-256, read window by window (`pages`).
-fn document_digest(pdf: &[u8]) -> [u8; 32] {
-    let mut hasher = openssl::sha::Sha256::new();
+/// The file's SHA-256, read window by window (`pages`), and the hash's state after the first
+/// `cut` bytes for each of `cuts`.
+fn document_digest(pdf: &[u8], cuts: &BTreeSet<usize>) -> ([u8; 32], HashMap<usize, Sha256>) {
+    let mut hasher = Sha256::new();
+    let mut heads = HashMap::new();
+    let mut cuts = cuts.iter().copied().peekable();
+    let mut at = 0;
     for window in crate::pdf::pages::windows(pdf) {
-        hasher.update(window);
+        let end = at + window.len();
+        let mut from = 0;
+        while let Some(cut) = cuts.next_if(|&cut| cut <= end) {
+            hasher.update(&window[from..cut - at]);
+            from = cut - at;
+            heads.insert(cut, hasher.clone());
+        }
+        hasher.update(&window[from..]);
+        at = end;
     }
-    hasher.finish()
+    (hasher.finish(), heads)
+}
+
+/// A signature dictionary's /ByteRange as numbers (empty when there is none).
+fn byte_range(sig: &Dictionary) -> Vec<i64> {
+    sig.get(b"ByteRange")
+        .and_then(Object::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_i64().ok()).collect())
+        .unwrap_or_default()
 }
 
 /// Two signatures over the same revision: at most one of them can be what was signed.
@@ -251,15 +282,7 @@ fn check_hashed_bytes(pdf_len: usize, fields: &[Signed<'_>], limits: &Limits) ->
     let hashed: u64 = fields
         .iter()
         .filter_map(|sig| {
-            let byte_range: Vec<i64> = sig
-                .dict
-                .get(b"ByteRange")
-                .and_then(Object::as_array)
-                .ok()?
-                .iter()
-                .filter_map(|v| v.as_i64().ok())
-                .collect();
-            let (ranges, _) = structure::byte_ranges(pdf_len, &byte_range)?;
+            let (ranges, _) = structure::byte_ranges(pdf_len, &byte_range(sig.dict))?;
             Some(ranges.iter().map(|r| r.len() as u64).sum::<u64>())
         })
         .sum();
@@ -617,6 +640,8 @@ fn policy(doc: &Document, signed: &Signed) -> changes::Policy {
 
 struct Validation<'a> {
     pdf: &'a [u8],
+    /// The document digest's state after the first bytes of the file, by their count.
+    heads: &'a HashMap<usize, Sha256>,
     /// The signature values read as empty strings (`read::signature_values`).
     blanked: &'a [Range<usize>],
     doc: &'a Document,
@@ -694,11 +719,7 @@ impl Validation<'_> {
         let format = |msg: &str| (FormatFailure, msg.to_owned());
 
         // 1. Structure: the byte ranges, the gap and the revision they close.
-        let byte_range: Vec<i64> = sig
-            .get(b"ByteRange")
-            .and_then(Object::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_i64().ok()).collect())
-            .unwrap_or_default();
+        let byte_range = byte_range(sig);
         let Ok(Object::String(parsed_contents, _)) = sig.get(b"Contents") else {
             report.checks.byte_range = Some(false);
             return Err(format("/Contents is missing"));
@@ -768,10 +789,14 @@ impl Validation<'_> {
                 "the signer's certificate is not in the signature".into(),
             ));
         };
+        let head = (ranges[0].start == 0)
+            .then(|| self.heads.get(&ranges[0].end))
+            .flatten();
         let digests = cms::check_integrity(
             &cms,
             report.sub_filter.as_deref(),
             &ranges.clone().map(|r| &self.pdf[r]),
+            head,
             &mut report.checks,
         )?;
         note_weak(report, "the signature", &digests);
@@ -1329,6 +1354,22 @@ pub fn parse_pdf_date(text: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The states kept on the way are those of the file's first bytes hashed alone, at cuts
+    /// inside a window, at its edges, at the start and at the end.
+    #[test]
+    fn the_document_digest_keeps_the_states_at_the_cuts() {
+        let window = crate::pdf::pages::WINDOW;
+        let pdf: Vec<u8> = (0..2 * window + 1000).map(|i| (i % 251) as u8).collect();
+        let cuts: BTreeSet<usize> = [0, 17, window, window + 1, 2 * window + 999, pdf.len()].into();
+        let (digest, heads) = document_digest(&pdf, &cuts);
+        assert_eq!(digest, openssl::sha::sha256(&pdf));
+        assert_eq!(heads.len(), cuts.len());
+        for cut in cuts {
+            let state = heads[&cut].clone().finish();
+            assert_eq!(state, openssl::sha::sha256(&pdf[..cut]), "cut {cut}");
+        }
+    }
 
     #[test]
     fn a_field_listed_twice_and_as_its_own_kid_holds_its_signature_once() {
