@@ -57,6 +57,11 @@ impl Level {
         }
     }
 
+    /// B-LT and B-LTA: the file is extended past the signature, in updates of its own.
+    pub fn extends(self) -> bool {
+        matches!(self, Level::BLt | Level::BLta)
+    }
+
     /// A level an existing signature can be extended to: B-LT or B-LTA.
     pub fn parse_long_term(text: &str) -> Result<Self> {
         match Self::parse(text)? {
@@ -425,13 +430,12 @@ impl Signing<'_> {
             timestamper,
         };
         let signed = sign::sign(pdf, &spec, &unlocked.key, &self.limits)?;
-        let (output, output_sha256) = match options.level {
-            Level::BB | Level::BT => (signed.pdf, hex::encode(signed.sha256)),
-            Level::BLt | Level::BLta => {
-                let extended = self.extend(&signed.pdf, options.level)?;
-                let sha = hex::encode(sha256(&extended)?);
-                (extended, sha)
-            }
+        let output = self.extended(signed.pdf, options.level)?;
+        // Extending wrote more after the signature: only then is the output's hash new.
+        let output_sha256 = if options.level.extends() {
+            hex::encode(sha256(&output)?)
+        } else {
+            hex::encode(signed.sha256)
         };
 
         let entry = SigningLogEntry {
@@ -476,9 +480,10 @@ impl Signing<'_> {
     /// `extend` of a PDF kyso has just signed and owns: B-B and B-T give it back as it is
     /// (a 50 MB scan is not copied once more).
     pub fn extended(&self, pdf: Vec<u8>, level: Level) -> Result<Vec<u8>> {
-        match level {
-            Level::BB | Level::BT => Ok(pdf),
-            Level::BLt | Level::BLta => self.extend(&pdf, level),
+        if level.extends() {
+            self.extend(&pdf, level)
+        } else {
+            Ok(pdf)
         }
     }
 }
