@@ -10,11 +10,7 @@ use crate::metrics::FetchMetrics;
 use crate::pki::fetch::{Fetch, FetchError, Fetched, Kind};
 
 pub struct HttpFetch {
-    /// Built on the first fetch: the TLS connector parses every certificate of the system's
-    /// CA bundle (about 150, most of a small file's `kyso verify` when done up front), and a
-    /// verification that needs no fetch should not pay for it.
-    agent: OnceLock<Result<ureq::Agent, String>>,
-    timeout: Duration,
+    agent: ureq::Agent,
     max_bytes: u64,
     metrics: FetchMetrics,
 }
@@ -22,24 +18,13 @@ pub struct HttpFetch {
 impl HttpFetch {
     pub fn new(timeout: Duration, max_bytes: u64, metrics: FetchMetrics) -> Self {
         HttpFetch {
-            agent: OnceLock::new(),
-            timeout,
+            agent: ureq::AgentBuilder::new()
+                .timeout(timeout)
+                .tls_connector(std::sync::Arc::new(LazyTls(OnceLock::new())))
+                .build(),
             max_bytes,
             metrics,
         }
-    }
-
-    fn agent(&self) -> Result<&ureq::Agent, String> {
-        self.agent
-            .get_or_init(|| {
-                let tls = native_tls::TlsConnector::new().map_err(|e| format!("TLS: {e}"))?;
-                Ok(ureq::AgentBuilder::new()
-                    .timeout(self.timeout)
-                    .tls_connector(std::sync::Arc::new(tls))
-                    .build())
-            })
-            .as_ref()
-            .map_err(Clone::clone)
     }
 
     /// Sends the request `build` makes (with `body`, a POST), reads at most `max_bytes` of
@@ -56,14 +41,12 @@ impl HttpFetch {
             url: url.to_owned(),
             reason,
         };
-        let sent = self.agent().map_err(&failed).and_then(|agent| {
-            let request = build(agent);
-            match body {
-                Some(body) => request.send_bytes(body),
-                None => request.call(),
-            }
-            .map_err(|e| failed(e.to_string()))
-        });
+        let request = build(&self.agent);
+        let sent = match body {
+            Some(body) => request.send_bytes(body),
+            None => request.call(),
+        }
+        .map_err(|e| failed(e.to_string()));
         let result = sent.and_then(|response| {
             let mut body = Vec::new();
             response
@@ -98,5 +81,26 @@ impl Fetch for HttpFetch {
     fn post(&self, kind: Kind, url: &str, content_type: &str, body: &[u8]) -> Fetched {
         let build = |agent: &ureq::Agent| agent.post(url).set("Content-Type", content_type);
         self.call(kind, url, build, Some(body))
+    }
+}
+
+/// The TLS connector, built on the first https connection: it parses every certificate of the
+/// system's CA bundle (about 150, most of a small file's `kyso verify` when done up front),
+/// while revocation data and CA certificates are mostly served over plain http, and a
+/// verification that fetches nothing should not pay for it either.
+struct LazyTls(OnceLock<Result<native_tls::TlsConnector, String>>);
+
+impl ureq::TlsConnector for LazyTls {
+    fn connect(
+        &self,
+        dns_name: &str,
+        io: Box<dyn ureq::ReadWrite>,
+    ) -> Result<Box<dyn ureq::ReadWrite>, ureq::Error> {
+        let tls = self
+            .0
+            .get_or_init(|| native_tls::TlsConnector::new().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| std::io::Error::other(format!("TLS: {e}")))?;
+        ureq::TlsConnector::connect(tls, dns_name, io)
     }
 }
