@@ -488,7 +488,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             at,
         } => {
-            kyso::pki::start_openssl_quietly();
+            kyso::pki::start_openssl_lean();
             let verifier = app::Verifier::load(&settings)?;
             let mut context = verifier.context();
             context.now = at.unwrap_or(context.now);
