@@ -104,3 +104,47 @@ impl ureq::TlsConnector for LazyTls {
         ureq::TlsConnector::connect(tls, dns_name, io)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A server that answers whatever comes with a plain HTTP response, on one connection.
+    fn plain_server() -> (String, std::thread::JoinHandle<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let served = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut first = vec![0; 3];
+            stream.read_exact(&mut first).unwrap();
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            first
+        });
+        (format!("127.0.0.1:{port}"), served)
+    }
+
+    fn fetch() -> HttpFetch {
+        let metrics = crate::metrics::Metrics::new().unwrap();
+        HttpFetch::new(Duration::from_secs(5), 1 << 10, metrics.fetches())
+    }
+
+    #[test]
+    fn plain_http_is_fetched_and_https_speaks_tls() {
+        let (host, served) = plain_server();
+        let answer = fetch().get(Kind::Crl, &format!("http://{host}/a.crl"), "*/*");
+        assert_eq!(answer.unwrap(), b"ok");
+        assert_eq!(served.join().unwrap(), b"GET");
+
+        // The TLS connector is built on the first https connection: the server sees a TLS
+        // ClientHello (a handshake record, 0x16, of TLS 1.x), and the plain answer fails it.
+        let (host, served) = plain_server();
+        let failed = fetch()
+            .get(Kind::Crl, &format!("https://{host}/a.crl"), "*/*")
+            .unwrap_err();
+        assert_eq!(served.join().unwrap()[..2], [0x16, 0x03]);
+        assert!(failed.reason.contains("tls"), "{}", failed.reason);
+    }
+}
