@@ -402,10 +402,89 @@ impl Signing<'_> {
         pdf: &[u8],
         options: &SignOptions<'_>,
     ) -> Result<(Vec<u8>, SigningLogEntry)> {
-        let signer = &unlocked.signer;
-        let timestamper = self.timestamper(options.level)?;
+        let (pdf, mut lines) = self.signatures(conn, client, &[(unlocked, options)], pdf)?;
+        let line = lines
+            .pop()
+            .ok_or_else(|| Error::internal("no signature made"))?;
+        Ok((pdf, line))
+    }
+
+    /// Signs `pdf` once per signer in turn, each over the file as the one before left it (an
+    /// official's signature, then the agency's seal), the file read once
+    /// (`sign::sign_in_turn`): the signed PDF and a line for the signing log per signature.
+    /// Only the last signature may bring the file to B-LT or B-LTA, in updates after it.
+    pub fn signatures(
+        &self,
+        conn: &mut DbConnection,
+        client: Option<&Client>,
+        signers: &[(&Unlocked, &SignOptions<'_>)],
+        pdf: &[u8],
+    ) -> Result<(Vec<u8>, Vec<SigningLogEntry>)> {
+        let Some(((_, last), before)) = signers.split_last() else {
+            return Err(Error::internal("no signer to sign with"));
+        };
+        if before.iter().any(|(_, options)| options.level.extends()) {
+            return Err(Error::internal(
+                "only the last of signatures in turn may extend the file",
+            ));
+        }
         let now = Utc::now();
         let time = vietnam_time(now);
+        let specs = signers
+            .iter()
+            .map(|(unlocked, options)| self.spec(conn, &unlocked.signer, options, &time))
+            .collect::<Result<Vec<_>>>()?;
+        let keys: Vec<_> = specs
+            .iter()
+            .zip(signers)
+            .map(|(spec, (unlocked, _))| (spec, &unlocked.key))
+            .collect();
+        let mut signed = sign::sign_in_turn(pdf, &keys, &self.limits)?;
+        let output = match signed.last_mut() {
+            Some(final_step) => self.extended(std::mem::take(&mut final_step.pdf), last.level)?,
+            None => return Err(Error::internal("no signature made")),
+        };
+        let lines = signed
+            .iter()
+            .zip(signers)
+            .map(|(step, (unlocked, options))| {
+                let signer = &unlocked.signer;
+                // Extending wrote more after the signature: only then is the output's hash new.
+                let output_sha256 = if options.level.extends() {
+                    hex::encode(sha256(&output)?)
+                } else {
+                    hex::encode(step.sha256)
+                };
+                tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
+                // Counted when made: a document whose storing then fails still cost a signature.
+                self.metrics.signature(options.level.as_str(), &signer.kind);
+                Ok(SigningLogEntry {
+                    id: crate::signing_log::line_id(),
+                    signer_id: Some(signer.id.clone()),
+                    client_id: client.map(|c| c.id.clone()),
+                    commune_code: signer.commune_code.clone(),
+                    level: options.level.as_str().into(),
+                    input_sha256: hex::encode(step.input_sha256),
+                    output_sha256,
+                    created_at: db::timestamp(now),
+                    certificate_id: None,
+                    session_id: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((output, lines))
+    }
+
+    /// What `signer`'s signature at `time` shows and needs: its reason and location, its
+    /// appearance when visible, and the authority that timestamps it for B-T and above.
+    fn spec<'o>(
+        &'o self,
+        conn: &mut DbConnection,
+        signer: &Signer,
+        options: &SignOptions<'o>,
+        time: &DateTime<FixedOffset>,
+    ) -> Result<SignatureSpec<'o>> {
+        let timestamper = self.timestamper(options.level)?;
         let appearance = match options.visible {
             Some(p) => {
                 let commune = options.commune_name(conn, &signer.commune_code)?;
@@ -416,44 +495,19 @@ impl Signing<'_> {
                         &signer.name,
                         (signer.kind == "official").then_some(signer.title.as_str()),
                         &commune,
-                        &time,
+                        time,
                     ),
                 })
             }
             None => None,
         };
-        let spec = SignatureSpec {
-            time,
+        Ok(SignatureSpec {
+            time: *time,
             reason: options.reason,
             location: options.location,
             appearance,
             timestamper,
-        };
-        let signed = sign::sign(pdf, &spec, &unlocked.key, &self.limits)?;
-        let output = self.extended(signed.pdf, options.level)?;
-        // Extending wrote more after the signature: only then is the output's hash new.
-        let output_sha256 = if options.level.extends() {
-            hex::encode(sha256(&output)?)
-        } else {
-            hex::encode(signed.sha256)
-        };
-
-        let entry = SigningLogEntry {
-            id: crate::signing_log::line_id(),
-            signer_id: Some(signer.id.clone()),
-            client_id: client.map(|c| c.id.clone()),
-            commune_code: signer.commune_code.clone(),
-            level: options.level.as_str().into(),
-            input_sha256: hex::encode(signed.input_sha256),
-            output_sha256,
-            created_at: db::timestamp(now),
-            certificate_id: None,
-            session_id: None,
-        };
-        tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
-        // Counted when made: a document whose storing then fails still cost a signature.
-        self.metrics.signature(options.level.as_str(), &signer.kind);
-        Ok((output, entry))
+        })
     }
 }
 

@@ -258,31 +258,26 @@ impl Issuer<'_> {
             };
             let drawn = render(&numbered, &input)?;
             let reason = format!("{} số {}", req.kind.name_vi(), numbered.number_label);
-            let (mut pdf, line) = self.signing.signature(
-                &mut conn,
-                Some(client),
-                &official,
-                &drawn.pdf,
-                &SignOptions {
-                    reason: Some(&reason),
-                    location: Some(&commune.name),
-                    level: official_level,
-                    visible: Some(drawn.signature),
-                    commune: Some(&commune.name),
-                },
-            )?;
-            // The last signature's line holds the SHA-256 of the document as issued.
-            let mut digest = line.output_sha256.clone();
-            let mut lines = vec![line];
+            let signature = SignOptions {
+                reason: Some(&reason),
+                location: Some(&commune.name),
+                level: official_level,
+                visible: Some(drawn.signature),
+                commune: Some(&commune.name),
+            };
+            let seal = Self::seal_options(drawn.agency, &reason, &commune, level);
+            let mut signers = vec![(&official, &signature)];
             if let Some(agency) = &agency {
-                let options = Self::seal_options(drawn.agency, &reason, &commune, level);
-                let (sealed, line) =
-                    self.signing
-                        .signature(&mut conn, Some(client), agency, &pdf, &options)?;
-                pdf = sealed;
-                digest.clone_from(&line.output_sha256);
-                lines.push(line);
+                signers.push((agency, &seal));
             }
+            let (pdf, lines) =
+                self.signing
+                    .signatures(&mut conn, Some(client), &signers, &drawn.pdf)?;
+            // The last signature's line holds the SHA-256 of the document as issued.
+            let digest = lines
+                .last()
+                .map(|line| line.output_sha256.clone())
+                .unwrap_or_default();
             let document = Document {
                 id: uuid::Uuid::new_v4().to_string(),
                 kind: req.kind.as_str().into(),

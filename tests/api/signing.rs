@@ -480,3 +480,76 @@ fn production_signers_must_chain_to_the_trust_folder() {
         String::from_utf8_lossy(&added.stderr)
     );
 }
+
+/// Signatures made in turn on a file read once (an extract's official signature, then the
+/// agency's seal) are byte for byte those made one after the other on the file read anew each
+/// time (RSA PKCS #1 v1.5 signatures are deterministic): in every cross-reference layout,
+/// visible or not, on one page or two, on a file that already holds a signed form.
+#[test]
+fn signatures_in_turn_are_those_made_one_after_the_other() {
+    use chrono::{Duration, Utc};
+    use kyso::pdf::read::Limits;
+    use kyso::pdf::sign::{self, Appearance, SignatureSpec};
+    use kyso::pki::dev::{self, KeyAlgorithm, Profile, SubjectSpec};
+
+    let now = Utc::now();
+    let ca = dev::new_root("in-turn CA", KeyAlgorithm::Rsa2048).unwrap();
+    let key = |name: &str| {
+        let subject = SubjectSpec {
+            common_name: name,
+            ..Default::default()
+        };
+        let issued = dev::issue(
+            &ca,
+            &subject,
+            Profile::Signer,
+            KeyAlgorithm::Rsa2048,
+            now - Duration::hours(1),
+            now + Duration::days(1),
+        )
+        .unwrap();
+        crate::pastval::key(&issued, &[&ca])
+    };
+    let (official, agency) = (key("Nguyễn Văn An"), key("UBND phường Thành Đông"));
+    let spec = |page: Option<u32>, reason: &'static str| SignatureSpec {
+        time: now.fixed_offset(),
+        reason: Some(reason),
+        location: Some("Hải Phòng"),
+        appearance: page.map(|page| Appearance {
+            page,
+            rect: [320.0, 40.0, 570.0, 120.0],
+            lines: vec![
+                format!("Ký bởi: {reason}"),
+                "Thời gian ký: 01/12/2026".into(),
+            ],
+        }),
+        timestamper: None,
+    };
+    let limits = Limits::default();
+    for style in XrefStyle::ALL {
+        let plain = sample_pdf(style);
+        let signed_once = sign::sign(&plain, &spec(None, "earlier"), &official, &limits)
+            .unwrap()
+            .pdf;
+        for input in [&plain, &signed_once] {
+            for pages in [(Some(1), Some(1)), (Some(1), Some(2)), (None, Some(1))] {
+                let (first, second) = (spec(pages.0, "official"), spec(pages.1, "agency"));
+                let apart = sign::sign(input, &first, &official, &limits).unwrap();
+                let apart = sign::sign(&apart.pdf, &second, &agency, &limits).unwrap();
+                let together =
+                    sign::sign_in_turn(input, &[(&first, &official), (&second, &agency)], &limits)
+                        .unwrap();
+                let last = together.last().unwrap();
+                assert!(
+                    last.pdf == apart.pdf,
+                    "{style:?}, {pages:?}, {} bytes in: the signed files differ",
+                    input.len()
+                );
+                assert_eq!(
+                    (last.input_sha256, last.sha256),
+                    (apart.input_sha256, apart.sha256)
+                );
+            }
+        }
+    }
+}

@@ -22,10 +22,47 @@ enum Body {
     Raw(Vec<u8>),
 }
 
-/// The appended bytes and where each raw body landed in the whole file.
+/// The appended bytes, where each raw body landed in the whole file, and what the update added.
 pub(crate) struct Written {
     pub bytes: Vec<u8>,
     pub raw_offsets: BTreeMap<u32, usize>,
+    pub revision: Revision,
+}
+
+/// The objects an update added or rewrote, each with the offset of its `N G obj`, a raw body
+/// as `None` (read back from the file once its placeholders are filled), and the trailer's new
+/// /Size: what brings the document the update was made from up to date.
+pub(crate) struct Revision {
+    objects: Vec<(ObjectId, usize, Option<Object>)>,
+    size: u32,
+}
+
+impl Revision {
+    /// `doc`, read from the file this update was appended to, as `pdf` (that file with this
+    /// update, placeholders filled) reads: its objects, cross-reference entries and /Size.
+    pub fn apply(self, doc: &mut Document, pdf: &[u8]) -> Result<()> {
+        for (id, offset, object) in self.objects {
+            let object = match object {
+                Some(object) => object,
+                None => crate::pdf::read::object_at(pdf, id, offset).ok_or_else(|| {
+                    Error::internal(format!("object {} of the update cannot be read", id.0))
+                })?,
+            };
+            let offset =
+                u32::try_from(offset).map_err(|_| Error::PdfMalformed("file too large".into()))?;
+            doc.objects.insert(id, object);
+            doc.reference_table.insert(
+                id.0,
+                lopdf::xref::XrefEntry::Normal {
+                    offset,
+                    generation: id.1,
+                },
+            );
+        }
+        doc.trailer.set("Size", i64::from(self.size));
+        doc.max_id = doc.max_id.max(self.size.saturating_sub(1));
+        Ok(())
+    }
 }
 
 impl Update {
@@ -94,16 +131,23 @@ impl Update {
         }
         let mut offsets = BTreeMap::new();
         let mut raw_offsets = BTreeMap::new();
-        for (id, (generation, body)) in &self.objects {
-            offsets.insert(*id, (out.len(), *generation));
+        let mut added = Vec::with_capacity(self.objects.len());
+        for (id, (generation, body)) in std::mem::take(&mut self.objects) {
+            offsets.insert(id, (out.len(), generation));
+            let at = out.len();
             let _ = writeln!(out, "{id} {generation} obj");
-            match body {
-                Body::Object(obj) => object::write(&mut out, obj),
-                Body::Raw(raw) => {
-                    raw_offsets.insert(*id, out.len());
-                    out.extend_from_slice(raw);
+            let object = match body {
+                Body::Object(obj) => {
+                    object::write(&mut out, &obj);
+                    Some(obj)
                 }
-            }
+                Body::Raw(raw) => {
+                    raw_offsets.insert(id, out.len());
+                    out.extend_from_slice(&raw);
+                    None
+                }
+            };
+            added.push(((id, generation), at, object));
             out.extend_from_slice(b"\nendobj\n");
         }
 
@@ -143,7 +187,9 @@ impl Update {
                 trailer.set("W", vec![1.into(), 4.into(), 2.into()]);
                 trailer.set("Index", index);
                 let _ = writeln!(out, "{xref_id} 0 obj");
-                object::write(&mut out, &Object::Stream(lopdf::Stream::new(trailer, data)));
+                let stream = Object::Stream(lopdf::Stream::new(trailer, data));
+                object::write(&mut out, &stream);
+                added.push(((xref_id, 0), xref_start, Some(stream)));
                 out.extend_from_slice(b"\nendobj\n");
             }
         }
@@ -151,6 +197,10 @@ impl Update {
         Ok(Written {
             bytes: out,
             raw_offsets,
+            revision: Revision {
+                objects: added,
+                size: self.next_id,
+            },
         })
     }
 }

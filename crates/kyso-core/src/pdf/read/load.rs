@@ -246,6 +246,11 @@ fn dictionary(
     }
 }
 
+/// Object `id` written at `offset` (not a stream), read alone.
+pub fn one(bytes: &[u8], id: ObjectId, offset: usize) -> Option<Object> {
+    object(&mut reader(bytes), bytes, id, offset)
+}
+
 fn reader(bytes: &[u8]) -> Reader<'_> {
     Reader {
         buffer: bytes,

@@ -364,6 +364,13 @@ pub fn writable(pdf: &[u8], limits: &Limits) -> Result<Document> {
     Ok(parsed.doc)
 }
 
+/// The object `id` kyso wrote at `offset` of `pdf` in an update of its own (never a stream),
+/// as `parse` would read it: for bringing a document read earlier up to date with that update
+/// (`update::Revision`) instead of reading the whole file again.
+pub(crate) fn object_at(pdf: &[u8], id: lopdf::ObjectId, offset: usize) -> Option<Object> {
+    load::one(pdf, id, offset)
+}
+
 const MASKED: [(&[u8], &[u8]); 2] = [(b"Encrypt", b"Encryp_"), (b"ObjStm", b"ObjSt_")];
 
 fn unmask(doc: &mut Document) {

@@ -13,7 +13,7 @@ use chrono::{DateTime, FixedOffset};
 use lopdf::{dictionary, Dictionary, Document, Object, ObjectId};
 use openssl::sha::Sha256;
 
-use crate::pdf::update::Update;
+use crate::pdf::update::{Revision, Update};
 pub use appearance::Appearance;
 pub use dss::add_validation_data;
 
@@ -63,9 +63,42 @@ pub fn sign(
     limits: &Limits,
 ) -> Result<Signed> {
     let doc = read::writable(pdf, limits)?;
-    check_certification(&doc, spec.appearance.is_some())?;
+    Ok(signature(pdf, &doc, spec, key)?.0)
+}
+
+/// Signs `pdf` once per signer, each signature over the file as the one before left it (an
+/// official's signature, then the agency's seal): `sign` in turn, with the file read once.
+/// Each later signature's update is made from the document read at first and brought up to
+/// date with the updates before it, as reading their output would give (kyso wrote them).
+/// Every signature's output, the last one's the whole signed file.
+pub fn sign_in_turn(
+    pdf: &[u8],
+    signers: &[(&SignatureSpec<'_>, &SigningKey)],
+    limits: &Limits,
+) -> Result<Vec<Signed>> {
+    let mut doc = read::writable(pdf, limits)?;
+    let mut outputs: Vec<Signed> = Vec::with_capacity(signers.len());
+    for (i, (spec, key)) in signers.iter().enumerate() {
+        let input = outputs.last().map_or(pdf, |signed| &signed.pdf);
+        let (signed, revision) = signature(input, &doc, spec, key)?;
+        if i + 1 < signers.len() {
+            revision.apply(&mut doc, &signed.pdf)?;
+        }
+        outputs.push(signed);
+    }
+    Ok(outputs)
+}
+
+/// `sign` of `pdf` read as `doc`, and what its update added to the document.
+fn signature(
+    pdf: &[u8],
+    doc: &Document,
+    spec: &SignatureSpec<'_>,
+    key: &SigningKey,
+) -> Result<(Signed, Revision)> {
+    check_certification(doc, spec.appearance.is_some())?;
     let reserve = reserve(spec, &key.certificate, &key.chain)?;
-    signature_field(spec).fill(pdf, &doc, reserve, &|pass| {
+    signature_field(spec).fill(pdf, doc, reserve, &|pass| {
         let signed_data = cms::sign(
             Content::Detached {
                 digest: &pass.digest(),
@@ -89,7 +122,7 @@ pub fn prepare(
     let doc = read::writable(pdf, limits)?;
     check_certification(&doc, spec.appearance.is_some())?;
     let reserve = reserve(spec, certificate, chain)? + REMOTE_RESERVE;
-    let prepared = signature_field(spec).prepare(pdf, &doc, reserve)?;
+    let (prepared, _) = signature_field(spec).prepare(pdf, &doc, reserve)?;
     let digest = digest(prepared.ranges())?;
     let unsigned = cms::Unsigned::new(Content::Detached { digest: &digest }, certificate)?;
     Ok((prepared, unsigned))
@@ -222,7 +255,7 @@ pub fn timestamp_document(pdf: &[u8], tsa: &dyn Timestamper, limits: &Limits) ->
         },
         appearance: None,
     };
-    let stamped = field.fill(pdf, &doc, TIMESTAMP_RESERVE, &|pass| {
+    let (stamped, _) = field.fill(pdf, &doc, TIMESTAMP_RESERVE, &|pass| {
         tsa.timestamp(&pass.ranges().concat())
     })?;
     Ok(stamped.pdf)
@@ -288,30 +321,33 @@ impl Pass {
 }
 
 impl Field<'_> {
+    /// The signed file, and what its update added to the document.
     fn fill(
         &self,
         pdf: &[u8],
         doc: &Document,
         reserve: usize,
         contents: &Contents<'_>,
-    ) -> Result<Signed> {
-        let pass = Pass::new(self.prepare(pdf, doc, reserve)?, pdf.len());
+    ) -> Result<(Signed, Revision)> {
+        let (prepared, revision) = self.prepare(pdf, doc, reserve)?;
+        let pass = Pass::new(prepared, pdf.len());
         let der = contents(&pass)?;
         if pass.prepared.fits(&der) {
-            return pass.embed(&der);
+            return Ok((pass.embed(&der)?, revision));
         }
         // Only an unusually large timestamp token gets here; its size is now known.
-        let pass = Pass::new(self.prepare(pdf, doc, der.len() + 512)?, pdf.len());
+        let (prepared, revision) = self.prepare(pdf, doc, der.len() + 512)?;
+        let pass = Pass::new(prepared, pdf.len());
         let der = contents(&pass)?;
         if !pass.prepared.fits(&der) {
             return Err(Error::Timestamp("the token keeps growing".into()));
         }
-        pass.embed(&der)
+        Ok((pass.embed(&der)?, revision))
     }
 
     /// The update with the field, its widget and a signature dictionary whose /ByteRange is
-    /// final and whose /Contents holds `reserve` zero bytes.
-    fn prepare(&self, pdf: &[u8], doc: &Document, reserve: usize) -> Result<Prepared> {
+    /// final and whose /Contents holds `reserve` zero bytes; and what it adds to the document.
+    fn prepare(&self, pdf: &[u8], doc: &Document, reserve: usize) -> Result<(Prepared, Revision)> {
         let mut update = Update::new(doc);
         let sig_id = update.alloc();
         let field_id = update.alloc();
@@ -368,10 +404,13 @@ impl Field<'_> {
         range_slot.fill(b' ');
         range_slot[..range_text.len()].copy_from_slice(range_text.as_bytes());
 
-        Ok(Prepared {
-            pdf: out,
-            contents: contents_start..contents_end,
-        })
+        Ok((
+            Prepared {
+                pdf: out,
+                contents: contents_start..contents_end,
+            },
+            written.revision,
+        ))
     }
 }
 
