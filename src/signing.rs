@@ -456,7 +456,7 @@ impl Signing<'_> {
                     hex::encode(step.sha256)
                 };
                 tracing::info!(signer = %signer.id, level = options.level.as_str(), "signed");
-                // Counted when made: a document whose storing then fails still cost a signature.
+                // Counted once made: a document whose storing then fails still cost them.
                 self.metrics.signature(options.level.as_str(), &signer.kind);
                 Ok(SigningLogEntry {
                     id: crate::signing_log::line_id(),
