@@ -6,7 +6,7 @@
 # A fresh dev-mode `kyso serve` runs under callgrind in a temporary folder; after 20 requests
 # of warm-up its counters are zeroed, then N requests are sent one at a time on one keep-alive
 # connection: B-B signing of load.py's small PDF (`sign`) or birth extracts sealed by the
-# agency (`issue`, load_dev.sh's body). Printed: instructions per request, and the share of
+# agency (`issue`, the body of `issue_body.py`). Printed: instructions per request, and the share of
 # them spent in RSA_sign, the limit of either (one signature per `sign`, two per `issue`).
 # valgrind offers no AVX-512, so OpenSSL takes its AVX2 path: RSA costs more instructions
 # than on the real CPU and the share reads higher than the time share would.
@@ -25,7 +25,7 @@ export KYSO_BIND=127.0.0.1:18090 KYSO_PUBLIC_BASE_URL=http://127.0.0.1:18090
 export KYSO_ARCHIVE__REFRESH=false
 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$kyso" serve >server.log 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; cd /; rm -rf "$work"' EXIT
+trap 'kill "$server" 2>/dev/null || true; cd /; rm -rf "$work"' EXIT
 for _ in $(seq 1 600); do
   curl -sf http://127.0.0.1:18090/healthz >/dev/null && break
   sleep 0.5
@@ -34,6 +34,7 @@ key=$("$kyso" apikey create --role admin 2>/dev/null)
 python3 - "$repo/benches" "$what" "$n" "$key" <<'PY'
 import json, subprocess, sys
 sys.path.insert(0, sys.argv[1])
+import issue_body
 import load
 what, n, key = sys.argv[2], int(sys.argv[3]), sys.argv[4]
 signers = json.load(open("certs/dev/manifest.json"))["signers"]
@@ -44,22 +45,7 @@ if what == "sign":
                                   "level": "B-B"}, load.minimal_pdf())
     request, expect = load.request(url, "/api/v1/sign", key, ctype, body), 200
 else:
-    agency = next(s["id"] for s in signers if s["commune"] == "99001" and s["kind"] == "agency")
-    place = "phường Thành Đông, thành phố Hải Phòng"
-    parent = {"ethnicity": "Kinh", "nationality": "Việt Nam",
-              "residence": f"Số 12 ngõ 34 đường Lạch Tray, {place}"}
-    body = json.dumps({
-        "kind": "birth", "commune": "99001", "signer": "99001-civil-status", "level": "B-B",
-        "pin": pin["99001-civil-status"], "agency_pin": pin[agency],
-        "register": {"book": "01/2026", "number": "125", "date": "2026-03-10",
-                     "authority": f"Ủy ban nhân dân {place}"},
-        "child": {"full_name": "Nguyễn Thị Ánh Tuyết", "sex": "Nữ",
-                  "date_of_birth": "2026-03-05", "place_of_birth": "Bệnh viện Phụ sản Hải Phòng",
-                  "home_town": "Xã An Hưng, thành phố Hải Phòng", "ethnicity": "Kinh",
-                  "nationality": "Việt Nam", "personal_id": "031326001234"},
-        "mother": {"full_name": "Trần Thị Hồng Nhung", "year_of_birth": 1995, **parent},
-        "father": {"full_name": "Nguyễn Văn Đức", "year_of_birth": 1992, **parent},
-    }, ensure_ascii=False).encode()
+    body = json.dumps(issue_body.body(), ensure_ascii=False).encode()
     request = load.request(url, "/api/v1/extracts", key, "application/json", body)
     expect = 201
 conn = load.Conn(url, request)
