@@ -440,10 +440,10 @@ impl Signing<'_> {
             .map(|(spec, (unlocked, _))| (spec, &unlocked.key))
             .collect();
         let mut signed = sign::sign_in_turn(pdf, &keys, &self.limits)?;
-        let output = match signed.last_mut() {
-            Some(final_step) => self.extended(std::mem::take(&mut final_step.pdf), last.level)?,
-            None => return Err(Error::internal("no signature made")),
-        };
+        let final_step = signed
+            .last_mut()
+            .ok_or_else(|| Error::internal("no signature made"))?;
+        let output = self.extended(std::mem::take(&mut final_step.pdf), last.level)?;
         let lines = signed
             .iter()
             .zip(signers)

@@ -277,7 +277,7 @@ impl Issuer<'_> {
             let digest = lines
                 .last()
                 .map(|line| line.output_sha256.clone())
-                .unwrap_or_default();
+                .ok_or_else(|| Error::internal("no signature made"))?;
             let document = Document {
                 id: uuid::Uuid::new_v4().to_string(),
                 kind: req.kind.as_str().into(),
