@@ -122,7 +122,14 @@ fn main() {
             pool: &state.pool,
             settings: &state.settings,
         };
-        let Issuance::Issued(issued) = issuer.issue_extract(&client, &request, &extract).unwrap()
+        let Issuance::Issued(issued) = issuer
+            .issue_extract(
+                &mut kyso::db::get(&state.pool).unwrap(),
+                &client,
+                &request,
+                &extract,
+            )
+            .unwrap()
         else {
             panic!("a PIN request issues at once");
         };

@@ -33,14 +33,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Signer> {
 /// do not leak) or its key is locked.
 pub fn find_unlocked(conn: &mut DbConnection, id: &str, commune: Option<&str>) -> Result<Signer> {
     let signer = find(conn, id)?;
-    if commune.is_some_and(|code| code != signer.commune_code) {
-        return Err(Error::UnknownSigner(id.to_owned()));
-    }
-    if let Some(until) = signer.locked_until(Utc::now())? {
-        return Err(Error::KeyLocked {
-            until: crate::vietnam::date_time(until),
-        });
-    }
+    signer.ensure_unlocked(commune)?;
     Ok(signer)
 }
 
@@ -59,6 +52,19 @@ fn asn1_to_utc(time: &openssl::asn1::Asn1TimeRef) -> Result<DateTime<Utc>> {
 }
 
 impl Signer {
+    /// `find_unlocked`'s checks of a row already read.
+    pub fn ensure_unlocked(&self, commune: Option<&str>) -> Result<()> {
+        if commune.is_some_and(|code| code != self.commune_code) {
+            return Err(Error::UnknownSigner(self.id.clone()));
+        }
+        if let Some(until) = self.locked_until(Utc::now())? {
+            return Err(Error::KeyLocked {
+                until: crate::vietnam::date_time(until),
+            });
+        }
+        Ok(())
+    }
+
     pub fn certificate(&self) -> Result<crate::pki::Certificate> {
         crate::pki::Certificate::from_pem(self.certificate_pem.as_bytes()).ok_or_else(|| {
             Error::internal(format!("signer {}: stored certificate is not PEM", self.id))

@@ -170,7 +170,8 @@ impl Signing<'_> {
         req: &SignRequest,
     ) -> Result<Signed> {
         self.timestamper(req.level)?;
-        let unlocked = self.unlock(conn, client, &req.signer_id, &req.pin)?;
+        let signer = Self::signer(conn, client, &req.signer_id)?;
+        let unlocked = self.unlock(conn, client, &signer, &req.pin)?;
         self.logged(conn, client, &unlocked, pdf, req)
     }
 
@@ -188,10 +189,20 @@ impl Signing<'_> {
         if req.level != Level::BB {
             return Ok(None);
         }
-        match self.held(conn, client, &req.signer_id, &req.pin)? {
+        let signer = Self::signer(conn, client, &req.signer_id)?;
+        match self.held(conn, client, &signer, &req.pin)? {
             Some(unlocked) => self.logged(conn, client, &unlocked, pdf, req).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Signer `id`'s row, for a client that may sign at all (a viewer's key learns nothing of
+    /// signers).
+    fn signer(conn: &mut DbConnection, client: Option<&Client>, id: &str) -> Result<Signer> {
+        if let Some(client) = client {
+            client.ensure_may_sign()?;
+        }
+        signers::find(conn, id)
     }
 
     /// The signature, its line handed to the signing log.
@@ -217,25 +228,25 @@ impl Signing<'_> {
         })
     }
 
-    /// Who may sign and with which key: the client acts for the signer's commune, the key is
-    /// not locked, the certificate is valid and not revoked, and the PIN opens the key. A PIN
-    /// that is not the one a held key was opened with is an attempt: claimed (with the
-    /// signer's row, in one statement) before anything else is checked, and given back unless
-    /// the PIN was wrong. A wrong PIN is counted (and may lock the key) on `conn`, so call this
-    /// outside any transaction that might roll back.
+    /// Who may sign and with which key: the client acts for the commune of `signer` (its row,
+    /// as just read), the key is not locked, the certificate is valid and not revoked, and the
+    /// PIN opens the key. A PIN that is not the one a held key was opened with is an attempt:
+    /// claimed (with the signer's row, read anew in one statement) before anything else is
+    /// checked, and given back unless the PIN was wrong. A wrong PIN is counted (and may lock
+    /// the key) on `conn`, so call this outside any transaction that might roll back.
     pub fn unlock(
         &self,
         conn: &mut DbConnection,
         client: Option<&Client>,
-        signer_id: &str,
+        signer: &Signer,
         pin: &SecretString,
     ) -> Result<Unlocked> {
-        if let Some(unlocked) = self.held(conn, client, signer_id, pin)? {
+        if let Some(unlocked) = self.held(conn, client, signer, pin)? {
             return Ok(unlocked);
         }
-        // Any other PIN is one counted attempt.
+        // Any other PIN is one counted attempt, on the row as the claim leaves it.
         let attempts = self.attempts();
-        let signer = attempts.claim(conn, signer_id, client.and_then(Client::confined_to))?;
+        let signer = attempts.claim(conn, &signer.id, client.and_then(Client::confined_to))?;
         let opened =
             self.usable_certificate(conn, client, &signer)
                 .and_then(|registered| match self.keys.unlock(&signer.key_ref, pin) {
@@ -270,18 +281,18 @@ impl Signing<'_> {
         &self,
         conn: &mut DbConnection,
         client: Option<&Client>,
-        signer_id: &str,
+        signer: &Signer,
         pin: &SecretString,
     ) -> Result<Option<Unlocked>> {
         if let Some(client) = client {
             client.ensure_may_sign()?;
         }
-        let signer = signers::find_unlocked(conn, signer_id, client.and_then(Client::confined_to))?;
+        signer.ensure_unlocked(client.and_then(Client::confined_to))?;
         let Some(key) = self.keys.unlocked(&signer.key_ref, pin) else {
             return Ok(None);
         };
-        let registered = self.usable_certificate(conn, client, &signer)?;
-        Self::unlocked(signer, key, &registered).map(Some)
+        let registered = self.usable_certificate(conn, client, signer)?;
+        Self::unlocked(signer.clone(), key, &registered).map(Some)
     }
 
     /// Only the registered certificate was checked; a key store holding another one (a token

@@ -196,6 +196,20 @@ pub fn get(pool: &Pool) -> Result<PooledConnection> {
         .map_err(|e| Error::internal(format!("database pool: {e}")))
 }
 
+/// Lets the transaction `conn` is in return from its commit before the commit reaches the
+/// disk, as `relaxed` does for a whole pool: for a write whose loss in a crash is harmless
+/// because anything that depends on it commits durably later, and a durable commit makes every
+/// earlier commit durable (PostgreSQL writes one log, in order). Nothing to do on SQLite.
+pub fn relax_commit(conn: &mut DbConnection) -> Result<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => c
+            .batch_execute("SET LOCAL synchronous_commit = off")
+            .map_err(Error::from),
+    }
+}
+
 /// Now, as stored: RFC 3339 UTC with seconds.
 pub fn now() -> String {
     timestamp(chrono::Utc::now())

@@ -4,6 +4,7 @@
 
 use super::{authority, Issuance, IssueRequest, Issuer, Numbered, Unsigned};
 use crate::clients::Client;
+use crate::db::DbConnection;
 use crate::error::{Error, Result};
 use crate::pdf::read::{self, Limits};
 use crate::pdf::render::scan;
@@ -47,6 +48,7 @@ impl Issuer<'_> {
     /// the PINs are checked.
     pub fn certify_copy(
         &self,
+        conn: &mut DbConnection,
         client: &Client,
         req: &IssueRequest,
         files: Vec<Vec<u8>>,
@@ -96,6 +98,6 @@ impl Issuer<'_> {
                 },
             })
         };
-        self.issue(client, req, input, labels, render)
+        self.issue(conn, client, req, input, labels, render)
     }
 }

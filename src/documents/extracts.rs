@@ -10,6 +10,7 @@ use super::{
     authority, place_date, Issuance, IssueRequest, Issuer, Kind, Numbered, OfficialKey, Unsigned,
 };
 use crate::clients::Client;
+use crate::db::DbConnection;
 use crate::error::{Error, FieldError, Result};
 use crate::pdf::render::canvas::A4;
 use crate::pdf::render::sheet::{self, Line, Sheet};
@@ -465,6 +466,7 @@ fn marital_status(input: &mut Input<'_>) -> Vec<Line> {
 impl Issuer<'_> {
     pub fn issue_extract(
         &self,
+        conn: &mut DbConnection,
         client: &Client,
         req: &IssueRequest,
         extract: &Extract,
@@ -530,7 +532,7 @@ impl Issuer<'_> {
                 agency: super::top_right([0.0, 0.0, width, height]),
             })
         };
-        self.issue(client, req, || Ok(()), labels, render)
+        self.issue(conn, client, req, || Ok(()), labels, render)
     }
 }
 

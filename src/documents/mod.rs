@@ -166,6 +166,7 @@ impl Issuer<'_> {
     /// renders, signs and seals, then in one transaction: store, record.
     pub fn issue<I>(
         &self,
+        conn: &mut DbConnection,
         client: &Client,
         req: &IssueRequest,
         input: impl FnOnce() -> Result<I>,
@@ -173,18 +174,17 @@ impl Issuer<'_> {
         render: impl Fn(&Numbered<'_>, &I) -> Result<Unsigned>,
     ) -> Result<Issuance> {
         client.ensure_may_sign()?;
-        let mut conn = db::get(self.pool)?;
-        if let Some(existing) = self.retried(&mut conn, client, req)? {
+        if let Some(existing) = self.retried(conn, client, req)? {
             return Ok(Issuance::Issued(Box::new(existing)));
         }
-        let commune = signers::commune(&mut conn, &req.commune)?;
+        let commune = signers::commune(conn, &req.commune)?;
         if !client.may_act_for(&commune.code) {
             return Err(Error::Forbidden(format!(
                 "this key may not issue documents for commune `{}`",
                 commune.code
             )));
         }
-        let signer = signers::find(&mut conn, &req.signer)?;
+        let signer = signers::find(conn, &req.signer)?;
         // Another commune's signer is answered like an unknown one: ids do not leak.
         if signer.commune_code != commune.code {
             return Err(Error::UnknownSigner(req.signer.clone()));
@@ -198,7 +198,7 @@ impl Issuer<'_> {
         let pin = match &req.official_key {
             OfficialKey::Pin(pin) => pin,
             OfficialKey::Certificate(certificate) => {
-                let certified = self.sessions.certified(&mut conn, client, certificate)?;
+                let certified = self.sessions.certified(conn, client, certificate)?;
                 if certified.holder.commune_code != commune.code
                     || certified.holder.kind != "person"
                 {
@@ -211,17 +211,15 @@ impl Issuer<'_> {
                     }]));
                 }
                 return self.issue_in_session(
-                    &mut conn, client, req, &commune, &signer, &certified, input, labels, render,
+                    conn, client, req, &commune, &signer, &certified, input, labels, render,
                 );
             }
         };
-        let official = self
-            .signing
-            .unlock(&mut conn, Some(client), &req.signer, pin)?;
+        let official = self.signing.unlock(conn, Some(client), &signer, pin)?;
         let agency = req
             .agency_pin
             .as_ref()
-            .map(|pin| self.unlock_agency(&mut conn, client, &commune.code, pin))
+            .map(|pin| self.unlock_agency(conn, client, &commune.code, pin))
             .transpose()?;
         let input = input()?;
 
@@ -236,10 +234,12 @@ impl Issuer<'_> {
         };
         let time = vietnam_time(Utc::now());
         let year = time.year();
-        let book = numbering::ensure_book(&mut conn, &commune.code, req.kind.as_str(), year)?;
         // Only the number is taken under the book's lock; rendering, signing and timestamping
         // run outside it. A failure from here on leaves the number void in its book.
-        let number = numbering::reserve(&mut conn, &book, |n| labels(n, year).0)?;
+        let (book, number) =
+            numbering::reserve(conn, &commune.code, req.kind.as_str(), year, |n| {
+                labels(n, year).0
+            })?;
         let store = blobs::from_settings(self.settings);
         let blob_key = uuid::Uuid::new_v4().to_string();
         let mut issue = || {
@@ -270,9 +270,9 @@ impl Issuer<'_> {
             if let Some(agency) = &agency {
                 signers.push((agency, &seal));
             }
-            let (pdf, lines) =
-                self.signing
-                    .signatures(&mut conn, Some(client), &signers, &drawn.pdf)?;
+            let (pdf, lines) = self
+                .signing
+                .signatures(conn, Some(client), &signers, &drawn.pdf)?;
             // The last signature's line holds the SHA-256 of the document as issued.
             let digest = lines
                 .last()
@@ -312,11 +312,9 @@ impl Issuer<'_> {
             };
             conn.transaction(|conn| {
                 store.put(conn, &blob_key, &pdf)?;
-                for line in &lines {
-                    diesel::insert_into(signing_log::table)
-                        .values(line)
-                        .execute(conn)?;
-                }
+                db::native!(conn, |c| diesel::insert_into(signing_log::table)
+                    .values(&lines)
+                    .execute(c))?;
                 numbering::fill(conn, &book, number)?;
                 diesel::insert_into(documents::table)
                     .values(&document)
@@ -335,14 +333,14 @@ impl Issuer<'_> {
                 })))
             }
             Err(e) => {
-                let _ = store.delete(&mut conn, &blob_key);
+                let _ = store.delete(conn, &blob_key);
                 // A concurrent retry with the same key committed first: answer with its document.
                 if let Error::Database(DieselError::DatabaseError(
                     DatabaseErrorKind::UniqueViolation,
                     _,
                 )) = &e
                 {
-                    if let Some(existing) = self.retried(&mut conn, client, req)? {
+                    if let Some(existing) = self.retried(conn, client, req)? {
                         return Ok(Issuance::Issued(Box::new(existing)));
                     }
                 }
@@ -464,10 +462,10 @@ impl Issuer<'_> {
         commune: &str,
         pin: &SecretString,
     ) -> Result<Unlocked> {
-        let agency: String = signer_table::table
+        let agency = signer_table::table
             .filter(signer_table::commune_code.eq(commune))
             .filter(signer_table::kind.eq("agency"))
-            .select(signer_table::id)
+            .select(Signer::as_select())
             .order(signer_table::id)
             .first(conn)
             .optional()?

@@ -66,11 +66,44 @@ pub fn ensure_book(
 const NOT_RECORDED: &str =
     "Cấp văn bản không hoàn tất / the issuance did not complete (it failed or was interrupted)";
 
-/// Reserves the book's next number for an issuance that runs outside the book's lock; it stays
-/// void in the book unless `fill` records its document. `label` writes the number as printed.
-pub fn reserve(conn: &mut DbConnection, book: &str, label: impl Fn(i32) -> String) -> Result<i32> {
+/// Reserves the next number of the book of `commune`, `kind` and `year` (opened on its first
+/// number) for an issuance that runs outside the book's lock: the book's id and the number,
+/// which stays void in the book unless `fill` records its document. `label` writes the number
+/// as printed.
+pub fn reserve(
+    conn: &mut DbConnection,
+    commune: &str,
+    kind: &str,
+    year: i32,
+    label: impl Fn(i32) -> String,
+) -> Result<(String, i32)> {
+    let book = book_id(commune, kind, year);
+    // Tried first: the book exists but for an issuance a year per commune and kind.
+    if let Some(number) = try_reserve(conn, &book, &label)? {
+        return Ok((book, number));
+    }
+    ensure_book(conn, commune, kind, year)?;
+    let number = try_reserve(conn, &book, &label)?.ok_or_else(|| missing(&book))?;
+    Ok((book, number))
+}
+
+/// The reservation, `None` if the book does not exist.
+///
+/// It holds the book's row lock until it commits, and every issuance in the book waits for
+/// that lock: so it commits without waiting for the disk (`db::relax_commit`). A crash may
+/// lose it, but only with everything that depends on it: the document that fills the number
+/// commits durably, which makes the reservation durable too, and a reservation lost is no gap,
+/// as the book's counter goes back with it.
+fn try_reserve(
+    conn: &mut DbConnection,
+    book: &str,
+    label: impl Fn(i32) -> String,
+) -> Result<Option<i32>> {
     conn.transaction(|conn| {
-        let number = take(conn, book)?;
+        db::relax_commit(conn)?;
+        let Some(number) = next(conn, book)? else {
+            return Ok(None);
+        };
         diesel::insert_into(void_numbers::table)
             .values(&VoidNumber {
                 book_id: book.to_owned(),
@@ -81,7 +114,7 @@ pub fn reserve(conn: &mut DbConnection, book: &str, label: impl Fn(i32) -> Strin
                 created_at: db::now(),
             })
             .execute(conn)?;
-        Ok(number)
+        Ok(Some(number))
     })
 }
 
@@ -100,15 +133,22 @@ pub fn fill(conn: &mut DbConnection, book: &str, number: i32) -> Result<()> {
 /// Takes the book's next number. Must be the first statement of its transaction. One
 /// statement, so the book's lock is held for no round trip more than the update's own.
 pub fn take(conn: &mut DbConnection, book: &str) -> Result<i32> {
+    next(conn, book)?.ok_or_else(|| missing(book))
+}
+
+/// `take`, `None` if the book does not exist.
+fn next(conn: &mut DbConnection, book: &str) -> Result<Option<i32>> {
     let next: Option<i32> =
         db::native!(conn, |c| diesel::update(numbering_books::table.find(book))
             .set(numbering_books::next_number.eq(numbering_books::next_number + 1))
             .returning(numbering_books::next_number)
             .get_result(c)
             .optional())?;
-    let next =
-        next.ok_or_else(|| Error::internal(format!("numbering book `{book}` is missing")))?;
-    Ok(next - 1)
+    Ok(next.map(|next| next - 1))
+}
+
+fn missing(book: &str) -> Error {
+    Error::internal(format!("numbering book `{book}` is missing"))
 }
 
 /// One number of a book as its listing shows it.

@@ -234,9 +234,11 @@ pub async fn create_extract(
     let body = form::body(payload, Budget::new(&state.settings, MAX_EXTRACT_BODY)).await;
     let work = state.clone();
     let result = super::blocking(move || {
-        let client = caller.check(&mut *db::get(&work.pool)?)?;
+        // One connection for the key's check and the issuance.
+        let mut conn = db::get(&work.pool)?;
+        let client = caller.check(&mut conn)?;
         let (request, extract) = extracts::parse(&body?, key?)?;
-        issuer(&work).issue_extract(&client, &request, &extract)
+        issuer(&work).issue_extract(&mut conn, &client, &request, &extract)
     })
     .await?;
     Ok(issued(&state, result))
@@ -334,8 +336,10 @@ pub async fn create_certified_copy(
         request_sha256: hex::encode(sha256(asked.as_bytes())?),
     };
     let work = state.clone();
-    let result =
-        super::blocking(move || issuer(&work).certify_copy(&client, &request, files)).await?;
+    let result = super::blocking(move || {
+        issuer(&work).certify_copy(&mut *db::get(&work.pool)?, &client, &request, files)
+    })
+    .await?;
     Ok(issued(&state, result))
 }
 

@@ -1365,3 +1365,56 @@ async fn a_killed_service_leaves_no_half_recorded_document() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A number's reservation commits without waiting for the disk (the book's lock is not held
+/// across an fsync), and only it: the connection goes back to the pool committing durably, as
+/// the transaction that records the document must.
+#[actix_web::test]
+async fn a_reservation_relaxes_its_own_commit_only() {
+    use diesel::RunQueryDsl;
+    use kyso::db::DbConnection;
+
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        synchronous_commit: String,
+    }
+    // PostgreSQL's setting for the connection's next commit; SQLite has none to relax (its
+    // commits in WAL mode with `synchronous = NORMAL` do not sync).
+    fn durability(conn: &mut DbConnection) -> Option<String> {
+        match conn {
+            DbConnection::Postgres(c) => Some(
+                diesel::sql_query("SHOW synchronous_commit")
+                    .get_result::<Setting>(c)
+                    .unwrap()
+                    .synchronous_commit,
+            ),
+            DbConnection::Sqlite(_) => None,
+        }
+    }
+
+    let app = spawn_app().await;
+    let mut conn = kyso::db::get(&app.pool).unwrap();
+    let durable = durability(&mut conn);
+    let (book, first) =
+        kyso::documents::numbering::reserve(&mut conn, "99001", "birth", 2026, |n| n.to_string())
+            .unwrap();
+    let (_, second) =
+        kyso::documents::numbering::reserve(&mut conn, "99001", "birth", 2026, |n| n.to_string())
+            .unwrap();
+    assert_eq!((book.as_str(), first, second), ("99001/birth/2026", 1, 2));
+    assert_eq!(durability(&mut conn), durable);
+    if let Some(durable) = durable {
+        assert_eq!(
+            durable, "on",
+            "a commit on the main pool waits for the disk"
+        );
+        let relaxed = diesel::Connection::transaction(&mut *conn, |c| {
+            kyso::db::relax_commit(c)?;
+            Ok::<_, kyso::Error>(durability(c))
+        })
+        .unwrap();
+        assert_eq!(relaxed.as_deref(), Some("off"));
+        assert_eq!(durability(&mut conn).as_deref(), Some("on"));
+    }
+}
