@@ -16,6 +16,9 @@ Measured in the same run:
 - issuing (birth extracts, official + agency: two signatures each), as a ratio to half the raw
   rate (the two-signature ceiling), with --issue-body naming a JSON body.
 
+Beside each figure: the CPU time per request of the kyso servers and of PostgreSQL (from /proc),
+which share the cores with the load.
+
 Standard library only. The client is one thread multiplexing its connections with selectors
 and sending prebuilt requests, so it costs little of the cores it shares with the server; its
 own CPU time is printed beside the figures.
@@ -93,13 +96,30 @@ class Conn:
         return int(head.split()[1]), self.buf[end + 4:end + 4 + length]
 
 
+def cpu_seconds(name):
+    """CPU time (user and system) so far of the processes called `name`, from /proc (Linux)."""
+    ticks = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                comm, rest = f.read().split(" (", 1)[1].rsplit(") ", 1)
+        except OSError:  # ended meanwhile
+            continue
+        if comm == name:
+            fields = rest.split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def load(targets, seconds, expect=200):
-    """Keeps every connection busy for `seconds`: (completed requests/s, one answer body)."""
+    """Keeps every connection busy for `seconds`: (completed requests/s, one answer body, the
+    client's CPU share, and the CPU time per request of the kyso servers and of PostgreSQL)."""
     sel = selectors.DefaultSelector()
     conns = [Conn(url, payload) for url, payload in targets]
     for c in conns:
         sel.register(c.sock, selectors.EVENT_READ, c)
         c.send()
+    servers0 = {name: cpu_seconds(name) for name in SERVERS}
     done, sample, cpu0 = 0, None, time.process_time()
     start = time.perf_counter()
     deadline = start + seconds
@@ -124,9 +144,21 @@ def load(targets, seconds, expect=200):
             c.send()
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu0
+    servers = {name: (cpu_seconds(name) - servers0[name]) / max(done, 1) for name in SERVERS}
     for c in conns:
         c.sock.close()
-    return done / elapsed, sample, cpu / elapsed
+    return done / elapsed, sample, cpu / elapsed, servers
+
+
+# Whose CPU time `load` reports per request: kyso's (`target/release/kyso`), and PostgreSQL's,
+# which shares the cores.
+SERVERS = ("kyso", "postgres")
+
+
+def cpu_note(client_cpu, servers):
+    """The client's CPU share and the servers' CPU time per request, for a figure's line."""
+    spent = ", ".join(f"{name} {t * 1000:.2f} ms" for name, t in servers.items() if t > 0)
+    return f"client used {client_cpu:.2f} core; CPU per request: {spent}"
 
 
 def per_file(command, runs=20):
@@ -164,10 +196,10 @@ def main():
     targets = [(urls[i % len(urls)], sign_req(urls[i % len(urls)]))
                for i in range(args.connections)]
     load(targets, 2)  # warm up (keys unlocked, connections pooled)
-    rate, signed, client_cpu = load(targets, args.seconds)
+    rate, signed, client_cpu, servers = load(targets, args.seconds)
     print(f"HTTP sign B-B ({len(pdf)} B PDF, {args.connections} connections, "
           f"{len(urls)} instance(s)): {rate:.0f}/s = {rate / raw:.3f} of raw RSA "
-          f"(client used {client_cpu:.2f} core)")
+          f"({cpu_note(client_cpu, servers)})")
 
     ctype_v, body_v = multipart({}, signed)
     # No more than the server's verification slots (`security.max_concurrent_verifications`,
@@ -175,7 +207,7 @@ def main():
     verify_targets = [(urls[i % len(urls)],
                        request(urls[i % len(urls)], "/api/v1/verify", args.key, ctype_v, body_v))
                       for i in range(min(args.connections, 4 * len(urls)))]
-    rate_v, _, client_cpu = load(verify_targets, args.seconds)
+    rate_v, _, client_cpu, _ = load(verify_targets, args.seconds)
     signed_path = "/tmp/kyso-load-signed.pdf"
     open(signed_path, "wb").write(signed)
     pdfsig = per_file(["pdfsig", signed_path])
@@ -199,9 +231,9 @@ def main():
             raw_body = json.dumps(issue_body).encode()
             reqs.append((url, request(url, "/api/v1/extracts", args.key, "application/json",
                                       raw_body)))
-        rate_i, _, client_cpu = load(reqs, args.seconds, expect=201)
+        rate_i, _, client_cpu, servers = load(reqs, args.seconds, expect=201)
         print(f"HTTP issue (two signatures each): {rate_i:.1f}/s = {rate_i / (raw / 2):.3f} of "
-              f"the two-signature ceiling (client used {client_cpu:.2f} core)")
+              f"the two-signature ceiling ({cpu_note(client_cpu, servers)})")
 
 
 def minimal_pdf():
