@@ -57,21 +57,11 @@ pub fn line_id() -> String {
 }
 
 fn write(writer: &Pool, queue: &Receiver<Line>) {
-    // Kept from one batch to the next while its commits succeed: a check-out from the pool
-    // pings PostgreSQL first, one more round trip per batch. One that failed goes back to the
-    // pool, which drops it if it broke.
-    let mut kept: Option<db::PooledConnection> = None;
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        let result = kept
-            .take()
-            .map_or_else(|| db::get(writer), Ok)
-            .and_then(|mut conn| {
-                commit(&mut conn, &batch)?;
-                kept = Some(conn);
-                Ok(())
-            })
+        let result = db::get(writer)
+            .and_then(|mut conn| commit(&mut conn, &batch))
             .map_err(|e| e.to_string());
         for (_, done) in batch {
             // A request that gave up waiting has nobody to tell.
