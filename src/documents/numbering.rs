@@ -78,7 +78,7 @@ pub fn reserve(
     label: impl Fn(i32) -> String,
 ) -> Result<(String, i32)> {
     let book = book_id(commune, kind, year);
-    // Tried first: the book exists but for an issuance a year per commune and kind.
+    // Tried first: a book is missing only for the first issuance of its commune, kind and year.
     if let Some(number) = try_reserve(conn, &book, &label)? {
         return Ok((book, number));
     }
